@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything and runs the whole test suite: type check, lint and all
+# vitest projects. Works on a fresh machine from a clean clone.
+#
+# It installs pnpm when it is missing, installs the workspace from the lock
+# file, and (as root, where apt-get can install Debian packages) starts the
+# real services some tests need: Slurm, Ceph RADOS Gateway (S3) and the
+# Singularity stand-in. Without them those tests skip themselves and say so;
+# with POLLINATOR_REQUIRE_SERVICES=1 (CI) a missing service fails instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+pnpm_version=10.34.9
+if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version 2>/dev/null)" != 10.* ]]; then
+  echo "==> installing pnpm@${pnpm_version}"
+  if ! npm install -g "pnpm@${pnpm_version}" >/dev/null 2>&1; then
+    # No write access to the global prefix: keep pnpm inside the checkout.
+    npm install --prefix "$root/.tools" "pnpm@${pnpm_version}" >/dev/null
+    export PATH="$root/.tools/node_modules/.bin:$PATH"
+  fi
+fi
+
+echo "==> pnpm install"
+pnpm install --frozen-lockfile
+
+services_env="$root/.services.env"
+: > "$services_env"
+export POLLINATOR_SERVICES_ENV="$services_env"
+if [[ "${POLLINATOR_SKIP_SERVICES:-}" != 1 ]]; then
+  for up in scripts/services/*-up.sh; do
+    [[ -e "$up" ]] || continue
+    echo "==> $up"
+    if ! bash "$up"; then
+      if [[ "${POLLINATOR_REQUIRE_SERVICES:-}" == 1 ]]; then
+        echo "error: $up failed and POLLINATOR_REQUIRE_SERVICES=1" >&2
+        exit 1
+      fi
+      echo "warning: $up failed; the tests that need it will be skipped" >&2
+    fi
+  done
+fi
+set -a
+# shellcheck disable=SC1090
+source "$services_env"
+set +a
+
+echo "==> typecheck"
+pnpm typecheck
+echo "==> lint"
+pnpm lint
+echo "==> test"
+pnpm test
