@@ -1,1 +1,3 @@
+// Private test utilities shared by the packages' tests. Never published.
+// Each utility lives in its own file; export it here.
 export {};
