@@ -1,1 +1,5 @@
-export {};
+export { CryptoError, type CryptoErrorCode } from './crypto-error';
+export { sha3, sha3Hex } from './hash';
+export { bytesToHex, hexToBytes } from './hex';
+export { generatePrivateKey, idOf, idOfPublicKey, publicKeyOf } from './keys';
+export { recoverId, sign, verify } from './signature';
