@@ -1,3 +1,4 @@
+import { secp256k1 as curves } from '@noble/curves/secp256k1.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as secp256k1 from '@noble/secp256k1';
@@ -58,7 +59,12 @@ export function recoverId(message: string | Uint8Array, signature: string): stri
   recoverable.set(bytes.subarray(0, 64), 1);
   let publicKey: Uint8Array;
   try {
-    publicKey = secp256k1.recoverPublicKey(recoverable, sha3(message), { prehash: false, isCompressed: false });
+    // @noble/curves recovers ~1.8× faster than @noble/secp256k1 (GLV endomorphism
+    // for the arbitrary-point multiplication), which matters to the dev-server:
+    // it recovers the signer of every request. Signing stays on @noble/secp256k1,
+    // which is the faster of the two there. Both are byte-identical (tests).
+    publicKey = curves.recoverPublicKey(recoverable, sha3(message), { prehash: false });
+    publicKey = curves.Point.fromBytes(publicKey).toBytes(false);
   } catch (error) {
     throw new CryptoError('CRYPTO_RECOVERY_FAILED', 'no public key can be recovered from this signature and message', {
       cause: error,
