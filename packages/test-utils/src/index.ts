@@ -1,3 +1,4 @@
 // Private test utilities shared by the packages' tests. Never published.
 // Each utility lives in its own file; export it here.
-export {};
+export * from './lossless-json';
+export * from './conformance-fixtures';
