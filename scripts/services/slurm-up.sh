@@ -13,11 +13,11 @@
 #   POLLINATOR_SLURM_ACCOUNTING=0|1          whether sacct has a database behind it
 #
 # Env: SLURM_STATE_DIR (default /tmp/pollinator-slurm)  SLURM_CPUS (default nproc)
-#      SLURM_ACCOUNTING=1 (default 0)  SLURM_MIN_JOB_AGE (default 300 s: how long finished jobs stay
+#      SLURM_ACCOUNTING=0|1 (default 1: sacct works)  SLURM_MIN_JOB_AGE (default 300 s: how long finished jobs stay
 #      visible in scontrol/squeue)
 set -euo pipefail
 STATE=${SLURM_STATE_DIR:-/tmp/pollinator-slurm}
-ACCT=${SLURM_ACCOUNTING:-0}
+ACCT=${SLURM_ACCOUNTING:-1}
 T0=${EPOCHREALTIME/./}
 log(){ local n=${EPOCHREALTIME/./}; printf '[slurm-up %6dms] %s\n' $(( (n - T0) / 1000 )) "$*"; }
 fail(){ log "error: $*"; exit 1; }
