@@ -10,3 +10,4 @@ export type {
   LogCursor,
 } from './backend';
 export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
+export { BackendError } from './backend-error';

@@ -2,3 +2,4 @@
 // Each utility lives in its own file; export it here.
 export * from './lossless-json';
 export * from './conformance-fixtures';
+export * from './backend-conformance';
