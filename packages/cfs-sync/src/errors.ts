@@ -1,0 +1,96 @@
+const MARKER = Symbol.for('pollinator.cfs-sync.error');
+
+/** Stable codes of every error this package throws. */
+export type CfsErrorCode =
+  | 'UNSAFE_PATH'
+  | 'CHECKSUM_MISMATCH'
+  | 'CONFLICT_REFUSED'
+  | 'BLOB_NOT_FOUND'
+  | 'FILE_CHANGED'
+  | 'INVALID_CONFIG'
+  | 'ABORTED'
+  | 'SYNC_FAILED';
+
+/**
+ * Base class of every error thrown by `@pollinator/cfs-sync`. Messages are
+ * prefixed `[pollinator] [cfs-sync]`; `code` is stable, the message is not.
+ */
+export class CfsError extends Error {
+  readonly code: CfsErrorCode;
+
+  constructor(code: CfsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`[pollinator] [cfs-sync] ${message}`, options);
+    this.name = 'CfsError';
+    this.code = code;
+    Object.defineProperty(this, MARKER, { value: true });
+  }
+
+  /** `instanceof` that also works across two copies of this package. */
+  static isInstance(value: unknown): value is CfsError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+/** A remote name or label (or a local path) that would escape the target directory. */
+export class UnsafePathError extends CfsError {
+  readonly path: string;
+  constructor(path: string, why: string) {
+    super('UNSAFE_PATH', `refusing unsafe path ${JSON.stringify(path)}: ${why}`);
+    this.name = 'UnsafePathError';
+    this.path = path;
+  }
+}
+
+/** Downloaded bytes do not hash to the checksum recorded in CFS. */
+export class ChecksumMismatchError extends CfsError {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      'CHECKSUM_MISMATCH',
+      `${path}: downloaded content has SHA-256 ${actual} but CFS records ${expected}; the file was not written`,
+    );
+    this.name = 'ChecksumMismatchError';
+  }
+}
+
+/** A conflict where the remote side wins would overwrite a local change and backups are disabled. */
+export class ConflictRefusedError extends CfsError {
+  constructor(readonly paths: string[]) {
+    super(
+      'CONFLICT_REFUSED',
+      `${paths.length} local file(s) differ from CFS and the remote version would win: ${paths.slice(0, 5).join(', ')}` +
+        `${paths.length > 5 ? ', …' : ''}. Nothing was overwritten. To resolve: keep your version with keepLocal ` +
+        `(uploads it as a new revision), or move/delete the local file(s) to take the remote version, or allow ` +
+        `backups (onConflict: "backup") so the local version is kept next to it as <name>.pollinator-conflict-<time>.`,
+    );
+    this.name = 'ConflictRefusedError';
+  }
+}
+
+/** The blob store has no object with this key. */
+export class BlobNotFoundError extends CfsError {
+  constructor(readonly key: string, store: string) {
+    super('BLOB_NOT_FOUND', `object ${key} not found in the ${store} blob store`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/** A local file changed between planning and transferring it. */
+export class FileChangedError extends CfsError {
+  constructor(readonly path: string, detail: string) {
+    super('FILE_CHANGED', `${path} changed during the sync (${detail}); nothing was lost, run the sync again`);
+    this.name = 'FileChangedError';
+  }
+}
+
+export function abortError(signal: AbortSignal | undefined): CfsError {
+  const reason: unknown = signal?.reason;
+  return new CfsError('ABORTED', `sync aborted${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}

@@ -1,0 +1,87 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertSafeKey, skipBytes, type BlobStore, type PutOptions, type PutResult } from './blob-store.ts';
+import { BlobNotFoundError } from './errors.ts';
+
+export interface LocalBlobStoreOptions {
+  /** The directory holding one file per object, named by its key (flat, like the S3 bucket). */
+  dir: string;
+}
+
+/** Read and write buffers: 1 MiB. */
+export const IO_BUFFER_BYTES = 1024 * 1024;
+const PARTIAL_DIR = '.partial';
+
+/**
+ * A blob store in a local directory: object `K` is the file `<dir>/K`, so the
+ * layout is the S3 bucket's. The dev-server's blob directory uses the same
+ * layout, so `createLocalBlobStore({ dir: server.blobDir })` reads and writes it.
+ * Objects are written under `<dir>/.partial/` and renamed into place when
+ * complete; an interrupted put with `resume` continues from the bytes already there.
+ */
+export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore {
+  const dir = resolve(options.dir);
+  let ready: Promise<unknown> | undefined;
+  const ensureDir = () => (ready ??= mkdir(join(dir, PARTIAL_DIR), { recursive: true }));
+  return {
+    kind: 'local',
+    location: { server: '', tls: false, region: '', bucket: '' },
+    async put(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+      assertSafeKey(key);
+      await ensureDir();
+      const partial = join(dir, PARTIAL_DIR, key);
+      let stored = 0;
+      if (putOptions.resume) {
+        const previous = (await putOptions.resume.load()) as { key?: string } | undefined;
+        if (previous?.key === key) {
+          stored = Math.min(putOptions.size, await stat(partial).then((s) => s.size, () => 0));
+          await truncate(partial, stored).catch(() => (stored = 0));
+        } else {
+          await putOptions.resume.save({ key });
+        }
+      }
+      let seen = 0;
+      const counted = async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          seen += chunk.length;
+          putOptions.onBytes?.(chunk.length);
+          yield chunk;
+        }
+      };
+      await pipeline(
+        body,
+        counted,
+        (source: AsyncIterable<Buffer>) => skipBytes(source, stored),
+        createWriteStream(partial, { flags: stored > 0 ? 'r+' : 'w', start: stored, highWaterMark: IO_BUFFER_BYTES }),
+        { signal: putOptions.signal },
+      );
+      if (seen !== putOptions.size) {
+        throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
+      }
+      await rename(partial, join(dir, key));
+      await putOptions.resume?.clear();
+      return { resumedBytes: stored };
+    },
+    async get(key: string, getOptions?: { signal?: AbortSignal }): Promise<Readable> {
+      assertSafeKey(key);
+      const handle = await open(join(dir, key), 'r').catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'ENOENT' ? new BlobNotFoundError(key, `local (${dir})`) : error;
+      });
+      return handle.createReadStream({ highWaterMark: IO_BUFFER_BYTES, signal: getOptions?.signal });
+    },
+    async head(key: string) {
+      assertSafeKey(key);
+      return stat(join(dir, key)).then(
+        (s) => ({ size: s.size }),
+        () => undefined,
+      );
+    },
+    async delete(key: string) {
+      assertSafeKey(key);
+      await rm(join(dir, key), { force: true });
+    },
+  };
+}

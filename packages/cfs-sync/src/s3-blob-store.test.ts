@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { createS3BlobStore, s3OptionsFromEnv } from './s3-blob-store.ts';
+import { testBlobStore } from './blob-store.test-helpers.ts';
+import { CfsError } from './errors.ts';
+import { newObjectKey } from './blob-store.ts';
+import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers.ts';
+
+const MiB = 1024 * 1024;
+
+describe('s3OptionsFromEnv (the Go client variables)', () => {
+  it('reads AWS_S3_* with the endpoint as host:port', () => {
+    expect(
+      s3OptionsFromEnv({
+        AWS_S3_ENDPOINT: '127.0.0.1:9000',
+        AWS_S3_ACCESSKEY: 'ak',
+        AWS_S3_SECRETKEY: 'sk',
+        AWS_S3_BUCKET: 'b',
+        AWS_S3_TLS: 'true',
+      }),
+    ).toEqual({ endpoint: '127.0.0.1:9000', accessKey: 'ak', secretKey: 'sk', bucket: 'b', region: 'us-east-1', tls: true, skipVerify: false });
+    expect(s3OptionsFromEnv({})).toBeUndefined();
+  });
+  it('names the missing or malformed variable', () => {
+    expect(() => s3OptionsFromEnv({ AWS_S3_ENDPOINT: 'h:1', AWS_S3_ACCESSKEY: 'a', AWS_S3_BUCKET: 'b' })).toThrow(/AWS_S3_SECRETKEY/);
+    expect(() =>
+      s3OptionsFromEnv({ AWS_S3_ENDPOINT: 'h:1', AWS_S3_ACCESSKEY: 'a', AWS_S3_SECRETKEY: 's', AWS_S3_BUCKET: 'b', AWS_S3_TLS: 'yes' }),
+    ).toThrow(CfsError);
+    expect(() => s3OptionsFromEnv({ AWS_S3_ENDPOINT: 'h:1/path', AWS_S3_ACCESSKEY: 'a', AWS_S3_SECRETKEY: 's', AWS_S3_BUCKET: 'b' })).toThrow(
+      /host:port/,
+    );
+  });
+});
+
+const options = s3TestOptions();
+
+describe.skipIf(!options)(`S3 blob store against Ceph RGW${S3_SKIP_REASON}`, () => {
+  testBlobStore('s3 (Ceph RGW)', async () => createS3BlobStore({ ...options!, multipartThreshold: 5 * MiB, partSize: 5 * MiB }), {
+    largeSize: 12 * MiB,
+  });
+
+  it('rejects a wrong secret key with a SigV4 error (real signature checking)', async () => {
+    const store = createS3BlobStore({ ...options!, secretKey: 'wrong-secret', createBucket: false });
+    await expect(store.head(newObjectKey())).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    await store.close?.();
+  });
+
+  it('uses lib-storage for large puts without a resume journal', async () => {
+    const store = createS3BlobStore({ ...options!, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    const { Readable } = await import('node:stream');
+    const key = newObjectKey();
+    const data = Buffer.alloc(11 * MiB, 7);
+    await store.put(key, Readable.from([data]), { size: data.length });
+    expect(await store.head(key)).toEqual({ size: data.length });
+    await store.close?.();
+  });
+});

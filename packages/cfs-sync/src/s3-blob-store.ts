@@ -1,0 +1,349 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store.ts';
+import { BlobNotFoundError, CfsError, throwIfAborted } from './errors.ts';
+
+const MiB = 1024 * 1024;
+
+export interface S3BlobStoreOptions {
+  /** `host:port` as in the Go client's `AWS_S3_ENDPOINT` (a `http(s)://` URL is accepted too). */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  /** Default `us-east-1`. */
+  region?: string;
+  /** HTTPS to S3 (`AWS_S3_TLS`). Default false. */
+  tls?: boolean;
+  /** Accept any TLS certificate (`AWS_S3_SKIPVERIFY`). Default false. */
+  skipVerify?: boolean;
+  /** Objects of at least this size go up as multipart uploads. Default 16 MiB. */
+  multipartThreshold?: number;
+  /** Part size of multipart uploads (S3 minimum 5 MiB). Default 8 MiB. */
+  partSize?: number;
+  /** Parts in flight per multipart upload. Default 4. */
+  partConcurrency?: number;
+  /** Create the bucket on first use when it does not exist (as the Go client does). Default true. */
+  createBucket?: boolean;
+  /** Inject a client (tests, custom middleware). */
+  client?: S3Client;
+}
+
+export interface S3BlobStore extends BlobStore {
+  /** The underlying SDK client (escape hatch). */
+  getInstance(): S3Client;
+}
+
+interface MultipartState {
+  key: string;
+  uploadId: string;
+  partSize: number;
+  parts: { PartNumber: number; ETag: string }[];
+}
+
+/**
+ * Reads the Go CFS client's variables: `AWS_S3_ENDPOINT` (`host:port`, no
+ * scheme), `AWS_S3_ACCESSKEY`, `AWS_S3_SECRETKEY`, `AWS_S3_REGION`,
+ * `AWS_S3_BUCKET`, `AWS_S3_TLS`, `AWS_S3_SKIPVERIFY`. Returns `undefined` when
+ * `AWS_S3_ENDPOINT` is unset; a missing companion variable is an error naming it.
+ */
+export function s3OptionsFromEnv(env: Record<string, string | undefined> = process.env): S3BlobStoreOptions | undefined {
+  const endpoint = env.AWS_S3_ENDPOINT;
+  if (!endpoint) return undefined;
+  const required = (name: string, hint: string): string => {
+    const value = env[name];
+    if (!value) throw new CfsError('INVALID_CONFIG', `AWS_S3_ENDPOINT is set but ${name} is missing (${hint})`);
+    return value;
+  };
+  const flag = (name: string): boolean => {
+    const value = env[name];
+    if (value === undefined || value === '') return false;
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw new CfsError('INVALID_CONFIG', `${name} must be "true" or "false", got ${JSON.stringify(value)}`);
+  };
+  if (/^[a-z]+:\/\//i.test(endpoint) === false && !/^[^/:]+(:\d+)?$/.test(endpoint)) {
+    throw new CfsError('INVALID_CONFIG', `AWS_S3_ENDPOINT must look like host:port (for example 127.0.0.1:9000), got ${JSON.stringify(endpoint)}`);
+  }
+  return {
+    endpoint,
+    accessKey: required('AWS_S3_ACCESSKEY', 'the S3 access key'),
+    secretKey: required('AWS_S3_SECRETKEY', 'the S3 secret key'),
+    bucket: required('AWS_S3_BUCKET', 'the bucket name, created when missing'),
+    region: env.AWS_S3_REGION || 'us-east-1',
+    tls: flag('AWS_S3_TLS'),
+    skipVerify: flag('AWS_S3_SKIPVERIFY'),
+  };
+}
+
+function errorName(error: unknown): string {
+  return (error as { name?: string }).name ?? '';
+}
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/**
+ * S3 blob store (`@aws-sdk/client-s3`, path-style, checksums only when
+ * required). Objects below `multipartThreshold` go up in one PutObject; larger
+ * ones as multipart uploads with `partConcurrency` parts in flight. With a
+ * resume journal the multipart upload id and finished parts are persisted after
+ * every part, so an interrupted upload continues instead of starting over;
+ * without one, `@aws-sdk/lib-storage` does the multipart upload.
+ */
+export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
+  const tls = options.tls ?? false;
+  const hostPort = options.endpoint.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+  const endpointUrl = /^[a-z]+:\/\//i.test(options.endpoint) ? options.endpoint : `${tls ? 'https' : 'http'}://${options.endpoint}`;
+  const partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
+  const threshold = Math.max(options.multipartThreshold ?? 16 * MiB, 1);
+  const partConcurrency = Math.max(1, options.partConcurrency ?? 4);
+  const bucket = options.bucket;
+  const client =
+    options.client ??
+    new S3Client({
+      endpoint: endpointUrl,
+      region: options.region ?? 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: options.accessKey, secretAccessKey: options.secretKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+      requestHandler: {
+        httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }),
+      },
+    });
+
+  let bucketReady: Promise<void> | undefined;
+  const ensureBucket = () =>
+    (bucketReady ??= (async () => {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        if (httpStatus(error) !== 404 || options.createBucket === false) throw error;
+        try {
+          await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        } catch (createError) {
+          if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(errorName(createError))) throw createError;
+        }
+      }
+    })().catch((error: unknown) => {
+      bucketReady = undefined;
+      throw error;
+    }));
+
+  async function putSmall(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      seen += chunk.length;
+    }
+    if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes, got ${seen}`);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+        ContentLength: seen,
+        ContentType: 'application/octet-stream',
+      }),
+      { abortSignal: putOptions.signal },
+    );
+    putOptions.onBytes?.(seen);
+    return { resumedBytes: 0 };
+  }
+
+  async function putWithLibStorage(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+    const upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' },
+      partSize,
+      queueSize: partConcurrency,
+      leavePartsOnError: false,
+      abortController: putOptions.signal ? abortControllerFor(putOptions.signal) : undefined,
+    });
+    let reported = 0;
+    upload.on('httpUploadProgress', (progress) => {
+      const loaded = progress.loaded ?? 0;
+      if (loaded > reported) {
+        putOptions.onBytes?.(loaded - reported);
+        reported = loaded;
+      }
+    });
+    await upload.done();
+    if (reported < putOptions.size) putOptions.onBytes?.(putOptions.size - reported);
+    return { resumedBytes: 0 };
+  }
+
+  async function putResumable(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+    const journal = putOptions.resume!;
+    const signal = putOptions.signal;
+    let state = (await journal.load()) as MultipartState | undefined;
+    if (state && (state.key !== key || state.partSize !== partSize)) state = undefined;
+    if (state) {
+      // The upload may have been aborted or expired server-side: trust only what S3 still lists.
+      try {
+        const listed = new Map<number, string>();
+        let marker: string | undefined;
+        do {
+          const page = await client.send(
+            new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: state.uploadId, PartNumberMarker: marker }),
+            { abortSignal: signal },
+          );
+          for (const part of page.Parts ?? []) if (part.PartNumber && part.ETag) listed.set(part.PartNumber, part.ETag);
+          marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+        } while (marker);
+        state.parts = state.parts.filter((part) => listed.get(part.PartNumber) === part.ETag);
+      } catch (error) {
+        if (errorName(error) !== 'NoSuchUpload' && httpStatus(error) !== 404) throw error;
+        state = undefined;
+      }
+    }
+    if (!state) {
+      const created = await client.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/octet-stream' }),
+        { abortSignal: signal },
+      );
+      state = { key, uploadId: created.UploadId!, partSize, parts: [] };
+      await journal.save(state);
+    }
+    const current = state;
+    const done = new Map(current.parts.map((part) => [part.PartNumber, part.ETag]));
+    let resumedBytes = 0;
+    let saving: Promise<void> = Promise.resolve();
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+
+    const sendPart = (partNumber: number, data: Buffer) => {
+      const task = (async () => {
+        const reply = await client.send(
+          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, PartNumber: partNumber, Body: data, ContentLength: data.length }),
+          { abortSignal: signal },
+        );
+        current.parts.push({ PartNumber: partNumber, ETag: reply.ETag! });
+        putOptions.onBytes?.(data.length);
+        saving = saving.then(() => journal.save({ ...current, parts: [...current.parts] }));
+        await saving;
+      })().catch((error: unknown) => {
+        failure ??= error;
+      });
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+    };
+
+    let partNumber = 1;
+    let buffer = Buffer.allocUnsafe(Math.min(partSize, putOptions.size));
+    let filled = 0;
+    let seen = 0;
+    const flush = async () => {
+      const data = buffer.subarray(0, filled);
+      if (done.has(partNumber)) {
+        resumedBytes += data.length;
+        putOptions.onBytes?.(data.length);
+      } else {
+        while (inFlight.size >= partConcurrency) await Promise.race(inFlight);
+        if (failure) throw failure;
+        sendPart(partNumber, data);
+      }
+      partNumber += 1;
+      buffer = Buffer.allocUnsafe(Math.max(0, Math.min(partSize, putOptions.size - seen)));
+      filled = 0;
+    };
+    try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      throwIfAborted(signal);
+      if (failure) throw failure;
+      let offset = 0;
+      while (offset < chunk.length) {
+        const take = Math.min(chunk.length - offset, buffer.length - filled);
+        if (take <= 0) throw new Error(`[pollinator] [cfs-sync] more than ${putOptions.size} bytes for ${key}`);
+        chunk.copy(buffer, filled, offset, offset + take);
+        filled += take;
+        offset += take;
+        seen += take;
+        if (filled === buffer.length) await flush();
+      }
+    }
+    if (filled > 0) await flush();
+    } finally {
+      // Let parts already in flight finish and be journaled, so a retry resumes after them.
+      await Promise.allSettled([...inFlight]);
+      await saving.catch(() => undefined);
+    }
+    if (failure) throw failure;
+    if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
+    const parts = [...current.parts].sort((a, b) => a.PartNumber - b.PartNumber);
+    await client.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, MultipartUpload: { Parts: parts } }),
+      { abortSignal: signal },
+    );
+    await journal.clear();
+    return { resumedBytes };
+  }
+
+  return {
+    kind: 's3',
+    location: { server: hostPort, tls, region: options.region ?? 'us-east-1', bucket },
+    getInstance: () => client,
+    async put(key, body, putOptions) {
+      assertSafeKey(key);
+      await ensureBucket();
+      if (putOptions.size < threshold) return putSmall(key, body, putOptions);
+      if (putOptions.resume) return putResumable(key, body, putOptions);
+      return putWithLibStorage(key, body, putOptions);
+    },
+    async get(key, getOptions) {
+      assertSafeKey(key);
+      await ensureBucket();
+      try {
+        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
+        return reply.Body as Readable;
+      } catch (error) {
+        if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
+        throw error;
+      }
+    },
+    async head(key) {
+      assertSafeKey(key);
+      await ensureBucket();
+      try {
+        const reply = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { size: reply.ContentLength ?? 0 };
+      } catch (error) {
+        if (errorName(error) === 'NotFound' || httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async delete(key) {
+      assertSafeKey(key);
+      await ensureBucket();
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async close() {
+      if (!options.client) client.destroy();
+    },
+  };
+}
+
+function abortControllerFor(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
+}
