@@ -1,1 +1,51 @@
-export {};
+export {
+  buildFunctionSpec,
+  CFS_MOUNT,
+  DEFAULT_PRIORITY,
+  EXECUTE_FUNCTION,
+  projectPaths,
+  readSlurmPlacement,
+  SLURM_KWARGS,
+  type BuildFunctionSpecOptions,
+} from './build-function-spec';
+export type { FunctionSpec, SnapshotMount, SyncDirMount } from './function-spec';
+export { projectJsonSchema, projectJsonSchemaText } from './json-schema';
+export {
+  formatPath,
+  knownKeys,
+  loadProject,
+  parseProject,
+  PROJECT_FILE,
+  suggestKey,
+  type LoadedProject,
+  type ParseProjectOptions,
+  type ParseProjectResult,
+  type Project,
+} from './parse-project';
+export { formatProjectIssue, ProjectConfigError, type ProjectIssue } from './project-issues';
+export {
+  ALLOWED,
+  DEFAULT_EXECUTOR_TYPE,
+  DEFAULT_RETRIES,
+  MAX_RETRIES,
+  projectSchema,
+  RESULT_DOWNLOAD_POLICIES,
+  type ProjectYaml,
+  type ProjectYamlInput,
+  type ResultDownloadPolicy,
+} from './project-schema';
+export {
+  CPU_PATTERN,
+  cpuToSlurmCpusPerTask,
+  formatWalltime,
+  MAX_NODES,
+  MAX_PROCESSES_PER_NODE,
+  MEMORY_PATTERN,
+  memoryToBytes,
+  memoryToSlurm,
+  parseCpuMillicores,
+  validateCpu,
+  validateMemory,
+  validateWalltime,
+} from './resources';
+export { projectFiles, projectYamlTemplate, randomProjectName, scaffoldProject, type ScaffoldOptions } from './scaffold';

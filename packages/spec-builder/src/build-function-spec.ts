@@ -1,0 +1,156 @@
+import type { FunctionSpec } from './function-spec';
+import type { Project } from './parse-project';
+
+/** Where executors mount the CFS staging directory inside the job. */
+export const CFS_MOUNT = '/cfs';
+/** The function Pollinator jobs call (the container executors implement it). */
+export const EXECUTE_FUNCTION = 'execute';
+/** Priority the original Pollinator submits with. */
+export const DEFAULT_PRIORITY = 5;
+
+/**
+ * FunctionSpec `kwargs` keys for the Slurm placement a project may set. The
+ * original Go executors ignore unknown kwargs, so adding them keeps specs
+ * compatible; Pollinator's Slurm backend reads them (see `readSlurmPlacement`).
+ */
+export const SLURM_KWARGS = {
+  account: 'slurm-account',
+  partition: 'slurm-partition',
+  qos: 'slurm-qos',
+} as const;
+
+/** CFS labels and executor-side directories of a project (executors.md §1.1, §3). */
+export function projectPaths(projectName: string) {
+  const root = `/pollinator/${projectName}`;
+  return {
+    /** `/pollinator/<p>` */
+    root,
+    /** CFS label of `cfs/src` (snapshotted per run). */
+    srcLabel: `${root}/src`,
+    /** CFS label of `cfs/data`. */
+    dataLabel: `${root}/data`,
+    /** CFS label of `cfs/result`. */
+    resultLabel: `${root}/result`,
+    /** Directory (under the mount) a snapshot of src is staged into. */
+    snapshotDir: (snapshotId: string) => `${root}/${snapshotId}/src`,
+    /** `PROJECT_DIR` as the job sees it. */
+    projectDir: `${CFS_MOUNT}${root}`,
+  };
+}
+
+export interface BuildFunctionSpecOptions {
+  /** Colony to submit to (`conditions.colonyname`). */
+  colonyName: string;
+  /** Id of the snapshot of the src label created for this run. */
+  snapshotId: string;
+}
+
+/**
+ * The FunctionSpec `pollinator run` submits for `project`: field for field what
+ * the original Go Pollinator submits (executors.md §1.1), with three deliberate,
+ * documented fixes:
+ *
+ * - `maxexectime` is the walltime (the original sent walltime − 1, and 0 for a
+ *   walltime of 1, which makes the server fail the process at once). It is
+ *   never 0 and never above the walltime, which the executors reject.
+ * - `label` is the project name instead of the constant `"test_label"`, so
+ *   processes can be listed per project.
+ * - `maxretries` comes from `retries` (default 3, as before).
+ *
+ * Additions from optional project.yaml keys: `environment.env` entries join
+ * `env`, `slurm.*` become `kwargs["slurm-…"]`, `conditions.executorType`
+ * replaces `container-executor`. A project without them gives exactly the
+ * original spec (apart from the fixes above).
+ */
+export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOptions): FunctionSpec {
+  const { colonyName, snapshotId } = options;
+  if (colonyName === '') throw new TypeError('buildFunctionSpec: colonyName must not be empty');
+  if (snapshotId === '') throw new TypeError('buildFunctionSpec: snapshotId must not be empty');
+  const paths = projectPaths(project.projectName);
+  const { conditions, environment } = project;
+
+  const kwargs: Record<string, unknown> = {
+    cmd: environment.cmd,
+    'init-cmd': environment.initCmd,
+    'docker-image': environment.docker,
+    'rebuild-image': environment.rebuildImage,
+    args:
+      environment.source === undefined
+        ? []
+        : [`${CFS_MOUNT}${paths.snapshotDir(snapshotId)}/${environment.source}`],
+  };
+  for (const [field, key] of Object.entries(SLURM_KWARGS) as [keyof typeof SLURM_KWARGS, string][]) {
+    const value = project.slurm[field];
+    if (value !== undefined) kwargs[key] = value;
+  }
+
+  return {
+    nodename: '',
+    funcname: EXECUTE_FUNCTION,
+    args: [],
+    kwargs,
+    priority: DEFAULT_PRIORITY,
+    maxwaittime: -1,
+    maxexectime: conditions.walltime,
+    maxretries: project.retries,
+    conditions: {
+      colonyname: colonyName,
+      executornames: [...conditions.executorNames],
+      executortype: conditions.executorType,
+      dependencies: [],
+      nodes: conditions.nodes,
+      cpu: conditions.cpu,
+      processes: 0,
+      processespernode: conditions.processesPerNode,
+      mem: conditions.mem,
+      storage: '',
+      gpu: { name: conditions.gpu.name, mem: '', count: conditions.gpu.count, nodecount: 0 },
+      walltime: conditions.walltime,
+    },
+    label: project.projectName,
+    fs: {
+      mount: CFS_MOUNT,
+      snapshots: [
+        {
+          label: paths.srcLabel,
+          snapshotid: snapshotId,
+          dir: paths.snapshotDir(snapshotId),
+          keepfiles: true,
+          keepsnapshot: true,
+        },
+      ],
+      dirs: [
+        {
+          label: paths.resultLabel,
+          dir: paths.resultLabel,
+          keepfiles: false,
+          onconflicts: { onstart: { keeplocal: false }, onclose: { keeplocal: true } },
+        },
+        {
+          label: paths.dataLabel,
+          dir: paths.dataLabel,
+          keepfiles: true,
+          onconflicts: { onstart: { keeplocal: false }, onclose: { keeplocal: false } },
+        },
+      ],
+    },
+    env: { ...environment.env, PROJECT_DIR: paths.projectDir },
+  };
+}
+
+/**
+ * The Slurm placement a spec asks for (`kwargs["slurm-account"]`, …), for
+ * executors. Non-string values are ignored.
+ */
+export function readSlurmPlacement(spec: { kwargs?: Record<string, unknown> | null }): {
+  account?: string;
+  partition?: string;
+  qos?: string;
+} {
+  const placement: { account?: string; partition?: string; qos?: string } = {};
+  for (const [field, key] of Object.entries(SLURM_KWARGS) as [keyof typeof SLURM_KWARGS, string][]) {
+    const value = spec.kwargs?.[key];
+    if (typeof value === 'string' && value !== '') placement[field] = value;
+  }
+  return placement;
+}

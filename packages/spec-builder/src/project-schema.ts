@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import {
+  CPU_ALLOWED,
+  CPU_PATTERN,
+  MAX_NODES,
+  MAX_PROCESSES_PER_NODE,
+  MEMORY_ALLOWED,
+  MEMORY_PATTERN,
+  WALLTIME_ALLOWED,
+  validateCpu,
+  validateMemory,
+} from './resources';
+
+/**
+ * The `project.yaml` schema. The keys of the original (Go) Pollinator are kept
+ * exactly (`projectname`, `conditions.processesPerNode`, `environment.init-cmd`,
+ * …) so existing projects load unchanged; everything added here is optional.
+ * Objects are strict: an unknown key is an error (with a suggestion).
+ *
+ * `docs/project-yaml.md` is the user reference; `project.schema.json` is
+ * generated from this file (`pnpm --filter @pollinator/spec-builder generate:schema`).
+ */
+
+/** The executor type the original Pollinator always targets. */
+export const DEFAULT_EXECUTOR_TYPE = 'container-executor';
+/** `maxretries` of the original Pollinator. */
+export const DEFAULT_RETRIES = 3;
+/** Upper bound for `retries`: a process is re-queued at most this often after an exec timeout. */
+export const MAX_RETRIES = 100;
+
+export const PROJECT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables the executor sets itself or must keep away from the job. */
+export const RESERVED_ENV_NAMES = ['PROJECT_DIR', 'COLONIES_PROCESS_ID'] as const;
+export const RESERVED_ENV_PREFIXES = ['COLONIES_', 'EXECUTOR_', 'AWS_S3_'] as const;
+
+export const RESULT_DOWNLOAD_POLICIES = ['always', 'on-success', 'never'] as const;
+export type ResultDownloadPolicy = (typeof RESULT_DOWNLOAD_POLICIES)[number];
+
+/** What each field accepts, in words, for error messages (keyed by dotted path, `*` for any map key). */
+export const ALLOWED: Record<string, string> = {
+  '': 'a mapping with the keys projectname, conditions, environment and optionally slurm, retries, result, tunnel',
+  projectname:
+    'a name of letters, digits, ".", "_" and "-" (no spaces, "/" or ":"), at most 128 characters, e.g. "my-project"',
+  conditions: 'a mapping with nodes, processesPerNode, cpu, mem, walltime and optionally executorNames, executorType, gpu',
+  'conditions.executorNames': 'a list of executor names, e.g. [lumi-std]; empty or absent means any executor',
+  'conditions.executorNames.*': 'an executor name (a non-empty string)',
+  'conditions.executorType': `an executor type (a non-empty string); default "${DEFAULT_EXECUTOR_TYPE}"`,
+  'conditions.nodes': `a whole number from 1 to ${MAX_NODES} (the server never assigns more)`,
+  'conditions.processesPerNode': `a whole number from 1 to ${MAX_PROCESSES_PER_NODE} (the server never assigns more)`,
+  'conditions.cpu': CPU_ALLOWED,
+  'conditions.mem': MEMORY_ALLOWED,
+  'conditions.walltime': WALLTIME_ALLOWED,
+  'conditions.gpu': 'a mapping with count and name',
+  'conditions.gpu.count': 'a whole number of GPUs per node, 0 or more',
+  'conditions.gpu.name': 'a GPU model name (Kubernetes node label "accelerator"), or "" for any',
+  environment: 'a mapping with docker, cmd and optionally init-cmd, source, rebuildImage, env',
+  'environment.docker': 'a container image reference, e.g. "python:3.12-slim"',
+  'environment.rebuildImage': 'true or false',
+  'environment.init-cmd': 'a shell command run before cmd, e.g. "pip3 install numpy", or ""',
+  'environment.cmd': 'a command, e.g. "python3"',
+  'environment.source':
+    'a path relative to cfs/src, without ".." and not absolute, e.g. "main.py"; it is appended to cmd',
+  'environment.env': 'a mapping of environment variable names to values',
+  'environment.env.*': 'a string, number or boolean (numbers and booleans are passed as text)',
+  'environment.env.<name>':
+    'letters, digits and "_", not starting with a digit; not PROJECT_DIR or COLONIES_PROCESS_ID, not starting with COLONIES_, EXECUTOR_ or AWS_S3_',
+  slurm: 'a mapping with optional account, partition and qos',
+  'slurm.account': 'a Slurm account name (sbatch --account)',
+  'slurm.partition': 'a Slurm partition name (sbatch --partition)',
+  'slurm.qos': 'a Slurm quality of service name (sbatch --qos)',
+  retries: `a whole number from 1 to ${MAX_RETRIES}: how often a process that exceeds its time is re-queued`,
+  result: 'a mapping with download',
+  'result.download': 'one of "always" (also after a failure), "on-success" or "never"',
+  tunnel: 'a mapping with port and optionally localPort',
+  'tunnel.port': 'a TCP port from 1 to 65535 on the first node of the job',
+  'tunnel.localPort': 'a TCP port from 1 to 65535 on this machine; default the same as port',
+};
+
+const allowed = (path: string): string => ALLOWED[path] ?? 'see docs/project-yaml.md';
+const message = (path: string) => ({ error: () => allowed(path) });
+
+const name = (path: string) => z.string(message(path)).min(1, message(path));
+const port = (path: string) => z.int(message(path)).min(1, message(path)).max(65535, message(path));
+
+const cpuSchema = z
+  .string(message('conditions.cpu'))
+  .superRefine((cpu, context) => {
+    const problem = validateCpu(cpu);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ pattern: CPU_PATTERN.source });
+
+const memorySchema = z
+  .string(message('conditions.mem'))
+  .superRefine((mem, context) => {
+    const problem = validateMemory(mem);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ pattern: MEMORY_PATTERN.source });
+
+const walltimeSchema = z
+  .int(message('conditions.walltime'))
+  .min(1, message('conditions.walltime'));
+
+const envValue = z
+  .union([z.string(), z.number(), z.boolean()], message('environment.env.*'))
+  .transform((value) => String(value));
+
+const envName = z
+  .string()
+  .meta({ pattern: ENV_NAME_PATTERN.source })
+  .superRefine((key, context) => {
+  if (!ENV_NAME_PATTERN.test(key)) {
+    context.addIssue({ code: 'custom', message: `"${key}" is not a valid environment variable name` });
+  } else if ((RESERVED_ENV_NAMES as readonly string[]).includes(key)) {
+    context.addIssue({ code: 'custom', message: `${key} is set by Pollinator itself` });
+  } else {
+    const prefix = RESERVED_ENV_PREFIXES.find((reserved) => key.startsWith(reserved));
+    if (prefix !== undefined) {
+      context.addIssue({ code: 'custom', message: `variables starting with ${prefix} are reserved for the executor` });
+    }
+  }
+});
+
+const sourceSchema = z.string(message('environment.source')).superRefine((source, context) => {
+  if (source === '') return;
+  if (source.startsWith('/') || /^[A-Za-z]:[\\/]/.test(source)) {
+    context.addIssue({ code: 'custom', message: 'source must be relative to cfs/src' });
+  } else if (source.split(/[\\/]/).includes('..')) {
+    context.addIssue({ code: 'custom', message: 'source must stay inside cfs/src (no "..")' });
+  }
+});
+
+export const gpuSchema = z
+  .strictObject(
+    {
+      count: z
+        .int(message('conditions.gpu.count'))
+        .min(0, message('conditions.gpu.count'))
+        .default(0)
+        .describe('GPUs per node (Slurm --gres=gpu:N, Kubernetes nvidia.com/gpu per container).'),
+      name: z
+        .string(message('conditions.gpu.name'))
+        .default('')
+        .describe('GPU model; Kubernetes executors select nodes labelled accelerator=<name>. Ignored by Slurm.'),
+    },
+    message('conditions.gpu'),
+  )
+  .describe('GPUs for the job.');
+
+export const conditionsSchema = z
+  .strictObject(
+    {
+      executorNames: z
+        .array(name('conditions.executorNames.*'), message('conditions.executorNames'))
+        .default([])
+        .describe('Run only on these executors (by name). Empty: any executor of executorType in the colony.'),
+      executorType: name('conditions.executorType')
+        .default(DEFAULT_EXECUTOR_TYPE)
+        .describe(`Executor type to target. Default "${DEFAULT_EXECUTOR_TYPE}" (the only type the original Pollinator used).`),
+      nodes: z
+        .int(message('conditions.nodes'))
+        .min(1, message('conditions.nodes'))
+        .max(MAX_NODES, message('conditions.nodes'))
+        .default(1)
+        .describe('Number of nodes (Slurm --nodes; Kubernetes Job parallelism). 1 to 127.'),
+      processesPerNode: z
+        .int(message('conditions.processesPerNode'))
+        .min(1, message('conditions.processesPerNode'))
+        .max(MAX_PROCESSES_PER_NODE, message('conditions.processesPerNode'))
+        .default(1)
+        .describe('Processes (tasks) per node (Slurm --ntasks-per-node; containers per pod). 1 to 127.'),
+      cpu: cpuSchema.describe(
+        'CPU per process in millicores, e.g. "1000m". Slurm rounds up to whole cores (--cpus-per-task); Kubernetes uses it as the container CPU limit.',
+      ),
+      mem: memorySchema.describe(
+        'Memory, e.g. "1000Mi" or "4Gi". Per node on Slurm (--mem), per container on Kubernetes.',
+      ),
+      walltime: walltimeSchema.describe(
+        'Wall-clock limit in seconds (Slurm --time, Kubernetes activeDeadlineSeconds). Also the process exec time limit.',
+      ),
+      gpu: gpuSchema.default({ count: 0, name: '' }),
+    },
+    message('conditions'),
+  )
+  .describe('Where the job runs and what resources it gets.');
+
+export const environmentSchema = z
+  .strictObject(
+    {
+      docker: name('environment.docker').describe('Container image, e.g. "python:3.12-slim".'),
+      rebuildImage: z
+        .boolean(message('environment.rebuildImage'))
+        .default(false)
+        .describe('Pull / rebuild the image even if the executor has a cached copy.'),
+      'init-cmd': z
+        .string(message('environment.init-cmd'))
+        .default('')
+        .describe('Shell command run before cmd in the same container, e.g. "pip3 install numpy".'),
+      cmd: name('environment.cmd').describe('Command to run, e.g. "python3". The source file path is appended to it.'),
+      source: sourceSchema
+        .optional()
+        .describe('Entry file relative to cfs/src, e.g. "main.py". It runs as <cmd> $PROJECT_DIR/<snapshot>/src/<source>.'),
+      env: z
+        .record(envName, envValue, message('environment.env'))
+        .default({})
+        .describe('Extra environment variables for the job (besides PROJECT_DIR and COLONIES_PROCESS_ID).'),
+    },
+    message('environment'),
+  )
+  .describe('What runs: image, command and environment.');
+
+export const slurmSchema = z
+  .strictObject(
+    {
+      account: name('slurm.account').optional().describe('Slurm account to charge (sbatch --account).'),
+      partition: name('slurm.partition').optional().describe('Slurm partition (sbatch --partition).'),
+      qos: name('slurm.qos').optional().describe('Slurm quality of service (sbatch --qos).'),
+    },
+    message('slurm'),
+  )
+  .describe('Slurm placement. Executors that do not run Slurm ignore it; when absent the executor uses its defaults.');
+
+export const resultSchema = z
+  .strictObject(
+    {
+      download: z
+        .enum(RESULT_DOWNLOAD_POLICIES, message('result.download'))
+        .default('always')
+        .describe('When `pollinator run` downloads cfs/result: "always" (default, also after a failure), "on-success", "never".'),
+    },
+    message('result'),
+  )
+  .describe('What happens to cfs/result after a run.');
+
+export const tunnelSchema = z
+  .strictObject(
+    {
+      port: port('tunnel.port').describe('Port the job listens on, on the first node it runs on.'),
+      localPort: port('tunnel.localPort').optional().describe('Local port to forward; default the same as port.'),
+    },
+    message('tunnel'),
+  )
+  .describe('Forward a port of the running job to this machine (e.g. a notebook server).');
+
+export const projectSchema = z
+  .strictObject(
+    {
+      projectname: z
+        .string(message('projectname'))
+        .regex(PROJECT_NAME_PATTERN, message('projectname'))
+        .describe('Project name: the CFS labels are /pollinator/<projectname>/{src,data,result}.'),
+      conditions: conditionsSchema,
+      environment: environmentSchema,
+      slurm: slurmSchema.optional(),
+      retries: z
+        .int(message('retries'))
+        .min(1, message('retries'))
+        .max(MAX_RETRIES, message('retries'))
+        .default(DEFAULT_RETRIES)
+        .describe('How often a process that exceeds its exec time is re-queued (FunctionSpec maxretries). Default 3.'),
+      result: resultSchema.default({ download: 'always' }),
+      tunnel: tunnelSchema.optional(),
+    },
+    message(''),
+  )
+  .meta({
+    title: 'Pollinator project.yaml',
+    description: 'A Pollinator project: what to run, where, and with which resources. Reference: docs/project-yaml.md.',
+  });
+
+/** project.yaml as written (before defaults). */
+export type ProjectYamlInput = z.input<typeof projectSchema>;
+/** project.yaml after parsing, with defaults applied. */
+export type ProjectYaml = z.output<typeof projectSchema>;
