@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { resolveConfig, type EffectiveConfig } from './config/settings';
+import { Output } from './render/output';
+
+/** Options every command accepts (defined once on the program). */
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+  /** `false` with `--no-color`. */
+  color?: boolean;
+  cwd?: string;
+  profile?: string;
+}
+
+/** What a command gets: where it runs, how to print, and the configuration (read on first use). */
+export class CommandContext {
+  readonly output: Output;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly options: GlobalOptions;
+  /** Stops the command (Ctrl-C, SIGTERM). */
+  readonly signal: AbortSignal;
+  private cachedConfig: EffectiveConfig | undefined;
+  private readonly cleanups: Array<() => Promise<void> | void> = [];
+
+  constructor(options: GlobalOptions, init: { env?: NodeJS.ProcessEnv; output?: Output; signal?: AbortSignal } = {}) {
+    this.options = options;
+    this.env = init.env ?? process.env;
+    this.cwd = resolve(process.cwd(), options.cwd ?? '.');
+    this.signal = init.signal ?? new AbortController().signal;
+    this.output =
+      init.output ??
+      new Output({ json: options.json === true, verbose: options.verbose === true, color: options.color, env: this.env });
+  }
+
+  /** The configuration in effect (profile + environment). */
+  get config(): EffectiveConfig {
+    this.cachedConfig ??= resolveConfig({ env: this.env, profile: this.options.profile, cwd: this.cwd });
+    return this.cachedConfig;
+  }
+
+  /** Registers something to release when the command ends (servers, executors), last first. */
+  onCleanup(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  async cleanup(): Promise<void> {
+    while (this.cleanups.length > 0) {
+      const cleanup = this.cleanups.pop();
+      try {
+        await cleanup?.();
+      } catch (error) {
+        this.output.debug(`cleanup failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,232 @@
+import { Command, Option } from 'commander';
+import type { CommandContext, GlobalOptions } from './context';
+import { VERSION } from './version';
+
+/**
+ * The command tree. Only commander is loaded here: every command's
+ * implementation lives in `commands/<name>.ts` and is imported when that
+ * command runs, so `pollinator --help` stays fast.
+ */
+
+export type CommandResult = number | void;
+export type CommandRunner = (context: CommandContext, ...args: unknown[]) => Promise<CommandResult>;
+type Loader = () => Promise<{ run: CommandRunner }>;
+
+export interface ProgramHooks {
+  /** Runs a command implementation with the parsed global options. */
+  invoke(load: Loader, globals: GlobalOptions, args: unknown[]): Promise<void>;
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => (line.startsWith('#') ? `  ${line}` : `  $ ${line}`)).join('\n')}\n`;
+}
+
+const STATES = ['waiting', 'running', 'successful', 'failed', 'cancelled'];
+
+export function createProgram(hooks: ProgramHooks): Command {
+  const program = new Command('pollinator');
+
+  function action(command: Command, load: Loader): Command {
+    return command.action(async (...received: unknown[]) => {
+      const self = received.at(-1) as Command;
+      const globals = self.optsWithGlobals<GlobalOptions>();
+      // commander passes: positional arguments…, options object, the command.
+      const args = received.slice(0, -1);
+      await hooks.invoke(load, globals, args);
+    });
+  }
+
+  program
+    .description(
+      'Run batch jobs on Slurm and Kubernetes through ColonyOS. Your code and data\n' +
+        'go up, the job runs, its logs stream back, its results land in cfs/result/.\n' +
+        'With no colony configured, everything runs on this machine.',
+    )
+    .usage('<command> [options]')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--json', 'machine-readable output: NDJSON events and results on stdout')
+    .option('-v, --verbose', 'debug detail, and a stack trace with errors')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('-C, --cwd <dir>', 'run as if started in <dir>')
+    .option('--profile <name>', 'read configuration from a profile file (name or path)')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .addHelpText(
+      'after',
+      examples(
+        'pollinator new demo && cd demo',
+        'pollinator run                      # upload, run, stream logs, download results',
+        'pollinator plan                     # what would be uploaded, and the job spec',
+        'pollinator run --detach && pollinator logs <id> --follow',
+        'pollinator dev                      # keep the embedded colony running',
+      ) +
+        '\nConfiguration: COLONIES_* / AWS_S3_* environment variables or a profile; `pollinator config` shows\n' +
+        'what is in effect. Docs: https://github.com/pollinator-dev/pollinator/tree/main/docs\n',
+    );
+
+  action(
+    program
+      .command('new')
+      .description('create a project: project.yaml, cfs/src/main.py, cfs/data/hello.txt')
+      .argument('[dir]', 'directory to create the project in', '.')
+      .option('-n, --executor <name>', 'executor name to target (conditions.executorNames)')
+      .option('--name <projectname>', 'project name (default: the directory name)')
+      .option('-f, --force', 'write into a non-empty directory (existing files are kept)')
+      .addHelpText('after', examples('pollinator new demo', 'pollinator new . -n my-slurm-executor')),
+    () => import('./commands/new'),
+  );
+
+  action(
+    program
+      .command('run')
+      .description('upload, run the job, stream its logs, download cfs/result (exits with the job\'s code)')
+      .option('-d, --detach', 'return after submitting (prints the process id)')
+      .option('--dry-run', 'show the sync plan and the job spec; change nothing (same as `plan`)')
+      .option('--cancel-on-interrupt', 'Ctrl-C cancels the job instead of detaching from it')
+      .option('--no-pull', 'do not download cfs/result when the job ends')
+      .addHelpText(
+        'after',
+        examples(
+          'pollinator run',
+          'pollinator run --detach',
+          'pollinator run --json | jq -c \'select(.type == "log")\'',
+          '# Exit status: the job\'s own exit code; 65 invalid project, 74 sync failed, 77 rejected,',
+          '# 124 time limit, 130 cancelled (docs/cli.md lists them all).',
+        ),
+      ),
+    () => import('./commands/run'),
+  );
+
+  action(
+    program
+      .command('plan')
+      .description('show what `run` would upload and submit, changing nothing (= run --dry-run)')
+      .option('-a, --all', 'also list unchanged files')
+      .addHelpText('after', examples('pollinator plan', 'pollinator plan --json')),
+    () => import('./commands/plan'),
+  );
+
+  action(
+    program
+      .command('logs')
+      .description('print a process\'s logs')
+      .argument('<id>', 'process id')
+      .option('-f, --follow', 'keep streaming until the process ends')
+      .addHelpText('after', examples('pollinator logs 7f3c…', 'pollinator logs 7f3c… --follow')),
+    () => import('./commands/logs'),
+  );
+
+  action(
+    program
+      .command('status')
+      .description('show a process: state, executor, times, exit code')
+      .argument('<id>', 'process id')
+      .addHelpText('after', examples('pollinator status 7f3c…', 'pollinator status 7f3c… --json')),
+    () => import('./commands/status'),
+  );
+
+  action(
+    program
+      .command('ps')
+      .description('list processes of the colony')
+      .addOption(new Option('-s, --state <state...>', 'only processes in these states').choices(STATES))
+      .option('-n, --limit <count>', 'at most this many per state', '20')
+      .addHelpText('after', examples('pollinator ps', 'pollinator ps --state running waiting', 'pollinator ps --json')),
+    () => import('./commands/ps'),
+  );
+
+  action(
+    program
+      .command('cancel')
+      .description('cancel a process (the executor stops its job)')
+      .argument('<id>', 'process id')
+      .option('-w, --wait', 'wait until the process has stopped')
+      .addHelpText('after', examples('pollinator cancel 7f3c…', 'pollinator cancel 7f3c… --wait')),
+    () => import('./commands/cancel'),
+  );
+
+  action(
+    program
+      .command('pull')
+      .description('download results into cfs/result')
+      .argument('[id]', 'process id (default: the project\'s result label)')
+      .addHelpText('after', examples('pollinator pull', 'pollinator pull 7f3c…')),
+    () => import('./commands/pull'),
+  );
+
+  action(
+    program
+      .command('executors')
+      .description('list executors and which of them can run this project')
+      .addHelpText('after', examples('pollinator executors', 'pollinator executors --json')),
+    () => import('./commands/executors'),
+  );
+
+  action(
+    program
+      .command('funcspec')
+      .description('print the function spec this project submits (uploads nothing)')
+      .addHelpText('after', examples('pollinator funcspec', 'pollinator funcspec > spec.json')),
+    () => import('./commands/funcspec'),
+  );
+
+  action(
+    program
+      .command('dev')
+      .description('run the embedded colony (server + local executor) in the foreground')
+      .option('-p, --port <port>', 'port to listen on (127.0.0.1)', '0')
+      .option('--no-executor', 'run the server only')
+      .option('--env-file <path>', 'also write the COLONIES_* environment to this file')
+      .addHelpText(
+        'after',
+        examples(
+          'pollinator dev',
+          'pollinator dev --port 50080 --env-file colonies.env',
+          '# in another terminal, other tools can use it:',
+          'set -a; . colonies.env; set +a; colonies process ps',
+        ),
+      ),
+    () => import('./commands/dev'),
+  );
+
+  const executor = program
+    .command('executor')
+    .description('run an executor that takes jobs from the colony')
+    .addHelpText('after', examples('pollinator executor start --backend local'));
+  action(
+    executor
+      .command('start')
+      .description('run an executor in the foreground until Ctrl-C / SIGTERM')
+      .addOption(new Option('-b, --backend <backend>', 'where jobs run').choices(['local', 'slurm', 'k8s']).default('local'))
+      .option('--name <name>', 'executor name (default: COLONIES_EXECUTOR_NAME or <hostname>-<backend>)')
+      .option('--type <type>', 'executor type (default: COLONIES_EXECUTOR_TYPE or container-executor)')
+      .option('--concurrency <n>', 'jobs run at the same time', '1')
+      .option('--fs-dir <dir>', 'where CFS files are staged for jobs (default: under the data directory)')
+      .option('--state-file <path>', 'where running jobs are recorded for re-attach after a restart')
+      .addHelpText(
+        'after',
+        examples(
+          'pollinator executor start --backend local',
+          'COLONIES_COLONY_PRVKEY=… pollinator executor start --backend slurm --name hpc1',
+        ),
+      ),
+    () => import('./commands/executor-start'),
+  );
+
+  action(
+    program
+      .command('config')
+      .description('show the configuration in effect, secrets masked')
+      .addHelpText('after', examples('pollinator config', 'pollinator --profile prod config', 'pollinator config --json')),
+    () => import('./commands/config'),
+  );
+
+  action(
+    program.command('version').description('print version information').addHelpText('after', examples('pollinator version --json')),
+    () => import('./commands/version'),
+  );
+
+  return program;
+}
