@@ -76,7 +76,7 @@ function killGroup(pgid, signal) {
 function runQuiet(argv) {
   if (!argv || argv.length === 0) return;
   try {
-    const helper = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env: process.env });
+    const helper = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env: config.env });
     helper.on('error', () => undefined);
   } catch {
     // best effort
