@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process */
 // A stand-in for the `docker` / `podman` client in tests (no engine runs on
 // the test machines). It appends its argv as one JSON line to
 // `$DOCKER_CONFIG/argv.log` and emulates the few commands the local backend
@@ -78,5 +79,5 @@ const program = entrypoint ?? rest[0];
 const args = (entrypoint ? rest : rest.slice(1)).map(rewrite);
 const child = spawn(program, args, { stdio: 'inherit', env, detached: true });
 if (options['--name']) fs.writeFileSync(path.join(state, `${options['--name']}.pid`), String(child.pid));
-for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => { try { process.kill(-child.pid, signal); } catch {} });
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => { try { process.kill(-child.pid, signal); } catch { /* gone */ } });
 child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
