@@ -1,0 +1,188 @@
+// Every failure of the client is one of these classes. All carry a stable
+// `code` and a `retryable` flag; match on those (and on `status` for
+// `ColoniesError`), never on message text. Private keys never appear in them.
+
+const POLLINATOR_ERROR = Symbol.for('pollinator.error');
+const CLIENT_ERROR = Symbol.for('pollinator.error.ColoniesClientError');
+const RPC_ERROR = Symbol.for('pollinator.error.ColoniesError');
+
+export type ColoniesErrorCode =
+  /** The server (or a proxy in front of it) answered with an error. */
+  | 'COLONIES_RPC_ERROR'
+  /** No answer: connection refused/reset, DNS, TLS. */
+  | 'COLONIES_NETWORK_ERROR'
+  /** No answer within the call's timeout. */
+  | 'COLONIES_TIMEOUT'
+  /** The caller's AbortSignal fired. */
+  | 'COLONIES_ABORTED'
+  /** A 2xx answer that is not a Colonies reply envelope / not the expected JSON. */
+  | 'COLONIES_BAD_REPLY'
+  /** The call was refused before sending: invalid argument (e.g. maxexectime 0, no private key). */
+  | 'COLONIES_INVALID_ARGUMENT'
+  /** A COLONIES_* environment variable is missing or malformed. */
+  | 'COLONIES_CONFIG_ERROR';
+
+export class ColoniesClientError extends Error {
+  readonly code: ColoniesErrorCode;
+  /** True when repeating the same call later may succeed. */
+  readonly retryable: boolean;
+  readonly [POLLINATOR_ERROR] = true;
+  readonly [CLIENT_ERROR] = true;
+
+  constructor(code: ColoniesErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(`[pollinator] [colonies-client] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ColoniesClientError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static isInstance(value: unknown): value is ColoniesClientError {
+    return typeof value === 'object' && value !== null && CLIENT_ERROR in value;
+  }
+}
+
+/**
+ * An error reply: from the Colonies server (an `error: true` envelope, whose
+ * `status` is authoritative) or from something in front of it (a proxy
+ * answering 502 with HTML: `envelope` is false and `status` is the HTTP status).
+ */
+export class ColoniesError extends ColoniesClientError {
+  /** The status inside the error envelope (equal to the HTTP status on the real server), else the HTTP status. */
+  readonly status: number;
+  /** The HTTP status code of the reply. */
+  readonly httpStatus: number;
+  /** The server's `message` (informative, not API), or the start of a non-envelope body. */
+  readonly serverMessage: string;
+  /** The request's payloadtype (e.g. `getprocessmsg`), so errors say which call failed. */
+  readonly payloadtype: string;
+  /** True when the reply was a Colonies error envelope. */
+  readonly envelope: boolean;
+  readonly [RPC_ERROR] = true;
+
+  constructor(init: {
+    status: number;
+    httpStatus: number;
+    serverMessage: string;
+    payloadtype: string;
+    envelope: boolean;
+    retryable?: boolean;
+  }) {
+    const retryable = init.retryable ?? isRetryableStatus(init.status, init.envelope);
+    super('COLONIES_RPC_ERROR', `${init.payloadtype || 'request'} failed: ${init.status} ${init.serverMessage}`.trimEnd(), {
+      retryable,
+    });
+    this.name = 'ColoniesError';
+    this.status = init.status;
+    this.httpStatus = init.httpStatus;
+    this.serverMessage = init.serverMessage;
+    this.payloadtype = init.payloadtype;
+    this.envelope = init.envelope;
+  }
+
+  static override isInstance(value: unknown): value is ColoniesError {
+    return typeof value === 'object' && value !== null && RPC_ERROR in value;
+  }
+
+  /** `assignprocessmsg` found nothing to do (the normal long-poll outcome). */
+  get isNoProcessAvailable(): boolean {
+    return this.status === 404 && this.payloadtype === 'assignprocessmsg';
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+
+  get isForbidden(): boolean {
+    return this.status === 403;
+  }
+}
+
+/**
+ * Which statuses are worth repeating. 502/503/504 (gateway / unavailable) and
+ * 429 always; other 5xx only when they do not come from a Colonies envelope:
+ * the Colonies server uses its own 500 envelopes for deterministic failures
+ * (unknown snapshot, logs of an unknown process, approve of an unknown
+ * executor), which a retry would only delay.
+ */
+export function isRetryableStatus(status: number, envelope: boolean): boolean {
+  if (status === 429 || status === 502 || status === 503 || status === 504) return true;
+  return status >= 500 && !envelope;
+}
+
+export class ColoniesNetworkError extends ColoniesClientError {
+  /**
+   * False when the request certainly never reached the server (connection
+   * refused, DNS failure): safe to resend even a write. True when it may have
+   * been received (reset mid-request, socket closed before the reply).
+   */
+  readonly mayHaveBeenSent: boolean;
+  readonly payloadtype: string;
+
+  constructor(payloadtype: string, detail: string, mayHaveBeenSent: boolean, cause?: unknown) {
+    super('COLONIES_NETWORK_ERROR', `${payloadtype || 'request'}: network error: ${detail}`, { retryable: true, cause });
+    this.name = 'ColoniesNetworkError';
+    this.mayHaveBeenSent = mayHaveBeenSent;
+    this.payloadtype = payloadtype;
+  }
+}
+
+export class ColoniesTimeoutError extends ColoniesClientError {
+  readonly timeoutMs: number;
+  readonly payloadtype: string;
+
+  constructor(payloadtype: string, timeoutMs: number) {
+    super('COLONIES_TIMEOUT', `${payloadtype || 'request'}: no reply within ${timeoutMs} ms`, { retryable: true });
+    this.name = 'ColoniesTimeoutError';
+    this.timeoutMs = timeoutMs;
+    this.payloadtype = payloadtype;
+  }
+}
+
+export class ColoniesAbortError extends ColoniesClientError {
+  constructor(what: string, reason?: unknown) {
+    super('COLONIES_ABORTED', `${what}: aborted`, { cause: reason });
+    // The conventional name, so `err.name === 'AbortError'` checks work.
+    this.name = 'AbortError';
+  }
+}
+
+export class ColoniesBadReplyError extends ColoniesClientError {
+  readonly payloadtype: string;
+  readonly httpStatus: number;
+
+  constructor(payloadtype: string, httpStatus: number, detail: string, cause?: unknown) {
+    super('COLONIES_BAD_REPLY', `${payloadtype || 'request'}: unexpected reply (HTTP ${httpStatus}): ${detail}`, { cause });
+    this.name = 'ColoniesBadReplyError';
+    this.payloadtype = payloadtype;
+    this.httpStatus = httpStatus;
+  }
+}
+
+export class ColoniesArgumentError extends ColoniesClientError {
+  constructor(message: string) {
+    super('COLONIES_INVALID_ARGUMENT', message);
+    this.name = 'ColoniesArgumentError';
+  }
+}
+
+export interface ConfigIssue {
+  /** The variable (or option) at fault, e.g. `COLONIES_SERVER_PORT`. */
+  variable: string;
+  /** What is wrong and what it should look like. Never contains a key. */
+  message: string;
+}
+
+export class ColoniesConfigError extends ColoniesClientError {
+  /** The first variable at fault. */
+  readonly variable: string;
+  /** Every problem found. */
+  readonly issues: ConfigIssue[];
+
+  constructor(variable: string, message: string, issues?: ConfigIssue[]) {
+    super('COLONIES_CONFIG_ERROR', message);
+    this.name = 'ColoniesConfigError';
+    this.variable = variable;
+    this.issues = issues ?? [{ variable, message }];
+  }
+}

@@ -1,0 +1,228 @@
+// HTTP transport: one POST /api per call over keep-alive connections, a
+// per-attempt timeout, the caller's AbortSignal, and retries with exponential
+// backoff and jitter for reads only (a write is resent only when it certainly
+// never left this machine, e.g. connection refused).
+import * as https from 'node:https';
+import { decodeReply, type RequestEnvelope } from './envelope';
+import {
+  ColoniesAbortError,
+  ColoniesClientError,
+  ColoniesNetworkError,
+  ColoniesTimeoutError,
+  ColoniesError,
+} from './errors';
+import type { JsonValue } from './types';
+
+/** The subset of `fetch` the client uses; the global `fetch` fits. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; body?: string; headers?: Record<string, string>; signal?: AbortSignal },
+) => Promise<{ status: number; statusText: string; text(): Promise<string> }>;
+
+export interface RetryOptions {
+  /** Extra attempts after the first (default 3; 0 disables retries). */
+  retries?: number;
+  /** First backoff delay in ms (default 100). */
+  minDelayMs?: number;
+  /** Backoff cap in ms (default 2000). */
+  maxDelayMs?: number;
+}
+
+export interface CallOptions {
+  /** Aborts the call (and its retries): rejects with a `ColoniesAbortError`. */
+  signal?: AbortSignal;
+  /** Timeout of one attempt in ms (default: the client's `timeoutMs`). */
+  timeoutMs?: number;
+}
+
+export interface TransportOptions {
+  baseUrl: string;
+  fetch?: FetchLike;
+  timeoutMs: number;
+  retry: Required<RetryOptions>;
+  skipTlsVerify: boolean;
+  /** Random source for jitter (tests). */
+  random?: () => number;
+}
+
+/** Network failures that happen before any byte of the request is sent. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+]);
+
+function errorCodes(error: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 4 || typeof error !== 'object' || error === null) return out;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') out.push(e.code);
+  if (Array.isArray(e.errors)) for (const x of e.errors) errorCodes(x, out, depth + 1);
+  errorCodes(e.cause, out, depth + 1);
+  return out;
+}
+
+function describeNetworkError(error: unknown): { detail: string; notSent: boolean } {
+  const codes = errorCodes(error);
+  const notSent = codes.length > 0 && codes.every((c) => NOT_SENT_CODES.has(c));
+  const cause = (error as { cause?: { message?: unknown } } | null)?.cause;
+  const message =
+    typeof cause?.message === 'string' && cause.message !== ''
+      ? cause.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return { detail: codes.length > 0 ? `${codes[0]}: ${message}` : message, notSent };
+}
+
+/** A minimal `fetch` over node:https that accepts self-signed certificates (COLONIES_SKIP_TLS_VERIFY). */
+export function createInsecureHttpsFetch(): FetchLike {
+  const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+  return (url, init) =>
+    new Promise((resolve, reject) => {
+      const req = https.request(url, { method: init.method, headers: init.headers, agent, signal: init.signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: async () => text });
+        });
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
+}
+
+export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new ColoniesAbortError(what, signal.reason));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ColoniesAbortError(what, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class HttpTransport {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  private readonly fetchFn: FetchLike;
+  private readonly retry: Required<RetryOptions>;
+  private readonly random: () => number;
+
+  constructor(options: TransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs;
+    this.retry = options.retry;
+    this.random = options.random ?? Math.random;
+    if (options.fetch) this.fetchFn = options.fetch;
+    else if (options.skipTlsVerify && this.baseUrl.startsWith('https:')) this.fetchFn = createInsecureHttpsFetch();
+    else this.fetchFn = globalThis.fetch.bind(globalThis);
+  }
+
+  /** Backoff before retry number `attempt` (1-based): exponential with "equal jitter". */
+  backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.minDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  /**
+   * Sends one RPC. `read` marks calls that change nothing on the server: only
+   * those are retried after a timeout, a network error or a retryable status.
+   */
+  async rpc(envelope: RequestEnvelope, read: boolean, options: CallOptions = {}): Promise<JsonValue> {
+    const body = JSON.stringify(envelope);
+    const what = envelope.payloadtype;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { status, statusText, text } = await this.send('POST', '/api', body, what, options);
+        return decodeReply(what, status, text, statusText);
+      } catch (error) {
+        if (!this.shouldRetry(error, read) || attempt >= this.retry.retries) throw error;
+        await sleep(this.backoffMs(attempt + 1), options.signal, what);
+      }
+    }
+  }
+
+  /** `GET /health`: resolves when the server answers 200. */
+  async health(options: CallOptions = {}): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { status, statusText, text } = await this.send('GET', '/health', undefined, 'health', options);
+        if (status !== 200) {
+          throw new ColoniesError({
+            status,
+            httpStatus: status,
+            serverMessage: text.slice(0, 200) || statusText,
+            payloadtype: 'health',
+            envelope: false,
+          });
+        }
+        return;
+      } catch (error) {
+        if (!this.shouldRetry(error, true) || attempt >= this.retry.retries) throw error;
+        await sleep(this.backoffMs(attempt + 1), options.signal, 'health');
+      }
+    }
+  }
+
+  private shouldRetry(error: unknown, read: boolean): boolean {
+    if (error instanceof ColoniesNetworkError && !error.mayHaveBeenSent) return true;
+    return read && ColoniesClientError.isInstance(error) && error.retryable;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    what: string,
+    options: CallOptions,
+  ): Promise<{ status: number; statusText: string; text: string }> {
+    const { signal } = options;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (signal?.aborted) throw new ColoniesAbortError(what, signal.reason);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await this.fetchFn(`${this.baseUrl}${path}`, {
+        method,
+        body,
+        headers: body === undefined ? {} : { 'content-type': 'text/plain; charset=utf-8' },
+        signal: controller.signal,
+      });
+      const text = await res.text();
+      return { status: res.status, statusText: res.statusText, text };
+    } catch (error) {
+      if (signal?.aborted) throw new ColoniesAbortError(what, signal.reason);
+      if (timedOut) throw new ColoniesTimeoutError(what, timeoutMs);
+      const { detail, notSent } = describeNetworkError(error);
+      throw new ColoniesNetworkError(what, detail, !notSent, error);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
