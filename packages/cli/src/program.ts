@@ -9,7 +9,9 @@ import { VERSION } from './version';
  */
 
 export type CommandResult = number | void;
-export type CommandRunner = (context: CommandContext, ...args: unknown[]) => Promise<CommandResult>;
+// Each command declares its own positional and option types; commander checks them at parse time.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CommandRunner = (context: CommandContext, ...args: any[]) => Promise<CommandResult>;
 type Loader = () => Promise<{ run: CommandRunner }>;
 
 export interface ProgramHooks {

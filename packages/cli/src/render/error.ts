@@ -147,7 +147,7 @@ export function toCliError(error: unknown): CliError {
 function sentence(text: string): string {
   const trimmed = text.trim();
   if (trimmed === '') return '';
-  return /[.!?)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+  return /[.!?]\)?$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /** The error paragraph (without colours): `what: why. fix` plus detail lines. */
