@@ -3,3 +3,4 @@
 export * from './lossless-json';
 export * from './conformance-fixtures';
 export * from './backend-conformance';
+export * from './fake-kubernetes';
