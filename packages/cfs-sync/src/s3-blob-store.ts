@@ -258,7 +258,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         putOptions.onBytes?.(data.length);
       } else {
         while (inFlight.size >= partConcurrency) await Promise.race(inFlight);
-        if (failure) throw failure;
+        if (failure) throw failure as Error;
         sendPart(partNumber, data);
       }
       partNumber += 1;
@@ -268,7 +268,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       throwIfAborted(signal);
-      if (failure) throw failure;
+      if (failure) throw failure as Error;
       let offset = 0;
       while (offset < chunk.length) {
         const take = Math.min(chunk.length - offset, buffer.length - filled);
@@ -286,7 +286,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       await Promise.allSettled([...inFlight]);
       await saving.catch(() => undefined);
     }
-    if (failure) throw failure;
+    if (failure) throw failure as Error;
     if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
     const parts = [...current.parts].sort((a, b) => a.PartNumber - b.PartNumber);
     await client.send(

@@ -1,0 +1,122 @@
+import { resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { newObjectKey, type BlobStore } from './blob-store.ts';
+import type { CfsMetadata, Snapshot } from './types.ts';
+import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, localPath } from './paths.ts';
+import { listLabels } from './plan.ts';
+import { EMPTY_SHA256, sha256File } from './hash.ts';
+import { downloadVerified } from './apply.ts';
+import { CfsError, throwIfAborted } from './errors.ts';
+import { lstat, mkdir } from 'node:fs/promises';
+
+/** Name of the empty file registered at a snapshot root that has no files of its own (see createSnapshot). */
+export const ROOT_KEEP_FILE = '.pollinator-keep';
+
+/**
+ * Freezes `label` (and every sub-label) as a snapshot. The server snapshots
+ * nothing when the root label has no direct files (§4.2, §7 item 14), so when
+ * the root has none but sub-labels do, an empty `.pollinator-keep` is
+ * registered at the root first (zero bytes: no blob is stored) — the snapshot
+ * then holds the whole tree, for our executors and the Go ones alike.
+ */
+export async function createSnapshot(options: {
+  metadata: CfsMetadata;
+  store: BlobStore;
+  label: string;
+  /** Snapshot name; default a random 64-hex name (as the Go Pollinator does). No ":" allowed. */
+  name?: string;
+}): Promise<Snapshot> {
+  assertSafeLabel(options.label);
+  const name = options.name ?? newObjectKey();
+  if (name.includes(':')) throw new CfsError('INVALID_CONFIG', `snapshot name ${JSON.stringify(name)} must not contain ":"`);
+  const labels = await listLabels(options.metadata, options.label);
+  if (labels.length > 0 && !labels.includes(options.label)) {
+    await options.metadata.addFile({
+      fileid: '',
+      colonyname: options.metadata.colonyName,
+      label: options.label,
+      name: ROOT_KEEP_FILE,
+      size: 0,
+      sequencenr: 0,
+      checksum: EMPTY_SHA256,
+      checksumalg: 'SHA256',
+      ref: {
+        protocol: 's3',
+        s3object: {
+          server: options.store.location.server,
+          port: -1,
+          tls: options.store.location.tls,
+          accesskey: '',
+          secretkey: '',
+          region: options.store.location.region,
+          encryptionkey: '',
+          encryptionalg: '',
+          object: newObjectKey(),
+          bucket: options.store.location.bucket,
+        },
+      },
+      added: '0001-01-01T00:00:00Z',
+    });
+  }
+  return options.metadata.createSnapshot(options.label, name);
+}
+
+export interface MaterializeResult {
+  snapshot: Snapshot;
+  downloaded: number;
+  skipped: number;
+  bytes: number;
+}
+
+/**
+ * Writes a snapshot's files into `dir` (sub-labels become sub-directories),
+ * each verified against its checksum and renamed into place; a file already
+ * there with the same content is left alone. Executors use this to stage `src`.
+ */
+export async function materializeSnapshot(options: {
+  metadata: CfsMetadata;
+  store: BlobStore;
+  snapshot: { snapshotId: string } | { name: string };
+  dir: string;
+  concurrency?: number;
+  signal?: AbortSignal;
+  onBytes?: (bytes: number) => void;
+}): Promise<MaterializeResult> {
+  const dir = resolve(options.dir);
+  const snapshot = await options.metadata.getSnapshot(options.snapshot);
+  assertSafeLabel(snapshot.label);
+  const limit = pLimit(options.concurrency ?? 16);
+  const result: MaterializeResult = { snapshot, downloaded: 0, skipped: 0, bytes: 0 };
+  const files = await Promise.all((snapshot.fileids ?? []).map((id) => limit(() => options.metadata.getFileById(id))));
+  // Validate every path before writing anything.
+  const targets = files.map((file) => {
+    assertSafeName(file.name, file.label);
+    const rel = joinRel(labelToRelative(snapshot.label, file.label), file.name);
+    return { file, rel, abs: localPath(dir, rel) };
+  });
+  await mkdir(dir, { recursive: true });
+  await Promise.all(
+    targets.map(({ file, rel, abs }) =>
+      limit(async () => {
+        throwIfAborted(options.signal);
+        await mkdir(resolve(abs, '..'), { recursive: true });
+        const existing = await lstat(abs).catch(() => undefined);
+        if (existing?.isSymbolicLink()) throw new CfsError('UNSAFE_PATH', `${rel} is a symbolic link in ${dir}; refusing to write through it`);
+        if (existing?.isFile() && existing.size === file.size && (await sha256File(abs)).checksum === file.checksum) {
+          result.skipped += 1;
+          return;
+        }
+        await downloadVerified(
+          options.store,
+          { name: file.name, checksum: file.checksum, size: file.size, s3filename: file.ref.s3object.object },
+          abs,
+          rel,
+          { ...(options.signal ? { signal: options.signal } : {}), ...(options.onBytes ? { onBytes: options.onBytes } : {}), fsync: true },
+        );
+        result.downloaded += 1;
+        result.bytes += file.size;
+      }),
+    ),
+  );
+  return result;
+}

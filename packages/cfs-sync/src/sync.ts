@@ -1,0 +1,11 @@
+import { applySync, type ApplyOptions, type SyncResult } from './apply.ts';
+import { planSync, type PlanOptions, type SyncPlan } from './plan.ts';
+
+export type SyncDirectoryOptions = PlanOptions & Omit<ApplyOptions, 'signal'>;
+
+/** planSync() then applySync(): one directory ↔ one label. */
+export async function syncDirectory(options: SyncDirectoryOptions): Promise<SyncResult & { plan: SyncPlan }> {
+  const plan = await planSync(options);
+  const result = await applySync(plan, options);
+  return { ...result, plan };
+}

@@ -1,0 +1,115 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { IgnoreRules, type IgnoreOptions, type IgnoreSource } from './ignore-rules.ts';
+import { MARKER_FILE, isInternalName, joinRel } from './paths.ts';
+import type { StatIdentity } from './sync-state.ts';
+import { throwIfAborted } from './errors.ts';
+
+export interface LocalFile {
+  rel: string;
+  dirRel: string;
+  name: string;
+  abs: string;
+  stat: StatIdentity;
+}
+
+export interface IgnoredEntry {
+  rel: string;
+  isDir: boolean;
+  reason: string;
+  rule?: IgnoreSource;
+}
+
+export interface LocalTree {
+  /** Every non-ignored directory ("" = root), with its regular files. */
+  dirs: Map<string, LocalFile[]>;
+  /** Ignore rules in force in each walked directory (for remote-only paths, use the nearest parent's). */
+  rules: Map<string, IgnoreRules>;
+  ignored: IgnoredEntry[];
+  /** Leftover download temp files (from an interrupted sync). */
+  temps: string[];
+  /** False when the root directory does not exist yet. */
+  exists: boolean;
+}
+
+const STAT_BATCH = 128;
+
+export function toIdentity(s: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }): StatIdentity {
+  return { size: Number(s.size), mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, ino: s.ino };
+}
+
+/** Walks `root` (not following directory symlinks), applying the ignore rules; only reads. */
+export async function walkLocalTree(root: string, options: IgnoreOptions & { signal?: AbortSignal } = {}): Promise<LocalTree> {
+  const tree: LocalTree = { dirs: new Map(), rules: new Map(), ignored: [], temps: [], exists: true };
+  const visit = async (abs: string, dirRel: string, inherited: IgnoreRules): Promise<void> => {
+    throwIfAborted(options.signal);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && dirRel === '') {
+        tree.exists = false;
+        return;
+      }
+      throw error;
+    }
+    const rules = await inherited.descend(abs, dirRel, new Set(entries.map((entry) => entry.name)), options);
+    tree.rules.set(dirRel, rules);
+    const files: LocalFile[] = [];
+    tree.dirs.set(dirRel, files);
+    const subdirs: [string, string][] = [];
+    const candidates: Dirent[] = [];
+    for (const entry of entries) {
+      const rel = joinRel(dirRel, entry.name);
+      if (entry.name === MARKER_FILE) {
+        if (!entry.isDirectory()) tree.ignored.push({ rel, isDir: false, reason: 'CFS marker file (written by the sync itself)' });
+        continue;
+      }
+      if (isInternalName(entry.name)) {
+        tree.temps.push(rel);
+        continue;
+      }
+      candidates.push(entry);
+    }
+    for (let i = 0; i < candidates.length; i += STAT_BATCH) {
+      await Promise.all(
+        candidates.slice(i, i + STAT_BATCH).map(async (entry) => {
+          const rel = joinRel(dirRel, entry.name);
+          const entryAbs = `${abs}/${entry.name}`;
+          if (entry.isDirectory()) {
+            const rule = rules.match(rel, true);
+            if (rule) tree.ignored.push({ rel, isDir: true, reason: `ignored by ${rule.file}:${rule.line} (${rule.pattern})`, rule });
+            else subdirs.push([entryAbs, rel]);
+            return;
+          }
+          const rule = rules.match(rel, false);
+          if (rule) {
+            tree.ignored.push({ rel, isDir: false, reason: `ignored by ${rule.file}:${rule.line} (${rule.pattern})`, rule });
+            return;
+          }
+          if (!entry.isFile() && !entry.isSymbolicLink()) {
+            tree.ignored.push({ rel, isDir: false, reason: 'not a regular file' });
+            return;
+          }
+          let info;
+          try {
+            info = await stat(entryAbs, { bigint: true });
+          } catch {
+            tree.ignored.push({ rel, isDir: false, reason: 'broken symbolic link' });
+            return;
+          }
+          if (info.isDirectory()) {
+            tree.ignored.push({ rel, isDir: true, reason: 'symbolic link to a directory (not followed)' });
+          } else if (!info.isFile()) {
+            tree.ignored.push({ rel, isDir: false, reason: 'not a regular file' });
+          } else {
+            files.push({ rel, dirRel, name: entry.name, abs: entryAbs, stat: toIdentity(info) });
+          }
+        }),
+      );
+    }
+    for (const [subAbs, subRel] of subdirs) await visit(subAbs, subRel, rules);
+  };
+  await visit(root, '', IgnoreRules.root(options));
+  return tree;
+}
