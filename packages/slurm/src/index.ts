@@ -12,3 +12,4 @@ export { shellQuote, shellJoin } from './shell-quote';
 export { cpusPerTask, memoryPerNode, timeLimit } from './resources';
 export { imageFileName, imageUri, ImageCache } from './image-cache';
 export { toJobStatus, jobInfoFromScontrol, jobInfoFromSacct, describeReason, type SlurmJobInfo } from './job-state';
+export { slurmOptionsFromEnv, SLURM_ENV_VARIABLES } from './options-from-env';
