@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createColoniesClient } from '@pollinator/colonies-client';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { cfsMetadataFromClient } from './client-metadata.ts';
+import { createLocalBlobStore } from './local-blob-store.ts';
+import { createS3BlobStore } from './s3-blob-store.ts';
+import { syncDirectory } from './sync.ts';
+import { planSync } from './plan.ts';
+import { createSnapshot, materializeSnapshot } from './snapshot.ts';
+import type { BlobStore } from './blob-store.ts';
+import type { CfsMetadata } from './types.ts';
+import { readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers.ts';
+import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers.ts';
+
+const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const TREE = {
+  'main.py': 'print("hello")\n',
+  'empty.txt': '',
+  'résumé 日本.txt': 'unicode name\n',
+  'dirA/a.txt': 'A\n',
+  'dirA/deep/d.txt': 'deep\n',
+  'dirB/b.txt': 'B\n',
+};
+
+let server: DevServer;
+let metadata: CfsMetadata;
+beforeAll(async () => {
+  server = await startDevServer();
+  const client = createColoniesClient({
+    url: server.url,
+    privateKey: server.identities.user.privateKey,
+    colonyName: server.identities.colony.name,
+  });
+  metadata = cfsMetadataFromClient(client);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function flow(storeName: string, makeStore: () => BlobStore) {
+  describe(`sync through @pollinator/colonies-client and the dev-server, ${storeName} blobs`, () => {
+    let store: BlobStore;
+    let prefix: string;
+    beforeAll(() => {
+      store = makeStore();
+      prefix = `/pollinator/it-${storeName.replace(/\W+/g, '-')}-${randomBytes(4).toString('hex')}`;
+    });
+    afterAll(async () => {
+      await store?.close?.();
+    });
+
+    it('uploads, re-syncs as a no-op, downloads into an empty directory', async () => {
+      const label = `${prefix}/src`;
+      const stateDir = await tempDir('cfs-state-');
+      const dir = await tempDir();
+      await writeTree(dir, TREE);
+      const first = await syncDirectory({ dir, label, metadata, store, keepLocal: true, stateDir });
+      expect(first.uploaded).toBe(6);
+      const noop = await syncDirectory({ dir, label, metadata, store, keepLocal: true, stateDir });
+      expect(noop.uploaded + noop.downloaded).toBe(0);
+      expect(noop.plan.summary.unchanged.files).toBe(6);
+      expect(noop.plan.metadataCalls).toBe(5); // 1 label listing + 4 labels
+      const target = await tempDir();
+      const down = await syncDirectory({ dir: target, label, metadata, store, keepLocal: false, stateDir });
+      expect(down.downloaded).toBe(6);
+      expect(withoutMarkers(await readTree(target))).toEqual(TREE);
+    });
+
+    it('syncs a tree whose root has no direct files completely (server quirk), and snapshots it', async () => {
+      const label = `${prefix}/noroot`;
+      const stateDir = await tempDir('cfs-state-');
+      const dir = await tempDir();
+      await writeTree(dir, { 'a/x.txt': 'x', 'a/b/y.txt': 'y' });
+      await syncDirectory({ dir, label, metadata, store, keepLocal: true, stateDir });
+      const target = await tempDir();
+      await syncDirectory({ dir: target, label, metadata, store, keepLocal: false, stateDir });
+      expect(withoutMarkers(await readTree(target))).toEqual({ 'a/x.txt': 'x', 'a/b/y.txt': 'y' });
+      const snapshot = await createSnapshot({ metadata, store, label });
+      const staged = await tempDir();
+      await materializeSnapshot({ metadata, store, snapshot: { snapshotId: snapshot.snapshotid }, dir: staged });
+      expect(await readTree(staged)).toMatchObject({ 'a/x.txt': 'x', 'a/b/y.txt': 'y' });
+    });
+
+    it('keeps a local edit as a backup when the remote version wins', async () => {
+      const label = `${prefix}/result`;
+      const stateDir = await tempDir('cfs-state-');
+      const executorSide = await tempDir();
+      await writeTree(executorSide, { 'out.txt': 'from the job\n' });
+      await syncDirectory({ dir: executorSide, label, metadata, store, keepLocal: true, stateDir });
+      const laptop = await tempDir();
+      await writeTree(laptop, { 'out.txt': 'my local notes\n' });
+      const result = await syncDirectory({ dir: laptop, label, metadata, store, keepLocal: false, stateDir });
+      expect(await readFile(join(laptop, 'out.txt'), 'utf8')).toBe('from the job\n');
+      expect(await readFile(join(laptop, result.backups[0]!.backup), 'utf8')).toBe('my local notes\n');
+    });
+  });
+}
+
+flow('local', () => createLocalBlobStore({ dir: server.blobDir }));
+
+const s3 = s3TestOptions();
+describe.skipIf(!s3)(`S3 (Ceph RGW)${S3_SKIP_REASON}`, () => {
+  flow('s3', () => createS3BlobStore(s3!));
+});
+
+describe('kill -9 during a download', () => {
+  it('leaves no half-written file under a real name, and the next sync completes it', async () => {
+    const store = createLocalBlobStore({ dir: server.blobDir });
+    const label = `/pollinator/kill-${randomBytes(4).toString('hex')}/data`;
+    const stateDir = await tempDir('cfs-state-');
+    const source = await tempDir();
+    const big = randomBytes(24 * 1024 * 1024);
+    await writeFile(join(source, 'big.bin'), big);
+    await writeFile(join(source, 'small.txt'), 'small');
+    await syncDirectory({ dir: source, label, metadata, store, keepLocal: true, stateDir });
+
+    const target = join(await tempDir(), 'target');
+    const childState = await tempDir('cfs-state-');
+    const script = fileURLToPath(new URL('./__fixtures__/kill-download-child.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@pollinator/source',
+        '--import',
+        'tsx',
+        script,
+        server.url,
+        server.identities.user.privateKey,
+        server.identities.colony.name,
+        server.blobDir,
+        target,
+        label,
+        childState,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) },
+    );
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    let killedAt = 0;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const event = JSON.parse(line) as { bytesDone?: number; done?: boolean };
+      expect(event.done).toBeUndefined(); // it must not finish before we kill it
+      if ((event.bytesDone ?? 0) >= 4 * 1024 * 1024) {
+        killedAt = event.bytesDone!;
+        child.kill('SIGKILL');
+        break;
+      }
+    }
+    expect(await exited).toBe('SIGKILL');
+    expect(killedAt).toBeGreaterThan(0);
+    const names = await readdir(target);
+    expect(names).not.toContain('big.bin');
+    const temps = names.filter((name) => name.startsWith('.pollinator-tmp-'));
+    expect(temps.length).toBeGreaterThan(0); // the partial download is under a temporary name only
+    for (const temp of temps) expect((await stat(join(target, temp))).size).toBeLessThan(big.length);
+
+    const again = await syncDirectory({ dir: target, label, metadata, store, keepLocal: false, stateDir: childState });
+    expect(again.downloaded).toBeGreaterThanOrEqual(1);
+    expect(sha(await readFile(join(target, 'big.bin')))).toBe(sha(big));
+    expect((await readdir(target)).filter((name) => name.startsWith('.pollinator-tmp-'))).toEqual([]);
+    const plan = await planSync({ dir: target, label, metadata, keepLocal: false, stateDir: childState });
+    expect(plan.summary.unchanged.files).toBe(2);
+  }, 60_000);
+});
