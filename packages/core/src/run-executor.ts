@@ -1,0 +1,979 @@
+/**
+ * `runExecutor()`: the ColonyOS executor runtime. Everything platform-specific
+ * is in the `Backend`; this file owns registration, the assign loop (which is
+ * also the heartbeat), validation, CFS staging, log streaming, cancel and
+ * deadline handling, result upload, the exit code, closing, cleanup and crash
+ * safety. See docs/running-an-executor.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cfsMetadataFromClient,
+  materializeSnapshot,
+  syncDirectory,
+  type BlobStore,
+  type CfsClientLike,
+  type CfsMetadata,
+} from '@pollinator/cfs-sync';
+import type { Backend, JobHandle, JobRequest, JobStatus, LogCursor } from './backend';
+import { BackendError } from './backend-error';
+import { EXIT_CODE_ATTRIBUTE, ExitCode } from './exit-codes';
+import { LogBatcher } from './executor-log-batcher';
+import { ExecutorStateFile, type ExecutorJobRecord } from './executor-state';
+import {
+  buildCommand,
+  executorError,
+  jobPlacement,
+  jobResources,
+  parseKwargs,
+  stagingPath,
+  substituteProcessId,
+  validateFunctionSpec,
+  type ExecutorSpec,
+} from './validate-spec';
+
+/** Process states (ColonyOS). */
+const RUNNING = 1;
+const CANCELLED = 4;
+/** Attribute types (ColonyOS). */
+const ATTRIBUTE_OUT = 1;
+const ATTRIBUTE_ENV = 3;
+
+/** The process fields the runtime reads (structurally a `@pollinator/colonies-client` Process). */
+export interface ExecutorProcess {
+  processid: string;
+  state: number;
+  assignedexecutorid: string;
+  isassigned?: boolean;
+  execdeadline?: string;
+  spec: ExecutorSpec & { conditions: ExecutorSpec['conditions'] & { colonyname?: string } };
+}
+
+interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * The client methods the runtime calls: a `ColoniesClient` from
+ * `@pollinator/colonies-client` fits (structural, so tests can pass a fake).
+ */
+export interface ExecutorClient extends CfsClientLike {
+  readonly id: string | undefined;
+  readonly colonyName?: string | undefined;
+  as(privateKey: string): ExecutorClient;
+  assign(
+    request: { timeout?: number; availableCpu?: string; availableMem?: string; colonyName?: string },
+    options?: CallOptions,
+  ): Promise<ExecutorProcess | null>;
+  getProcess(processId: string, options?: CallOptions): Promise<ExecutorProcess>;
+  addLog(processId: string, message: string, options?: CallOptions): Promise<void>;
+  closeSuccessful(processId: string, out?: never[], options?: CallOptions): Promise<void>;
+  closeFailed(processId: string, errors: string[] | string, options?: CallOptions): Promise<void>;
+  addAttribute(
+    attribute: { processId: string; key: string; value: string; type?: 0 | 1 | 2 | 3; colonyName?: string },
+    options?: CallOptions,
+  ): Promise<unknown>;
+  addExecutor(
+    executor: {
+      executorid: string;
+      executorname: string;
+      executortype: string;
+      colonyname?: string;
+      locationname?: string;
+      capabilities?: ExecutorCapabilities;
+    },
+    options?: CallOptions,
+  ): Promise<unknown>;
+  approveExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<void>;
+  removeExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<void>;
+  getExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<{ state: number; executorid: string }>;
+  addFunction(fn: { funcname: string; executorname?: string; colonyname?: string }, options?: CallOptions): Promise<unknown>;
+  removeSnapshot(query: { snapshotId: string; colonyName?: string }, options?: CallOptions): Promise<void>;
+}
+
+/** Executor capabilities, v1.9.6+ shape (arrays). */
+export interface ExecutorCapabilities {
+  hardware?: {
+    model?: string;
+    nodes?: number;
+    cpu?: string;
+    cores?: number;
+    mem?: string;
+    storage?: string;
+    gpu?: { name?: string; mem?: string; count?: number; nodecount?: number };
+    platform?: string;
+    architecture?: string;
+    network?: string[];
+  }[];
+  software?: { name: string; type: string; version: string }[];
+}
+
+/** Self-registration with the colony owner key (add + approve at start, remove at shutdown). */
+export interface ExecutorRegistration {
+  /** Colony owner private key (COLONIES_COLONY_PRVKEY). */
+  colonyPrivateKey: string;
+  /** Executor name, unique in the colony. */
+  name: string;
+  /** Executor type; `container-executor` (what Pollinator submits to) by default. */
+  type?: string;
+  capabilities?: ExecutorCapabilities;
+  locationName?: string;
+  /** Remove the executor from the colony on shutdown (default true; never in `detach` mode). */
+  removeOnShutdown?: boolean;
+}
+
+/** What happens to running jobs on shutdown (SIGTERM, `stop()`, the abort signal). */
+export type ShutdownMode =
+  /** Stop assigning; let running jobs finish, upload and close them; then exit (default). */
+  | 'finish'
+  /** Stop assigning and following; leave the jobs running in the backend, recorded in the state file; a restarted executor re-attaches to them. */
+  | 'detach'
+  /** Stop assigning; cancel running jobs and close them failed ("executor shut down"). */
+  | 'cancel';
+
+export type ExecutorEvent =
+  | { type: 'registered'; executorName: string; executorId: string; selfRegistered: boolean }
+  | { type: 'assigned'; processId: string; funcname: string }
+  | { type: 'job.started'; processId: string; handle: JobHandle }
+  | { type: 'job.reattached'; processId: string; handle: JobHandle }
+  | { type: 'job.finished'; processId: string; status: JobStatus }
+  | { type: 'process.closed'; processId: string; success: boolean; error?: string; exitCode?: number }
+  | { type: 'process.abandoned'; processId: string; reason: string }
+  | { type: 'warning'; message: string; processId?: string; cause?: unknown }
+  | { type: 'shutdown'; mode: ShutdownMode };
+
+export interface RunExecutorOptions {
+  /**
+   * A Colonies client. Without `register`, its key is the executor's own
+   * (pre-registered: `colonies executor add … --approve`). With `register`, it
+   * only provides the connection and colony; the executor's key is generated.
+   */
+  client: ExecutorClient;
+  backend: Backend;
+  /** CFS access for staging: the blob store, and metadata (default: through `client`). */
+  cfs?: { store: BlobStore; metadata?: CfsMetadata };
+  /** Directory where CFS dirs are staged (`<fsDir><dir>`, mounted at `fs.mount`). */
+  fsDir: string;
+  /** Directory for the state file and the jobs' work dirs (must be visible to the backend's jobs). */
+  stateDir: string;
+  colonyName?: string;
+  register?: ExecutorRegistration;
+  /** Name of a pre-registered executor (used to register the `execute` function; optional). */
+  executorName?: string;
+  /** Jobs run at once (default 4). */
+  maxConcurrency?: number;
+  /** What this executor may hand out in total; assign then carries availablecpu/availablemem. */
+  resources?: { cpuMillicores?: number; memoryBytes?: number };
+  /** Long-poll of one assign call in seconds (default 10; also how long shutdown may wait for it). */
+  assignTimeoutSeconds?: number;
+  /** While at capacity, an assign that cannot match is still sent this often (heartbeat; default 240 000 ms). */
+  heartbeatIntervalMs?: number;
+  /** How often a running process is checked for cancel / deadline (default 2000 ms). */
+  watchIntervalMs?: number;
+  /** Log batching (see LogBatcher). */
+  logs?: { maxBatchBytes?: number; flushIntervalMs?: number; partialLineMs?: number };
+  /** Shutdown behaviour (default `finish`). */
+  shutdown?: ShutdownMode;
+  /** Aborting it shuts the executor down (with `shutdown` mode). */
+  signal?: AbortSignal;
+  /** Install SIGTERM / SIGINT handlers that shut down (default false; the CLI turns it on). */
+  handleSignals?: boolean;
+  onEvent?: (event: ExecutorEvent) => void;
+}
+
+export interface RunningExecutor {
+  /** Resolves once registered and re-attached; rejects when startup fails. */
+  readonly ready: Promise<{ executorName: string | undefined; executorId: string }>;
+  /** Resolves when the executor has shut down. */
+  readonly done: Promise<void>;
+  /** Shut down (idempotent); resolves with `done`. */
+  stop(mode?: ShutdownMode): Promise<void>;
+  /** Ids of the processes being run now. */
+  running(): string[];
+}
+
+class StopJob extends Error {
+  constructor(readonly reason: 'cancelled' | 'lost' | 'deadline' | 'detach' | 'shutdown-cancel', message: string) {
+    super(message);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function isFinal(status: JobStatus): boolean {
+  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function parseDeadline(text: string | undefined): number | null {
+  if (!text || text.startsWith('0001-')) return null;
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? null : time;
+}
+
+function generatePrivateKey(): string {
+  // A uniformly random 256-bit value is a valid secp256k1 key with overwhelming
+  // probability; the client re-checks it (`as()` rejects 0 and ≥ n).
+  return randomBytes(32).toString('hex');
+}
+
+/** Starts an executor. It runs until `stop()`, the abort signal, or (with `handleSignals`) SIGTERM/SIGINT. */
+export function runExecutor(options: RunExecutorOptions): RunningExecutor {
+  const backend = options.backend;
+  const maxConcurrency = Math.max(1, options.maxConcurrency ?? 4);
+  const assignTimeout = Math.max(1, Math.round(options.assignTimeoutSeconds ?? 10));
+  const heartbeatMs = options.heartbeatIntervalMs ?? 240_000;
+  const watchMs = options.watchIntervalMs ?? 2000;
+  const emit = (event: ExecutorEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // a listener's failure is not the executor's
+    }
+  };
+
+  mkdirSync(options.stateDir, { recursive: true });
+  mkdirSync(options.fsDir, { recursive: true });
+  const state = new ExecutorStateFile(join(options.stateDir, 'executor-state.json'));
+
+  let client: ExecutorClient = options.client;
+  const executorName = options.register?.name ?? options.executorName;
+  let metadata: CfsMetadata | undefined;
+  const colonyName = options.colonyName ?? options.client.colonyName;
+
+  const running = new Map<string, { controller: AbortController; cpu: number; mem: number; dirs: string[]; task: Promise<void> }>();
+  const dirUsers = new Map<string, number>();
+  let stopping: ShutdownMode | undefined;
+  const stopController = new AbortController();
+  let slotFreed: () => void = () => undefined;
+  let resolveReady!: (value: { executorName: string | undefined; executorId: string }) => void;
+  let rejectReady!: (error: unknown) => void;
+  const ready = new Promise<{ executorName: string | undefined; executorId: string }>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => undefined);
+
+  // ------------------------------------------------------------------ identity
+
+  async function register(): Promise<void> {
+    const registration = options.register;
+    if (!registration) {
+      if (!client.id) throw new Error('runExecutor: the client has no private key (the executor key, COLONIES_PRVKEY)');
+      return;
+    }
+    const owner = options.client.as(registration.colonyPrivateKey);
+    const saved = state.executor;
+    if (saved && saved.name === registration.name) {
+      // Restarted: keep the same identity so the processes assigned to it stay ours.
+      const mine = options.client.as(saved.privateKey);
+      try {
+        const existing = await mine.getExecutor(registration.name, colonyName ? { colonyName } : undefined);
+        if (existing.executorid === saved.id) {
+          if (existing.state !== 1) await owner.approveExecutor(registration.name, colonyName ? { colonyName } : undefined);
+          client = mine;
+          return;
+        }
+      } catch {
+        // gone (removed, or deleted as stale): register again below with the same key
+      }
+    }
+    const privateKey = saved && saved.name === registration.name ? saved.privateKey : generatePrivateKey();
+    const mine = options.client.as(privateKey);
+    await owner.addExecutor({
+      executorid: mine.id!,
+      executorname: registration.name,
+      executortype: registration.type ?? 'container-executor',
+      ...(colonyName ? { colonyname: colonyName } : {}),
+      ...(registration.locationName ? { locationname: registration.locationName } : {}),
+      capabilities: registration.capabilities ?? {},
+    });
+    await owner.approveExecutor(registration.name, colonyName ? { colonyName } : undefined);
+    state.setExecutor({ name: registration.name, id: mine.id!, privateKey });
+    client = mine;
+  }
+
+  async function unregister(): Promise<void> {
+    const registration = options.register;
+    if (!registration || registration.removeOnShutdown === false || stopping === 'detach') return;
+    if (state.jobs().length > 0) return; // jobs left for a restart: keep the identity
+    try {
+      await options.client.as(registration.colonyPrivateKey).removeExecutor(registration.name, colonyName ? { colonyName } : undefined);
+      state.setExecutor(null);
+    } catch (error) {
+      emit({ type: 'warning', message: `could not remove executor ${registration.name}: ${errorText(error)}`, cause: error });
+    }
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  async function safeLog(processId: string, message: string): Promise<void> {
+    try {
+      await client.addLog(processId, message);
+    } catch {
+      // the process may be closed or no longer ours: nothing to add to
+    }
+  }
+
+  async function recordExitCode(processId: string, exitCode: number): Promise<void> {
+    try {
+      await client.addAttribute({ processId, key: EXIT_CODE_ATTRIBUTE, value: String(exitCode), type: ATTRIBUTE_OUT });
+    } catch (error) {
+      emit({ type: 'warning', processId, message: `could not record the exit code: ${errorText(error)}`, cause: error });
+    }
+  }
+
+  async function closeFailed(processId: string, message: string, exitCode?: number): Promise<void> {
+    await safeLog(processId, `${message}\n`);
+    if (exitCode !== undefined) await recordExitCode(processId, exitCode);
+    try {
+      await client.closeFailed(processId, [message]);
+      emit({ type: 'process.closed', processId, success: false, error: message, ...(exitCode !== undefined ? { exitCode } : {}) });
+    } catch (error) {
+      emit({ type: 'warning', processId, message: `could not close the process failed: ${errorText(error)}`, cause: error });
+    }
+  }
+
+  async function closeSuccessful(processId: string): Promise<void> {
+    await recordExitCode(processId, 0);
+    try {
+      await client.closeSuccessful(processId);
+      emit({ type: 'process.closed', processId, success: true, exitCode: 0 });
+    } catch (error) {
+      emit({ type: 'warning', processId, message: `could not close the process: ${errorText(error)}`, cause: error });
+    }
+  }
+
+  // ------------------------------------------------------------------ CFS staging
+
+  function cfsMetadata(): CfsMetadata {
+    if (options.cfs?.metadata) return options.cfs.metadata;
+    metadata ??= cfsMetadataFromClient(client, colonyName);
+    return metadata;
+  }
+
+  function needsCfs(spec: ExecutorSpec): boolean {
+    const fs = spec.fs;
+    return Boolean(fs && fs.mount !== '' && ((fs.snapshots?.length ?? 0) > 0 || (fs.dirs?.length ?? 0) > 0));
+  }
+
+  /** PreSync: snapshots, then synced dirs with the onstart rule. Throws the process error text. */
+  async function preSync(processId: string, spec: ExecutorSpec): Promise<void> {
+    const fs = spec.fs;
+    if (!fs || fs.mount === '') return;
+    if (!needsCfs(spec)) return;
+    if (!options.cfs) throw new Error(executorError('this executor has no CFS configured', 'Failed to pre sync'));
+    for (const snapshot of fs.snapshots ?? []) {
+      if (!snapshot.snapshotid) continue;
+      let dir: string;
+      try {
+        dir = stagingPath(options.fsDir, snapshot.dir, processId);
+      } catch (error) {
+        throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
+      }
+      try {
+        mkdirSync(dir, { recursive: true });
+        await materializeSnapshot({ metadata: cfsMetadata(), store: options.cfs.store, snapshot: { snapshotId: snapshot.snapshotid }, dir });
+      } catch (error) {
+        throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
+      }
+    }
+    for (const entry of fs.dirs ?? []) {
+      if (!entry.label || !entry.dir) continue;
+      const label = substituteProcessId(entry.label, processId);
+      try {
+        const dir = stagingPath(options.fsDir, entry.dir, processId);
+        mkdirSync(dir, { recursive: true });
+        await syncDirectory({
+          dir,
+          label,
+          metadata: cfsMetadata(),
+          store: options.cfs.store,
+          keepLocal: entry.onconflicts?.onstart?.keeplocal ?? false,
+          stateDir: join(options.stateDir, 'cfs-state'),
+        });
+      } catch (error) {
+        throw new Error(executorError(errorText(error), `Failed to apply syncplan, Label:${label} Dir:${entry.dir}`));
+      }
+    }
+  }
+
+  /** PostSync: snapshot removal, synced dirs with the onclose rule. Returns the error text, if any. */
+  async function postSync(processId: string, spec: ExecutorSpec): Promise<string | undefined> {
+    const fs = spec.fs;
+    if (!fs || fs.mount === '' || !options.cfs) return undefined;
+    let failure: string | undefined;
+    for (const entry of fs.dirs ?? []) {
+      if (!entry.label || !entry.dir) continue;
+      const label = substituteProcessId(entry.label, processId);
+      try {
+        await syncDirectory({
+          dir: stagingPath(options.fsDir, entry.dir, processId),
+          label,
+          metadata: cfsMetadata(),
+          store: options.cfs.store,
+          keepLocal: entry.onconflicts?.onclose?.keeplocal ?? false,
+          stateDir: join(options.stateDir, 'cfs-state'),
+        });
+      } catch (error) {
+        failure ??= executorError(`${errorText(error)} (label ${label})`, 'Failed to sync to filesystem, onProcessStart=false');
+      }
+    }
+    return failure;
+  }
+
+  function stagedDirs(processId: string, spec: ExecutorSpec): string[] {
+    const fs = spec.fs;
+    if (!fs || fs.mount === '') return [];
+    const dirs: string[] = [];
+    for (const entry of [...(fs.snapshots ?? []), ...(fs.dirs ?? [])]) {
+      try {
+        if (entry.dir) dirs.push(stagingPath(options.fsDir, entry.dir, processId));
+      } catch {
+        // invalid dirs were refused at staging
+      }
+    }
+    return dirs;
+  }
+
+  /** keepfiles / keepsnapshot, as the original (a dir another running process uses is kept). */
+  async function cleanFiles(processId: string, spec: ExecutorSpec): Promise<void> {
+    const fs = spec.fs;
+    if (!fs || fs.mount === '') return;
+    const remove = (dir: string) => {
+      if ((dirUsers.get(dir) ?? 0) > 1) return;
+      rmSync(dir, { recursive: true, force: true });
+    };
+    for (const snapshot of fs.snapshots ?? []) {
+      if (snapshot.keepsnapshot || !snapshot.snapshotid) continue;
+      try {
+        await client.removeSnapshot({ snapshotId: snapshot.snapshotid, ...(colonyName ? { colonyName } : {}) });
+      } catch (error) {
+        emit({ type: 'warning', processId, message: `could not remove snapshot ${snapshot.snapshotid}: ${errorText(error)}` });
+      }
+      if (!snapshot.keepfiles) {
+        try {
+          remove(stagingPath(options.fsDir, snapshot.dir, processId));
+        } catch {
+          // invalid dir: nothing was staged there
+        }
+      }
+    }
+    for (const entry of fs.dirs ?? []) {
+      if (entry.keepfiles || !entry.dir) continue;
+      try {
+        remove(stagingPath(options.fsDir, entry.dir, processId));
+      } catch {
+        // invalid dir
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ one process
+
+  function jobRequest(process: ExecutorProcess, workDir: string): JobRequest | { error: string } {
+    const spec = process.spec;
+    const kwargs = parseKwargs(spec);
+    if ('error' in kwargs) return { error: executorError(kwargs.error) };
+    const env: Record<string, string> = { ...(spec.env ?? {}), COLONIES_PROCESS_ID: process.processid };
+    const mount = spec.fs?.mount || '/cfs';
+    return {
+      processId: process.processid,
+      image: kwargs.image,
+      rebuildImage: kwargs.rebuildImage,
+      initCommand: substituteProcessId(kwargs.initCommand, process.processid),
+      command: buildCommand(kwargs, process.processid),
+      env,
+      resources: jobResources(spec),
+      mounts: [{ hostPath: options.fsDir, containerPath: mount }],
+      placement: jobPlacement(spec),
+      workDir,
+    };
+  }
+
+  function finishedJob(processId: string): void {
+    const entry = running.get(processId);
+    if (entry) {
+      for (const dir of entry.dirs) {
+        const users = (dirUsers.get(dir) ?? 1) - 1;
+        if (users <= 0) dirUsers.delete(dir);
+        else dirUsers.set(dir, users);
+      }
+    }
+    running.delete(processId);
+    slotFreed();
+  }
+
+  /**
+   * Follows a started job to the end: streams its logs, watches for cancel and
+   * the deadline, then uploads, records the exit code, closes and cleans up.
+   */
+  async function follow(process: ExecutorProcess, record: ExecutorJobRecord, handle: JobHandle, controller: AbortController): Promise<void> {
+    const processId = process.processid;
+    const spec = process.spec;
+    let stopReason: StopJob | undefined;
+    let deadline = record.deadline;
+    let lastPersist = 0;
+    let cursor: LogCursor = record.cursor;
+    const batcher = new LogBatcher({
+      ...options.logs,
+      send: async (batch) => {
+        if (stopReason && stopReason.reason !== 'deadline' && stopReason.reason !== 'shutdown-cancel') return;
+        for (let attempt = 0; ; attempt += 1) {
+          try {
+            await client.addLog(processId, batch.text);
+            break;
+          } catch (error) {
+            const status = statusOf(error);
+            if ((status !== undefined && status >= 400 && status < 500) || attempt >= 3) {
+              // Refused (closed, cancelled, no longer ours): the watcher finds out why.
+              void check().catch(() => undefined);
+              return;
+            }
+            await sleep(500 * 2 ** attempt);
+          }
+        }
+        if (batch.cursor !== undefined) {
+          cursor = batch.cursor;
+          if (Date.now() - lastPersist > 1000) {
+            lastPersist = Date.now();
+            state.update(processId, { cursor });
+          }
+        }
+      },
+    });
+
+    const logAbort = new AbortController();
+    const stopFollowing = (reason: StopJob) => {
+      stopReason ??= reason;
+    };
+    const onAbort = () => {
+      const reason = controller.signal.reason as StopJob | undefined;
+      stopFollowing(reason instanceof StopJob ? reason : new StopJob('detach', 'executor shutting down'));
+      if (stopReason?.reason === 'detach') logAbort.abort();
+    };
+    if (controller.signal.aborted) onAbort();
+    else controller.signal.addEventListener('abort', onAbort, { once: true });
+
+    async function check(): Promise<void> {
+      if (stopReason) return;
+      let current: ExecutorProcess;
+      try {
+        current = await client.getProcess(processId);
+      } catch (error) {
+        if (statusOf(error) === 404) {
+          stopFollowing(new StopJob('lost', 'the process was removed from the colony'));
+        }
+        return;
+      }
+      deadline = parseDeadline(current.execdeadline) ?? deadline;
+      if (current.state === CANCELLED) {
+        stopFollowing(new StopJob('cancelled', 'the process was cancelled'));
+      } else if (current.state !== RUNNING || (client.id && current.assignedexecutorid && current.assignedexecutorid !== client.id)) {
+        stopFollowing(new StopJob('lost', 'the process is no longer assigned to this executor (re-queued or closed by the server)'));
+      } else if (deadline !== null && Date.now() >= deadline) {
+        stopFollowing(new StopJob('deadline', `maxexectime of ${spec.maxexectime} s exceeded, the job was stopped`));
+      }
+    }
+
+    let attributesSent = false;
+    const watcher = (async () => {
+      while (!stopReason && !logAbort.signal.aborted) {
+        await sleep(watchMs, logAbort.signal);
+        if (logAbort.signal.aborted) return;
+        await check().catch(() => undefined);
+        if (!attributesSent && backend.attributes) {
+          try {
+            const status = await backend.status(handle);
+            if (status.state === 'running') {
+              attributesSent = true;
+              const attributes = await backend.attributes(handle);
+              for (const [key, value] of Object.entries(attributes)) {
+                await client.addAttribute({ processId, key, value, type: ATTRIBUTE_ENV }).catch(() => undefined);
+              }
+            }
+          } catch {
+            // attributes are informational
+          }
+        }
+        const reason = stopReason as StopJob | undefined;
+        if (reason && reason.reason !== 'detach') {
+          // Cancel, deadline, lost or shutdown-cancel: stop the job; logs() then completes.
+          await backend.cancel(handle).catch((error: unknown) =>
+            emit({ type: 'warning', processId, message: `could not cancel job: ${errorText(error)}`, cause: error }),
+          );
+          return;
+        }
+      }
+    })();
+
+    try {
+      for await (const chunk of backend.logs(handle, cursor, logAbort.signal)) {
+        batcher.push(chunk.text, chunk.cursor);
+      }
+    } catch (error) {
+      if (!logAbort.signal.aborted) {
+        emit({ type: 'warning', processId, message: `reading the job output failed: ${errorText(error)}`, cause: error });
+      }
+    }
+    if (stopReason && stopReason.reason !== 'detach' && !logAbort.signal.aborted) {
+      // make sure the job is really gone before closing
+      await backend.cancel(handle).catch(() => undefined);
+    }
+    logAbort.abort();
+    await watcher;
+    await batcher.close().catch(() => undefined);
+    state.update(processId, { cursor });
+
+    if (stopReason?.reason === 'detach') {
+      // Left running for a restarted executor: the state file keeps the handle and cursor.
+      return;
+    }
+    // The job is final (or was stopped): wait for its final status.
+    let status = await backend.status(handle);
+    for (let tries = 0; !isFinal(status) && tries < 100; tries += 1) {
+      await sleep(200);
+      status = await backend.status(handle);
+    }
+    emit({ type: 'job.finished', processId, status });
+
+    if (stopReason?.reason === 'cancelled' || stopReason?.reason === 'lost') {
+      // Not ours to close any more (cancelled: the server refuses a close).
+      emit({ type: 'process.abandoned', processId, reason: stopReason.message });
+    } else {
+      const uploadError = await postSync(processId, spec);
+      if (stopReason?.reason === 'deadline') {
+        await closeFailed(processId, executorError(stopReason.message, 'Failed to execute process'), ExitCode.TIME_LIMIT);
+      } else if (stopReason?.reason === 'shutdown-cancel') {
+        await closeFailed(processId, executorError('the executor was shut down, the job was cancelled', 'Failed to execute process'));
+      } else if (status.state === 'succeeded') {
+        if (uploadError) await closeFailed(processId, uploadError, ExitCode.SYNC_FAILED);
+        else await closeSuccessful(processId);
+      } else if (status.state === 'failed') {
+        const message =
+          status.timeLimit === true
+            ? executorError(status.reason, 'Failed to execute process')
+            : status.exitCode !== null
+              ? executorError(`Exit with an error, exit code = ${status.exitCode}`, 'Failed to execute process')
+              : executorError(status.reason, 'Failed to execute process');
+        const exitCode = status.timeLimit ? ExitCode.TIME_LIMIT : (status.exitCode ?? undefined);
+        await closeFailed(processId, uploadError ? `${message} (and: ${uploadError})` : message, exitCode);
+      } else {
+        // cancelled by the platform, not by the user
+        await closeFailed(processId, executorError(`the job was cancelled by ${backend.name}: ${status.state === 'cancelled' ? status.reason : ''}`, 'Failed to execute process'));
+      }
+    }
+    await cleanupJob(processId, spec, handle, record);
+  }
+
+  async function cleanupJob(processId: string, spec: ExecutorSpec, handle: JobHandle | null, record: ExecutorJobRecord): Promise<void> {
+    await cleanFiles(processId, spec).catch(() => undefined);
+    if (handle) await backend.cleanup?.(handle).catch(() => undefined);
+    rmSync(workDirOf(record.processId), { recursive: true, force: true });
+    state.remove(processId);
+  }
+
+  function workDirOf(processId: string): string {
+    return join(options.stateDir, 'jobs', processId);
+  }
+
+  async function execute(process: ExecutorProcess, controller: AbortController): Promise<void> {
+    const processId = process.processid;
+    const spec = process.spec;
+    const assignedAt = Date.now();
+    const record: ExecutorJobRecord = {
+      processId,
+      handle: null,
+      cursor: '',
+      assignedAt: new Date(assignedAt).toISOString(),
+      deadline: spec.maxexectime > 0 ? assignedAt + spec.maxexectime * 1000 : null,
+    };
+    state.put(record);
+    emit({ type: 'assigned', processId, funcname: spec.funcname });
+    try {
+      if (spec.funcname !== 'execute' && spec.funcname !== 'sync') {
+        await closeFailed(processId, `Unsupported funcname ${JSON.stringify(spec.funcname)} (this executor runs "execute" and "sync")`);
+        return;
+      }
+      if (spec.funcname === 'execute') {
+        const invalid = validateFunctionSpec(spec);
+        if (invalid) {
+          await closeFailed(processId, executorError(invalid, 'Failed to validate funcspec'));
+          return;
+        }
+      }
+      const workDir = workDirOf(processId);
+      mkdirSync(workDir, { recursive: true });
+      const job = spec.funcname === 'execute' ? jobRequest(process, workDir) : undefined;
+      if (job && 'error' in job) {
+        await closeFailed(processId, job.error);
+        return;
+      }
+      try {
+        await preSync(processId, spec);
+      } catch (error) {
+        await closeFailed(processId, errorText(error), ExitCode.SYNC_FAILED);
+        return;
+      }
+      if (spec.funcname === 'sync' || !job) {
+        await closeSuccessful(processId);
+        return;
+      }
+      if (controller.signal.aborted && stopping === 'cancel') {
+        await closeFailed(processId, executorError('the executor was shut down before the job started', 'Failed to start job'));
+        return;
+      }
+      let handle: JobHandle;
+      try {
+        handle = await backend.start(job);
+      } catch (error) {
+        const message = BackendError.isInstance(error) ? error.message : errorText(error);
+        await closeFailed(processId, executorError(message, 'Failed to start job'));
+        return;
+      }
+      record.handle = handle;
+      state.update(processId, { handle });
+      emit({ type: 'job.started', processId, handle });
+      await follow(process, record, handle, controller);
+      return;
+    } finally {
+      if (state.get(processId)?.handle === null) {
+        // Never started (closed above, or a sync): nothing left to follow.
+        if (spec.funcname === 'execute') await cleanFiles(processId, spec).catch(() => undefined);
+        rmSync(workDirOf(processId), { recursive: true, force: true });
+        state.remove(processId);
+      }
+    }
+  }
+
+  function track(process: ExecutorProcess, run: (controller: AbortController) => Promise<void>): void {
+    const controller = new AbortController();
+    const spec = process.spec;
+    const cpu = (jobResources(spec).cpuMillicores || 0) * Math.max(1, spec.conditions.processespernode) * Math.max(1, spec.conditions.nodes);
+    const mem = (jobResources(spec).memoryBytes || 0) * Math.max(1, spec.conditions.nodes);
+    const dirs = stagedDirs(process.processid, spec);
+    for (const dir of dirs) dirUsers.set(dir, (dirUsers.get(dir) ?? 0) + 1);
+    const task = run(controller)
+      .catch((error: unknown) => {
+        emit({ type: 'warning', processId: process.processid, message: `executor error: ${errorText(error)}`, cause: error });
+      })
+      .finally(() => finishedJob(process.processid));
+    running.set(process.processid, { controller, cpu, mem, dirs, task });
+    if (stopping) controller.abort(new StopJob(stopping === 'cancel' ? 'shutdown-cancel' : 'detach', 'executor shutting down'));
+  }
+
+  // ------------------------------------------------------------------ restart
+
+  async function resume(record: ExecutorJobRecord): Promise<void> {
+    const processId = record.processId;
+    let process: ExecutorProcess;
+    try {
+      process = await client.getProcess(processId);
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        if (record.handle) {
+          const again = await backend.reattach?.(record.handle).catch(() => undefined);
+          if (again) await backend.cancel(again).catch(() => undefined);
+        }
+        state.remove(processId);
+        return;
+      }
+      throw error;
+    }
+    const ours = process.state === RUNNING && (!process.assignedexecutorid || process.assignedexecutorid === client.id);
+    if (!record.handle) {
+      // Crashed while staging: the job never started.
+      if (ours) {
+        await closeFailed(processId, executorError('the executor restarted before the job was started', 'Failed to start job'));
+      }
+      await cleanFiles(processId, process.spec).catch(() => undefined);
+      rmSync(workDirOf(processId), { recursive: true, force: true });
+      state.remove(processId);
+      return;
+    }
+    const handle = await (backend.reattach ? backend.reattach(record.handle) : Promise.resolve(undefined)).catch(() => undefined);
+    if (!ours) {
+      // Cancelled, closed or re-queued while we were down: stop the job if it still runs.
+      if (handle) await backend.cancel(handle).catch(() => undefined);
+      emit({ type: 'process.abandoned', processId, reason: 'the process was no longer running on this executor after the restart' });
+      await cleanupJob(processId, process.spec, handle ?? null, record);
+      return;
+    }
+    if (!handle) {
+      await closeFailed(
+        processId,
+        executorError(
+          `executor lost the job: after a restart, the ${backend.name} backend no longer knows job ${record.handle.id}`,
+          'Failed to execute process',
+        ),
+      );
+      await cleanupJob(processId, process.spec, null, record);
+      return;
+    }
+    emit({ type: 'job.reattached', processId, handle });
+    track(process, (controller) => follow(process, { ...record, handle }, handle, controller));
+  }
+
+  // ------------------------------------------------------------------ assign loop
+
+  function available(): { ok: boolean; cpu: string; mem: string } {
+    if (running.size >= maxConcurrency) return { ok: false, cpu: '', mem: '' };
+    const limits = options.resources;
+    let cpu = '';
+    let mem = '';
+    if (limits?.cpuMillicores) {
+      const used = [...running.values()].reduce((sum, job) => sum + job.cpu, 0);
+      const free = limits.cpuMillicores - used;
+      if (free <= 0) return { ok: false, cpu: '', mem: '' };
+      cpu = `${free}m`;
+    }
+    if (limits?.memoryBytes) {
+      const used = [...running.values()].reduce((sum, job) => sum + job.mem, 0);
+      const free = Math.floor((limits.memoryBytes - used) / 1024 ** 2);
+      if (free <= 0) return { ok: false, cpu: '', mem: '' };
+      mem = `${free}Mi`;
+    }
+    return { ok: true, cpu, mem };
+  }
+
+  async function assignLoop(): Promise<void> {
+    let backoff = 1000;
+    let lastAssign = Date.now();
+    while (!stopping) {
+      const free = available();
+      let request: { timeout: number; availableCpu: string; availableMem: string; colonyName?: string };
+      if (free.ok) {
+        request = { timeout: assignTimeout, availableCpu: free.cpu, availableMem: free.mem };
+      } else {
+        // At capacity: wait for a free slot, but keep the heartbeat going with an
+        // assign that can match nothing that asks for any cpu or memory.
+        const wait = heartbeatMs - (Date.now() - lastAssign);
+        if (wait > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            slotFreed = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            stopController.signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              resolve();
+            }, { once: true });
+          });
+          slotFreed = () => undefined;
+          continue;
+        }
+        request = { timeout: -1, availableCpu: '0m', availableMem: '0Mi' };
+      }
+      if (colonyName) request.colonyName = colonyName;
+      let assigned: ExecutorProcess | null;
+      try {
+        lastAssign = Date.now();
+        assigned = await client.assign(request);
+        backoff = 1000;
+      } catch (error) {
+        if (stopping) break;
+        emit({ type: 'warning', message: `assign failed, retrying in ${backoff / 1000} s: ${errorText(error)}`, cause: error });
+        await sleep(backoff, stopController.signal);
+        backoff = Math.min(backoff * 2, 30_000);
+        continue;
+      }
+      if (assigned) {
+        const proc = assigned;
+        track(proc, (controller) => execute(proc, controller));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  function requestStop(mode: ShutdownMode): void {
+    if (stopping) return;
+    stopping = mode;
+    emit({ type: 'shutdown', mode });
+    stopController.abort();
+    for (const job of running.values()) {
+      if (mode === 'detach') job.controller.abort(new StopJob('detach', 'executor shutting down'));
+      if (mode === 'cancel') job.controller.abort(new StopJob('shutdown-cancel', 'executor shutting down'));
+    }
+  }
+
+  const onSignal = () => requestStop(options.shutdown ?? 'finish');
+  if (options.handleSignals) {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  if (options.signal) {
+    if (options.signal.aborted) requestStop(options.shutdown ?? 'finish');
+    else options.signal.addEventListener('abort', onSignal, { once: true });
+  }
+
+  const done = (async () => {
+    try {
+      await register();
+      const executorId = client.id!;
+      emit({ type: 'registered', executorName: executorName ?? '', executorId, selfRegistered: Boolean(options.register) });
+      if (executorName) {
+        await client.addFunction({ funcname: 'execute', executorname: executorName, ...(colonyName ? { colonyname: colonyName } : {}) }).catch(() => undefined);
+      }
+      for (const record of state.jobs()) {
+        try {
+          await resume(record);
+        } catch (error) {
+          emit({ type: 'warning', processId: record.processId, message: `could not resume: ${errorText(error)}`, cause: error });
+        }
+      }
+      resolveReady({ executorName, executorId });
+    } catch (error) {
+      rejectReady(error);
+      throw error;
+    }
+    // Ends once stopping; an in-flight poll is awaited, not aborted: a process
+    // the server assigns meanwhile is ours and must be run, never orphaned.
+    await assignLoop();
+    while (running.size > 0) {
+      await Promise.allSettled([...running.values()].map((job) => job.task));
+    }
+    await unregister();
+    await backend.close?.();
+  })();
+  done.catch(() => undefined).finally(() => {
+    if (options.handleSignals) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+    options.signal?.removeEventListener('abort', onSignal);
+  });
+
+  return {
+    ready,
+    done,
+    async stop(mode?: ShutdownMode) {
+      requestStop(mode ?? options.shutdown ?? 'finish');
+      await done;
+    },
+    running: () => [...running.keys()],
+  };
+}
