@@ -87,7 +87,6 @@ export function createProgram(hooks: ProgramHooks): Command {
       .option('-d, --detach', 'return after submitting (prints the process id)')
       .option('--dry-run', 'show the sync plan and the job spec; change nothing (same as `plan`)')
       .option('--cancel-on-interrupt', 'Ctrl-C cancels the job instead of detaching from it')
-      .option('--no-pull', 'do not download cfs/result when the job ends')
       .addHelpText(
         'after',
         examples(

@@ -159,7 +159,7 @@ export function formatErrorParagraph(error: CliError): string {
 }
 
 /** Prints an error: one paragraph on stderr (plus details; the stack with -v); an `error` event with --json. */
-export function renderError(output: Output, thrown: unknown): number {
+export function renderError(output: Output, thrown: unknown, options: { jsonEvent?: boolean } = {}): number {
   const error = toCliError(thrown);
   output.close();
   const paragraph = formatErrorParagraph(error);
@@ -180,7 +180,7 @@ export function renderError(output: Output, thrown: unknown): number {
     out += c.dim('  (run with -v for the stack trace)\n');
   }
   output.rawStderr(out);
-  if (output.isJson) {
+  if (output.isJson && options.jsonEvent !== false) {
     output.json({
       type: 'error',
       code: error.code,

@@ -1,0 +1,118 @@
+import type { ErrorEvent, RunResult } from '@pollinator/core';
+import { CliError } from '../errors';
+import { CliExitCode } from '../exit-codes';
+import { formatDuration } from './format';
+import { renderError } from './error';
+import type { Output } from './output';
+
+interface IssueLike {
+  file: string;
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+  found?: string;
+  allowed?: string;
+}
+
+function formatIssue(issue: IssueLike): string {
+  let text = `${issue.file}:${issue.line}:${issue.column} ${issue.path === '' ? '(file)' : issue.path}: ${issue.message}`;
+  if (issue.found !== undefined) text += `; found ${issue.found}`;
+  if (issue.allowed !== undefined) text += `; allowed: ${issue.allowed}`;
+  return text;
+}
+
+function clean(message: string): string {
+  return message.replace(/^(\[[^\]]+\]\s*)+/, '').trim();
+}
+
+/** Turns an `error` event of a run into an explained CLI error (what, why, what to do). */
+export function errorFromEvent(event: ErrorEvent, processId: string | undefined): CliError {
+  const base = { exitCode: event.exitCode, code: event.code };
+  switch (event.code) {
+    case 'INVALID_PROJECT': {
+      const issues = event.issues ?? [];
+      const details = issues.length > 0 ? issues.map(formatIssue) : clean(event.message).split('\n').slice(issues.length > 0 ? 1 : 0).map((line) => line.trim()).filter((line) => line !== '');
+      const count = issues.length > 0 ? ` (${issues.length === 1 ? '1 problem' : `${issues.length} problems`})` : '';
+      return new CliError(`project.yaml is invalid${count}`, {
+        ...base,
+        why: 'nothing was uploaded or submitted',
+        fix: 'Fix the file and run again; `pollinator new` shows a valid example and docs/project-yaml.md has the reference.',
+        details: details.length > 0 && details[0] !== undefined && /invalid project/i.test(details[0]) ? details.slice(1) : details,
+      });
+    }
+    case 'SYNC_FAILED':
+      return new CliError('Uploading the project failed', {
+        ...base,
+        why: clean(event.message),
+        fix: 'Nothing was submitted and nothing half-written was kept; run again. With S3, check the AWS_S3_* variables (`pollinator config`).',
+      });
+    case 'SUBMISSION_REJECTED':
+      return new CliError('The colony refused the job', {
+        ...base,
+        why: clean(event.message),
+        fix: 'Check that COLONIES_PRVKEY is a member of COLONIES_COLONY_NAME (`pollinator config`) and that the project\'s conditions can be met (`pollinator executors`).',
+      });
+    case 'CONNECTION_LOST':
+      return new CliError('Lost the connection to the Colonies server', {
+        ...base,
+        why: clean(event.message),
+        fix: processId === undefined ? 'Check the server and `pollinator ps`.' : `The job may still be running: \`pollinator status ${processId}\`, \`pollinator logs ${processId} --follow\`.`,
+      });
+    case 'RESULT_SYNC_FAILED':
+      return new CliError('Downloading cfs/result failed', {
+        ...base,
+        why: clean(event.message),
+        fix: `The results are still in CFS: run \`pollinator pull${processId === undefined ? '' : ` ${processId}`}\` to try again.`,
+      });
+    case 'ABORTED':
+      return new CliError('Stopped', { ...base, why: clean(event.message) });
+    default:
+      return new CliError(clean(event.message).split('\n')[0] ?? event.code, base);
+  }
+}
+
+/** Prints the errors of a run (one paragraph each) without repeating them as JSON events. */
+export function renderRunErrors(output: Output, errors: ErrorEvent[], processId: string | undefined): void {
+  for (const event of errors) renderError(output, errorFromEvent(event, processId), { jsonEvent: false });
+}
+
+/** How to get back to a process that is still running. */
+export function reattachHints(output: Output, processId: string, embedded: boolean): void {
+  const c = output.colors;
+  output.line(`  ${c.dim('follow   ')} pollinator logs ${processId} --follow`);
+  output.line(`  ${c.dim('status   ')} pollinator status ${processId}`);
+  output.line(`  ${c.dim('cancel   ')} pollinator cancel ${processId}`);
+  output.line(`  ${c.dim('results  ')} pollinator pull ${processId}`);
+  if (embedded) {
+    output.line(
+      c.dim('  On the embedded default, jobs make progress only while an executor runs: keep `pollinator dev` running in another terminal.'),
+    );
+  }
+}
+
+/** The last line of a followed run: what happened and the exit code. */
+export function renderOutcome(output: Output, result: RunResult, elapsedMs: number, processErrors: string[]): void {
+  const c = output.colors;
+  switch (result.state) {
+    case 'success':
+      output.line(`${c.green('✔')} ${c.bold('Succeeded')} in ${formatDuration(elapsedMs)}`);
+      break;
+    case 'failed': {
+      const reason = processErrors.filter((error) => error.trim() !== '').join('; ');
+      const what =
+        result.exitCode === CliExitCode.TIME_LIMIT
+          ? 'Stopped at its time limit'
+          : result.exitCode === CliExitCode.EXECUTOR_LOST
+            ? 'Lost by its executor'
+            : `Failed with exit code ${result.exitCode}`;
+      output.line(`${c.red('✖')} ${c.bold(what)}${reason === '' ? '' : `: ${reason}`}`);
+      break;
+    }
+    case 'cancelled':
+      output.line(`${c.yellow('✖')} ${c.bold('Cancelled')}`);
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,317 @@
+import type { PollinatorEvent, RunResult } from '@pollinator/core';
+import { formatBytes, formatDuration, formatRate, bar, plural } from './format';
+import { spinnerFrame, type LiveItem, type Output } from './output';
+
+type EventOf<T extends PollinatorEvent['type']> = Extract<PollinatorEvent, { type: T }>;
+
+/** How often plain (non-TTY) output repeats a progress line for a long transfer. */
+const PLAIN_PROGRESS_INTERVAL_MS = 5_000;
+
+const TARGET_VERB = { src: 'Uploading', data: 'Uploading', result: 'Downloading' } as const;
+
+class SyncBar implements LiveItem {
+  progress: EventOf<'sync.progress'> | undefined;
+  constructor(
+    readonly target: 'src' | 'data' | 'result',
+    readonly plan: EventOf<'sync.plan'>,
+    private readonly output: Output,
+  ) {}
+
+  render(frame: number, columns: number): string[] {
+    const c = this.output.colors;
+    const files = this.progress?.filesTotal ?? this.plan.upload.files + this.plan.download.files;
+    const bytes = this.progress?.bytesTotal ?? this.plan.upload.bytes + this.plan.download.bytes;
+    const filesDone = this.progress?.filesDone ?? 0;
+    const bytesDone = this.progress?.bytesDone ?? 0;
+    const fraction = bytes > 0 ? bytesDone / bytes : files > 0 ? filesDone / files : 0;
+    const width = Math.max(10, Math.min(30, columns - 70));
+    const rate = this.progress === undefined || this.progress.bytesPerSecond <= 0 ? '' : `  ${formatRate(this.progress.bytesPerSecond)}`;
+    const eta = this.progress?.etaSeconds === null || this.progress?.etaSeconds === undefined ? '' : `  ETA ${formatDuration(this.progress.etaSeconds * 1000)}`;
+    return [
+      `${c.cyan(spinnerFrame(frame))} ${TARGET_VERB[this.target]} ${this.target.padEnd(6)} ${c.cyan(bar(fraction, width))} ${filesDone}/${files} files  ${formatBytes(bytesDone)}/${formatBytes(bytes)}${rate}${eta}`,
+    ];
+  }
+}
+
+class Spinner implements LiveItem {
+  readonly started = Date.now();
+  constructor(
+    public text: string,
+    private readonly output: Output,
+  ) {}
+
+  render(frame: number): string[] {
+    const c = this.output.colors;
+    return [`${c.cyan(spinnerFrame(frame))} ${this.text} ${c.dim(formatDuration(Date.now() - this.started))}`];
+  }
+}
+
+export interface RunRendererOptions {
+  /** `COLONYOS_DASHBOARD_URL`: `run` prints `<url>/process?processid=<id>`. */
+  dashboardUrl?: string;
+  /** Show every planned file (dry runs). */
+  showPlanEntries?: boolean;
+  /** Also list unchanged files in a plan. */
+  showUnchanged?: boolean;
+}
+
+/**
+ * Draws the events of `runProject()` / `followProcess()`: progress bars and
+ * spinners on a terminal, one line per step otherwise, NDJSON with `--json`.
+ * The job's log goes to stdout as it arrives; everything else to stderr.
+ */
+export class RunRenderer {
+  private readonly bars = new Map<string, SyncBar>();
+  private readonly plainProgressAt = new Map<string, number>();
+  private spinner: Spinner | undefined;
+  private lastState: string | undefined;
+  private submittedAt: number | undefined;
+  private runningAt: number | undefined;
+  private logEndsWithNewline = true;
+  processId: string | undefined;
+  errors: EventOf<'error'>[] = [];
+  plans: EventOf<'sync.plan'>[] = [];
+  spec: unknown;
+  lastProcessErrors: string[] = [];
+
+  constructor(
+    private readonly output: Output,
+    private readonly options: RunRendererOptions = {},
+  ) {}
+
+  handle(event: PollinatorEvent): void {
+    if (event.type === 'error') this.errors.push(event);
+    if (event.type === 'sync.plan') this.plans.push(event);
+    if (event.type === 'spec.built') this.spec = event.spec;
+    if (event.type === 'process.submitted') this.processId = event.processId;
+    if (event.type === 'process.state') this.lastProcessErrors = event.errors;
+    if (this.output.isJson) {
+      this.output.json(event);
+      return;
+    }
+    this.render(event);
+  }
+
+  /** Stops spinners and bars (before printing the outcome, or on an error). */
+  finish(): void {
+    this.stopSpinner();
+    for (const item of this.bars.values()) this.output.removeLive(item);
+    this.bars.clear();
+    if (!this.logEndsWithNewline) {
+      this.output.jobOutput('\n');
+      this.logEndsWithNewline = true;
+    }
+  }
+
+  private startSpinner(text: string): void {
+    if (this.spinner !== undefined) {
+      this.spinner.text = text;
+      this.output.redraw();
+      return;
+    }
+    this.spinner = new Spinner(text, this.output);
+    this.output.addLive(this.spinner);
+  }
+
+  private stopSpinner(finalLine?: string): void {
+    if (this.spinner === undefined) {
+      if (finalLine !== undefined) this.output.line(finalLine);
+      return;
+    }
+    const spinner = this.spinner;
+    this.spinner = undefined;
+    this.output.removeLive(spinner, finalLine);
+  }
+
+  private render(event: PollinatorEvent): void {
+    const { output } = this;
+    const c = output.colors;
+    const ok = c.green('✔');
+    switch (event.type) {
+      case 'project.loaded': {
+        output.line(`${ok} Project ${c.bold(event.projectName)}`);
+        for (const warning of event.warnings) output.warn(warning);
+        break;
+      }
+      case 'sync.plan': {
+        this.plainProgressAt.set(event.target, Date.now());
+        this.renderPlan(event);
+        const moving = event.upload.files + event.download.files;
+        if (moving > 0 && !this.options.showPlanEntries) {
+          const item = new SyncBar(event.target, event, output);
+          this.bars.set(event.target, item);
+          output.addLive(item);
+        }
+        break;
+      }
+      case 'sync.progress': {
+        const item = this.bars.get(event.target);
+        if (item !== undefined) {
+          item.progress = event;
+          output.redraw();
+        }
+        if (!output.isTTY) {
+          const now = Date.now();
+          const last = this.plainProgressAt.get(event.target) ?? now;
+          if (now - last >= PLAIN_PROGRESS_INTERVAL_MS && event.filesDone < event.filesTotal) {
+            this.plainProgressAt.set(event.target, now);
+            output.line(
+              `  ${event.target}: ${event.filesDone}/${event.filesTotal} files, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}${event.bytesPerSecond > 0 ? ` (${formatRate(event.bytesPerSecond)})` : ''}`,
+            );
+          }
+        }
+        break;
+      }
+      case 'sync.file': {
+        output.debug(`${event.action} ${event.target}/${event.path} (${formatBytes(event.size)})${event.backup ? `, local copy kept as ${event.backup}` : ''}`);
+        if (event.backup !== undefined) output.warn(`cfs/${event.target}/${event.path} changed here and remotely: your version is kept as ${event.backup}`);
+        break;
+      }
+      case 'sync.done': {
+        const item = this.bars.get(event.target);
+        this.bars.delete(event.target);
+        const moved = event.uploaded.files > 0 ? event.uploaded : event.downloaded;
+        const verb = event.uploaded.files > 0 ? 'uploaded' : 'downloaded';
+        const line =
+          moved.files === 0
+            ? `${ok} ${event.target}: up to date (${plural(event.unchanged, 'file')})`
+            : `${ok} ${event.target}: ${verb} ${plural(moved.files, 'file')} (${formatBytes(moved.bytes)}) in ${formatDuration(event.durationMs)}${event.unchanged > 0 ? c.dim(`, ${event.unchanged} unchanged`) : ''}`;
+        if (item !== undefined) output.removeLive(item, line);
+        else output.line(line);
+        break;
+      }
+      case 'snapshot.created':
+        output.line(`${ok} Snapshot of src ${c.dim(event.snapshotId.slice(0, 12))} (${plural(event.files, 'file')})`);
+        break;
+      case 'spec.built':
+        if (this.options.showPlanEntries) {
+          this.say('');
+          this.say(`${output.stdoutColors.bold('Function spec')} ${output.stdoutColors.dim('(the snapshot id is filled in at run time)')}`);
+          this.say(JSON.stringify(event.spec, null, 2));
+        }
+        break;
+      case 'process.submitted': {
+        this.submittedAt = Date.now();
+        output.line(`${ok} Submitted process ${c.bold(event.processId)} to colony ${event.colonyName}`);
+        if (this.options.dashboardUrl !== undefined && this.options.dashboardUrl !== '') {
+          output.line(`  ${c.dim('dashboard')} ${c.underline(`${this.options.dashboardUrl.replace(/\/+$/, '')}/process?processid=${event.processId}`)}`);
+        }
+        break;
+      }
+      case 'process.state':
+        this.renderState(event);
+        break;
+      case 'log': {
+        this.stopSpinnerIfRunning();
+        output.jobOutput(event.message);
+        this.logEndsWithNewline = event.message.endsWith('\n');
+        break;
+      }
+      case 'result.synced': {
+        if (!this.bars.has('result')) {
+          // sync.done already said it; point at the directory once.
+          output.line(`  ${c.dim('results in')} ${event.dir}`);
+        }
+        for (const backup of event.backups) output.warn(`kept your local ${backup.path} as ${backup.backup}`);
+        break;
+      }
+      case 'warning':
+        output.warn(event.message);
+        break;
+      case 'error':
+        // Explained once, at the end, by the command (with what to do).
+        this.finish();
+        break;
+      case 'done':
+        this.finish();
+        break;
+    }
+  }
+
+  private stopSpinnerIfRunning(): void {
+    if (this.spinner !== undefined && this.lastState === 'running') this.stopSpinner();
+    if (!this.logEndsWithNewline) return;
+  }
+
+  private renderState(event: EventOf<'process.state'>): void {
+    const { output } = this;
+    const c = output.colors;
+    if (event.state === this.lastState) return;
+    const previous = this.lastState;
+    this.lastState = event.state;
+    switch (event.state) {
+      case 'waiting':
+        if (event.retries > 0) output.warn(`the process was re-queued (retry ${event.retries})`);
+        this.startSpinner('Waiting for an executor');
+        if (!output.isTTY) output.line('  waiting for an executor…');
+        break;
+      case 'running': {
+        this.runningAt = Date.now();
+        const queued = this.submittedAt === undefined ? '' : c.dim(` after ${formatDuration(this.runningAt - this.submittedAt)} in the queue`);
+        this.stopSpinner(`${c.green('✔')} Running${previous === undefined ? '' : queued}`);
+        break;
+      }
+      default:
+        this.stopSpinner();
+        break;
+    }
+  }
+
+  /** Plan output is the result of `plan`: it goes to stdout. */
+  private say(text = ''): void {
+    if (this.options.showPlanEntries) this.output.result(text);
+    else this.output.line(text);
+  }
+
+  private renderPlan(event: EventOf<'sync.plan'>): void {
+    const { output } = this;
+    const c = output.stdoutColors;
+    if (!this.options.showPlanEntries) {
+      output.debug(
+        `plan ${event.target}: upload ${event.upload.files}, download ${event.download.files}, conflict ${event.conflict.files}, unchanged ${event.unchanged.files}, ignored ${event.ignored}`,
+      );
+      return;
+    }
+    this.say('');
+    this.say(`${c.bold(`cfs/${event.target}`)} ${c.dim(`→ ${event.label}`)}`);
+    const entries = event.entries ?? [];
+    const symbols: Record<string, string> = {
+      upload: c.green('↑ upload  '),
+      download: c.cyan('↓ download'),
+      conflict: c.yellow('! conflict'),
+      unchanged: c.dim('= same    '),
+      ignored: c.dim('- ignored '),
+    };
+    let shown = 0;
+    for (const entry of entries) {
+      if (entry.action === 'unchanged' && !this.options.showUnchanged) continue;
+      shown += 1;
+      const size = entry.action === 'ignored' ? '' : formatBytes(entry.size).padStart(9);
+      this.say(`  ${symbols[entry.action] ?? entry.action} ${size}  ${entry.path}  ${c.dim(entry.reason)}`);
+    }
+    if (shown === 0) this.say(c.dim('  nothing to transfer'));
+    const parts = [
+      `${plural(event.upload.files, 'file')} to upload (${formatBytes(event.upload.bytes)})`,
+      event.download.files > 0 ? `${event.download.files} to download (${formatBytes(event.download.bytes)})` : undefined,
+      event.conflict.files > 0 ? c.yellow(`${event.conflict.files} in conflict`) : undefined,
+      `${event.unchanged.files} unchanged`,
+      `${event.ignored} ignored`,
+    ].filter((part): part is string => part !== undefined);
+    this.say(`  ${c.dim('total:')} ${parts.join(', ')}`);
+  }
+}
+
+/** The outcome of a run, as the last line(s) on stderr. */
+export function describeOutcome(result: RunResult): { ok: boolean; text: string } {
+  const id = result.processId === undefined ? '' : ` (process ${result.processId})`;
+  switch (result.state) {
+    case 'success':
+      return { ok: true, text: `Succeeded${id}` };
+    case 'failed':
+      return { ok: false, text: `Failed with exit code ${result.exitCode}${id}` };
+    case 'cancelled':
+      return { ok: false, text: `Cancelled${id}` };
+    default:
+      return { ok: result.exitCode === 0, text: `Ended in state ${result.state} with exit code ${result.exitCode}${id}` };
+  }
+}
