@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildCommand,
+  parseKwargs,
+  parseMemoryBytes,
+  stagingPath,
+  validateFunctionSpec,
+  type ExecutorSpec,
+} from './validate-spec';
+
+// The original's test vectors (executors.md §1.3): this spec is valid.
+function validSpec(): ExecutorSpec {
+  return {
+    funcname: 'execute',
+    maxexectime: 10,
+    maxretries: 3,
+    conditions: { nodes: 1, processespernode: 1, cpu: '100m', mem: '1000Mi', walltime: 100 },
+    kwargs: { cmd: 'echo', 'docker-image': 'busybox' },
+  };
+}
+
+describe('validateFunctionSpec', () => {
+  it('accepts the reference valid spec', () => {
+    expect(validateFunctionSpec(validSpec())).toBeUndefined();
+  });
+
+  it('checks the rules in the original order with the original messages', () => {
+    const spec = validSpec();
+    spec.conditions.processespernode = 0;
+    spec.conditions.nodes = 0;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, processespernode cannot be 0');
+    spec.conditions.processespernode = 1;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, nodes cannot be 0');
+    spec.conditions.nodes = 1;
+    spec.conditions.walltime = 0;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, walltime cannot be 0');
+    spec.conditions.walltime = 100;
+    spec.maxexectime = -1;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, maxexectime must be set to a larger value than 0');
+    spec.maxexectime = 1000;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, walltime must be >= maxexectime');
+    spec.maxexectime = 100; // equal passes, as in the original
+    spec.maxretries = 0;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, maxretries must be set to a larger value than 0');
+    spec.maxretries = 3;
+    spec.conditions.mem = '-1Mi';
+    expect(validateFunctionSpec(spec)).toBe('Memory cannot be negative');
+    spec.conditions.mem = '1000Mib';
+    expect(validateFunctionSpec(spec)).toMatch(/Invalid memory value "1000Mib"/);
+    spec.conditions.mem = '1Gi';
+    spec.conditions.cpu = '';
+    expect(validateFunctionSpec(spec)).toMatch(/Invalid CPU value ""/);
+    spec.conditions.cpu = '-100m';
+    expect(validateFunctionSpec(spec)).toBe('CPU cannot be negative');
+    spec.conditions.cpu = '1.5m';
+    expect(validateFunctionSpec(spec)).toMatch(/Invalid CPU value "1.5m"/);
+  });
+
+  it('fixes the original bugs: negative counts rejected, 1m accepted', () => {
+    const spec = validSpec();
+    spec.conditions.nodes = -2;
+    expect(validateFunctionSpec(spec)).toMatch(/nodes must be a positive integer, got -2/);
+    spec.conditions.nodes = 1;
+    spec.conditions.cpu = '1m';
+    expect(validateFunctionSpec(spec)).toBeUndefined();
+  });
+
+  it('parses memory in every unit the server accepts', () => {
+    expect(parseMemoryBytes('1000Mi')).toBe(1000 * 1024 ** 2);
+    expect(parseMemoryBytes('2Gi')).toBe(2 * 1024 ** 3);
+    expect(parseMemoryBytes('512Ki')).toBe(512 * 1024);
+    expect(parseMemoryBytes('1G')).toBe(1e9);
+    expect(parseMemoryBytes('12')).toBeUndefined();
+  });
+});
+
+describe('parseKwargs / buildCommand', () => {
+  it('builds cmd + args with the first {processid} of each arg substituted', () => {
+    const kwargs = parseKwargs({ kwargs: { cmd: 'python3', 'docker-image': 'python:3.12', args: ['/cfs/{processid}/main.py', '{processid}-{processid}'] } });
+    expect('error' in kwargs).toBe(false);
+    if ('error' in kwargs) return;
+    expect(buildCommand(kwargs, 'PID')).toBe('python3 /cfs/PID/main.py PID-{processid}');
+  });
+
+  it('reports the original errors for a missing image or cmd, and a non-string arg instead of crashing', () => {
+    expect(parseKwargs({ kwargs: { cmd: 'x' } })).toEqual({ error: 'Failed to parse docker image flag' });
+    expect(parseKwargs({ kwargs: { 'docker-image': 'x' } })).toEqual({ error: 'Failed to parse cmd kwarg' });
+    expect(parseKwargs({ kwargs: { 'docker-image': 'x', cmd: 'x', args: ['a', 3] } })).toEqual({
+      error: 'Failed to parse args: kwargs.args[1] must be a string, got 3',
+    });
+  });
+
+  it('reads init-cmd and rebuild-image leniently as the original', () => {
+    expect(parseKwargs({ kwargs: { 'docker-image': 'i', cmd: 'c', 'init-cmd': 5, 'rebuild-image': 'yes' } })).toEqual({
+      image: 'i',
+      cmd: 'c',
+      initCommand: '',
+      rebuildImage: false,
+      args: [],
+    });
+  });
+});
+
+describe('stagingPath', () => {
+  it('is <fsDir><dir> with {processid} substituted, and refuses escapes', () => {
+    expect(stagingPath('/srv/fs', '/pollinator/p/{processid}/src', 'PID')).toBe('/srv/fs/pollinator/p/PID/src');
+    expect(stagingPath('/srv/fs/', '/a', 'PID')).toBe('/srv/fs/a');
+    expect(() => stagingPath('/srv/fs', '/a/../../etc', 'PID')).toThrow(/escapes/);
+    expect(() => stagingPath('/srv/fs', 'relative', 'PID')).toThrow(/absolute/);
+  });
+});
