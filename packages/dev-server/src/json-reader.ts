@@ -1,0 +1,88 @@
+// Go's encoding/json decoding rules for request payloads: a missing or null
+// field is the zero value, unknown fields are ignored, and a value of the
+// wrong type fails the whole message ("invalid JSON").
+
+/** Thrown when a payload does not decode into the message's Go struct. */
+export class InvalidJsonError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'InvalidJsonError';
+  }
+}
+
+export type JsonObject = Record<string, unknown>;
+
+function typeError(key: string, expected: string): InvalidJsonError {
+  return new InvalidJsonError(`field ${key}: expected ${expected}`);
+}
+
+export function str(source: JsonObject | null | undefined, key: string): string {
+  const value = source?.[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw typeError(key, 'string');
+  return value;
+}
+
+export function int(source: JsonObject | null | undefined, key: string): number {
+  const value = source?.[key];
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(key, 'integer');
+  return value;
+}
+
+/** An int64 that may exceed 2^53 (bigint from the lossless request parser). */
+export function int64(source: JsonObject | null | undefined, key: string): bigint {
+  const value = source?.[key];
+  if (value === undefined || value === null) return 0n;
+  if (typeof value === 'bigint') return value;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(key, 'integer');
+  return BigInt(value);
+}
+
+export function bool(source: JsonObject | null | undefined, key: string): boolean {
+  const value = source?.[key];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw typeError(key, 'boolean');
+  return value;
+}
+
+export function obj(source: JsonObject | null | undefined, key: string): JsonObject | null {
+  const value = source?.[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw typeError(key, 'object');
+  return value as JsonObject;
+}
+
+export function arr(source: JsonObject | null | undefined, key: string): unknown[] | null {
+  const value = source?.[key];
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw typeError(key, 'array');
+  return value;
+}
+
+export function strArr(source: JsonObject | null | undefined, key: string): string[] | null {
+  const list = arr(source, key);
+  if (list === null) return null;
+  for (const item of list) if (typeof item !== 'string') throw typeError(key, 'array of strings');
+  return list as string[];
+}
+
+/** `map[string]string` */
+export function strMap(source: JsonObject | null | undefined, key: string): Record<string, string> | null {
+  const map = obj(source, key);
+  if (map === null) return null;
+  for (const value of Object.values(map)) if (typeof value !== 'string') throw typeError(key, 'map of strings');
+  return map as Record<string, string>;
+}
+
+/** Each element of an array of objects (null elements are zero-value objects). */
+export function objArr(source: JsonObject | null | undefined, key: string): JsonObject[] | null {
+  const list = arr(source, key);
+  if (list === null) return null;
+  return list.map((item) => {
+    if (item === null) return {};
+    if (typeof item !== 'object' || Array.isArray(item)) throw typeError(key, 'array of objects');
+    return item as JsonObject;
+  });
+}
