@@ -124,12 +124,27 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
   const signal = options.signal;
   const limit = pLimit(options.planConcurrency ?? 8);
   const stateDir = options.stateDir ?? defaultStateDir();
+  // The label listing and then the file listings run while the local tree is walked.
+  let metadataCalls = 1;
+  const remoteFiles = new Map<string, FileData[]>();
+  const remoteListing = (async () => {
+    const labels = await listLabels(options.metadata, label);
+    await Promise.all(
+      labels.map((remoteLabel) =>
+        limit(async () => {
+          throwIfAborted(signal);
+          remoteFiles.set(remoteLabel, (await options.metadata.getFiles(remoteLabel)) ?? []);
+          metadataCalls += 1;
+        }),
+      ),
+    );
+    return labels;
+  })();
   const [tree, remoteLabels, state] = await Promise.all([
     walkLocalTree(dir, { ...options.ignore, signal }),
-    listLabels(options.metadata, label),
+    remoteListing,
     SyncState.load(stateDir, dir, label),
   ]);
-  let metadataCalls = 1;
   throwIfAborted(signal);
 
   const remoteDirs = new Map<string, string>(); // rel → label
@@ -168,17 +183,6 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
 
   const dirRels = new Set<string>([...(tree.exists ? tree.dirs.keys() : ['']), ...remoteDirs.keys()]);
   const directories: { path: string; label: string }[] = [];
-  const remoteFiles = new Map<string, FileData[]>();
-  await Promise.all(
-    [...remoteDirs].map(([rel, remoteLabel]) =>
-      limit(async () => {
-        throwIfAborted(signal);
-        remoteFiles.set(rel, (await options.metadata.getFiles(remoteLabel)) ?? []);
-        metadataCalls += 1;
-      }),
-    ),
-  );
-
   const checksums = new Map<string, string>();
   const localByPath = new Map<string, LocalFile>();
   const needHash: LocalFile[] = [];
@@ -187,7 +191,7 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
   for (const rel of [...dirRels].sort()) {
     const dirLabel = relativeToLabel(label, rel);
     const ignoredDir = ignoredRemoteDir(rel);
-    const remote = remoteFiles.get(rel) ?? [];
+    const remote = remoteFiles.get(dirLabel) ?? [];
     if (ignoredDir) {
       for (const file of remote) {
         assertSafeName(file.name, dirLabel);
