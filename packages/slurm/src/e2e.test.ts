@@ -1,0 +1,237 @@
+/**
+ * End to end on real Slurm: the sample project (`pollinator new`) run through
+ * `runProject` (what `pollinator run` does; the CLI command itself is another
+ * issue) against `@pollinator/dev-server`, executed by `runExecutor` with the
+ * Slurm backend (runtime `none`).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
+import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
+import { ExitCode, runExecutor, type ExecutorEvent, runProject, type PollinatorEvent, type RunResult, type RunningExecutor } from '@pollinator/core';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { scaffoldProject } from '@pollinator/spec-builder';
+import { createSlurmBackend } from './slurm-backend';
+import { requireServices, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+
+requireServices(slurmSkipReason);
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+interface Colony {
+  server: DevServer;
+  user: ColoniesClient;
+  store: BlobStore;
+  root: string;
+  fsDir: string;
+  stateDir: string;
+}
+
+async function startColony(): Promise<Colony> {
+  const server = await startDevServer({});
+  const root = mkdtempSync(join(tmpdir(), 'pollinator-slurm-e2e-'));
+  return {
+    server,
+    user: createColoniesClient({ url: server.url, privateKey: server.identities.user.privateKey, colonyName: server.identities.colony.name }),
+    store: createLocalBlobStore({ dir: server.blobDir }),
+    root,
+    fsDir: join(root, 'fs'),
+    stateDir: join(root, 'executor'),
+  };
+}
+
+function startExecutor(colony: Colony, onEvent?: (event: ExecutorEvent) => void): RunningExecutor {
+  const client = createColoniesClient({
+    url: colony.server.url,
+    privateKey: colony.server.identities.executor.privateKey,
+    colonyName: colony.server.identities.colony.name,
+  });
+  return runExecutor({
+    client,
+    backend: createSlurmBackend({ runtime: 'none', pendingNoticeDelayMs: 0 }),
+    cfs: { store: colony.store },
+    fsDir: colony.fsDir,
+    stateDir: colony.stateDir,
+    assignTimeoutSeconds: 1,
+    watchIntervalMs: 500,
+    ...(onEvent ? { onEvent } : {}),
+  });
+}
+
+let projects = 0;
+/** The sample project of `pollinator new`, runnable on the bare node: no `pip install`, python3 of the node. */
+async function sampleProject(colony: Colony, change: { mainPy?: string; yaml?: (text: string) => string } = {}): Promise<string> {
+  projects += 1;
+  const dir = join(colony.root, `project-${projects}`);
+  await scaffoldProject(dir, { projectName: `slurm-e2e-${projects}` });
+  let yaml = readFileSync(join(dir, 'project.yaml'), 'utf8').replace(/init-cmd: .*/, 'init-cmd: ""');
+  if (change.yaml) yaml = change.yaml(yaml);
+  writeFileSync(join(dir, 'project.yaml'), yaml);
+  if (change.mainPy) writeFileSync(join(dir, 'cfs', 'src', 'main.py'), change.mainPy);
+  return dir;
+}
+
+/** Runs a project; `onEvent` may abort it. */
+async function run(
+  colony: Colony,
+  dir: string,
+  onEvent: (event: PollinatorEvent, abort: () => void) => void = () => undefined,
+): Promise<{ result: RunResult; events: PollinatorEvent[]; logs: string }> {
+  const controller = new AbortController();
+  const running = runProject({
+    dir,
+    client: colony.user,
+    blobStore: colony.store,
+    stateDir: join(colony.root, 'cfs-state'),
+    pollIntervalMs: 200,
+    signal: controller.signal,
+    cancelOnAbort: true,
+  });
+  const events: PollinatorEvent[] = [];
+  for await (const event of running) {
+    events.push(event);
+    onEvent(event, () => controller.abort());
+  }
+  const logs = events.flatMap((event) => (event.type === 'log' ? [event.message] : [])).join('');
+  return { result: await running.result, events, logs };
+}
+
+function squeueByName(processId: string): string {
+  return execFileSync('squeue', ['-h', '-n', processId, '-o', '%i %T'], { encoding: 'utf8' }).trim();
+}
+
+describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(slurm)${slurmSkipReason ? ` (skipped: ${slurmSkipReason})` : ''}`, () => {
+  let colony: Colony;
+  let executor: RunningExecutor;
+  beforeAll(async () => {
+    colony = await startColony();
+    executor = startExecutor(colony);
+    await executor.ready;
+  });
+  afterAll(async () => {
+    await executor?.stop('cancel');
+    await colony?.server.close();
+    if (colony) rmSync(colony.root, { recursive: true, force: true });
+  });
+
+  it('runs the sample project: logs, NODES / SLURM-JOBID attributes, results back, exit code 0', async () => {
+    const dir = await sampleProject(colony);
+    const { result, logs } = await run(colony, dir);
+    expect(result, logs).toMatchObject({ state: 'success', exitCode: 0 });
+    expect(logs).toContain(`process id: ${result.processId}\n`);
+    expect(logs).toContain('Hello world!\n');
+    expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
+    const process = await colony.user.getProcess(result.processId!);
+    const attributes = Object.fromEntries(process.attributes.map((attribute) => [attribute.key, attribute.value]));
+    expect(attributes['SLURM-JOBID']).toMatch(/^\d+$/);
+    expect(attributes.NODES).toBe(execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim());
+  });
+
+  it('a failing job returns its own exit code', async () => {
+    const dir = await sampleProject(colony, { mainPy: 'import sys\nprint("about to fail")\nsys.exit(3)\n' });
+    const { result, logs } = await run(colony, dir);
+    expect(result, logs).toMatchObject({ state: 'failed', exitCode: 3 });
+    expect(logs).toContain('about to fail\n');
+  });
+
+  it('a cancel stops the job: nothing left in squeue', async () => {
+    const dir = await sampleProject(colony, { mainPy: 'import time\nprint("started", flush=True)\ntime.sleep(120)\nprint("not reached")\n' });
+    let processId = '';
+    const { result, logs } = await run(colony, dir, (event, abort) => {
+      if (event.type === 'process.submitted') processId = event.processId;
+      if (event.type === 'log' && event.message.includes('started')) abort();
+    });
+    expect(result.exitCode).toBe(ExitCode.CANCELLED);
+    expect(logs).not.toContain('not reached');
+    // The executor sees the cancel within its watch interval and waits for Slurm to confirm.
+    const deadline = Date.now() + 15_000;
+    while (squeueByName(processId) !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(squeueByName(processId)).toBe('');
+  });
+
+  it('a job that can never be scheduled shows its pending reason (then is cancelled)', async () => {
+    const dir = await sampleProject(colony, { yaml: (text) => `${text}\nslurm:\n  partition: down\n` });
+    let processId = '';
+    const { logs } = await run(colony, dir, (event, abort) => {
+      if (event.type === 'process.submitted') processId = event.processId;
+      if (event.type === 'log' && event.message.includes('is pending: PartitionDown')) abort();
+    });
+    expect(logs).toMatch(/^\[pollinator\] Slurm job \d+ is pending: PartitionDown \(the partition is down\)\n$/);
+    const deadline = Date.now() + 15_000;
+    while (squeueByName(processId) !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(squeueByName(processId)).toBe('');
+  });
+
+  it.skipIf(!slowTests)(`a job over its time limit is closed as a time-limit failure${slowTests ? '' : ' [slow: set POLLINATOR_SLOW_TESTS=1]'}`, { timeout: 180_000 }, async () => {
+    const dir = await sampleProject(colony, {
+      mainPy: 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n',
+      yaml: (text) => text.replace(/walltime: \d+/, 'walltime: 60'),
+    });
+    const { result, logs } = await run(colony, dir);
+    expect(result, logs).toMatchObject({ state: 'failed', exitCode: ExitCode.TIME_LIMIT });
+    expect(logs).toContain('sleeping\n');
+  });
+});
+
+describe.skipIf(!slurmAvailable)(`executor killed mid-job and restarted${slurmSkipReason ? ` (skipped: ${slurmSkipReason})` : ''}`, () => {
+  let colony: Colony;
+  let child: ChildProcess | undefined;
+  let restarted: RunningExecutor | undefined;
+  beforeAll(async () => {
+    colony = await startColony();
+  });
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await restarted?.stop('cancel');
+    await colony?.server.close();
+    if (colony) rmSync(colony.root, { recursive: true, force: true });
+  });
+
+  it('a restarted executor re-attaches to the Slurm job and finishes it', { timeout: 90_000 }, async () => {
+    child = spawn(process.execPath, ['--conditions=@pollinator/source', '--import', 'tsx', fileURLToPath(new URL('./__fixtures__/executor-main.ts', import.meta.url))], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        E2E_EXECUTOR: JSON.stringify({
+          url: colony.server.url,
+          privateKey: colony.server.identities.executor.privateKey,
+          colonyName: colony.server.identities.colony.name,
+          blobDir: colony.server.blobDir,
+          fsDir: colony.fsDir,
+          stateDir: colony.stateDir,
+        }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let childOutput = '';
+    child.stdout!.on('data', (data: Buffer) => (childOutput += data.toString()));
+
+    const dir = await sampleProject(colony, {
+      mainPy: 'import time, os\nprint("before", flush=True)\ntime.sleep(6)\nprint("after")\nopen(os.path.join(os.environ["PROJECT_DIR"], "result", "result.txt"), "w").write("survived\\n")\n',
+    });
+    let killedAt = 0;
+    const restartedEvents: string[] = [];
+    const outcome = run(colony, dir, (event) => {
+      if (event.type === 'log' && event.message.includes('before') && killedAt === 0) {
+        // The job runs in Slurm and its first line is out: kill the executor hard.
+        child!.kill('SIGKILL');
+        killedAt = Date.now();
+        restarted = startExecutor(colony, (executorEvent) => restartedEvents.push(executorEvent.type));
+      }
+    });
+    const { result, logs } = await outcome;
+    expect(childOutput).toContain('"job.started"');
+    expect(killedAt).toBeGreaterThan(0);
+    // The new executor found the job in Slurm (no second submission) and closed it.
+    expect(restartedEvents).toContain('job.reattached');
+    expect(restartedEvents).not.toContain('job.started');
+    expect(result, logs).toMatchObject({ state: 'success', exitCode: 0 });
+    expect(logs).toContain('before\n');
+    expect(logs).toContain('after\n');
+    expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('survived\n');
+  });
+});
