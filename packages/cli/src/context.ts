@@ -48,7 +48,9 @@ export class CommandContext {
     while (this.cleanups.length > 0) {
       const cleanup = this.cleanups.pop();
       try {
+        const started = Date.now();
         await cleanup?.();
+        this.output.debug(`cleanup step took ${Date.now() - started} ms`);
       } catch (error) {
         this.output.debug(`cleanup failed: ${(error as Error).message}`);
       }

@@ -47,6 +47,10 @@ export async function run(context: CommandContext, options: RunOptions): Promise
   }
   const result = await execution.result;
   renderer.finish();
+  if (result.detached && !detach && connection.embedded?.runningExecutor !== undefined && options.cancelOnInterrupt !== true) {
+    // Leave the job running in its backend; the next embedded executor re-attaches to it.
+    await connection.embedded.runningExecutor.stop('detach');
+  }
   const processId = result.processId ?? renderer.processId;
   const embedded = connection.mode === 'embedded';
 

@@ -221,14 +221,15 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
         client: connected.client.as(devServer.identities.executor.privateKey),
         colonyName: colony.colonyName,
         blobStore: connected.blobStore,
-        name: devServer.identities.executor.name,
-        type: devServer.identities.executor.type,
+        executorName: devServer.identities.executor.name,
         fsDir: join(embeddedRoot, 'executor', 'fs'),
-        stateFile: join(embeddedRoot, 'executor', 'state.json'),
-        registered: true,
-        quiet: true,
+        stateDir: join(embeddedRoot, 'executor', 'state'),
+        maxConcurrency: 2,
+        // Short long-polls: the embedded executor stops with the command, and a stop waits for the poll.
+        assignTimeoutSeconds: 1,
+        watchIntervalMs: 500,
       });
-      colony.executor = colony.runningExecutor === undefined ? 'none' : 'this';
+      colony.executor = 'this';
     }
     return colony;
   }

@@ -1,5 +1,6 @@
 import type { BlobStore } from '@pollinator/cfs-sync';
 import type { ColoniesClient } from '@pollinator/colonies-client';
+import type { Backend, ExecutorEvent, ExecutorRegistration, ShutdownMode } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -8,30 +9,35 @@ export type BackendName = 'local' | 'slurm' | 'k8s';
 
 export interface StartExecutorOptions {
   backend: BackendName;
-  /** Client signed with the executor's key (or a colony owner's for self-registration). */
+  /** Client signed with the executor's key (pre-registered), or any client of the colony with `register`. */
   client: ColoniesClient;
   colonyName: string;
   blobStore: BlobStore;
-  name: string;
-  type: string;
+  /** Name of the pre-registered executor (without `register`). */
+  executorName?: string;
+  /** Self-registration with the colony owner key. */
+  register?: ExecutorRegistration;
   fsDir: string;
-  stateFile: string;
-  concurrency?: number;
-  /** The executor is already registered and approved (the embedded default's). */
-  registered: boolean;
-  /** Colony owner key for self-registration. */
-  colonyPrivateKey?: string;
-  /** Don't print the executor's own progress lines (the embedded default). */
-  quiet?: boolean;
+  stateDir: string;
+  maxConcurrency?: number;
+  /** Long-poll of one assign call in seconds (also bounds how long a shutdown waits for it). */
+  assignTimeoutSeconds?: number;
+  /** How often a running job is checked for cancel / deadline, in ms. */
+  watchIntervalMs?: number;
+  /** Options for the backend's factory. */
+  backendOptions?: Record<string, unknown>;
+  /** Called with every executor event (the `executor start` command prints them). */
+  onEvent?: (event: ExecutorEvent) => void;
 }
 
 export interface RunningExecutor {
-  name: string;
+  name: string | undefined;
   backend: BackendName;
-  /** Stops assigning; running jobs finish or are handed back (see docs/running-an-executor.md). */
-  stop(): Promise<void>;
+  /** Stops assigning; see `ShutdownMode` (`finish`: running jobs finish first). */
+  stop(mode?: ShutdownMode): Promise<void>;
   /** Settles when the executor has stopped. */
   done: Promise<void>;
+  running(): string[];
 }
 
 const BACKEND_PACKAGES: Record<BackendName, string> = {
@@ -40,99 +46,111 @@ const BACKEND_PACKAGES: Record<BackendName, string> = {
   k8s: '@pollinator/k8s',
 };
 
-type BackendFactory = (options?: Record<string, unknown>) => unknown;
+const BACKEND_FACTORIES: Record<BackendName, string> = {
+  local: 'createLocalBackend',
+  slurm: 'createSlurmBackend',
+  k8s: 'createK8sBackend',
+};
 
-/** Loads a backend package and its factory; explains which backends are installed when it is missing. */
-export async function loadBackend(name: BackendName): Promise<BackendFactory> {
-  const factories: Record<BackendName, string> = { local: 'createLocalBackend', slurm: 'createSlurmBackend', k8s: 'createK8sBackend' };
-  let module: Record<string, unknown> | undefined;
-  try {
-    module = (await importBackend(name)) as Record<string, unknown>;
-  } catch (error) {
-    module = undefined;
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-  }
-  const factory = module?.[factories[name]];
-  if (typeof factory !== 'function') {
-    const installed = await installedBackends();
-    throw new CliError(`The ${name} backend is not available`, {
-      why: `${BACKEND_PACKAGES[name]} ${module === undefined ? 'is not installed' : `does not provide ${factories[name]}() yet`}`,
-      fix: `Installed backends: ${installed.length > 0 ? installed.join(', ') : 'none'}.${module === undefined ? ` Install ${BACKEND_PACKAGES[name]} next to @pollinator/cli.` : ''}`,
-      exitCode: CliExitCode.USAGE,
-      code: 'BACKEND_UNAVAILABLE',
-    });
-  }
-  return factory as BackendFactory;
-}
+type BackendFactory = (options?: Record<string, unknown>) => Backend;
 
-async function importBackend(name: BackendName): Promise<unknown> {
-  // Literal specifiers so bundlers and the pack test see the dependencies.
+async function importBackend(name: BackendName): Promise<Record<string, unknown>> {
+  // Literal specifiers, so the bundle and the pack test see every backend package.
   switch (name) {
     case 'local':
-      return import('@pollinator/local');
+      return (await import('@pollinator/local'));
     case 'slurm':
-      return import('@pollinator/slurm');
+      return (await import('@pollinator/slurm'));
     case 'k8s':
-      return import('@pollinator/k8s');
+      return (await import('@pollinator/k8s'));
   }
 }
 
-/** Backends whose package is installed and exports a factory. */
+/** Backends whose package is installed and provides its factory. */
 export async function installedBackends(): Promise<BackendName[]> {
   const names: BackendName[] = [];
   for (const name of ['local', 'slurm', 'k8s'] as const) {
     try {
-      const module = (await importBackend(name)) as Record<string, unknown>;
-      if (Object.values(module).some((value) => typeof value === 'function' && /^create.*Backend$/.test((value as { name: string }).name))) {
-        names.push(name);
-      }
+      const module = await importBackend(name);
+      if (typeof module[BACKEND_FACTORIES[name]] === 'function') names.push(name);
     } catch {
-      // not installed
+      // not installed, or fails to load
     }
   }
   return names;
 }
 
-/**
- * Starts `runExecutor()` from `@pollinator/core` with a backend, in this
- * process. Resolves once it is assigning; `stop()` shuts it down.
- */
-export async function startExecutor(context: CommandContext, options: StartExecutorOptions): Promise<RunningExecutor | undefined> {
-  const core = (await import('@pollinator/core')) as Record<string, unknown>;
-  const runExecutor = core.runExecutor as ((options: Record<string, unknown>) => unknown) | undefined;
-  if (typeof runExecutor !== 'function') {
-    context.output.warn(
-      'This build has no executor runtime (runExecutor in @pollinator/core): jobs stay queued until an executor of the colony takes them.',
-    );
-    return undefined;
+/** Loads a backend's factory; says which backends are installed when it is missing. */
+export async function loadBackend(name: BackendName): Promise<BackendFactory> {
+  let module: Record<string, unknown> | undefined;
+  let loadError: unknown;
+  try {
+    module = await importBackend(name);
+  } catch (error) {
+    loadError = error;
   }
+  const factory = module?.[BACKEND_FACTORIES[name]];
+  if (typeof factory === 'function') return factory as BackendFactory;
+  const installed = await installedBackends();
+  throw new CliError(`The ${name} backend is not available`, {
+    why:
+      module === undefined
+        ? `${BACKEND_PACKAGES[name]} cannot be loaded (${(loadError as Error | undefined)?.message ?? 'not installed'})`
+        : `this version of ${BACKEND_PACKAGES[name]} does not provide ${BACKEND_FACTORIES[name]}() yet`,
+    fix: `Installed backends: ${installed.length > 0 ? installed.join(', ') : 'none'}.`,
+    exitCode: CliExitCode.USAGE,
+    code: 'BACKEND_UNAVAILABLE',
+    cause: loadError,
+  });
+}
+
+/**
+ * Starts `runExecutor()` from `@pollinator/core` with a backend in this
+ * process and waits until it is registered and assigning. The command's
+ * cleanup stops it (`finish` mode) unless it was stopped before.
+ */
+export async function startExecutor(context: CommandContext, options: StartExecutorOptions): Promise<RunningExecutor> {
   const createBackend = await loadBackend(options.backend);
-  const backend = createBackend({});
-  const controller = new AbortController();
+  const backend = createBackend(options.backendOptions ?? {});
+  const { runExecutor } = await import('@pollinator/core');
   const running = runExecutor({
     client: options.client,
-    colonyName: options.colonyName,
-    blobStore: options.blobStore,
     backend,
-    name: options.name,
-    type: options.type,
+    cfs: { store: options.blobStore },
     fsDir: options.fsDir,
-    stateFile: options.stateFile,
-    concurrency: options.concurrency ?? 1,
-    signal: controller.signal,
-  }) as { done?: Promise<unknown>; stop?: () => Promise<void> } | Promise<unknown>;
-  const done = Promise.resolve(running instanceof Promise ? running : running.done).then(() => undefined);
-  done.catch(() => undefined);
-  const executor: RunningExecutor = {
-    name: options.name,
-    backend: options.backend,
-    done,
-    stop: async () => {
-      controller.abort();
-      if (!(running instanceof Promise) && typeof running.stop === 'function') await running.stop();
-      await done.catch(() => undefined);
+    stateDir: options.stateDir,
+    colonyName: options.colonyName,
+    ...(options.register === undefined ? {} : { register: options.register }),
+    ...(options.executorName === undefined ? {} : { executorName: options.executorName }),
+    maxConcurrency: options.maxConcurrency ?? 1,
+    ...(options.assignTimeoutSeconds === undefined ? {} : { assignTimeoutSeconds: options.assignTimeoutSeconds }),
+    ...(options.watchIntervalMs === undefined ? {} : { watchIntervalMs: options.watchIntervalMs }),
+    handleSignals: false,
+    onEvent: (event) => {
+      if (event.type === 'warning') context.output.debug(`executor: ${event.message}`);
+      options.onEvent?.(event);
     },
+  });
+  const done = running.done.catch((error: unknown) => {
+    context.output.debug(`executor stopped with an error: ${(error as Error).message}`);
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = (mode?: ShutdownMode): Promise<void> =>
+    (stopped ??= (async () => {
+      await running.stop(mode);
+      await done;
+      await backend.close?.();
+    })());
+  context.onCleanup(() => stop());
+  const ready = await running.ready.catch(async (error: unknown) => {
+    await stop().catch(() => undefined);
+    throw error;
+  });
+  return {
+    name: ready.executorName,
+    backend: options.backend,
+    stop,
+    done,
+    running: () => running.running(),
   };
-  context.onCleanup(() => executor.stop());
-  return executor;
 }
