@@ -12,6 +12,46 @@ export type {
 export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
 export { BackendError } from './backend-error';
 export {
+  isTerminalState,
+  PROCESS_STATE_NAMES,
+  processStateName,
+  type DoneEvent,
+  type ErrorEvent,
+  type LogEvent,
+  type PollinatorEvent,
+  type PollinatorRun,
+  type ProcessStateEvent,
+  type ProcessStateName,
+  type ProcessSubmittedEvent,
+  type ProjectLoadedEvent,
+  type ResultSyncedEvent,
+  type RunResult,
+  type SnapshotCreatedEvent,
+  type SpecBuiltEvent,
+  type SyncCounts,
+  type SyncDoneEvent,
+  type SyncFileEvent,
+  type SyncPlanEvent,
+  type SyncProgressEvent,
+  type SyncTarget,
+  type WarningEvent,
+} from './events';
+export { DRY_RUN_SNAPSHOT_ID, runProject, type RunProjectOptions } from './run-project';
+export { followProcess, type FollowClient, type FollowProcessOptions } from './follow-process';
+export { pullResults, type PullResultsOptions } from './pull-results';
+export {
+  cancelProcess,
+  getProcessSummary,
+  listExecutors,
+  listProcesses,
+  summarizeExecutor,
+  summarizeProcess,
+  type ExecutorSummary,
+  type ListProcessesOptions,
+  type ProcessSummary,
+} from './process-commands';
+export { processExitCode, recordedExitCode, type ProcessOutcomeInput } from './process-outcome';
+export {
   runExecutor,
   type ExecutorCapabilities,
   type ExecutorClient,

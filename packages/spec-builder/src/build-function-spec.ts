@@ -1,4 +1,4 @@
-import type { FunctionSpec } from './function-spec';
+import type { FunctionSpec, JsonValue } from './function-spec';
 import type { Project } from './parse-project';
 
 /** Where executors mount the CFS staging directory inside the job. */
@@ -69,7 +69,7 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
   const paths = projectPaths(project.projectName);
   const { conditions, environment } = project;
 
-  const kwargs: Record<string, unknown> = {
+  const kwargs: Record<string, JsonValue> = {
     cmd: environment.cmd,
     'init-cmd': environment.initCmd,
     'docker-image': environment.docker,

@@ -6,8 +6,8 @@
 export interface FunctionSpec {
   nodename: string;
   funcname: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
+  args: JsonValue[];
+  kwargs: Record<string, JsonValue>;
   priority: number;
   maxwaittime: number;
   /** Seconds; never 0 (the server would fail the process at once). */
@@ -50,3 +50,6 @@ export interface SyncDirMount {
   keepfiles: boolean;
   onconflicts: { onstart: { keeplocal: boolean }; onclose: { keeplocal: boolean } };
 }
+
+/** A JSON value (what spec `args` and `kwargs` may hold). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

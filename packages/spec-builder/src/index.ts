@@ -8,7 +8,7 @@ export {
   SLURM_KWARGS,
   type BuildFunctionSpecOptions,
 } from './build-function-spec';
-export type { FunctionSpec, SnapshotMount, SyncDirMount } from './function-spec';
+export type { FunctionSpec, JsonValue, SnapshotMount, SyncDirMount } from './function-spec';
 export { projectJsonSchema, projectJsonSchemaText } from './json-schema';
 export {
   formatPath,

@@ -1,0 +1,194 @@
+import type { FunctionSpec, ProjectIssue } from '@pollinator/spec-builder';
+
+/**
+ * The events `runProject()` (and `followProcess()` / `pullResults()`) yield,
+ * in order. One discriminated union on `type`; every event is plain JSON
+ * (int64 log timestamps are decimal strings), so a CLI can print it as NDJSON
+ * with `JSON.stringify` unchanged.
+ *
+ * A normal run: `project.loaded` → (`sync.plan` → `sync.progress`/`sync.file`…
+ * → `sync.done`) for src, then data → `snapshot.created` → `spec.built` →
+ * `process.submitted` → `process.state`/`log`… → (`sync.plan` … for result)
+ * → `result.synced` → `done`. A dry run stops after `spec.built` (no
+ * `sync.progress`, nothing written), then `done`.
+ */
+export type PollinatorEvent =
+  | ProjectLoadedEvent
+  | SyncPlanEvent
+  | SyncProgressEvent
+  | SyncFileEvent
+  | SyncDoneEvent
+  | SnapshotCreatedEvent
+  | SpecBuiltEvent
+  | ProcessSubmittedEvent
+  | ProcessStateEvent
+  | LogEvent
+  | ResultSyncedEvent
+  | WarningEvent
+  | ErrorEvent
+  | DoneEvent;
+
+/** Which project directory a sync event is about. */
+export type SyncTarget = 'src' | 'data' | 'result';
+
+/** Process states by name (ColonyOS numbers 0–4). */
+export type ProcessStateName = 'waiting' | 'running' | 'success' | 'failed' | 'cancelled';
+
+export type { PollinatorRun } from './event-channel';
+
+export interface ProjectLoadedEvent {
+  type: 'project.loaded';
+  dir: string;
+  projectName: string;
+  /** Non-fatal findings in project.yaml (already formatted `file:line:col path: message`). */
+  warnings: string[];
+  /** The same warnings, structured. */
+  issues: ProjectIssue[];
+}
+
+export interface SyncCounts {
+  files: number;
+  bytes: number;
+}
+
+export interface SyncPlanEvent {
+  type: 'sync.plan';
+  target: SyncTarget;
+  dir: string;
+  label: string;
+  upload: SyncCounts;
+  download: SyncCounts;
+  conflict: SyncCounts;
+  unchanged: SyncCounts;
+  ignored: number;
+  /** Every file that would move, with why (all files in a dry run; omitted otherwise when there are many). */
+  entries?: { path: string; action: string; size: number; reason: string }[];
+}
+
+export interface SyncProgressEvent {
+  type: 'sync.progress';
+  target: SyncTarget;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface SyncFileEvent {
+  type: 'sync.file';
+  target: SyncTarget;
+  path: string;
+  action: 'upload' | 'download';
+  size: number;
+  /** Where a local edit was kept when the remote version won. */
+  backup?: string;
+}
+
+export interface SyncDoneEvent {
+  type: 'sync.done';
+  target: SyncTarget;
+  uploaded: SyncCounts;
+  downloaded: SyncCounts;
+  unchanged: number;
+  durationMs: number;
+}
+
+export interface SnapshotCreatedEvent {
+  type: 'snapshot.created';
+  snapshotId: string;
+  name: string;
+  label: string;
+  files: number;
+}
+
+export interface SpecBuiltEvent {
+  type: 'spec.built';
+  spec: FunctionSpec;
+}
+
+export interface ProcessSubmittedEvent {
+  type: 'process.submitted';
+  processId: string;
+  colonyName: string;
+}
+
+export interface ProcessStateEvent {
+  type: 'process.state';
+  processId: string;
+  state: ProcessStateName;
+  /** Errors the executor or server reported (failed processes). */
+  errors: string[];
+  /** Times the server re-queued the process after an exec timeout. */
+  retries: number;
+}
+
+export interface LogEvent {
+  type: 'log';
+  processId: string;
+  /** Verbatim, including its own trailing newline when the job printed one. */
+  message: string;
+  /** Server timestamp, Unix nanoseconds as a decimal string (exact int64). */
+  timestamp: string;
+  executorName: string;
+}
+
+export interface ResultSyncedEvent {
+  type: 'result.synced';
+  dir: string;
+  label: string;
+  downloaded: SyncCounts;
+  /** Local edits kept aside because the remote version won. */
+  backups: { path: string; backup: string }[];
+}
+
+export interface WarningEvent {
+  type: 'warning';
+  message: string;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  /** Stable code: `INVALID_PROJECT`, `SYNC_FAILED`, `SUBMISSION_REJECTED`, `CONNECTION_LOST`, `RESULT_SYNC_FAILED`, … */
+  code: string;
+  message: string;
+  /** The exit code this error leads to (see exit-codes.ts). */
+  exitCode: number;
+  /** project.yaml problems, for INVALID_PROJECT. */
+  issues?: ProjectIssue[];
+}
+
+export interface DoneEvent {
+  type: 'done';
+  result: RunResult;
+}
+
+/** How a run (or a follow) ended. */
+export interface RunResult {
+  /** Undefined when nothing was submitted (invalid project, sync failure, dry run). */
+  processId: string | undefined;
+  /**
+   * The process's last known state; `dry-run` for a dry run and `not-submitted`
+   * when the run stopped before submitting.
+   */
+  state: ProcessStateName | 'dry-run' | 'not-submitted';
+  /** The job's exit code, or a reserved code (exit-codes.ts, docs/exit-codes.md). */
+  exitCode: number;
+  /** True when the run returned without waiting for the end (follow: false, or aborted while following). */
+  detached: boolean;
+  /** Why the run failed, when it did not end with the job's own exit code. */
+  error?: { code: string; message: string };
+}
+
+export const PROCESS_STATE_NAMES: readonly ProcessStateName[] = ['waiting', 'running', 'success', 'failed', 'cancelled'];
+
+/** ColonyOS state number → name (unknown numbers count as waiting). */
+export function processStateName(state: number): ProcessStateName {
+  return PROCESS_STATE_NAMES[state] ?? 'waiting';
+}
+
+export function isTerminalState(state: ProcessStateName | number): boolean {
+  const name = typeof state === 'number' ? processStateName(state) : state;
+  return name === 'success' || name === 'failed' || name === 'cancelled';
+}

@@ -1,0 +1,199 @@
+import { ColoniesClientError, type ColoniesClient, type Log, type Process } from '@pollinator/colonies-client';
+import { startRun, type PollinatorRun } from './event-channel';
+import {
+  isTerminalState,
+  processStateName,
+  type LogEvent,
+  type PollinatorEvent,
+  type ProcessStateEvent,
+  type RunResult,
+} from './events';
+import { ExitCode } from './exit-codes';
+import { processExitCode } from './process-outcome';
+
+/** The client methods following needs. */
+export type FollowClient = Pick<ColoniesClient, 'getLogs' | 'getProcess' | 'cancelProcess'>;
+
+export interface FollowProcessOptions {
+  client: FollowClient;
+  processId: string;
+  /** Colony of the process (default: the client's). */
+  colonyName?: string;
+  /**
+   * Stops following. The process keeps running (the result is `detached`,
+   * exit code 130) unless `cancelOnAbort` is set.
+   */
+  signal?: AbortSignal;
+  /** Cancel the process when `signal` aborts (default false: detach). */
+  cancelOnAbort?: boolean;
+  /** Yield log lines (default true). */
+  logs?: boolean;
+  /** Delay between polls when nothing changed (default 500 ms, as the original Pollinator). */
+  pollIntervalMs?: number;
+  /** How long the server may stay unreachable before giving up with CONNECTION_LOST (default 60 s). */
+  connectionTimeoutMs?: number;
+}
+
+/** Log entries per `getlogsmsg` call (the server's maximum). */
+const LOG_PAGE = 500;
+
+/**
+ * Follows a submitted process until it ends: `process.state` on every change,
+ * every `log` line exactly once and in order (exact int64 cursor), then
+ * `done` with the exit code (docs/exit-codes.md). Use it for a detached run
+ * (`pollinator logs <id>`).
+ */
+export function followProcess(options: FollowProcessOptions): PollinatorRun<PollinatorEvent, RunResult> {
+  return startRun<PollinatorEvent, RunResult>(
+    (emit) => followUntilDone(options, emit),
+    (result) => ({ type: 'done', result }),
+  );
+}
+
+/** The follow loop shared by `followProcess()` and `runProject()`. */
+export async function followUntilDone(
+  options: FollowProcessOptions,
+  emit: (event: PollinatorEvent) => void,
+): Promise<RunResult> {
+  const { client, processId, signal } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const connectionTimeoutMs = options.connectionTimeoutMs ?? 60_000;
+  const wantLogs = options.logs ?? true;
+  const colony = options.colonyName === undefined ? {} : { colonyName: options.colonyName };
+  let cursor = 0n;
+  let last: { state: number; retries: number } | undefined;
+  let unreachableSince: number | undefined;
+
+  const drainLogs = async () => {
+    if (!wantLogs) return;
+    for (;;) {
+      const logs: Log[] = await client.getLogs({ processId, since: cursor, count: LOG_PAGE, ...colony }, { signal });
+      for (const log of logs) {
+        emit(logEvent(log));
+        cursor = log.timestamp;
+      }
+      if (logs.length < LOG_PAGE) return;
+    }
+  };
+
+  for (;;) {
+    if (signal?.aborted) return onAbort(options, last?.state, emit);
+    try {
+      await drainLogs();
+      const process = await client.getProcess(processId, { signal });
+      unreachableSince = undefined;
+      if (last === undefined || last.state !== process.state || last.retries !== process.retries) {
+        last = { state: process.state, retries: process.retries };
+        emit(stateEvent(process));
+      }
+      if (isTerminalState(process.state)) {
+        // Executors can add logs only while the process runs: after a final
+        // state the logs are complete, so one more drain gets the tail.
+        await drainLogs();
+        const outcome = processExitCode(process);
+        return {
+          processId,
+          state: outcome.state,
+          exitCode: outcome.exitCode,
+          detached: false,
+          ...(outcome.state === 'success' || outcome.reason === undefined
+            ? {}
+            : { error: { code: `PROCESS_${outcome.state.toUpperCase()}`, message: outcome.reason } }),
+        };
+      }
+    } catch (error) {
+      if (signal?.aborted) return onAbort(options, last?.state, emit);
+      const transient = ColoniesClientError.isInstance(error) && error.retryable;
+      const now = Date.now();
+      unreachableSince ??= now;
+      if (!transient || now - unreachableSince >= connectionTimeoutMs) {
+        const message = `lost the connection to the Colonies server while following process ${processId}: ${(error as Error).message}`;
+        emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
+        return {
+          processId,
+          state: last === undefined ? 'waiting' : processStateName(last.state),
+          exitCode: ExitCode.CONNECTION_LOST,
+          detached: true,
+          error: { code: 'CONNECTION_LOST', message },
+        };
+      }
+    }
+    await sleep(pollIntervalMs, signal);
+  }
+}
+
+async function onAbort(
+  options: FollowProcessOptions,
+  lastState: number | undefined,
+  emit: (event: PollinatorEvent) => void,
+): Promise<RunResult> {
+  const { client, processId } = options;
+  if (options.cancelOnAbort === true) {
+    await client.cancelProcess(processId);
+    // Wait (briefly, without the aborted signal) for the server to show the final state.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const process: Process = await client.getProcess(processId);
+      if (isTerminalState(process.state) || Date.now() > deadline) {
+        emit(stateEvent(process));
+        const outcome = processExitCode(process);
+        return {
+          processId,
+          state: outcome.state,
+          exitCode: isTerminalState(process.state) ? outcome.exitCode : ExitCode.CANCELLED,
+          detached: false,
+          error: { code: 'CANCELLED', message: `process ${processId} was cancelled` },
+        };
+      }
+      await sleep(200);
+    }
+  }
+  const state = lastState === undefined ? 'waiting' : processStateName(lastState);
+  return {
+    processId,
+    state,
+    exitCode: ExitCode.CANCELLED,
+    detached: true,
+    error: {
+      code: 'DETACHED',
+      message: `stopped following process ${processId}; it keeps running (follow it again, or cancel it, by its id)`,
+    },
+  };
+}
+
+function logEvent(log: Log): LogEvent {
+  return {
+    type: 'log',
+    processId: log.processid,
+    message: log.message,
+    timestamp: log.timestamp.toString(),
+    executorName: log.executorname,
+  };
+}
+
+export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'errors' | 'retries'>): ProcessStateEvent {
+  return {
+    type: 'process.state',
+    processId: process.processid,
+    state: processStateName(process.state),
+    errors: [...(process.errors ?? [])],
+    retries: process.retries,
+  };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,420 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createColoniesClient, type ColoniesClient, type Process } from '@pollinator/colonies-client';
+import { cfsMetadataFromClient, createLocalBlobStore, syncDirectory, type BlobStore } from '@pollinator/cfs-sync';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { projectYamlTemplate } from '@pollinator/spec-builder';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PollinatorEvent, RunResult } from './events';
+import { ExitCode } from './exit-codes';
+import { followProcess } from './follow-process';
+import { listExecutors, listProcesses } from './process-commands';
+import { pullResults } from './pull-results';
+import { runProject, type RunProjectOptions } from './run-project';
+
+// End to end against @pollinator/dev-server, with an executor scripted here
+// (assign → logs → result upload → EXITCODE → close), as the real executors do.
+
+interface ScriptContext {
+  process: Process;
+  client: ColoniesClient;
+  log: (message: string) => Promise<void>;
+  /** Uploads files into the project's result label, as an executor's post-sync does. */
+  uploadResult: (files: Record<string, string>) => Promise<void>;
+  /** Resolves when the process has been cancelled (polls the server). */
+  cancelled: () => Promise<void>;
+}
+
+interface Fixture {
+  server: DevServer;
+  user: ColoniesClient;
+  executor: ColoniesClient;
+  store: BlobStore;
+  workDir: string;
+  stateDir: string;
+}
+
+let fixture: Fixture;
+const stops: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  const server = await startDevServer({});
+  const colonyName = server.identities.colony.name;
+  const workDir = await mkdtemp(join(tmpdir(), 'run-project-'));
+  fixture = {
+    server,
+    user: createColoniesClient({ url: server.url, privateKey: server.identities.user.privateKey, colonyName }),
+    executor: createColoniesClient({ url: server.url, privateKey: server.identities.executor.privateKey, colonyName }),
+    store: createLocalBlobStore({ dir: server.blobDir }),
+    workDir,
+    stateDir: join(workDir, 'state'),
+  };
+});
+
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+  await fixture.server.close();
+  await rm(fixture.workDir, { recursive: true, force: true });
+});
+
+/** Runs `script` for the next process assigned to the dev-server's executor. */
+function scriptedExecutor(script: (context: ScriptContext) => Promise<void>): Promise<void> {
+  const { executor, store } = fixture;
+  const controller = new AbortController();
+  const done = (async () => {
+    let process: Process | null = null;
+    while (process === null && !controller.signal.aborted) {
+      process = await executor.assign({ timeout: 1 }, { signal: controller.signal }).catch(() => null);
+    }
+    if (process === null) return;
+    const assigned = process;
+    const projectLabel = assigned.spec.fs.dirs?.[0]?.label ?? '';
+    await script({
+      process: assigned,
+      client: executor,
+      log: async (message) => executor.addLog(assigned.processid, message),
+      uploadResult: async (files) => {
+        const dir = await mkdtemp(join(fixture.workDir, 'executor-result-'));
+        for (const [name, contents] of Object.entries(files)) {
+          await mkdir(join(dir, name, '..'), { recursive: true });
+          await writeFile(join(dir, name), contents);
+        }
+        await syncDirectory({
+          dir,
+          label: projectLabel,
+          keepLocal: true,
+          metadata: cfsMetadataFromClient(executor),
+          store,
+          stateDir: false,
+        });
+      },
+      cancelled: async () => {
+        for (;;) {
+          const current = await executor.getProcess(assigned.processid);
+          if (current.state === 4) return;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      },
+    });
+  })();
+  stops.push(async () => {
+    controller.abort();
+    await done.catch(() => undefined);
+  });
+  return done;
+}
+
+async function writeProject(name: string, extra = ''): Promise<string> {
+  const dir = join(fixture.workDir, name);
+  await mkdir(join(dir, 'cfs', 'src', 'lib'), { recursive: true });
+  await mkdir(join(dir, 'cfs', 'data'), { recursive: true });
+  await writeFile(join(dir, 'project.yaml'), projectYamlTemplate({ projectName: name }) + extra);
+  await writeFile(join(dir, 'cfs', 'src', 'main.py'), 'print(open("data/hello.txt").read())\n');
+  await writeFile(join(dir, 'cfs', 'src', 'lib', 'util.py'), 'X = 1\n');
+  await writeFile(join(dir, 'cfs', 'data', 'hello.txt'), 'Hello world!\n');
+  return dir;
+}
+
+async function collect(
+  options: Partial<RunProjectOptions> & { dir: string },
+): Promise<{ events: PollinatorEvent[]; result: RunResult }> {
+  const run = runProject({
+    client: fixture.user,
+    blobStore: fixture.store,
+    stateDir: fixture.stateDir,
+    pollIntervalMs: 50,
+    ...options,
+  });
+  const events: PollinatorEvent[] = [];
+  for await (const event of run) events.push(event);
+  return { events, result: await run.result };
+}
+
+function ofType<T extends PollinatorEvent['type']>(events: PollinatorEvent[], type: T) {
+  return events.filter((event): event is Extract<PollinatorEvent, { type: T }> => event.type === type);
+}
+
+describe('runProject end to end (dev-server + scripted executor)', () => {
+  it('runs a project: logs arrive complete and in order, result files come back, exit code 0', async () => {
+    const dir = await writeProject('hello');
+    // More lines than one getlogsmsg page (500).
+    const lines = Array.from({ length: 520 }, (_, index) => `line ${index}\n`);
+    let seenSpec: Process['spec'] | undefined;
+    let snapshotFiles = 0;
+    const executor = scriptedExecutor(async ({ process, client, log, uploadResult }) => {
+      seenSpec = process.spec;
+      const snapshotId = process.spec.fs.snapshots?.[0]?.snapshotid ?? '';
+      snapshotFiles = (await client.getSnapshot({ snapshotId })).fileids.length;
+      for (const line of lines) await log(line);
+      await uploadResult({ 'result.txt': 'HELLO WORLD!\n', 'plots/a.csv': '1,2\n' });
+      await client.addAttribute({ processId: process.processid, key: 'EXITCODE', value: '0' });
+      await client.closeSuccessful(process.processid);
+    });
+
+    const { events, result } = await collect({ dir });
+    await executor;
+
+    expect(result).toMatchObject({ state: 'success', exitCode: 0, detached: false });
+    expect(result.processId).toMatch(/^[0-9a-f]{64}$/);
+    // Logs: every line, once, in order.
+    expect(ofType(events, 'log').map((event) => event.message)).toEqual(lines);
+    // Results downloaded.
+    expect(await readFile(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
+    expect(await readFile(join(dir, 'cfs', 'result', 'plots', 'a.csv'), 'utf8')).toBe('1,2\n');
+    expect(ofType(events, 'result.synced')[0]?.downloaded.files).toBe(2);
+    // The submitted spec: the project's, with this run's snapshot of src.
+    expect(seenSpec?.label).toBe('hello');
+    expect(seenSpec?.kwargs.args).toEqual([`/cfs/pollinator/hello/${seenSpec?.fs.snapshots?.[0]?.snapshotid}/src/main.py`]);
+    expect(snapshotFiles).toBe(2);
+
+    // Event order and shape.
+    const order = events.map((event) => event.type).filter((type) => type !== 'log' && type !== 'sync.progress' && type !== 'sync.file');
+    expect(order.slice(0, 8)).toEqual([
+      'project.loaded',
+      'sync.plan',
+      'sync.done',
+      'sync.plan',
+      'sync.done',
+      'snapshot.created',
+      'spec.built',
+      'process.submitted',
+    ]);
+    expect(order.at(-1)).toBe('done');
+    expect(ofType(events, 'sync.plan').map((event) => [event.target, event.upload.files])).toEqual([
+      ['src', 2],
+      ['data', 1],
+      ['result', 0],
+    ]);
+    expect(ofType(events, 'process.state').map((event) => event.state).at(-1)).toBe('success');
+    expect(ofType(events, 'done')[0]?.result).toEqual(result);
+    // Plain JSON all the way (bigint timestamps as strings).
+    expect(JSON.parse(JSON.stringify(events))).toEqual(events);
+    expect(ofType(events, 'log')[0]?.timestamp).toMatch(/^[0-9]{18,}$/);
+
+    // A re-run uploads nothing new for src/data.
+    const again = scriptedExecutor(async ({ process, client }) => client.closeSuccessful(process.processid));
+    const second = await collect({ dir });
+    await again;
+    expect(second.result.exitCode).toBe(0);
+    expect(ofType(second.events, 'sync.plan').slice(0, 2).map((event) => event.upload.files)).toEqual([0, 0]);
+  }, 90_000);
+
+  it('a failing job yields its exit code, and its partial results still come back', async () => {
+    const dir = await writeProject('failing');
+    const executor = scriptedExecutor(async ({ process, client, log, uploadResult }) => {
+      await log('Traceback (most recent call last):\n');
+      await uploadResult({ 'partial.txt': 'half\n' });
+      await client.addAttribute({ processId: process.processid, key: 'EXITCODE', value: '3' });
+      await client.closeFailed(process.processid, 'ContainerExecutor: exit code 3');
+    });
+    const { events, result } = await collect({ dir });
+    await executor;
+    expect(result).toMatchObject({ state: 'failed', exitCode: 3, error: { code: 'PROCESS_FAILED' } });
+    expect(ofType(events, 'process.state').at(-1)?.errors).toEqual(['ContainerExecutor: exit code 3']);
+    expect(await readFile(join(dir, 'cfs', 'result', 'partial.txt'), 'utf8')).toBe('half\n');
+  });
+
+  it('a failed job without a recorded exit code exits 1; result.download on-success skips the download', async () => {
+    const dir = await writeProject('nocode', 'result:\n  download: on-success\n');
+    const executor = scriptedExecutor(async ({ process, client, uploadResult }) => {
+      await uploadResult({ 'partial.txt': 'half\n' });
+      await client.closeFailed(process.processid, 'something broke');
+    });
+    const { events, result } = await collect({ dir });
+    await executor;
+    expect(result.exitCode).toBe(ExitCode.JOB_FAILED);
+    expect(ofType(events, 'result.synced')).toEqual([]);
+    await expect(readdir(join(dir, 'cfs', 'result'))).rejects.toThrow();
+  });
+
+  it('a cancelled job yields the cancel code', async () => {
+    const dir = await writeProject('cancelled');
+    const executor = scriptedExecutor(async ({ log, cancelled }) => {
+      await log('working…\n');
+      await cancelled();
+    });
+    const run = runProject({ dir, client: fixture.user, blobStore: fixture.store, stateDir: fixture.stateDir, pollIntervalMs: 50 });
+    const states: string[] = [];
+    for await (const event of run) {
+      if (event.type === 'process.state') {
+        states.push(event.state);
+        if (event.state === 'running') await fixture.user.cancelProcess(event.processId);
+      }
+    }
+    const result = await run.result;
+    await executor;
+    expect(result).toMatchObject({ state: 'cancelled', exitCode: ExitCode.CANCELLED, detached: false });
+    expect(states.at(-1)).toBe('cancelled');
+  });
+
+  it('a dry run changes nothing: not the server, not the blob store, not the project directory', async () => {
+    const dir = await writeProject('dry');
+    const before = await serverState();
+    const localBefore = await listTree(dir);
+
+    const { events, result } = await collect({ dir, dryRun: true });
+
+    expect(result).toEqual({ processId: undefined, state: 'dry-run', exitCode: 0, detached: false });
+    const plans = ofType(events, 'sync.plan');
+    expect(plans.map((plan) => [plan.target, plan.upload.files])).toEqual([
+      ['src', 2],
+      ['data', 1],
+    ]);
+    expect(plans[0]?.entries?.map((entry) => entry.path)).toEqual(['lib/util.py', 'main.py']);
+    const spec = ofType(events, 'spec.built')[0]?.spec;
+    expect(spec?.fs.snapshots[0]?.snapshotid).toBe('{snapshotid}');
+    expect(spec?.conditions.colonyname).toBe(fixture.server.identities.colony.name);
+    expect(events.map((event) => event.type)).not.toContain('sync.progress');
+    expect(events.map((event) => event.type)).not.toContain('process.submitted');
+
+    expect(await serverState()).toEqual(before);
+    expect(await listTree(dir)).toEqual(localBefore);
+  });
+
+  it('an invalid project stops before anything happens, with every problem listed (exit 65)', async () => {
+    const dir = join(fixture.workDir, 'invalid');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'project.yaml'), 'projectname: x\nconditions: { cpu: 2, mem: 1G }\nenvironment: { cmd: python3 }\n');
+    const before = await serverState();
+    const { events, result } = await collect({ dir });
+    expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.INVALID_PROJECT });
+    const error = ofType(events, 'error')[0];
+    // Sorted by position: a missing key points at the mapping that lacks it.
+    expect(error?.issues?.map((issue) => `${issue.line}:${issue.column} ${issue.path}`)).toEqual([
+      '2:1 conditions.walltime',
+      '2:20 conditions.cpu',
+      '2:28 conditions.mem',
+      '3:1 environment.docker',
+    ]);
+    expect(await serverState()).toEqual(before);
+  });
+
+  it('aborting during sync submits nothing and the next run works', async () => {
+    const dir = await writeProject('aborted');
+    for (let index = 0; index < 200; index += 1) {
+      await writeFile(join(dir, 'cfs', 'data', `file-${index}.bin`), Buffer.alloc(2048, index));
+    }
+    const controller = new AbortController();
+    const run = runProject({ dir, client: fixture.user, blobStore: fixture.store, stateDir: fixture.stateDir, signal: controller.signal });
+    for await (const event of run) {
+      if (event.type === 'sync.file' && event.target === 'data') controller.abort();
+    }
+    const result = await run.result;
+    expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.CANCELLED, error: { code: 'ABORTED' } });
+    expect(await fixture.user.getProcesses({ state: 0 })).toEqual([]);
+
+    const executor = scriptedExecutor(async ({ process, client }) => {
+      const snapshotId = process.spec.fs.snapshots?.[0]?.snapshotid ?? '';
+      expect((await client.getSnapshot({ snapshotId })).fileids.length).toBe(2);
+      await client.closeSuccessful(process.processid);
+    });
+    const second = await collect({ dir });
+    await executor;
+    expect(second.result.exitCode).toBe(0);
+    const data = await fixture.user.getFiles('/pollinator/aborted/data');
+    expect(data.length).toBe(201);
+  });
+
+  it('detached: returns after submit; followProcess, pullResults and the listings pick it up', async () => {
+    const dir = await writeProject('detached');
+    const { events, result } = await collect({ dir, follow: false });
+    expect(result).toMatchObject({ state: 'waiting', exitCode: 0, detached: true });
+    expect(events.map((event) => event.type)).toContain('process.submitted');
+    const processId = result.processId ?? '';
+
+    const listed = await listProcesses({ client: fixture.user, projectName: 'detached' });
+    expect(listed.map((process) => [process.processId, process.state, process.label])).toEqual([[processId, 'waiting', 'detached']]);
+    const executors = await listExecutors({ client: fixture.user });
+    expect(executors.map((executor) => executor.name)).toContain(fixture.server.identities.executor.name);
+
+    const executor = scriptedExecutor(async ({ process, client, log, uploadResult }) => {
+      await log('a\n');
+      await log('b\n');
+      await uploadResult({ 'out.txt': 'done\n' });
+      await client.closeSuccessful(process.processid);
+    });
+    const follow = followProcess({ client: fixture.user, processId, pollIntervalMs: 50 });
+    const messages: string[] = [];
+    for await (const event of follow) if (event.type === 'log') messages.push(event.message);
+    await executor;
+    expect(messages).toEqual(['a\n', 'b\n']);
+    expect(await follow.result).toMatchObject({ processId, state: 'success', exitCode: 0 });
+
+    const pull = pullResults({ dir, client: fixture.user, blobStore: fixture.store, stateDir: false });
+    for await (const _event of pull) {
+      // drain
+    }
+    expect((await pull.result).exitCode).toBe(0);
+    expect(await readFile(join(dir, 'cfs', 'result', 'out.txt'), 'utf8')).toBe('done\n');
+    const finished = await listProcesses({ client: fixture.user, state: 'success' });
+    expect(finished[0]).toMatchObject({ processId, exitCode: 0 });
+  });
+
+  it('aborting while following detaches without cancelling, unless asked to cancel', async () => {
+    const dir = await writeProject('follow-abort');
+    const controller = new AbortController();
+    const run = runProject({ dir, client: fixture.user, blobStore: fixture.store, stateDir: fixture.stateDir, signal: controller.signal, pollIntervalMs: 50 });
+    for await (const event of run) if (event.type === 'process.state') controller.abort();
+    const result = await run.result;
+    expect(result).toMatchObject({ state: 'waiting', exitCode: ExitCode.CANCELLED, detached: true, error: { code: 'DETACHED' } });
+    expect((await fixture.user.getProcess(result.processId ?? '')).state).toBe(0);
+
+    const cancelling = new AbortController();
+    const second = runProject({
+      dir,
+      client: fixture.user,
+      blobStore: fixture.store,
+      stateDir: fixture.stateDir,
+      signal: cancelling.signal,
+      cancelOnAbort: true,
+      pollIntervalMs: 50,
+    });
+    for await (const event of second) if (event.type === 'process.state' && event.state === 'waiting') cancelling.abort();
+    const cancelled = await second.result;
+    expect(cancelled).toMatchObject({ state: 'cancelled', exitCode: ExitCode.CANCELLED, detached: false });
+    expect((await fixture.user.getProcess(cancelled.processId ?? '')).state).toBe(4);
+  });
+
+  it('a rejected submission exits 77 and follows nothing', async () => {
+    const dir = await writeProject('rejected');
+    // The server refuses a spec for a colony the user is not a member of (403).
+    const user = fixture.user;
+    const submit: ColoniesClient['submit'] = (spec) =>
+      user.submit({ ...spec, conditions: { ...spec.conditions, colonyname: 'elsewhere' } });
+    const client = new Proxy(user, {
+      get(target, property) {
+        if (property === 'submit') return submit;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const { result, events } = await collect({ dir, client });
+    expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.SUBMISSION_REJECTED, error: { code: 'SUBMISSION_REJECTED' } });
+    expect(ofType(events, 'error')[0]?.message).toMatch(/refused the submission.*403|refused the submission.*elsewhere/);
+    expect(ofType(events, 'process.submitted')).toEqual([]);
+  });
+
+  it('sync failures exit 74', async () => {
+    const dir = await writeProject('unknown-colony');
+    const { result, events } = await collect({ dir, colonyName: 'no-such-colony' });
+    expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.SYNC_FAILED });
+    expect(ofType(events, 'error')[0]?.message).toMatch(/uploading cfs\/src failed/);
+  });
+});
+
+async function serverState() {
+  const { user, server } = fixture;
+  const processes = await Promise.all([0, 1, 2, 3, 4].map((state) => user.getProcesses({ state: state as 0 })));
+  return {
+    processes: processes.flat().map((process) => process.processid).sort(),
+    labels: (await user.getFileLabels({ name: '/', exact: false })).map((label) => `${label.name}:${label.files}`).sort(),
+    snapshots: (await user.getSnapshots()).map((snapshot) => snapshot.snapshotid).sort(),
+    blobs: (await readdir(server.blobDir).catch(() => [])).sort(),
+  };
+}
+
+async function listTree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.map((entry) => join(entry.parentPath, entry.name).slice(dir.length)).sort();
+}
