@@ -12,6 +12,8 @@ import { ColoniesAbortError, ColoniesArgumentError } from './errors';
 import { sleep } from './transport';
 import { isTerminalProcessState, type Log } from './types';
 
+const MAX_COUNT = 500;
+
 export interface FollowLogsOptions {
   signal?: AbortSignal;
   /** Start after this timestamp (exclusive), e.g. to resume; default: from the first entry. */
@@ -46,10 +48,11 @@ export async function* followLogs(
     const terminalBeforeDrain = isTerminalProcessState(process.state);
 
     // Drain everything available now.
+    let count = pageSize;
     for (;;) {
       const overlap = lastPageFull && seenAtCursor > 0 && cursor > 0n;
       const page = await client.getLogs(
-        { processId, colonyName, count: pageSize, since: overlap ? cursor - 1n : cursor },
+        { processId, colonyName, count, since: overlap ? cursor - 1n : cursor },
         { signal },
       );
       let skip = 0;
@@ -65,12 +68,17 @@ export async function* followLogs(
         }
         yield entry;
       }
-      lastPageFull = page.length >= pageSize;
+      lastPageFull = page.length >= count;
       if (!lastPageFull) break;
-      if (fresh.length === 0) {
-        // A full page of entries all at the cursor, all seen: step past them.
+      if (fresh.length > 0) count = pageSize;
+      else if (count < MAX_COUNT) {
+        // A full page of entries at the cursor, all seen already: widen the window.
+        count = Math.min(MAX_COUNT, count * 2);
+      } else {
+        // More than 500 entries share one nanosecond: step past them (cannot happen on a real clock).
         lastPageFull = false;
         seenAtCursor = 0;
+        count = pageSize;
       }
     }
 

@@ -10,7 +10,7 @@ export interface ReceivedRequest {
   body: string;
 }
 
-export type HttpHandler = (request: ReceivedRequest, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>;
+export type HttpHandler = (request: ReceivedRequest, res: ServerResponse, raw: IncomingMessage) => unknown;
 export type WsHandler = (socket: WebSocket, request: IncomingMessage) => void;
 
 export interface LoopbackServer {
