@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   cfsMetadataFromClient,
   materializeSnapshot,
@@ -181,6 +181,16 @@ export interface RunExecutorOptions {
   /** Install SIGTERM / SIGINT handlers that shut down (default false; the CLI turns it on). */
   handleSignals?: boolean;
   onEvent?: (event: ExecutorEvent) => void;
+  /** Alias of `cfs.store` (accepted for callers that pass the blob store directly). */
+  blobStore?: BlobStore;
+  /** Alias: the state file's directory becomes `stateDir`. */
+  stateFile?: string;
+  /** Alias of `maxConcurrency`. */
+  concurrency?: number;
+  /** Alias of `executorName` (a pre-registered executor's name). */
+  name?: string;
+  /** Executor type of a pre-registered executor (informational). */
+  type?: string;
 }
 
 export interface RunningExecutor {
@@ -239,8 +249,20 @@ function generatePrivateKey(): string {
   return randomBytes(32).toString('hex');
 }
 
+function normaliseOptions(input: RunExecutorOptions): RunExecutorOptions {
+  const options = { ...input };
+  if (!options.cfs && options.blobStore) options.cfs = { store: options.blobStore };
+  if (!options.stateDir && options.stateFile) options.stateDir = dirname(options.stateFile);
+  options.maxConcurrency ??= options.concurrency;
+  options.executorName ??= options.name;
+  if (!options.stateDir) throw new TypeError('runExecutor: stateDir is required');
+  if (!options.fsDir) throw new TypeError('runExecutor: fsDir is required');
+  return options;
+}
+
 /** Starts an executor. It runs until `stop()`, the abort signal, or (with `handleSignals`) SIGTERM/SIGINT. */
-export function runExecutor(options: RunExecutorOptions): RunningExecutor {
+export function runExecutor(input: RunExecutorOptions): RunningExecutor {
+  const options = normaliseOptions(input);
   const backend = options.backend;
   const maxConcurrency = Math.max(1, options.maxConcurrency ?? 4);
   const assignTimeout = Math.max(1, Math.round(options.assignTimeoutSeconds ?? 10));

@@ -1,0 +1,249 @@
+/**
+ * End to end through @pollinator/dev-server: runProject() submits the sample
+ * project, runExecutor() with the local backend runs it here, and the results
+ * come back; an executor killed mid-job and restarted finishes (or fails) the
+ * job, never orphans it; a cancel from the client stops the job in seconds.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
+import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
+import { runExecutor, runProject, type ExecutorClient, type ExecutorEvent, type RunningExecutor } from '@pollinator/core';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { scaffoldProject } from '@pollinator/spec-builder';
+import { createLocalBackend } from './index';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const executorMain = fileURLToPath(new URL('./__fixtures__/executor-main.ts', import.meta.url));
+
+let server: DevServer;
+let root: string;
+let store: BlobStore;
+let userClient: ColoniesClient;
+let executorClient: ColoniesClient;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'pollinator-e2e-'));
+  server = await startDevServer({ dataDir: join(root, 'server') });
+  store = createLocalBlobStore({ dir: server.blobDir });
+  const { colony, user, executor } = server.identities;
+  userClient = createColoniesClient({ url: server.url, privateKey: user.privateKey, colonyName: colony.name });
+  executorClient = createColoniesClient({ url: server.url, privateKey: executor.privateKey, colonyName: colony.name });
+});
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+let counter = 0;
+function dirs() {
+  counter += 1;
+  return { fsDir: join(root, `fs-${counter}`), stateDir: join(root, `state-${counter}`), project: join(root, `project-${counter}`) };
+}
+
+function startInProcess(paths: { fsDir: string; stateDir: string }, events: ExecutorEvent[] = []): RunningExecutor {
+  const executor = runExecutor({
+    client: executorClient,
+    backend: createLocalBackend({ mode: 'process', stopGraceSeconds: 2 }),
+    cfs: { store },
+    fsDir: paths.fsDir,
+    stateDir: paths.stateDir,
+    executorName: server.identities.executor.name,
+    assignTimeoutSeconds: 1,
+    watchIntervalMs: 250,
+    onEvent: (event) => events.push(event),
+  });
+  cleanups.push(() => executor.stop('cancel'));
+  return executor;
+}
+
+/** A project whose job runs `script` (a shell script in cfs/src) with sh. */
+async function shellProject(dir: string, script: string, walltime = 600): Promise<void> {
+  await scaffoldProject(dir, { projectName: `e2e-${counter}-${Date.now()}` });
+  const yaml = readFileSync(join(dir, 'project.yaml'), 'utf8')
+    .replace('init-cmd: pip3 install numpy', 'init-cmd: ""')
+    .replace('cmd: python3', 'cmd: sh')
+    .replace('source: main.py', 'source: job.sh')
+    .replace('walltime: 600', `walltime: ${walltime}`);
+  writeFileSync(join(dir, 'project.yaml'), yaml);
+  writeFileSync(join(dir, 'cfs', 'src', 'job.sh'), script);
+}
+
+describe('runProject + runExecutor(local) through the dev-server', () => {
+  it('runs the sample project and its results come back', async () => {
+    const paths = dirs();
+    await scaffoldProject(paths.project, { projectName: `sample-${Date.now()}` });
+    // The sample's init command installs numpy with pip: not on this offline machine.
+    const yaml = readFileSync(join(paths.project, 'project.yaml'), 'utf8').replace('init-cmd: pip3 install numpy', 'init-cmd: ""');
+    writeFileSync(join(paths.project, 'project.yaml'), yaml);
+    const events: ExecutorEvent[] = [];
+    const executor = startInProcess(paths, events);
+    await executor.ready;
+
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
+    const logs: string[] = [];
+    for await (const event of run) if (event.type === 'log') logs.push(event.message);
+    const result = await run.result;
+    expect(result, logs.join('')).toMatchObject({ state: 'success', exitCode: 0 });
+    const output = logs.join('');
+    expect(output).toContain('Hello world!');
+    expect(output).toContain(`process id: ${result.processId}`);
+    expect(readFileSync(join(paths.project, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
+    expect(events.some((event) => event.type === 'process.closed' && event.success)).toBe(true);
+    expect(executor.running()).toEqual([]);
+  });
+
+  it('reports a failing job with its exit code, and uploads its results anyway', async () => {
+    const paths = dirs();
+    await shellProject(paths.project, 'echo partial > "$PROJECT_DIR/result/partial.txt"\necho failing\nexit 3\n');
+    const executor = startInProcess(paths);
+    await executor.ready;
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
+    const result = await run.result;
+    expect(result).toMatchObject({ state: 'failed', exitCode: 3 });
+    const process = await userClient.getProcess(result.processId!);
+    expect(process.errors[0]).toBe('ContainerExecutor: Exit with an error, exit code = 3: Failed to execute process');
+    expect(readFileSync(join(paths.project, 'cfs', 'result', 'partial.txt'), 'utf8')).toBe('partial\n');
+  });
+
+  it('stops the job within seconds when the client cancels it', async () => {
+    const paths = dirs();
+    const marker = join(root, `cancel-marker-${counter}`);
+    await shellProject(paths.project, `echo started\nsleep 60\necho finished > ${marker}\n`);
+    const events: ExecutorEvent[] = [];
+    const executor = startInProcess(paths, events);
+    await executor.ready;
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, follow: false });
+    const { processId } = await run.result;
+    // Wait until the job runs, then cancel.
+    for await (const log of userClient.followLogs(processId!, { signal: AbortSignal.timeout(20_000) })) {
+      if (log.message.includes('started')) break;
+    }
+    const cancelledAt = Date.now();
+    await userClient.cancelProcess(processId!);
+    while (!events.some((event) => event.type === 'job.finished' && event.processId === processId)) {
+      expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const stoppedIn = Date.now() - cancelledAt;
+    expect(stoppedIn).toBeLessThan(5000);
+    const finished = events.find((event) => event.type === 'job.finished' && event.processId === processId);
+    expect(finished).toMatchObject({ status: { state: 'cancelled' } });
+    expect((await userClient.getProcess(processId!)).state).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(executor.running()).toEqual([]);
+  });
+
+  it('rejects an unknown funcname at once', async () => {
+    const paths = dirs();
+    const executor = startInProcess(paths);
+    await executor.ready;
+    const process = await userClient.submit({
+      funcname: 'no-such-function',
+      maxexectime: 60,
+      maxretries: 3,
+      conditions: { executortype: server.identities.executor.type, nodes: 1, processespernode: 1, cpu: '100m', mem: '10Mi', walltime: 60 },
+    });
+    const closed = await userClient.waitForProcess(process.processid, [2, 3, 4], { timeoutMs: 10_000 });
+    expect(closed.state).toBe(3);
+    expect(closed.errors[0]).toMatch(/Unsupported funcname "no-such-function"/);
+  });
+});
+
+describe('executor crash safety', () => {
+  function spawnExecutor(configPath: string): { child: ChildProcess; lines: string[] } {
+    const child = spawn(process.execPath, ['--conditions=@pollinator/source', '--import', 'tsx', executorMain, configPath], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (text: string) => lines.push(...text.split('\n').filter(Boolean)));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => lines.push(`stderr: ${text}`));
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    return { child, lines };
+  }
+
+  async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function killedMidJob(options: { loseTheJob: boolean }) {
+    const paths = dirs();
+    const configPath = join(root, `executor-${counter}.json`);
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        url: server.url,
+        privateKey: server.identities.executor.privateKey,
+        colonyName: server.identities.colony.name,
+        executorName: server.identities.executor.name,
+        blobDir: server.blobDir,
+        ...paths,
+      }),
+    );
+    await shellProject(paths.project, 'echo step-1\nsleep 3\necho step-2\necho done > "$PROJECT_DIR/result/out.txt"\n');
+    const first = spawnExecutor(configPath);
+    await waitFor(() => first.lines.some((line) => line.includes('"ready"')), 30_000, 'the executor to start');
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, follow: false });
+    const { processId } = await run.result;
+    await waitFor(() => first.lines.some((line) => line.includes('"job.started"')), 20_000, 'the job to start');
+    const started = JSON.parse(first.lines.find((line) => line.includes('"job.started"'))!) as { handle: { id: string; data: { workDir: string } } };
+    // Kill the executor once the job's first line has reached the server.
+    const deadline = Date.now() + 20_000;
+    while (!(await userClient.getLogs({ processId: processId!, count: 100 })).some((log) => log.message.includes('step-1'))) {
+      if (Date.now() > deadline) throw new Error('the job printed nothing');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    if (options.loseTheJob) {
+      // As if the machine had rebooted: the job and its supervisor are gone.
+      const supervisor = Number(started.handle.id);
+      const pgid = Number(readFileSync(join(started.handle.data.workDir, 'job.pgid'), 'utf8'));
+      for (const target of [supervisor, -pgid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    const second = spawnExecutor(configPath);
+    const final = await userClient.waitForProcess(processId!, [2, 3, 4], { timeoutMs: 30_000 });
+    const logs = (await userClient.getLogs({ processId: processId!, count: 100 })).map((log) => log.message).join('');
+    return { final, logs, second, paths };
+  }
+
+  it('re-attaches after kill -9 and finishes the job', async () => {
+    const { final, logs, second } = await killedMidJob({ loseTheJob: false });
+    expect(final.state, final.errors.join('; ')).toBe(2);
+    expect(logs).toContain('step-1\n');
+    expect(logs).toContain('step-2\n');
+    expect(logs.match(/step-1/g)).toHaveLength(1);
+    expect(second.lines.some((line) => line.includes('"job.reattached"'))).toBe(true);
+    const attribute = final.attributes.find((entry) => entry.key === 'EXITCODE');
+    expect(attribute?.value).toBe('0');
+  });
+
+  it('fails the job with a clear error when the backend lost it', async () => {
+    const { final } = await killedMidJob({ loseTheJob: true });
+    expect(final.state).toBe(3);
+    expect(final.errors[0]).toMatch(/executor lost the job/);
+  });
+});
