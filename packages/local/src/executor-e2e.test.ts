@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
 import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
-import { runExecutor, runProject, type ExecutorClient, type ExecutorEvent, type RunningExecutor } from '@pollinator/core';
+import { runExecutor, runProject, type ExecutorEvent, type RunningExecutor } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { scaffoldProject } from '@pollinator/spec-builder';
 import { createLocalBackend } from './index';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createLocalBlobStore } from '@pollinator/cfs-sync';
 import { createColoniesClient } from '@pollinator/colonies-client';
-import { runExecutor, type ExecutorClient } from '@pollinator/core';
+import { runExecutor } from '@pollinator/core';
 import { createLocalBackend } from '../index';
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
