@@ -253,7 +253,10 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     const before = await serverState();
     const localBefore = await listTree(dir);
 
-    const { events, result } = await collect({ dir, dryRun: true });
+    // Built from a config instead of a client, as a CLI would.
+    const { server } = fixture;
+    const config = { url: server.url, privateKey: server.identities.user.privateKey, colonyName: server.identities.colony.name };
+    const { events, result } = await collect({ dir, dryRun: true, client: undefined, config });
 
     expect(result).toEqual({ processId: undefined, state: 'dry-run', exitCode: 0, detached: false });
     const plans = ofType(events, 'sync.plan');
