@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -209,6 +210,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   };
 
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // one listener per transfer in flight
   const outer = options.signal;
   const onOuterAbort = () => controller.abort(outer?.reason);
   if (outer?.aborted) throw abortError(outer);
@@ -356,7 +358,7 @@ export async function downloadVerified(
   let size = 0;
   try {
     if (remote.size > 0) {
-      const body = await store.get(remote.s3filename, { signal: options.signal });
+      const body = await store.get(remote.s3filename, { signal: options.signal, size: remote.size });
       await pipeline(
         body,
         async function* (source: AsyncIterable<Buffer>) {

@@ -83,6 +83,7 @@ export function testBlobStore(name: string, create: () => Promise<BlobStore>, su
     it('reports a missing object as BlobNotFoundError and head() as undefined', async () => {
       const key = newObjectKey();
       await expect(store.get(key)).rejects.toBeInstanceOf(BlobNotFoundError);
+      await expect(store.get(key, { size: suite.largeSize })).rejects.toBeInstanceOf(BlobNotFoundError);
       expect(await store.head(key)).toBeUndefined();
     });
 
@@ -114,6 +115,9 @@ export function testBlobStore(name: string, create: () => Promise<BlobStore>, su
       const back = await readAll(await store.get(key));
       expect(back.length).toBe(data.length);
       expect(sha(back)).toBe(sha(data));
+      // with the size known, a store may fetch ranges in parallel: same bytes, same order
+      const ranged = await readAll(await store.get(key, { size: data.length }));
+      expect(sha(ranged)).toBe(sha(data));
     });
 
     it('resumes an interrupted large put instead of starting over', async () => {

@@ -19,8 +19,12 @@ export interface BlobStore {
    * and skipped rather than sent again.
    */
   put(key: string, body: Readable, options: PutOptions): Promise<PutResult>;
-  /** A stream of the object's bytes. Rejects with `BlobNotFoundError` when missing. */
-  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * A stream of the object's bytes. Rejects with `BlobNotFoundError` when
+   * missing. `size` (when the caller knows it) lets a store fetch a large
+   * object as parallel ranges, still delivered in order.
+   */
+  get(key: string, options?: GetOptions): Promise<Readable>;
   /** Size of the object, or `undefined` when it does not exist. */
   head(key: string): Promise<{ size: number } | undefined>;
   /** Removes the object; removing a missing object is not an error. */
@@ -44,6 +48,12 @@ export interface PutOptions {
   onBytes?: (bytes: number) => void;
   /** Persistence for a resumable put (large uploads); opaque state owned by the store. */
   resume?: ResumeJournal;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** The object's size, if known (from the CFS record). */
+  size?: number;
 }
 
 export interface PutResult {

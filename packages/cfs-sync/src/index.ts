@@ -1,6 +1,6 @@
 // @pollinator/cfs-sync: fast, safe sync between a local directory and the
 // ColonyOS meta-filesystem (CFS: metadata in Colonies, blobs in a BlobStore).
-export type { BlobStore, BlobLocation, PutOptions, PutResult, ResumeJournal } from './blob-store.ts';
+export type { BlobStore, BlobLocation, GetOptions, PutOptions, PutResult, ResumeJournal } from './blob-store.ts';
 export { newObjectKey } from './blob-store.ts';
 export { createMemoryBlobStore, type MemoryBlobStore } from './memory-blob-store.ts';
 export { createLocalBlobStore, type LocalBlobStoreOptions } from './local-blob-store.ts';

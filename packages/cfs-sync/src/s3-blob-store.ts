@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -297,6 +297,50 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     return { resumedBytes };
   }
 
+  /**
+   * A large object as `partConcurrency` parallel ranged GETs of `partSize`,
+   * yielded in order (memory: about partConcurrency + 1 parts).
+   */
+  async function getRanges(key: string, size: number, signal: AbortSignal | undefined): Promise<Readable> {
+    const fetchRange = async (start: number): Promise<Buffer> => {
+      const end = Math.min(size, start + partSize) - 1;
+      let reply;
+      try {
+        reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
+      } catch (error) {
+        if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
+        throw error;
+      }
+      const buffer = Buffer.from(await reply.Body!.transformToByteArray());
+      if (buffer.length !== end - start + 1) throw new Error(`[pollinator] [cfs-sync] short range read of ${key} at ${start}`);
+      return buffer;
+    };
+    const starts: number[] = [];
+    for (let start = 0; start < size; start += partSize) starts.push(start);
+    const pending: Promise<Buffer>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (pending.length < partConcurrency && next < starts.length) {
+        const promise = fetchRange(starts[next++]!);
+        promise.catch(() => undefined); // surfaced when awaited in order
+        pending.push(promise);
+      }
+    };
+    fill();
+    // The first range proves the object exists before the stream is handed out.
+    await pending[0];
+    return Readable.from(
+      (async function* () {
+        while (pending.length > 0) {
+          const part = await pending.shift()!;
+          fill();
+          yield part;
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
+
   return {
     kind: 's3',
     location: { server: hostPort, tls, region: options.region ?? 'us-east-1', bucket },
@@ -311,6 +355,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     async get(key, getOptions) {
       assertSafeKey(key);
       await ensureBucket();
+      const size = getOptions?.size;
+      if (size !== undefined && size >= threshold) return getRanges(key, size, getOptions?.signal);
       try {
         const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
         return reply.Body as Readable;
