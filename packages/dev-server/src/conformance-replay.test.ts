@@ -132,7 +132,7 @@ function listPrefix(path: string, count: number): string {
   return `$${body.slice(0, consumed)}`;
 }
 
-function sortAt(value: unknown, segments: (string | number)[]): void {
+function sortAt(value: unknown, segments: ReturnType<typeof parseJsonPath>): void {
   if (segments.length === 0) {
     if (Array.isArray(value)) value.sort((a, b) => (canonical(a) < canonical(b) ? -1 : canonical(a) > canonical(b) ? 1 : 0));
     return;
