@@ -7,20 +7,25 @@ function collector() {
 }
 
 describe('LogBatcher', () => {
-  it('sends complete lines together and keeps a partial line until its newline', async () => {
+  it('sends the first line at once, batches a burst, and keeps a partial line until its newline', async () => {
     const { batches, send } = collector();
-    const batcher = new LogBatcher({ send, flushIntervalMs: 20, partialLineMs: 10_000 });
+    const batcher = new LogBatcher({ send, flushIntervalMs: 40, partialLineMs: 10_000 });
     batcher.push('one\ntw', '7');
     batcher.push('o\nthr', '12');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    batcher.push('ee\nfour\nfi', '23');
     await batcher.idle();
-    expect(batches.map((batch) => batch.text)).toEqual(['one\ntwo\n']);
-    // The batch ends inside chunk '12', so it carries the cursor of the last whole chunk.
-    expect(batches[0]!.cursor).toBe('7');
-    batcher.push('ee\n', '15');
+    // Leading edge: the first complete line leaves immediately.
+    expect(batches.map((batch) => batch.text)).toEqual(['one\n']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await batcher.idle();
+    expect(batches.map((batch) => batch.text)).toEqual(['one\n', 'two\nthree\nfour\n']);
+    // Each batch carries the cursor of the last chunk it completes (none for the first).
+    expect(batches[0]!.cursor).toBeUndefined();
+    expect(batches[1]!.cursor).toBe('12');
+    batcher.push('ve\n', '26');
     await batcher.close();
-    expect(batches.map((batch) => batch.text)).toEqual(['one\ntwo\n', 'three\n']);
-    expect(batches[1]!.cursor).toBe('15');
+    expect(batches.map((batch) => batch.text).join('')).toBe('one\ntwo\nthree\nfour\nfive\n');
+    expect(batches.at(-1)!.cursor).toBe('26');
   });
 
   it('flushes the final partial line on close', async () => {

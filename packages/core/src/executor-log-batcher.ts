@@ -6,7 +6,8 @@
  *   one line alone is longer than `maxBatchBytes` (then it is cut at the cap,
  *   on a character boundary);
  * - a batch is at most `maxBatchBytes` of UTF-8;
- * - complete lines are sent at most `flushIntervalMs` after they arrive; a
+ * - after a quiet period complete lines are sent at once; during a burst
+ *   they are batched and sent at most `flushIntervalMs` after they arrive; a
  *   trailing partial line waits for its newline up to `partialLineMs`;
  * - `close()` sends everything that is left, partial line included, before it
  *   resolves — the runtime calls it before closing the process, so the tail
@@ -62,6 +63,7 @@ export class LogBatcher {
   #timer: NodeJS.Timeout | undefined;
   #partialSince: number | undefined;
   #sending: Promise<void> = Promise.resolve();
+  #lastEmit = 0;
   #error: Error | undefined;
 
   constructor(options: LogBatcherOptions) {
@@ -100,6 +102,12 @@ export class LogBatcher {
 
   #schedule(): void {
     if (this.#timer) return;
+    // Leading edge: after a quiet period, complete lines go out at once (the
+    // first line of a job is not delayed); during a burst they are batched.
+    if (Date.now() - this.#lastEmit >= this.#flushIntervalMs) {
+      this.#drain(false);
+      if (this.#pending === '') return;
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#drain(false);
@@ -143,6 +151,7 @@ export class LogBatcher {
     }
     this.#marks = rest;
     this.#partialSince = undefined;
+    this.#lastEmit = Date.now();
     const batch: LogBatch = { text, cursor };
     this.#sending = this.#sending.then(async () => {
       if (this.#error !== undefined) return;
