@@ -79,7 +79,10 @@ function where(pod: V1Pod, container: string | undefined, several: boolean): str
 
 export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], options: DeriveOptions): DerivedStatus {
   const pods = sortPods(podList);
-  const several = pods.length > 1 || (pods[0]?.spec?.containers?.length ?? 1) > 1;
+  const several =
+    pods.length > 1 ||
+    (job?.spec?.completions ?? 1) > 1 ||
+    (job?.spec?.template?.spec?.containers?.length ?? pods[0]?.spec?.containers?.length ?? 1) > 1;
 
   // 1. A time limit reported by a pod or the Job.
   for (const pod of pods) {
