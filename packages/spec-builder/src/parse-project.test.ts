@@ -119,7 +119,8 @@ retries: 0
       code: 'unknown_key',
       suggestion: 'processesPerNode',
     });
-    expect(byPath['conditions.cpu']).toMatchObject({ line: 5, column: 8, found: '2 (number)' });
+    expect(byPath['conditions.cpu']).toMatchObject({ line: 5, column: 8, found: '"2"' });
+    expect(byPath['conditions.cpu']?.message).toMatch(/bare number.*"2000m"/);
     expect(byPath['conditions.cpu']?.allowed).toMatch(/millicores/);
     expect(byPath['conditions.mem']).toMatchObject({ line: 6, column: 8, found: '"1.5Gi"' });
     expect(byPath['conditions.mem']?.message).toMatch(/1536Mi/);
@@ -130,7 +131,7 @@ retries: 0
     // Sorted by position.
     expect(issues.map((issue) => issue.line)).toEqual([...issues.map((issue) => issue.line)].sort((a, b) => a - b));
     expect(formatProjectIssue(byPath['conditions.cpu']!)).toMatch(
-      /^project\.yaml:5:8 conditions\.cpu: invalid value; found 2 \(number\); allowed: millicores/,
+      /^project\.yaml:5:8 conditions\.cpu: a bare number is not accepted .*; found "2"; allowed: millicores/,
     );
   });
 
@@ -175,6 +176,37 @@ colour: blue
     expect(suggestKey([], 'ProjectName')).toBe('projectname');
     expect(suggestKey(['conditions'], 'memory')).toBe(undefined);
     expect(suggestKey(['conditions'], 'wallTime')).toBe('walltime');
+  });
+
+  it('reads scalars as the Go Pollinator (yaml.v2 into typed fields) did', () => {
+    const result = parseProject(`projectname: 12345
+conditions:
+  executorNames: [7, lumi]
+  cpu: 1000m
+  mem: 1Gi
+  walltime: 60
+  gpu:
+    count: 0
+    name:
+environment:
+  docker: python:3.12
+  rebuildImage: yes
+  init-cmd:
+  cmd: python3
+  source: 1.py
+`);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.project.projectName).toBe('12345');
+    expect(result.project.conditions.executorNames).toEqual(['7', 'lumi']);
+    expect(result.project.conditions.gpu.name).toBe('');
+    expect(result.project.environment).toMatchObject({ rebuildImage: true, initCmd: '', source: '1.py' });
+  });
+
+  it('still reports a number where millicores belong, with a hint', () => {
+    const issues = issuesOf(VALID.replace('cpu: 1000m', 'cpu: 2'));
+    expect(issues).toMatchObject([{ path: 'conditions.cpu', found: '"2"', line: 6, column: 8 }]);
+    expect(issues[0]?.message).toMatch(/write "2000m"/);
   });
 
   it('reports YAML syntax errors with their position', () => {
