@@ -82,6 +82,7 @@ export interface ApplyOptions {
 }
 
 const MiB = 1024 * 1024;
+const SMALL_FILE_BYTES = 256 * 1024;
 
 function fileRecord(metadata: CfsMetadata, store: BlobStore, entry: SyncPlanEntry, key: string, checksum: string, size: number): CfsFile {
   return {
@@ -285,17 +286,26 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
         journal?.begin(key);
         const hash = createHash('sha256');
         let read = 0;
-        const stream = handle.createReadStream({ highWaterMark: IO_BUFFER_BYTES, autoClose: false, start: 0 });
-        const body = Readable.from(
-          (async function* () {
-            for await (const chunk of stream as AsyncIterable<Buffer>) {
-              hash.update(chunk);
-              read += chunk.length;
-              yield chunk;
-            }
-          })(),
-          { objectMode: false },
-        );
+        let body: Readable;
+        if (before.size <= SMALL_FILE_BYTES) {
+          // One read for a small file; a stream would cost more than the data.
+          const data = await handle.readFile();
+          hash.update(data);
+          read = data.length;
+          body = Readable.from([data], { objectMode: false });
+        } else {
+          const stream = handle.createReadStream({ highWaterMark: IO_BUFFER_BYTES, autoClose: false, start: 0 });
+          body = Readable.from(
+            (async function* () {
+              for await (const chunk of stream as AsyncIterable<Buffer>) {
+                hash.update(chunk);
+                read += chunk.length;
+                yield chunk;
+              }
+            })(),
+            { objectMode: false },
+          );
+        }
         const put = await store.put(key, body, { size: before.size, signal, onBytes, ...(journal ? { resume: journal } : {}) });
         resumedBytes = put.resumedBytes;
         if (read !== before.size) throw new FileChangedError(entry.path, `size changed from ${before.size} to ${read} bytes while reading`);
@@ -357,7 +367,18 @@ export async function downloadVerified(
   const hash = createHash('sha256');
   let size = 0;
   try {
-    if (remote.size > 0) {
+    if (remote.size > 0 && remote.size <= SMALL_FILE_BYTES) {
+      const body = await store.get(remote.s3filename, { signal: options.signal, size: remote.size });
+      const chunks: Buffer[] = [];
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        if (size > remote.size) break;
+        chunks.push(chunk);
+      }
+      options.onBytes?.(size);
+      await writeFile(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { flag: 'wx' });
+    } else if (remote.size > 0) {
       const body = await store.get(remote.s3filename, { signal: options.signal, size: remote.size });
       await pipeline(
         body,
