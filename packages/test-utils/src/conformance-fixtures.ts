@@ -172,9 +172,9 @@ export function resolveFixtureBinding(currentFile: string, binding: FixtureBindi
   return getJsonPath(step, `$.${binding.from.path}`);
 }
 
-/** A key, an index, or `WILDCARD` for `[*]`. */
-type PathSegment = string | number | typeof WILDCARD;
-const WILDCARD: unique symbol = Symbol('[*]');
+/** A key, an index, or the string `'*'` for `[*]`. */
+type PathSegment = string | number;
+const WILDCARD = '*';
 
 /** Splits `$.a.b[0][*]` (or `a.b[0]`) into segments. */
 export function parseJsonPath(path: string): PathSegment[] {
