@@ -54,6 +54,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `pollinator ps | head`: a closed pipe ends the command quietly, as for any Unix tool.
+  const onPipeError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') process.exit(exitCode);
+  };
+  process.stdout.on('error', onPipeError);
+  process.stderr.on('error', onPipeError);
 
   const program = createProgram({
     async invoke(load, globals, args) {
@@ -115,6 +121,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.stdout.off('error', onPipeError);
+    process.stderr.off('error', onPipeError);
   }
   return exitCode;
 }

@@ -23,7 +23,7 @@ function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => (line.startsWith('#') ? `  ${line}` : `  $ ${line}`)).join('\n')}\n`;
 }
 
-const STATES = ['waiting', 'running', 'successful', 'failed', 'cancelled'];
+const STATES = ['waiting', 'running', 'success', 'failed', 'cancelled'];
 
 export function createProgram(hooks: ProgramHooks): Command {
   const program = new Command('pollinator');
@@ -134,6 +134,7 @@ export function createProgram(hooks: ProgramHooks): Command {
       .description('list processes of the colony')
       .addOption(new Option('-s, --state <state...>', 'only processes in these states').choices(STATES))
       .option('-n, --limit <count>', 'at most this many per state', '20')
+      .option('--project <name>', 'only processes of this project (its projectname)')
       .addHelpText('after', examples('pollinator ps', 'pollinator ps --state running waiting', 'pollinator ps --json')),
     () => import('./commands/ps'),
   );
@@ -205,7 +206,14 @@ export function createProgram(hooks: ProgramHooks): Command {
       .option('--type <type>', 'executor type (default: COLONIES_EXECUTOR_TYPE or container-executor)')
       .option('--concurrency <n>', 'jobs run at the same time', '1')
       .option('--fs-dir <dir>', 'where CFS files are staged for jobs (default: under the data directory)')
-      .option('--state-file <path>', 'where running jobs are recorded for re-attach after a restart')
+      .addHelpText(
+        'after',
+        '\nIdentity: COLONIES_COLONY_PRVKEY registers the executor (and removes it on exit);\n' +
+          'otherwise COLONIES_PRVKEY must be an executor registered beforehand. Slurm settings:\n' +
+          'POLLINATOR_SLURM_{RUNTIME,IMAGE_DIR,PARTITION,ACCOUNT,QOS}; Kubernetes: POLLINATOR_K8S_*\n' +
+          '(docs/running-an-executor.md).\n',
+      )
+      .option('--state-dir <dir>', 'where running jobs are recorded for re-attach after a restart')
       .addHelpText(
         'after',
         examples(

@@ -1,6 +1,35 @@
 import type { CommandContext } from '../context';
-import { notAvailable } from '../runtime/libraries';
+import { formatDuration } from '../render/format';
+import { connectColony } from '../runtime/colony';
+import { between, checkProcessId, formatTime, withProcess } from '../runtime/lookups';
 
-export async function run(_context: CommandContext): Promise<number> {
-  throw notAvailable('status');
+/** `pollinator status <id>`: one process, summarised. */
+export async function run(context: CommandContext, idArgument: string): Promise<number> {
+  const processId = checkProcessId(idArgument);
+  const connection = await connectColony(context);
+  const { getProcessSummary } = await import('@pollinator/core');
+  const summary = await withProcess(context, connection, processId, () =>
+    getProcessSummary({ client: connection.client, processId, signal: context.signal }),
+  );
+  const { output } = context;
+  if (output.isJson) {
+    output.json({ type: 'process', ...summary });
+    return 0;
+  }
+  const c = output.stdoutColors;
+  const stateColor = summary.state === 'success' ? c.green : summary.state === 'failed' ? c.red : summary.state === 'cancelled' ? c.yellow : c.cyan;
+  const took = between(summary.startTime, summary.endTime);
+  const lines = [
+    `${c.dim('Process  ')} ${summary.processId}`,
+    `${c.dim('State    ')} ${stateColor(summary.state)}${summary.exitCode === undefined ? '' : ` (exit code ${summary.exitCode})`}`,
+    `${c.dim('Project  ')} ${summary.label || c.dim('(none)')}`,
+    `${c.dim('Function ')} ${summary.funcName} ${c.dim(`for ${summary.executorType}`)}`,
+    `${c.dim('Submitted')} ${formatTime(summary.submissionTime)}`,
+  ];
+  if (formatTime(summary.startTime) !== '') lines.push(`${c.dim('Started  ')} ${formatTime(summary.startTime)}`);
+  if (formatTime(summary.endTime) !== '') lines.push(`${c.dim('Ended    ')} ${formatTime(summary.endTime)}${took === undefined ? '' : c.dim(` (ran ${formatDuration(took)})`)}`);
+  if (summary.retries > 0) lines.push(`${c.dim('Retries  ')} ${summary.retries}`);
+  for (const error of summary.errors) lines.push(`${c.dim('Error    ')} ${c.red(error)}`);
+  output.result(lines.join('\n'));
+  return 0;
 }

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import type { BlobStore } from '@pollinator/cfs-sync';
 import type { ColoniesClient } from '@pollinator/colonies-client';
+import type { ExecutorEvent } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -127,9 +128,32 @@ export interface OpenEmbeddedOptions {
   requireServe?: boolean;
   /** Nothing will be written: with no embedded state yet, serve a throw-away copy and create nothing. */
   readOnly?: boolean;
+  /** Executor events (the `dev` command prints them). */
+  onExecutorEvent?: (event: ExecutorEvent) => void;
 }
 
 let announced = false;
+
+/**
+ * Says once per data directory (and again with -v) that the embedded default
+ * is in use, so a first-time user learns where things run without every
+ * later command repeating it.
+ */
+function announceOnce(context: CommandContext, dir: string, text: string): void {
+  if (announced) return;
+  announced = true;
+  const marker = join(dir, '.announced');
+  if (existsSync(marker)) {
+    context.output.debug(text);
+    return;
+  }
+  context.output.info(text);
+  try {
+    writeFileSync(marker, `${new Date().toISOString()}\n`);
+  } catch {
+    // Not being able to remember it only means saying it again.
+  }
+}
 
 export async function openEmbeddedColony(context: CommandContext, options: OpenEmbeddedOptions): Promise<EmbeddedColony> {
   const { output } = context;
@@ -151,7 +175,7 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
         });
       }
       const connected = await connectTo(advertisement, dir);
-      announce(context, `Using the embedded default served by \`pollinator ${advertisement.command}\` (pid ${advertisement.pid}) at ${advertisement.url}`);
+      announceOnce(context, dir, `Using the embedded default served by \`pollinator ${advertisement.command}\` (pid ${advertisement.pid}) at ${advertisement.url}`);
       return { ...connected, executor: advertisement.executor ? 'server' : 'none' };
     }
     if (tryLock(dir)) return serve(context, dir, options);
@@ -164,12 +188,6 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
     exitCode: CliExitCode.CONNECTION_LOST,
     code: 'EMBEDDED_UNAVAILABLE',
   });
-
-  function announce(ctx: CommandContext, text: string): void {
-    if (announced) return;
-    announced = true;
-    ctx.output.info(text);
-  }
 
   async function serve(ctx: CommandContext, embeddedRoot: string, serveOptions: OpenEmbeddedOptions): Promise<EmbeddedColony> {
     const started = Date.now();
@@ -208,8 +226,9 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
     };
     writeFileSync(join(embeddedRoot, 'server.json'), `${JSON.stringify(advertisement, null, 2)}\n`, { mode: 0o600 });
     output.debug(`embedded dev-server at ${devServer.url} in ${formatMs(Date.now() - started)}`);
-    announce(
+    announceOnce(
       ctx,
+      embeddedRoot,
       `No colony configured: using the embedded default on this machine (state in ${tildify(embeddedRoot, ctx.env)}; \`pollinator config\` explains)`,
     );
 
@@ -224,10 +243,12 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
         executorName: devServer.identities.executor.name,
         fsDir: join(embeddedRoot, 'executor', 'fs'),
         stateDir: join(embeddedRoot, 'executor', 'state'),
-        maxConcurrency: 2,
+        // One at a time: two jobs of one project staging the same data directory at once race (see the CLI README).
+        maxConcurrency: 1,
         // Short long-polls: the embedded executor stops with the command, and a stop waits for the poll.
         assignTimeoutSeconds: 1,
         watchIntervalMs: 500,
+        ...(serveOptions.onExecutorEvent === undefined ? {} : { onEvent: serveOptions.onExecutorEvent }),
       });
       colony.executor = 'this';
     }
