@@ -1,0 +1,127 @@
+/**
+ * @pollinator/colonies-client against a loopback server: RPC round trips per
+ * second and p50/p99 latency with signing included, and the share of the time
+ * spent signing.
+ *
+ * The server runs in a worker thread (its own event loop, so it does not share
+ * the client's) and answers every request at once with a recorded Colonies
+ * v1.9.12 reply: a pretty-printed Process for getprocessmsg (so the lossless
+ * int64 parsing is part of the cost), `{}` for addlogmsg. It does not verify
+ * signatures: the figures are the client's cost plus loopback HTTP.
+ */
+import { cpus, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createColoniesClient, encodeRequest } from '@pollinator/colonies-client';
+import { generatePrivateKey, sign } from '@pollinator/crypto';
+import { findFixtureStep } from '@pollinator/test-utils';
+
+const getProcessStep = findFixtureStep('02-submit-assign-close.json', 'getprocess-waiting');
+if (getProcessStep.kind === 'websocket') throw new Error('unexpected fixture');
+const processReply = getProcessStep.response.rawBody;
+const emptyReply = JSON.stringify({ payloadtype: 'addlogmsg', payload: Buffer.from('{}').toString('base64'), error: false });
+const versionReply = JSON.stringify({
+  payloadtype: 'versionmsg',
+  payload: Buffer.from('{"buildversion":"bench","buildtime":"now"}').toString('base64'),
+  error: false,
+});
+
+const serverCode = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString();
+    const type = JSON.parse(body).payloadtype;
+    const reply = type === 'getprocessmsg' ? workerData.processReply : type === 'versionmsg' ? workerData.versionReply : workerData.emptyReply;
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(reply);
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+parentPort.on('message', () => server.close(() => process.exit(0)));
+`;
+
+const worker = new Worker(serverCode, { eval: true, workerData: { processReply, emptyReply, versionReply } });
+const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+
+const privateKey = generatePrivateKey();
+const client = createColoniesClient({ url: `http://127.0.0.1:${port}`, privateKey, colonyName: 'bench' });
+const processId = 'a'.repeat(64);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function sequential(label: string, n: number, call: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 300; i++) await call(); // warm-up: JIT, connection pool
+  const latencies: number[] = [];
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await call();
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  latencies.sort((a, b) => a - b);
+  const mean = (seconds * 1000) / n;
+  console.log(
+    `${label.padEnd(34)} ${(n / seconds).toFixed(0).padStart(6)} round trips/s   p50 ${percentile(latencies, 50).toFixed(3)} ms   p99 ${percentile(latencies, 99).toFixed(3)} ms   mean ${mean.toFixed(3)} ms`,
+  );
+  return mean;
+}
+
+async function concurrent(label: string, n: number, inFlight: number, call: () => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next++ < n) await call();
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(`${label.padEnd(34)} ${(n / seconds).toFixed(0).padStart(6)} round trips/s`);
+}
+
+/**
+ * Share of a call's time spent signing, measured interleaved so both sides see
+ * the same machine load: before each call, one extra signature of the same
+ * kind of payload is timed; share = Σ signing / Σ call.
+ */
+async function signingShare(n: number, msgtype: string, fields: Record<string, unknown>, call: () => Promise<unknown>): Promise<{ share: number; micros: number }> {
+  const payload = encodeRequest(msgtype, fields, undefined).payload;
+  let signing = 0n;
+  let calls = 0n;
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    sign(payload, privateKey);
+    const t1 = process.hrtime.bigint();
+    await call();
+    const t2 = process.hrtime.bigint();
+    signing += t1 - t0;
+    calls += t2 - t1;
+  }
+  return { share: Number(signing) / Number(calls), micros: Number(signing) / 1e3 / n };
+}
+
+const N = 3000;
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`@pollinator/colonies-client, loopback HTTP (server in a worker thread), Node ${process.version}, ${cpus().length} CPUs, load ${load()}`);
+await sequential('versionmsg (unsigned)', N, () => client.version());
+await sequential('getProcess (signed, Process reply)', N, () => client.getProcess(processId));
+await sequential('addLog (signed, {} reply)', N, () => client.addLog(processId, 'hello from the benchmark\n'));
+await concurrent('getProcess, 16 in flight', N * 2, 16, () => client.getProcess(processId));
+const get = await signingShare(N, 'getprocessmsg', { processid: processId }, () => client.getProcess(processId));
+const log = await signingShare(N, 'addlogmsg', { processid: processId, message: 'hello from the benchmark\n' }, () =>
+  client.addLog(processId, 'hello from the benchmark\n'),
+);
+console.log(
+  `time spent signing: getProcess ${(get.share * 100).toFixed(1)}% (${get.micros.toFixed(0)} µs per signature), ` +
+    `addLog ${(log.share * 100).toFixed(1)}% (${log.micros.toFixed(0)} µs)`,
+);
+console.log(`load at the end: ${load()}`);
+
+worker.postMessage('stop');
+await new Promise((resolve) => worker.once('exit', resolve));
