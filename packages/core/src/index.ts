@@ -52,6 +52,7 @@ export {
 } from './process-commands';
 export { processExitCode, recordedExitCode, type ProcessOutcomeInput } from './process-outcome';
 export {
+  defaultCapabilities,
   runExecutor,
   type ExecutorCapabilities,
   type ExecutorClient,

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   cfsMetadataFromClient,
@@ -170,6 +171,8 @@ export interface RunExecutorOptions {
   assignTimeoutSeconds?: number;
   /** While at capacity, an assign that cannot match is still sent this often (heartbeat; default 240 000 ms). */
   heartbeatIntervalMs?: number;
+  /** Delay after a failed assign, doubling up to `maxMs` (default 1000 → 30 000 ms). */
+  assignBackoff?: { initialMs?: number; maxMs?: number };
   /** How often a running process is checked for cancel / deadline (default 2000 ms). */
   watchIntervalMs?: number;
   /** Log batching (see LogBatcher). */
@@ -241,6 +244,28 @@ function parseDeadline(text: string | undefined): number | null {
   if (!text || text.startsWith('0001-')) return null;
   const time = Date.parse(text);
   return Number.isNaN(time) ? null : time;
+}
+
+/** This machine, in the v1.9.6+ capabilities shape (used when registration gives none). */
+export function defaultCapabilities(): ExecutorCapabilities {
+  const cpus = os.cpus();
+  return {
+    hardware: [
+      {
+        model: cpus[0]?.model.trim() ?? '',
+        nodes: 1,
+        cpu: `${cpus.length * 1000}m`,
+        cores: cpus.length,
+        mem: `${Math.floor(os.totalmem() / 1024 ** 2)}Mi`,
+        storage: '',
+        gpu: { name: '', mem: '', count: 0, nodecount: 0 },
+        platform: os.platform(),
+        architecture: os.arch(),
+        network: [],
+      },
+    ],
+    software: [{ name: 'pollinator-executor', type: 'runtime', version: `node ${process.version}` }],
+  };
 }
 
 function generatePrivateKey(): string {
@@ -330,7 +355,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       executortype: registration.type ?? 'container-executor',
       ...(colonyName ? { colonyname: colonyName } : {}),
       ...(registration.locationName ? { locationname: registration.locationName } : {}),
-      capabilities: registration.capabilities ?? {},
+      capabilities: registration.capabilities ?? defaultCapabilities(),
     });
     await owner.approveExecutor(registration.name, colonyName ? { colonyName } : undefined);
     state.setExecutor({ name: registration.name, id: mine.id!, privateKey });
@@ -881,7 +906,9 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
   }
 
   async function assignLoop(): Promise<void> {
-    let backoff = 1000;
+    const initialBackoff = options.assignBackoff?.initialMs ?? 1000;
+    const maxBackoff = options.assignBackoff?.maxMs ?? 30_000;
+    let backoff = initialBackoff;
     let lastAssign = Date.now();
     while (!stopping) {
       const free = available();
@@ -914,12 +941,12 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       try {
         lastAssign = Date.now();
         assigned = await client.assign(request);
-        backoff = 1000;
+        backoff = initialBackoff;
       } catch (error) {
         if (stopping) break;
         emit({ type: 'warning', message: `assign failed, retrying in ${backoff / 1000} s: ${errorText(error)}`, cause: error });
         await sleep(backoff, stopController.signal);
-        backoff = Math.min(backoff * 2, 30_000);
+        backoff = Math.min(backoff * 2, maxBackoff);
         continue;
       }
       if (assigned) {
