@@ -354,7 +354,7 @@ describe('ignore rules', () => {
     const { metadata, store, stateDir } = await setup();
     await metadata.addFile(remoteRecord(`${LABEL}/__pycache__`, 'x.pyc', 'bytecode', store));
     await metadata.addFile(remoteRecord(LABEL, 'a.py', 'a', store));
-    const dir = await tempDir();
+    const dir = join(await tempDir(), 'not-yet-there');
     const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir });
     expect(result.downloaded).toBe(1);
     expect(result.plan.entries.find((entry) => entry.path === '__pycache__/x.pyc')).toMatchObject({ action: 'ignored' });

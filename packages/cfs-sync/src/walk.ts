@@ -52,6 +52,7 @@ export async function walkLocalTree(root: string, options: IgnoreOptions & { sig
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && dirRel === '') {
         tree.exists = false;
+        tree.rules.set('', inherited); // the defaults still apply to what would be downloaded
         return;
       }
       throw error;
