@@ -137,9 +137,14 @@ describe('batch script rules', () => {
     expect(() => render(job(), settings({ sbatchLines: ['--comment=a\nb'] }))).toThrow(/Invalid site #SBATCH line/);
   });
 
-  it('refuses env names a shell cannot export and secrets in the job env', () => {
-    expect(() => render(job({ env: { 'BAD-NAME': 'x' } }), settings())).toThrow(/Invalid job environment variable name "BAD-NAME"/);
-    expect(() => render(job({ env: { AWS_S3_SECRETKEY: 'x' } }), settings())).toThrow(/reserved for the executor/);
+  it('leaves out (and reports) env names a shell cannot export and secrets in the job env', () => {
+    const built = buildBatchScript(job({ env: { 'SLURM-JOBID': '42', AWS_S3_SECRETKEY: 'x', OK: 'yes' } }), settings());
+    expect(built.exports).toEqual([['OK', 'yes']]);
+    expect(built.skippedEnv).toEqual([
+      { name: 'AWS_S3_SECRETKEY', why: 'names starting with COLONIES_, AWS_S3_, EXECUTOR_ are reserved for the executor' },
+      { name: 'SLURM-JOBID', why: 'not a valid shell variable name' },
+    ]);
+    expect(() => render(job(), settings({ siteEnv: { 'BAD-NAME': 'x' } }))).toThrow(/Invalid site environment variable name "BAD-NAME"/);
   });
 
   it('refuses bind paths Singularity cannot express', () => {

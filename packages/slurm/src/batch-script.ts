@@ -64,6 +64,8 @@ export interface BatchScript {
   exitCodeFile: string;
   /** The job's output file (stdout and stderr). */
   outputFile: string;
+  /** Job env entries that cannot be exported (not a shell name, or a reserved prefix), and why. */
+  skippedEnv: { name: string; why: string }[];
 }
 
 export const OUTPUT_FILE_NAME = 'output.log';
@@ -105,11 +107,16 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
 
   const exports: [string, string][] = [];
   for (const [name, value] of Object.entries(settings.siteEnv)) exports.push([checkedName(name, 'site'), value]);
+  const skippedEnv: BatchScript['skippedEnv'] = [];
   for (const name of Object.keys(job.env).sort()) {
     if (settings.secretPrefixes.some((prefix) => name.startsWith(prefix)) && name !== 'COLONIES_PROCESS_ID') {
-      throw new BackendError('slurm', `The job environment may not set ${name}: names starting with ${settings.secretPrefixes.join(', ')} are reserved for the executor`);
+      skippedEnv.push({ name, why: `names starting with ${settings.secretPrefixes.join(', ')} are reserved for the executor` });
+    } else if (!isShellVariableName(name)) {
+      // e.g. `SLURM-JOBID` (an ENV attribute that came back in the env of a retried process)
+      skippedEnv.push({ name, why: 'not a valid shell variable name' });
+    } else {
+      exports.push([name, job.env[name]!]);
     }
-    exports.push([checkedName(name, 'job'), job.env[name]!]);
   }
 
   const shellArgv = commandArgv(job.initCommand, job.command);
@@ -150,6 +157,7 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
     run,
     exitCodeFile,
     outputFile,
+    skippedEnv,
   };
 }
 

@@ -43,7 +43,8 @@ export function imageFileName(image: string): string {
 
 export class ImageCache {
   readonly #options: ImageCacheOptions;
-  readonly #pulls = new Map<string, Promise<string>>();
+  /** Per cache file: the check-and-pull under way, so concurrent jobs share it. */
+  readonly #pulls = new Map<string, { done: Promise<string>; pulling: boolean; onPull: (() => void)[] }>();
 
   constructor(options: ImageCacheOptions) {
     this.#options = options;
@@ -55,14 +56,22 @@ export class ImageCache {
     const path = `${this.#options.imageDir}/${imageFileName(image)}`;
     const running = this.#pulls.get(path);
     if (running) {
-      // A pull of this image is already under way (maybe with rebuild): its result is fresh.
-      options.onOutput?.(`[pollinator] Waiting for the pull of ${imageUri(image)} started by another job\n`);
-      return running;
+      // A check or pull of this image is already under way (maybe with rebuild): its result is fresh.
+      const notice = () => options.onOutput?.(`[pollinator] Waiting for the pull of ${imageUri(image)} started by another job\n`);
+      if (running.pulling) notice();
+      else running.onPull.push(notice);
+      return running.done;
     }
-    if (!options.rebuild && (await this.#options.runner.exists(path))) return path;
-    const pull = this.#pull(image, path, options).finally(() => this.#pulls.delete(path));
-    this.#pulls.set(path, pull);
-    return pull;
+    // Registered before the first await, so a job arriving a moment later joins this one.
+    const entry = { done: Promise.resolve(''), pulling: false, onPull: [] as (() => void)[] };
+    entry.done = (async () => {
+      if (!options.rebuild && (await this.#options.runner.exists(path))) return path;
+      entry.pulling = true;
+      for (const notify of entry.onPull) notify();
+      return this.#pull(image, path, options);
+    })().finally(() => this.#pulls.delete(path));
+    this.#pulls.set(path, entry);
+    return entry.done;
   }
 
   async #pull(image: string, path: string, options: EnsureImageOptions): Promise<string> {

@@ -249,7 +249,11 @@ class SlurmBackend implements Backend {
         await writes;
       }
     }
-    const script = renderBatchScript(buildBatchScript(job, this.#settings(imagePath)));
+    const built = buildBatchScript(job, this.#settings(imagePath));
+    for (const { name, why } of built.skippedEnv) {
+      await this.#notice(outputFile, `[pollinator] Not exported to the job: ${JSON.stringify(name)} (${why})\n`);
+    }
+    const script = renderBatchScript(built);
     const scriptFile = `${job.workDir}/job.sbatch`;
     await runner.writeFile(scriptFile, script, 0o700);
     const submittedAt = Date.now();
