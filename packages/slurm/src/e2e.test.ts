@@ -166,10 +166,14 @@ describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(
     expect(squeueByName(processId)).toBe('');
   });
 
-  it.skipIf(!slowTests)(`a job over its time limit is closed as a time-limit failure${slowTests ? '' : ' [slow: set POLLINATOR_SLOW_TESTS=1]'}`, { timeout: 180_000 }, async () => {
+  // maxexectime is the walltime, so the process deadline (counted from assign) comes before
+  // Slurm's own TIMEOUT (the limit rounded up to a minute, checked every 30 s): the server
+  // re-queues the process `retries` times, and the last attempt is closed as a time-limit
+  // failure. (Slurm's TIMEOUT → time-limit failure is the conformance suite's slow case.)
+  it.skipIf(!slowTests)(`a job over its time limit is closed as a time-limit failure${slowTests ? '' : ' [slow: set POLLINATOR_SLOW_TESTS=1]'}`, { timeout: 300_000 }, async () => {
     const dir = await sampleProject(colony, {
       mainPy: 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n',
-      yaml: (text) => text.replace(/walltime: \d+/, 'walltime: 60'),
+      yaml: (text) => `${text.replace(/walltime: \d+/, 'walltime: 60')}\nretries: 1\n`,
     });
     const { result, logs } = await run(colony, dir);
     expect(result, logs).toMatchObject({ state: 'failed', exitCode: ExitCode.TIME_LIMIT });
