@@ -25,8 +25,21 @@ export interface ApiServer {
   inFlight(): number;
 }
 
-/** The signer of the previous request on each keep-alive connection (see signature-verifier.ts). */
-const connectionSigners = new WeakMap<Socket, KnownSigner>();
+/** The latest distinct signers on each keep-alive connection, most recent first (see signature-verifier.ts). */
+const connectionSigners = new WeakMap<Socket, KnownSigner[]>();
+
+function remember(socket: Socket, signer: KnownSigner): void {
+  const list = connectionSigners.get(socket);
+  if (!list) {
+    connectionSigners.set(socket, [signer]);
+    return;
+  }
+  const index = list.indexOf(signer);
+  if (index === 0) return;
+  if (index > 0) list.splice(index, 1);
+  list.unshift(signer);
+  if (list.length > 3) list.length = 3;
+}
 
 export function createApiServer(
   engine: ColoniesEngine,
@@ -81,7 +94,7 @@ export function createApiServer(
       if (!UNSIGNED.has(payloadtype)) {
         const socket = req.socket;
         const signer = verifier.recover(payload, signature, connectionSigners.get(socket));
-        connectionSigners.set(socket, signer);
+        remember(socket, signer);
         signerId = signer.id;
       }
       if (!engine.has(payloadtype)) {

@@ -80,7 +80,7 @@ export class PubSub {
     const payloadtype = typeof envelope.payloadtype === 'string' ? envelope.payloadtype : '';
     const payload = typeof envelope.payload === 'string' ? envelope.payload : '';
     const signature = typeof envelope.signature === 'string' ? envelope.signature : '';
-    const signer = this.#verifier.recover(payload, signature, hint);
+    const signer = this.#verifier.recover(payload, signature, hint ? [hint] : []);
     if (payloadtype !== 'subscribeprocessmsg' && payloadtype !== 'subscribeprocessesmsg') {
       throw new RpcError(403, `invalid rpcMsg.PayloadType: ${payloadtype}`);
     }

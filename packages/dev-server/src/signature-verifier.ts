@@ -1,10 +1,12 @@
 // Who signed a request: ColonyOS authenticates by *recovering* the signer's
 // public key from the signature (colonies-protocol.md §1.5). Recovery costs
 // ~1.5 ms in JavaScript, which would cap a single-threaded server at a few
-// hundred requests per second. Clients sign many requests with the same key
-// over the same keep-alive connection, so we first try the key that signed
-// the previous request on that connection: checking a signature against a
-// known key with precomputed multiples costs ~0.4 ms. The check is exact — it
+// hundred requests per second. Clients sign many requests with the same few
+// keys over the same keep-alive connections (a Pollinator client alternates
+// between its user and executor identities over one connection pool), so we
+// first try the keys that signed the latest requests on that connection:
+// checking a signature against a known key with precomputed multiples costs
+// ~0.4 ms. The check is exact — it
 // accepts precisely the signatures whose recovery (with the given recovery
 // id) yields that key — and anything else falls back to full recovery, so
 // the outcome is always the id a real server would recover.
@@ -92,14 +94,17 @@ export class SignatureVerifier {
   }
 
   /**
-   * Returns the signer of `payload`. `hint` is a key that probably signed it
-   * (the previous signer on the same connection). Throws a 403 `RpcError` for
-   * every signature the Go server rejects.
+   * Returns the signer of `payload`. `hints` are keys that probably signed it
+   * (the latest signers on the same connection, most recent first; at most
+   * two are tried). Throws a 403 `RpcError` for every signature the Go server
+   * rejects.
    */
-  recover(payload: string, signature: string, hint?: KnownSigner): KnownSigner {
+  recover(payload: string, signature: string, hints: readonly KnownSigner[] = []): KnownSigner {
     const parsed = parseSignature(signature);
     const e = digestScalar(payload);
-    if (hint && recoversTo(parsed, e, hint.point)) return hint;
+    for (let i = 0; i < hints.length && i < 2; i++) {
+      if (recoversTo(parsed, e, hints[i]!.point)) return hints[i]!;
+    }
     let point: Point;
     try {
       const recoverable = new Uint8Array(65);
