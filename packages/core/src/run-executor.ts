@@ -173,7 +173,11 @@ export interface RunExecutorOptions {
   heartbeatIntervalMs?: number;
   /** Delay after a failed assign, doubling up to `maxMs` (default 1000 → 30 000 ms). */
   assignBackoff?: { initialMs?: number; maxMs?: number };
-  /** How often a running process is checked for cancel / deadline (default 2000 ms). */
+  /**
+   * How often a running process is checked for cancel (default 2000 ms). The
+   * exec deadline has its own timer: the job is stopped 10% of maxexectime
+   * (at most 2 s) before the server's deadline.
+   */
   watchIntervalMs?: number;
   /** Log batching (see LogBatcher). */
   logs?: { maxBatchBytes?: number; flushIntervalMs?: number; partialLineMs?: number };
@@ -640,15 +644,21 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
         stopFollowing(new StopJob('cancelled', 'the process was cancelled'));
       } else if (current.state !== RUNNING || (client.id && current.assignedexecutorid && current.assignedexecutorid !== client.id)) {
         stopFollowing(new StopJob('lost', 'the process is no longer assigned to this executor (re-queued or closed by the server)'));
-      } else if (deadline !== null && Date.now() >= deadline) {
+      } else if (deadline !== null && Date.now() >= deadline - deadlineMargin()) {
         stopFollowing(new StopJob('deadline', `maxexectime of ${spec.maxexectime} s exceeded, the job was stopped`));
       }
     }
 
+    // Stop a little before the server's own deadline, so that our close (with
+    // the exit code) reaches it before it re-queues or fails the process.
+    function deadlineMargin(): number {
+      return Math.min(2000, Math.max(0, spec.maxexectime) * 100);
+    }
     let attributesSent = false;
     const watcher = (async () => {
       while (!stopReason && !logAbort.signal.aborted) {
-        await sleep(watchMs, logAbort.signal);
+        const untilDeadline = deadline === null ? Infinity : deadline - deadlineMargin() - Date.now();
+        await sleep(Math.max(10, Math.min(watchMs, untilDeadline)), logAbort.signal);
         if (logAbort.signal.aborted) return;
         await check().catch(() => undefined);
         if (!attributesSent && backend.attributes) {

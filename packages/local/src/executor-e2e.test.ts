@@ -144,6 +144,51 @@ describe('runProject + runExecutor(local) through the dev-server', () => {
     expect(executor.running()).toEqual([]);
   });
 
+  it('stops a job that outlives its walltime: exit code 124', async () => {
+    const paths = dirs();
+    await shellProject(paths.project, 'echo started\nsleep 30\necho not-reached\n', 3);
+    const executor = startInProcess(paths);
+    await executor.ready;
+    const startedAt = Date.now();
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
+    const result = await run.result;
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(result).toMatchObject({ state: 'failed', exitCode: 124 });
+    const process = await userClient.getProcess(result.processId!);
+    expect(process.errors[0]).toMatch(/^ContainerExecutor: (maxexectime of 3 s exceeded|TIMEOUT: time limit of 3 s reached)/);
+    expect(process.retries).toBe(0);
+  });
+
+  it('registers itself with the colony owner key and removes itself on shutdown', async () => {
+    const paths = dirs();
+    const name = `self-registered-${Date.now()}`;
+    const events: ExecutorEvent[] = [];
+    const executor = runExecutor({
+      client: userClient,
+      backend: createLocalBackend({ mode: 'process' }),
+      cfs: { store },
+      fsDir: paths.fsDir,
+      stateDir: paths.stateDir,
+      register: { colonyPrivateKey: server.identities.colony.privateKey, name },
+      assignTimeoutSeconds: 1,
+      onEvent: (event) => events.push(event),
+    });
+    cleanups.push(() => executor.stop('cancel'));
+    const { executorId } = await executor.ready;
+    const registered = await userClient.getExecutor(name);
+    expect(registered).toMatchObject({ executorid: executorId, executortype: 'container-executor', state: 1 });
+    expect(registered.capabilities.hardware[0]?.cores).toBeGreaterThan(0);
+
+    await shellProject(paths.project, 'echo on the self-registered executor\n');
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
+    expect(await run.result).toMatchObject({ state: 'success', exitCode: 0 });
+
+    await executor.stop();
+    // Removed: gone, or kept as UNREGISTERED (3) as the real server does.
+    const after = await userClient.getExecutor(name).catch(() => undefined);
+    expect(after === undefined || after.state === 3, JSON.stringify(after)).toBe(true);
+  });
+
   it('rejects an unknown funcname at once', async () => {
     const paths = dirs();
     const executor = startInProcess(paths);
@@ -239,6 +284,34 @@ describe('executor crash safety', () => {
     expect(second.lines.some((line) => line.includes('"job.reattached"'))).toBe(true);
     const attribute = final.attributes.find((entry) => entry.key === 'EXITCODE');
     expect(attribute?.value).toBe('0');
+  });
+
+  it('on SIGTERM stops assigning, lets the running job finish, then exits', async () => {
+    const paths = dirs();
+    const configPath = join(root, `executor-${counter}.json`);
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        url: server.url,
+        privateKey: server.identities.executor.privateKey,
+        colonyName: server.identities.colony.name,
+        executorName: server.identities.executor.name,
+        blobDir: server.blobDir,
+        ...paths,
+      }),
+    );
+    await shellProject(paths.project, 'echo working\nsleep 2\necho finished\n');
+    const child = spawnExecutor(configPath);
+    await waitFor(() => child.lines.some((line) => line.includes('"ready"')), 30_000, 'the executor to start');
+    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, follow: false });
+    const { processId } = await run.result;
+    await waitFor(() => child.lines.some((line) => line.includes('"job.started"')), 20_000, 'the job to start');
+    child.child.kill('SIGTERM');
+    const exitCode = await new Promise<number | null>((resolve) => child.child.once('exit', (code) => resolve(code)));
+    expect(exitCode).toBe(0);
+    const final = await userClient.getProcess(processId!);
+    expect(final.state).toBe(2);
+    expect(child.lines.some((line) => line.includes('"shutdown"'))).toBe(true);
   });
 
   it('fails the job with a clear error when the backend lost it', async () => {
