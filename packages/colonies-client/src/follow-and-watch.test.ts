@@ -19,6 +19,15 @@ afterEach(async () => {
   await server.close();
 });
 
+/** Resolves once `condition()` holds (event-driven tests, robust on a loaded machine). */
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function collect(it: AsyncIterable<Log>): Promise<Log[]> {
   const out: Log[] = [];
   for await (const l of it) out.push(l);
@@ -48,7 +57,7 @@ describe('followLogs', () => {
   it('sends the exact int64 digits back as since', async () => {
     fake.state = ProcessState.RUNNING;
     fake.addLogs(['one\n', 'two\n', 'three\n']);
-    setTimeout(() => fake.setState(ProcessState.SUCCESS), 60);
+    void until(() => fake.sinces.length >= 2).then(() => fake.setState(ProcessState.SUCCESS));
     const logs = await collect(client.followLogs(fake.processId, { pollIntervalMs: 10 }));
     expect(logs).toHaveLength(3);
     // 0 first, then the exact timestamp of the last entry (not a rounded double).
@@ -120,9 +129,11 @@ describe('subscribeProcess / watchProcess / waitForProcess', () => {
     fake.dropAfterEvents = 1; // every socket dies right after its first event
     const seen: number[] = [];
     const script = async () => {
-      await new Promise((r) => setTimeout(r, 100));
-      fake.setState(ProcessState.RUNNING);
-      await new Promise((r) => setTimeout(r, 100));
+      await until(() => fake.calls.subscribe >= 1);
+      await new Promise((r) => setTimeout(r, 50));
+      fake.setState(ProcessState.RUNNING); // pushed, then that socket is dropped
+      await until(() => fake.calls.subscribe >= 2); // resubscribed
+      await new Promise((r) => setTimeout(r, 50));
       fake.closeAllSockets(); // a drop with no event
       fake.state = ProcessState.SUCCESS; // changes while nobody is connected
     };
@@ -135,7 +146,8 @@ describe('subscribeProcess / watchProcess / waitForProcess', () => {
 
   it('watchProcess resubscribes after the server timeout drop', async () => {
     fake.state = ProcessState.RUNNING;
-    setTimeout(() => fake.setState(ProcessState.FAILED), 1300);
+    // Change the state only once the first subscription timed out and a second one is open.
+    void until(() => fake.calls.subscribe >= 2).then(() => setTimeout(() => fake.setState(ProcessState.FAILED), 50));
     const seen: number[] = [];
     for await (const p of client.watchProcess(fake.processId, { timeoutSeconds: 1, states: [ProcessState.FAILED, ProcessState.SUCCESS] })) {
       seen.push(p.state);
@@ -147,7 +159,8 @@ describe('subscribeProcess / watchProcess / waitForProcess', () => {
   it('waitForProcess falls back to polling when WebSockets are blocked', async () => {
     server.blockWebSockets(403);
     fake.state = ProcessState.RUNNING;
-    setTimeout(() => fake.setState(ProcessState.SUCCESS), 900);
+    // Succeed only once it is visibly polling.
+    void until(() => fake.calls.getprocess >= 4).then(() => fake.setState(ProcessState.SUCCESS));
     const p = await client.waitForProcess(fake.processId, [ProcessState.SUCCESS], { pollIntervalMs: 50 });
     expect(p.state).toBe(ProcessState.SUCCESS);
     expect(fake.calls.subscribe).toBe(0);
