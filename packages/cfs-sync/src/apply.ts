@@ -7,14 +7,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { newObjectKey, type BlobStore } from './blob-store.ts';
-import { planInternals, type SyncPlan, type SyncPlanEntry } from './plan.ts';
-import { BACKUP_INFIX, MARKER_FILE, TEMP_PREFIX, localPath } from './paths.ts';
-import { EMPTY_SHA256 } from './hash.ts';
-import { IO_BUFFER_BYTES } from './local-blob-store.ts';
-import { toIdentity } from './walk.ts';
-import type { StatIdentity } from './sync-state.ts';
-import type { CfsFile, CfsMetadata, FileData } from './types.ts';
+import { newObjectKey, type BlobStore } from './blob-store';
+import { planInternals, type SyncPlan, type SyncPlanEntry } from './plan';
+import { BACKUP_INFIX, MARKER_FILE, TEMP_PREFIX, localPath } from './paths';
+import { EMPTY_SHA256 } from './hash';
+import { IO_BUFFER_BYTES } from './local-blob-store';
+import { toIdentity } from './walk';
+import type { StatIdentity } from './sync-state';
+import type { CfsFile, CfsMetadata, FileData } from './types';
 import {
   CfsError,
   ChecksumMismatchError,
@@ -22,7 +22,7 @@ import {
   FileChangedError,
   UnsafePathError,
   abortError,
-} from './errors.ts';
+} from './errors';
 
 /** Progress events of applySync (JSON-serialisable). */
 export type SyncEvent =

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newObjectKey, type BlobStore, type ResumeJournal } from './blob-store.ts';
-import { BlobNotFoundError } from './errors.ts';
+import { newObjectKey, type BlobStore, type ResumeJournal } from './blob-store';
+import { BlobNotFoundError } from './errors';
 
 const MiB = 1024 * 1024;
 

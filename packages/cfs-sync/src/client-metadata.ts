@@ -1,5 +1,5 @@
-import type { CfsFile, CfsMetadata, FileData, Label, Snapshot } from './types.ts';
-import { CfsError } from './errors.ts';
+import type { CfsFile, CfsMetadata, FileData, Label, Snapshot } from './types';
+import { CfsError } from './errors';
 
 /**
  * The methods of a `@pollinator/colonies-client` client that cfs-sync calls

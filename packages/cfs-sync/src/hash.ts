@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
-import { IO_BUFFER_BYTES } from './local-blob-store.ts';
+import { IO_BUFFER_BYTES } from './local-blob-store';
 
 /** SHA-256 of an empty file: a zero-size file needs no read. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import ignore, { type Ignore } from 'ignore';
-import { BACKUP_INFIX } from './paths.ts';
+import { BACKUP_INFIX } from './paths';
 
 /** The ignore file cfs-sync reads in every directory (gitignore syntax). */
 export const IGNORE_FILE = '.pollinatorignore';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, expect, it } from 'vitest';
-import { createLocalBlobStore } from './local-blob-store.ts';
-import { testBlobStore } from './blob-store.test-helpers.ts';
+import { createLocalBlobStore } from './local-blob-store';
+import { testBlobStore } from './blob-store.test-helpers';
 
 const dirs: string[] = [];
 afterAll(async () => {

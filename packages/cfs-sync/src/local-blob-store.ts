@@ -3,8 +3,8 @@ import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertSafeKey, skipBytes, type BlobStore, type PutOptions, type PutResult } from './blob-store.ts';
-import { BlobNotFoundError } from './errors.ts';
+import { assertSafeKey, skipBytes, type BlobStore, type PutOptions, type PutResult } from './blob-store';
+import { BlobNotFoundError } from './errors';
 
 export interface LocalBlobStoreOptions {
   /** The directory holding one file per object, named by its key (flat, like the S3 bucket). */

@@ -1,4 +1,4 @@
-import { createMemoryBlobStore } from './memory-blob-store.ts';
-import { testBlobStore } from './blob-store.test-helpers.ts';
+import { createMemoryBlobStore } from './memory-blob-store';
+import { testBlobStore } from './blob-store.test-helpers';
 
 testBlobStore('memory', async () => createMemoryBlobStore(), { largeSize: 6 * 1024 * 1024 });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store.ts';
-import { BlobNotFoundError, throwIfAborted } from './errors.ts';
+import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store';
+import { BlobNotFoundError, throwIfAborted } from './errors';
 
 export interface MemoryBlobStore extends BlobStore {
   /** The stored objects (for assertions in tests). */

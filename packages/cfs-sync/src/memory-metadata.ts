@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CfsFile, CfsMetadata, FileData, Label, Snapshot } from './types.ts';
+import type { CfsFile, CfsMetadata, FileData, Label, Snapshot } from './types';
 
 export interface MemoryCfsMetadata extends CfsMetadata {
   /** Every revision ever added, in order. */

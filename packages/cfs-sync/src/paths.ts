@@ -1,5 +1,5 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { UnsafePathError } from './errors.ts';
+import { UnsafePathError } from './errors';
 
 /** The marker file the Go client writes into every synced directory. */
 export const MARKER_FILE = '.cfs';

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
-import type { CfsMetadata, FileData } from './types.ts';
-import type { IgnoreOptions, IgnoreSource } from './ignore-rules.ts';
-import { walkLocalTree, type LocalFile } from './walk.ts';
-import { SyncState } from './sync-state.ts';
-import { EMPTY_SHA256, sha256File } from './hash.ts';
-import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, relativeToLabel } from './paths.ts';
-import { throwIfAborted } from './errors.ts';
-import { defaultStateDir } from './sync-state.ts';
+import type { CfsMetadata, FileData } from './types';
+import type { IgnoreOptions, IgnoreSource } from './ignore-rules';
+import { walkLocalTree, type LocalFile } from './walk';
+import { SyncState } from './sync-state';
+import { EMPTY_SHA256, sha256File } from './hash';
+import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, relativeToLabel } from './paths';
+import { throwIfAborted } from './errors';
+import { defaultStateDir } from './sync-state';
 
 export type SyncAction = 'upload' | 'download' | 'conflict' | 'unchanged' | 'ignored';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createS3BlobStore, s3OptionsFromEnv } from './s3-blob-store.ts';
-import { testBlobStore } from './blob-store.test-helpers.ts';
-import { CfsError } from './errors.ts';
-import { newObjectKey } from './blob-store.ts';
-import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers.ts';
+import { createS3BlobStore, s3OptionsFromEnv } from './s3-blob-store';
+import { testBlobStore } from './blob-store.test-helpers';
+import { CfsError } from './errors';
+import { newObjectKey } from './blob-store';
+import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers';
 
 const MiB = 1024 * 1024;
 

@@ -15,8 +15,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store.ts';
-import { BlobNotFoundError, CfsError, throwIfAborted } from './errors.ts';
+import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store';
+import { BlobNotFoundError, CfsError, throwIfAborted } from './errors';
 
 const MiB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import type { S3BlobStoreOptions } from './s3-blob-store.ts';
+import type { S3BlobStoreOptions } from './s3-blob-store';
 
 /**
  * S3 settings for the tests, from the variables scripts/services/ceph-rgw-up.sh

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { newObjectKey, type BlobStore } from './blob-store.ts';
-import type { CfsMetadata, Snapshot } from './types.ts';
-import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, localPath } from './paths.ts';
-import { listLabels } from './plan.ts';
-import { EMPTY_SHA256, sha256File } from './hash.ts';
-import { downloadVerified } from './apply.ts';
-import { CfsError, throwIfAborted } from './errors.ts';
+import { newObjectKey, type BlobStore } from './blob-store';
+import type { CfsMetadata, Snapshot } from './types';
+import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, localPath } from './paths';
+import { listLabels } from './plan';
+import { EMPTY_SHA256, sha256File } from './hash';
+import { downloadVerified } from './apply';
+import { CfsError, throwIfAborted } from './errors';
 import { lstat, mkdir } from 'node:fs/promises';
 
 /** Name of the empty file registered at a snapshot root that has no files of its own (see createSnapshot). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ResumeJournal } from './blob-store.ts';
+import type { ResumeJournal } from './blob-store';
 
 /**
  * What cfs-sync remembers about one synced directory, outside the directory

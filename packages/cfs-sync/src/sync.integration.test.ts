@@ -7,16 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createColoniesClient } from '@pollinator/colonies-client';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
-import { cfsMetadataFromClient } from './client-metadata.ts';
-import { createLocalBlobStore } from './local-blob-store.ts';
-import { createS3BlobStore } from './s3-blob-store.ts';
-import { syncDirectory } from './sync.ts';
-import { planSync } from './plan.ts';
-import { createSnapshot, materializeSnapshot } from './snapshot.ts';
-import type { BlobStore } from './blob-store.ts';
-import type { CfsMetadata } from './types.ts';
-import { readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers.ts';
-import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers.ts';
+import { cfsMetadataFromClient } from './client-metadata';
+import { createLocalBlobStore } from './local-blob-store';
+import { createS3BlobStore } from './s3-blob-store';
+import { syncDirectory } from './sync';
+import { planSync } from './plan';
+import { createSnapshot, materializeSnapshot } from './snapshot';
+import type { BlobStore } from './blob-store';
+import type { CfsMetadata } from './types';
+import { readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers';
+import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const TREE = {

@@ -1,5 +1,5 @@
-import { applySync, type ApplyOptions, type SyncResult } from './apply.ts';
-import { planSync, type PlanOptions, type SyncPlan } from './plan.ts';
+import { applySync, type ApplyOptions, type SyncResult } from './apply';
+import { planSync, type PlanOptions, type SyncPlan } from './plan';
 
 export type SyncDirectoryOptions = PlanOptions & Omit<ApplyOptions, 'signal'>;
 

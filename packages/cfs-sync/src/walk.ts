@@ -1,10 +1,10 @@
 import type { Dirent } from 'node:fs';
 import { readdirSync, statSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { IgnoreRules, type IgnoreOptions, type IgnoreSource } from './ignore-rules.ts';
-import { MARKER_FILE, isInternalName, joinRel } from './paths.ts';
-import type { StatIdentity } from './sync-state.ts';
-import { throwIfAborted } from './errors.ts';
+import { IgnoreRules, type IgnoreOptions, type IgnoreSource } from './ignore-rules';
+import { MARKER_FILE, isInternalName, joinRel } from './paths';
+import type { StatIdentity } from './sync-state';
+import { throwIfAborted } from './errors';
 
 export interface LocalFile {
   rel: string;

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createColoniesClient } from '@pollinator/colonies-client';
-import { cfsMetadataFromClient, createLocalBlobStore, syncDirectory, type BlobStore } from '../index.ts';
+import { cfsMetadataFromClient, createLocalBlobStore, syncDirectory, type BlobStore } from '../index';
 
 const [url, privateKey, colonyName, blobDir, dir, label, stateDir] = process.argv.slice(2) as [string, string, string, string, string, string, string];
 const local = createLocalBlobStore({ dir: blobDir });
