@@ -169,7 +169,8 @@ export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], option
         stuck = {
           reason: waiting.reason,
           message: oneLine(waiting.message) || `container ${status.name}, image ${status.image}`,
-          since: toMillis(pod.metadata?.creationTimestamp) ?? options.now,
+          // From when the pod was scheduled: time spent Unschedulable (an autoscaler adding a node) does not count.
+          since: toMillis(scheduled?.status === 'True' ? scheduled.lastTransitionTime : undefined) ?? toMillis(pod.metadata?.creationTimestamp) ?? options.now,
         };
         break;
       }

@@ -121,27 +121,39 @@ export class WatchCache {
       () => this.core.listNamespacedPod({ namespace, labelSelector: selector }),
       selector,
     );
-    for (const informer of [this.jobs, this.pods] as Informer<V1Job | V1Pod>[]) {
+    const informers = [this.jobs, this.pods] as (Informer<V1Job | V1Pod> & { latestResourceVersion?(): string })[];
+    const healthy = new Map(informers.map((informer) => [informer, false]));
+    const settle = (informer: (typeof informers)[number]): void => {
+      // A successful list leaves a resourceVersion; a failed one leaves none.
+      healthy.set(informer, Boolean(informer.latestResourceVersion?.()));
+      this.synced = [...healthy.values()].every(Boolean);
+      this.notify();
+    };
+    for (const informer of informers) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.notify());
       let delay = 500;
-      informer.on('connect', () => {
-        delay = 500;
-      });
       informer.on('error', () => {
-        // The informer stops on errors; start it again with back-off (it re-lists on 410 Gone).
+        // The informer stops on errors; until it is back, status reads the API directly.
+        healthy.set(informer, false);
+        this.synced = false;
         if (this.stopped) return;
         const timer = setTimeout(() => {
           this.restartTimers.delete(timer);
-          if (!this.stopped) void informer.start().catch(() => undefined);
+          if (this.stopped) return;
+          informer.start().then(
+            () => settle(informer),
+            () => undefined,
+          );
         }, delay);
         this.restartTimers.add(timer);
         delay = Math.min(delay * 2, 10_000);
         this.notify();
       });
+      informer.on('connect', () => {
+        if (healthy.get(informer)) delay = 500;
+      });
     }
-    await Promise.all([this.jobs.start(), this.pods.start()]);
-    this.synced = true;
-    this.notify();
+    await Promise.all(informers.map((informer) => informer.start().then(() => settle(informer))));
   }
 
   job(name: string): V1Job | undefined {
