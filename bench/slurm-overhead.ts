@@ -116,20 +116,21 @@ const user = createColoniesClient({ url: server.url, privateKey: server.identiti
 const marks = new Map<string, { assigned?: number; submitted?: number; closed?: number }>();
 const mark = (processId: string) => marks.get(processId) ?? (marks.set(processId, {}), marks.get(processId)!);
 const inner = createSlurmBackend({ runtime: 'none' });
-const timedBackend: Backend = Object.assign(Object.create(inner) as Backend, {
+const timedBackend: Backend = {
   name: inner.name,
   start: async (job: JobRequest) => {
     const handle = await inner.start(job);
     mark(job.processId).submitted = Date.now();
     return handle;
   },
-  status: inner.status.bind(inner),
-  logs: inner.logs.bind(inner),
-  cancel: inner.cancel.bind(inner),
-  reattach: inner.reattach?.bind(inner),
-  attributes: inner.attributes?.bind(inner),
-  cleanup: inner.cleanup?.bind(inner),
-});
+  status: (handle) => inner.status(handle),
+  logs: (handle, from, signal) => inner.logs(handle, from, signal),
+  cancel: (handle) => inner.cancel(handle),
+  reattach: (saved) => inner.reattach!(saved),
+  attributes: (handle) => inner.attributes!(handle),
+  cleanup: (handle) => inner.cleanup!(handle),
+  close: () => inner.close!(),
+};
 const executor = runExecutor({
   client: createColoniesClient({ url: server.url, privateKey: server.identities.executor.privateKey, colonyName }),
   backend: timedBackend,
