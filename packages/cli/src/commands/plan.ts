@@ -15,6 +15,9 @@ export interface PlanOptions {
  */
 export async function run(context: CommandContext, options: PlanOptions): Promise<number> {
   const { output } = context;
+  // A broken project.yaml stops here, before any server starts or state is created.
+  const { loadProject } = await import('@pollinator/spec-builder');
+  await loadProject(context.cwd);
   const connection = await connectColony(context, { executor: false, readOnly: true });
   const blobStore = await connection.blobStore();
   const { runProject } = await import('@pollinator/core');

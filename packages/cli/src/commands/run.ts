@@ -23,6 +23,9 @@ export async function run(context: CommandContext, options: RunOptions): Promise
   const { output } = context;
   const started = Date.now();
   const detach = options.detach === true;
+  // A broken project.yaml stops here, before any server starts or state is created.
+  const { loadProject } = await import('@pollinator/spec-builder');
+  await loadProject(context.cwd);
   const connection = await connectColony(context, { executor: !detach });
   const blobStore = await connection.blobStore();
   const { runProject } = await import('@pollinator/core');

@@ -82,10 +82,22 @@ export function toCliError(error: unknown): CliError {
     });
   }
 
-  const net = networkCode(error);
+  const clientCode = field(error, 'code');
+  if (clientCode === 'COLONIES_CONFIG_ERROR') {
+    const issues = (field(error, 'issues') as Array<{ message: string }> | undefined) ?? [];
+    return new CliError('The colony configuration is invalid', {
+      why: issues.length === 1 ? issues[0]?.message : `${issues.length} problems`,
+      fix: 'Fix the COLONIES_* variables (in the environment or the profile; `pollinator config` shows them).',
+      details: issues.length > 1 ? issues.map((issue) => issue.message) : [],
+      exitCode: CliExitCode.CONFIG,
+      code: 'CONFIG',
+      cause: error,
+    });
+  }
+  const net = networkCode(error) ?? (clientCode === 'COLONIES_NETWORK_ERROR' || clientCode === 'COLONIES_TIMEOUT' ? 'no answer' : undefined);
   if (net !== undefined) {
     return new CliError('Cannot reach the Colonies server', {
-      why: `${firstLine(message)} (${net})`,
+      why: net === 'no answer' ? firstLine(message) : `${firstLine(message)} (${net})`,
       fix: 'Check COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS (`pollinator config` shows what is in effect), or unset them to use the embedded default.',
       exitCode: CliExitCode.CONNECTION_LOST,
       code: 'CONNECTION_LOST',
@@ -121,7 +133,27 @@ export function toCliError(error: unknown): CliError {
     return new CliError(firstLine(message), { exitCode, code: text(field(error, 'code'), 'ERROR'), cause: error });
   }
 
-  if (/sync|upload|download|blob|s3/i.test(text(name, '')) || hasMarker(error, 'CfsSyncError')) {
+  if (clientCode === 'COLONIES_BAD_REPLY') {
+    return new CliError('The server did not answer like a Colonies server', {
+      why: firstLine(message),
+      fix: 'Check COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS: they may point at another service or a proxy (`pollinator config`).',
+      exitCode: CliExitCode.CONNECTION_LOST,
+      code: 'CONNECTION_LOST',
+      cause: error,
+    });
+  }
+
+  const cfsError = typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[Symbol.for('pollinator.cfs-sync.error')] === true;
+  if (cfsError && clientCode === 'INVALID_CONFIG') {
+    return new CliError('The S3 configuration is invalid', {
+      why: firstLine(message),
+      fix: 'Fix the AWS_S3_* variables (`pollinator config` shows them).',
+      exitCode: CliExitCode.CONFIG,
+      code: 'CONFIG',
+      cause: error,
+    });
+  }
+  if (cfsError || /sync|upload|download|blob|s3/i.test(text(name, ''))) {
     return new CliError('Syncing files with CFS failed', {
       why: firstLine(message),
       fix: 'Nothing half-written was kept; run the command again. With S3, check the AWS_S3_* variables (`pollinator config`).',
