@@ -156,6 +156,18 @@ describe('k8s backend against the fake API server', () => {
     expect(await k8s.attributes!(handle)).toMatchObject({ 'K8S-NAMESPACE': 'jobs', 'K8S-JOB': handle.id, 'K8S-PODS': expect.stringContaining(handle.id) });
   });
 
+  it('answers status from the watch cache, not by polling the API server', async () => {
+    const k8s = backend();
+    const handle = await k8s.start(job('sleep 1'));
+    await waitFor('the cache to know the job', async () => ((await k8s.status(handle)).state === 'running' ? true : undefined));
+    const before = fake.requests.length;
+    for (let index = 0; index < 20; index += 1) await k8s.status(handle);
+    expect(fake.requests.slice(before).filter((request) => request.path.includes(handle.id) || request.query.labelSelector?.includes(handle.id))).toEqual([]);
+    const watches = fake.requests.filter((request) => request.query.watch === 'true');
+    expect(watches.map((request) => request.path)).toEqual(expect.arrayContaining(['/apis/batch/v1/namespaces/jobs/jobs', '/api/v1/namespaces/jobs/pods']));
+    expect(await waitForFinalStatus(k8s, handle, 10_000)).toMatchObject({ state: 'succeeded' });
+  });
+
   it('fails a multi-pod job with the failing pod named and stops the others', async () => {
     const k8s = backend();
     const handle = await k8s.start(job('if [ "$JOB_COMPLETION_INDEX" = 1 ]; then sleep 0.3; exit 7; fi; sleep 30', {}, { nodes: 2 }));
