@@ -111,6 +111,17 @@ result:
     expect(Object.keys(kwargs).sort()).toEqual(['args', 'cmd', 'docker-image', 'init-cmd', 'rebuild-image']);
   });
 
+  it('refuses a hand-made project the executors would reject', () => {
+    const bad: Project = {
+      ...project,
+      conditions: { ...project.conditions, cpu: '2', mem: '1.5Gi', walltime: 0, nodes: 200 },
+      retries: 0,
+    };
+    expect(() => buildFunctionSpec(bad, { colonyName: 'dev', snapshotId: 's' })).toThrow(
+      /nodes must be 1–127, got 200; cpu "2": .*; mem "1\.5Gi": .*; walltime must be at least 1 second.*; retries must be at least 1, got 0/,
+    );
+  });
+
   it('requires a colony and a snapshot', () => {
     expect(() => buildFunctionSpec(project, { colonyName: '', snapshotId: 's' })).toThrow(/colonyName/);
     expect(() => buildFunctionSpec(project, { colonyName: 'dev', snapshotId: '' })).toThrow(/snapshotId/);

@@ -1,5 +1,6 @@
 import type { FunctionSpec, JsonValue } from './function-spec';
 import type { Project } from './parse-project';
+import { MAX_NODES, MAX_PROCESSES_PER_NODE, validateCpu, validateMemory, validateWalltime } from './resources';
 
 /** Where executors mount the CFS staging directory inside the job. */
 export const CFS_MOUNT = '/cfs';
@@ -66,6 +67,10 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
   const { colonyName, snapshotId } = options;
   if (colonyName === '') throw new TypeError('buildFunctionSpec: colonyName must not be empty');
   if (snapshotId === '') throw new TypeError('buildFunctionSpec: snapshotId must not be empty');
+  const problems = resourceProblems(project);
+  if (problems.length > 0) {
+    throw new RangeError(`buildFunctionSpec: the executors would reject this spec: ${problems.join('; ')}`);
+  }
   const paths = projectPaths(project.projectName);
   const { conditions, environment } = project;
 
@@ -153,4 +158,28 @@ export function readSlurmPlacement(spec: { kwargs?: Record<string, unknown> | nu
     if (typeof value === 'string' && value !== '') placement[field] = value;
   }
   return placement;
+}
+
+/**
+ * The resource rules of the executors (executors.md §1.3–1.6), checked again
+ * on the spec's values so that a `Project` built by hand (not parsed) cannot
+ * put a spec on a queue that every executor would fail.
+ */
+export function resourceProblems(project: Project): string[] {
+  const { conditions } = project;
+  const problems: string[] = [];
+  const integerIn = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
+  if (!integerIn(conditions.nodes, 1, MAX_NODES)) problems.push(`nodes must be 1–${MAX_NODES}, got ${conditions.nodes}`);
+  if (!integerIn(conditions.processesPerNode, 1, MAX_PROCESSES_PER_NODE)) {
+    problems.push(`processesPerNode must be 1–${MAX_PROCESSES_PER_NODE}, got ${conditions.processesPerNode}`);
+  }
+  const cpu = validateCpu(conditions.cpu);
+  if (cpu !== undefined) problems.push(`cpu ${JSON.stringify(conditions.cpu)}: ${cpu}`);
+  const mem = validateMemory(conditions.mem);
+  if (mem !== undefined) problems.push(`mem ${JSON.stringify(conditions.mem)}: ${mem}`);
+  const walltime = validateWalltime(conditions.walltime);
+  if (walltime !== undefined) problems.push(walltime);
+  if (!integerIn(conditions.gpu.count, 0, Number.MAX_SAFE_INTEGER)) problems.push(`gpu.count must be 0 or more, got ${conditions.gpu.count}`);
+  if (!integerIn(project.retries, 1, Number.MAX_SAFE_INTEGER)) problems.push(`retries must be at least 1, got ${project.retries}`);
+  return problems;
 }

@@ -5,6 +5,7 @@ export {
   EXECUTE_FUNCTION,
   projectPaths,
   readSlurmPlacement,
+  resourceProblems,
   SLURM_KWARGS,
   type BuildFunctionSpecOptions,
 } from './build-function-spec';
