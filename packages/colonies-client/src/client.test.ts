@@ -132,3 +132,32 @@ describe('acting as another identity for one call', () => {
     expect(decodeRequest(server.requests[0]!.body).json).toEqual({ colonyname: 'dev', executorname: 'exec-1', msgtype: 'approveexecutormsg' });
   });
 });
+
+describe('colony administration messages', () => {
+  let server: LoopbackServer;
+  beforeAll(async () => {
+    server = await startLoopbackServer();
+  });
+  afterAll(async () => server.close());
+
+  it('pause, resume, pause status and process history', async () => {
+    server.onHttp((req, res) => {
+      const { payloadtype } = decodeRequest(req.body);
+      if (payloadtype === 'getpausestatusmsg') {
+        res.writeHead(200).end(replyBody('pausestatusreplymsg', '{"msgtype":"pausestatusreplymsg","colonyname":"dev","ispaused":true}'));
+      } else if (payloadtype === 'getprocesshistmsg') res.writeHead(200).end(replyBody(payloadtype, 'null'));
+      else res.writeHead(200).end(replyBody(payloadtype, '{}'));
+    });
+    const c = createColoniesClient({ url: server.url, privateKey: generatePrivateKey(), colonyName: 'dev' });
+    await c.pauseAssignments();
+    await expect(c.getPauseStatus()).resolves.toBe(true);
+    await c.resumeAssignments();
+    await expect(c.getProcessHistory({ state: 2, seconds: 3600 })).resolves.toEqual([]);
+    expect(server.requests.map((r) => decodeRequest(r.body).json)).toEqual([
+      { colonyname: 'dev', msgtype: 'pauseassignmentsmsg' },
+      { colonyname: 'dev', msgtype: 'getpausestatusmsg' },
+      { colonyname: 'dev', msgtype: 'resumeassignmentsmsg' },
+      { colonyname: 'dev', executorid: '', seconds: 3600, state: 2, msgtype: 'getprocesshistmsg' },
+    ]);
+  });
+});

@@ -528,6 +528,39 @@ export class ColoniesClient {
     await this.write('removeallprocessesmsg', { colonyname: this.colony(query.colonyName), state: query.state ?? -1 }, options);
   }
 
+  /**
+   * `getprocesshistmsg`: processes of `state` in the last `seconds`, optionally
+   * of one executor. (The v1.9.12 server writes no reply when authorization
+   * fails: that surfaces as a timeout.)
+   */
+  async getProcessHistory(
+    query: { state: ProcessState; seconds: number; executorId?: string; colonyName?: string },
+    options?: CallOptions,
+  ): Promise<Process[]> {
+    const r = await this.read(
+      'getprocesshistmsg',
+      { colonyname: this.colony(query.colonyName), executorid: query.executorId ?? '', seconds: query.seconds, state: query.state },
+      options,
+    );
+    return expectList('getprocesshistmsg', r, toProcess);
+  }
+
+  /** `pauseassignmentsmsg` (colony owner): assign calls wait (408/503) until resumed. */
+  async pauseAssignments(colonyName?: string, options?: CallOptions): Promise<void> {
+    await this.write('pauseassignmentsmsg', { colonyname: this.colony(colonyName) }, options);
+  }
+
+  /** `resumeassignmentsmsg` (colony owner). */
+  async resumeAssignments(colonyName?: string, options?: CallOptions): Promise<void> {
+    await this.write('resumeassignmentsmsg', { colonyname: this.colony(colonyName) }, options);
+  }
+
+  /** `getpausestatusmsg` (members): whether assignments are paused (reply `pausestatusreplymsg`). */
+  async getPauseStatus(colonyName?: string, options?: CallOptions): Promise<boolean> {
+    const r = expectObject('getpausestatusmsg', await this.read('getpausestatusmsg', { colonyname: this.colony(colonyName) }, options));
+    return r.ispaused === true;
+  }
+
   // ---------------------------------------------------------------- logs
 
   /** `addlogmsg` (the assigned executor, while RUNNING). The message is stored verbatim. */
