@@ -13,6 +13,8 @@ export const DEFAULT_IGNORE_RULES: readonly string[] = [
   '.venv',
   '.DS_Store',
   `*${BACKUP_INFIX}*`,
+  // registered by createSnapshot() at a root label without files of its own; never needed locally
+  '/.pollinator-keep',
 ];
 
 /** Why a path is ignored: the rule, and the file and line it came from. */

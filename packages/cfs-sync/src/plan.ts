@@ -5,7 +5,7 @@ import type { IgnoreOptions, IgnoreSource } from './ignore-rules';
 import { walkLocalTree, type LocalFile } from './walk';
 import { SyncState } from './sync-state';
 import { EMPTY_SHA256, sha256File } from './hash';
-import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, relativeToLabel } from './paths';
+import { TEMP_PREFIX, assertSafeLabel, assertSafeName, isInternalName, joinRel, labelToRelative, relativeToLabel } from './paths';
 import { throwIfAborted } from './errors';
 import { defaultStateDir } from './sync-state';
 
@@ -223,6 +223,10 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
       const file = localFiles.get(name);
       const remoteFile = remoteByName.get(name);
       if (!file && ignoredPaths.has(path)) continue; // already listed as ignored (e.g. a local ignored file)
+      if (!file && remoteFile && isInternalName(name)) {
+        entries.push({ path, label: dirLabel, name, action: 'ignored', size: remoteFile.size, reason: `reserved name (${TEMP_PREFIX}* are cfs-sync's temporary files)`, remote: remoteFile });
+        continue;
+      }
       if (!file && remoteFile) {
         const rule = rules?.match(path, false);
         if (rule) {

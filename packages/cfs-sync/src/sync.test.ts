@@ -451,6 +451,10 @@ describe('snapshots', () => {
     await materializeSnapshot({ metadata, store, snapshot: { snapshotId: snapshot.snapshotid }, dir: target });
     expect(await readTree(target)).toEqual({ [ROOT_KEEP_FILE]: '', 'pkg/mod.py': 'm', 'pkg/sub/x.py': 'x' });
     expect(metadata.revisions.find((file) => file.name === ROOT_KEEP_FILE)).toMatchObject({ size: 0, checksum: EMPTY_SHA256 });
+    // a later sync does not bring the marker into the user's directory
+    const next = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    expect(next.plan.entries.find((entry) => entry.name === ROOT_KEEP_FILE)).toMatchObject({ action: 'ignored' });
+    expect(Object.keys(await readTree(dir))).not.toContain(ROOT_KEEP_FILE);
   });
 
   it('refuses a snapshot whose files would escape the target directory', async () => {
