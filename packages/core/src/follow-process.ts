@@ -62,7 +62,8 @@ export async function followUntilDone(
   const colony = options.colonyName === undefined ? {} : { colonyName: options.colonyName };
   let cursor = 0n;
   let last: { state: number; retries: number } | undefined;
-  let unreachableSince: number | undefined;
+  /** Last time the server answered (the connection timeout counts from here). */
+  let lastContact = Date.now();
 
   const drainLogs = async () => {
     if (!wantLogs) return;
@@ -81,7 +82,7 @@ export async function followUntilDone(
     try {
       await drainLogs();
       const process = await client.getProcess(processId, { signal });
-      unreachableSince = undefined;
+      lastContact = Date.now();
       if (last === undefined || last.state !== process.state || last.retries !== process.retries) {
         last = { state: process.state, retries: process.retries };
         emit(stateEvent(process));
@@ -104,9 +105,7 @@ export async function followUntilDone(
     } catch (error) {
       if (signal?.aborted) return onAbort(options, last?.state, emit);
       const transient = ColoniesClientError.isInstance(error) && error.retryable;
-      const now = Date.now();
-      unreachableSince ??= now;
-      if (!transient || now - unreachableSince >= connectionTimeoutMs) {
+      if (!transient || Date.now() - lastContact >= connectionTimeoutMs) {
         const message = `lost the connection to the Colonies server while following process ${processId}: ${(error as Error).message}`;
         emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
         return {

@@ -379,6 +379,36 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     expect((await fixture.user.getProcess(cancelled.processId ?? '')).state).toBe(4);
   });
 
+  it('losing the server while following yields the lost-connection code', async () => {
+    const dir = await writeProject('lost');
+    const server = await startDevServer({});
+    const client = createColoniesClient({
+      url: server.url,
+      privateKey: server.identities.user.privateKey,
+      colonyName: server.identities.colony.name,
+      retry: false,
+      timeoutMs: 2000,
+    });
+    const run = runProject({
+      dir,
+      client,
+      blobStore: createLocalBlobStore({ dir: server.blobDir }),
+      stateDir: false,
+      pollIntervalMs: 50,
+      connectionTimeoutMs: 300,
+    });
+    let closed = false;
+    for await (const event of run) {
+      if (event.type === 'process.state' && !closed) {
+        closed = true;
+        await server.close();
+      }
+    }
+    const result = await run.result;
+    expect(result).toMatchObject({ state: 'waiting', exitCode: ExitCode.CONNECTION_LOST, detached: true, error: { code: 'CONNECTION_LOST' } });
+    expect(result.processId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('a rejected submission exits 77 and follows nothing', async () => {
     const dir = await writeProject('rejected');
     // The server refuses a spec for a colony the user is not a member of (403).
