@@ -228,6 +228,20 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     await expect(readdir(join(dir, 'cfs', 'result'))).rejects.toThrow();
   });
 
+  it.each([
+    ['a job over its time limit', 'ContainerExecutor: TIMEOUT: time limit reached: Failed to execute process', '124', ExitCode.TIME_LIMIT],
+    ['a job its executor lost', 'executor lost the job: after a restart, the slurm backend no longer knows job 42', undefined, ExitCode.EXECUTOR_LOST],
+  ])('%s yields the reserved code', async (_name, error, recorded, expected) => {
+    const dir = await writeProject('reserved');
+    const executor = scriptedExecutor(async ({ process, client }) => {
+      if (recorded !== undefined) await client.addAttribute({ processId: process.processid, key: 'EXITCODE', value: recorded });
+      await client.closeFailed(process.processid, error);
+    });
+    const { result } = await collect({ dir });
+    await executor;
+    expect(result).toMatchObject({ state: 'failed', exitCode: expected, error: { message: error } });
+  });
+
   it('a cancelled job yields the cancel code', async () => {
     const dir = await writeProject('cancelled');
     const executor = scriptedExecutor(async ({ log, cancelled }) => {
