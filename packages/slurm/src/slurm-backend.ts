@@ -320,7 +320,15 @@ class SlurmBackend implements Backend {
     if (memory.final) return memory.final;
     const cacheMs = this.#options.statusCacheMs ?? 500;
     if (memory.lastStatus && Date.now() - memory.lastStatus.at < cacheMs) return memory.lastStatus.status;
-    const status = await this.#readStatus(handle);
+    let status: JobStatus;
+    try {
+      status = await this.#readStatus(handle);
+    } catch (error) {
+      // Slurm hiccups (controller restart, "Socket timed out"): not the job's end. Keep the
+      // last known state and ask again next time.
+      if (memory.lastStatus) return memory.lastStatus.status;
+      return { state: 'pending', reason: `Slurm did not answer: ${error instanceof Error ? error.message : String(error)}` };
+    }
     memory.lastStatus = { at: Date.now(), status };
     if (isFinal(status)) memory.final = status;
     return status;
