@@ -289,6 +289,19 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     expect(await listTree(dir)).toEqual(localBefore);
   });
 
+  it('a dry run of a project without cfs/data plans an empty data sync and creates nothing', async () => {
+    const dir = await writeProject('nodata');
+    await rm(join(dir, 'cfs', 'data'), { recursive: true });
+    const localBefore = await listTree(dir);
+    const { events, result } = await collect({ dir, dryRun: true });
+    expect(result.state).toBe('dry-run');
+    expect(ofType(events, 'sync.plan').map((plan) => [plan.target, plan.upload.files])).toEqual([
+      ['src', 2],
+      ['data', 0],
+    ]);
+    expect(await listTree(dir)).toEqual(localBefore);
+  });
+
   it('an invalid project stops before anything happens, with every problem listed (exit 65)', async () => {
     const dir = join(fixture.workDir, 'invalid');
     await mkdir(dir, { recursive: true });
