@@ -5,7 +5,8 @@ import { completeSpec, createColoniesClient } from './client';
 import { decodeReply, encodeRequest } from './envelope';
 import { ColoniesArgumentError, ColoniesConfigError } from './errors';
 import { decodeRequest, replyBody, startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';
-import { parseLosslessJson, stringifyLosslessJson } from './lossless-json';
+import { parseLosslessJson, parseLosslessJsonSlow, stringifyLosslessJson } from './lossless-json';
+import { loadConformanceFixtures } from '@pollinator/test-utils';
 import type { Process } from './types';
 
 describe('lossless int64', () => {
@@ -29,6 +30,26 @@ describe('lossless int64', () => {
   it('writes since back with the exact digits', () => {
     const env = encodeRequest('getlogsmsg', { processid: 'p', since: 1795595019883883083n, count: 100 }, generatePrivateKey());
     expect(Buffer.from(env.payload, 'base64').toString()).toBe('{"processid":"p","since":1795595019883883083,"count":100,"msgtype":"getlogsmsg"}');
+  });
+
+  it('the native fast path agrees with the reference parser on every recorded payload and on edge cases', () => {
+    const texts: string[] = [
+      '{"a":"x 12345678901234567890 y","b":12345678901234567890,"c":-12345678901234567890}',
+      '{"f":1.12345678901234567890,"e":1e1234567890123456,"g":12345678901234567.5,"h":9007199254740993e2}',
+      '{"s":"quote \\" 12345678901234567890 \\\\","n":[9007199254740991,9007199254740992,-9007199254740992]}',
+      '{"nul":"\\u0000B123","n":12345678901234567890}',
+      '[1234567890123456789012345678901234567890]',
+    ];
+    for (const fixture of loadConformanceFixtures()) {
+      for (const step of fixture.steps) {
+        if (step.kind === 'websocket') continue;
+        const body = step.response.rawBody;
+        if (body.startsWith('{')) texts.push(Buffer.from((JSON.parse(body) as { payload: string }).payload, 'base64').toString('utf8'));
+      }
+    }
+    for (const text of texts) expect(parseLosslessJson(text)).toEqual(parseLosslessJsonSlow(text));
+    expect(parseLosslessJson(texts[0]!)).toEqual({ a: 'x 12345678901234567890 y', b: 12345678901234567890n, c: -12345678901234567890n });
+    expect(parseLosslessJson(texts[3]!)).toEqual({ nul: '\u0000B123', n: 12345678901234567890n });
   });
 
   it('round-trips arbitrary JSON with big integers, keeping small ones as numbers', () => {

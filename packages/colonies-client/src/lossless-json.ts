@@ -9,10 +9,47 @@
 import type { JsonValue } from './types';
 
 const UNSAFE_DIGITS = /\d{16,}/;
+/** A JSON string token, or a number token whose integer part has 16+ digits (never matched inside strings). */
+const STRING_OR_LONG_NUMBER = /"(?:[^"\\]|\\.)*"|(?<![\w.+-])(-?\d{16,})(\.\d+)?([eE][+-]?\d+)?/g;
+const MARKER = '\u0000B';
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function parseLosslessJson(text: string): JsonValue {
   // Fast path: without a run of 16+ digits no number can be unsafe.
   if (!UNSAFE_DIGITS.test(text)) return JSON.parse(text) as JsonValue;
+  // An escaped NUL in the text could collide with the marker: use the full parser.
+  if (text.includes('\\u0000')) return new Parser(text).parseDocument();
+  // Native path: quote each unsafe integer as a marker string, JSON.parse, revive the markers.
+  let out = '';
+  let last = 0;
+  let replaced = false;
+  STRING_OR_LONG_NUMBER.lastIndex = 0;
+  for (let m = STRING_OR_LONG_NUMBER.exec(text); m !== null; m = STRING_OR_LONG_NUMBER.exec(text)) {
+    const digits = m[1];
+    if (digits === undefined || m[2] !== undefined || m[3] !== undefined) continue;
+    const value = BigInt(digits);
+    if (value <= MAX_SAFE && value >= -MAX_SAFE) continue;
+    out += `${text.slice(last, m.index)}"\\u0000B${digits}"`;
+    last = m.index + digits.length;
+    replaced = true;
+  }
+  if (!replaced) return JSON.parse(text) as JsonValue;
+  return revive(JSON.parse(out + text.slice(last)) as JsonValue);
+}
+
+function revive(v: JsonValue): JsonValue {
+  if (typeof v === 'string') return v.startsWith(MARKER) ? BigInt(v.slice(MARKER.length)) : v;
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i]!);
+    return v;
+  }
+  for (const k of Object.keys(v)) v[k] = revive(v[k]!);
+  return v;
+}
+
+/** The reference parser (a plain recursive descent); `parseLosslessJson` falls back to it. */
+export function parseLosslessJsonSlow(text: string): JsonValue {
   return new Parser(text).parseDocument();
 }
 
