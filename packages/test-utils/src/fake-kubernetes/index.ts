@@ -36,7 +36,7 @@ import { ObjectStore, type KubeObject } from './store';
 export type { FakeNode, ImagePullFailureRule, PodMatcher } from './cluster';
 export type { KubeObject } from './store';
 export type { RecordedRequest } from './api-server';
-export { parseQuantity, validateObject, type ValidationCause } from './validation';
+export { parseQuantity, validateManifest, validateObject, type ValidationCause } from './validation';
 
 export interface FakeKubernetesOptions {
   /** Namespaces that exist from the start (default `['default']`). */

@@ -7,8 +7,10 @@
  * requests ≤ limits). Anything else the real server checks (admission,
  * quotas, PodSecurity) is not checked here.
  */
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
-import { ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, Service } from 'kubernetes-models/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { KubeObject } from './store';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- validating untyped JSON. */
@@ -130,6 +132,36 @@ function checkJob(body: any, causes: ValidationCause[]): void {
       causes.push({ field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid', message: `Invalid value: "${String(value)}": label ${key} is not a valid label value` });
   }
   checkPodSpec(spec.template?.spec, 'spec.template.spec', causes, true);
+}
+
+const MANIFEST_MODELS: Record<string, new (data: any) => Validatable> = {
+  'v1/Namespace': Namespace,
+  'v1/Pod': Pod,
+  'v1/Secret': Secret,
+  'v1/ConfigMap': ConfigMap,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
+  'batch/v1/Job': Job,
+  'apps/v1/Deployment': Deployment,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+};
+
+/**
+ * Validates a manifest of one of the kinds above (e.g. the examples in
+ * `docs/`) against the upstream schema; returns the problems (empty = valid).
+ */
+export function validateManifest(manifest: { apiVersion?: string; kind?: string }): string[] {
+  const Model = MANIFEST_MODELS[`${manifest.apiVersion}/${manifest.kind}`];
+  if (!Model) return [`no schema for ${manifest.apiVersion}/${manifest.kind} in the fake`];
+  try {
+    new Model(manifest).validate();
+    return [];
+  } catch (error) {
+    const problems = (error as { errors?: { instancePath?: string; message?: string }[] }).errors;
+    return problems?.length ? problems.map((problem) => `${problem.instancePath || '/'}: ${problem.message}`) : [(error as Error).message];
+  }
 }
 
 /** Validates a create/replace body; returns the problems (empty = valid). */
