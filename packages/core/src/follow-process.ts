@@ -128,20 +128,52 @@ async function onAbort(
 ): Promise<RunResult> {
   const { client, processId } = options;
   if (options.cancelOnAbort === true) {
-    await client.cancelProcess(processId);
+    try {
+      await client.cancelProcess(processId);
+    } catch (error) {
+      // Already finished (the server refuses to cancel it), or unreachable: report what is known.
+      const message = `could not cancel process ${processId}: ${(error as Error).message}`;
+      emit({ type: 'warning', message });
+    }
     // Wait (briefly, without the aborted signal) for the server to show the final state.
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const process: Process = await client.getProcess(processId);
+      let process: Process;
+      try {
+        process = await client.getProcess(processId);
+      } catch (error) {
+        const message = `lost the connection to the Colonies server while cancelling process ${processId}: ${(error as Error).message}`;
+        emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
+        return {
+          processId,
+          state: lastState === undefined ? 'waiting' : processStateName(lastState),
+          exitCode: ExitCode.CONNECTION_LOST,
+          detached: true,
+          error: { code: 'CONNECTION_LOST', message },
+        };
+      }
       if (isTerminalState(process.state) || Date.now() > deadline) {
         emit(stateEvent(process));
         const outcome = processExitCode(process);
+        if (!isTerminalState(process.state)) {
+          return {
+            processId,
+            state: outcome.state,
+            exitCode: ExitCode.CANCELLED,
+            detached: true,
+            error: { code: 'CANCELLED', message: `cancel of process ${processId} requested; it has not stopped yet` },
+          };
+        }
         return {
           processId,
           state: outcome.state,
-          exitCode: isTerminalState(process.state) ? outcome.exitCode : ExitCode.CANCELLED,
+          exitCode: outcome.exitCode,
           detached: false,
-          error: { code: 'CANCELLED', message: `process ${processId} was cancelled` },
+          ...(outcome.state === 'cancelled'
+            ? { error: { code: 'CANCELLED', message: `process ${processId} was cancelled` } }
+            : outcome.state === 'success' || outcome.reason === undefined
+              ? {}
+              : { error: { code: `PROCESS_${outcome.state.toUpperCase()}`, message: outcome.reason } }),
         };
       }
       await sleep(200);
