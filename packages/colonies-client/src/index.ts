@@ -15,7 +15,7 @@ export {
 } from './errors';
 export { decodePayload, decodeReply, encodeRequest, type ReplyEnvelope, type RequestEnvelope } from './envelope';
 export type { FollowLogsOptions } from './follow-logs';
-export { parseLosslessJson, stringifyLosslessJson } from './lossless-json';
+export { parseLosslessJson, parseLosslessJsonSlow, stringifyLosslessJson } from './lossless-json';
 export type {
   SubscribeProcessesOptions,
   SubscribeProcessOptions,
