@@ -83,6 +83,8 @@ export interface ApplyOptions {
 
 const MiB = 1024 * 1024;
 const SMALL_FILE_BYTES = 256 * 1024;
+const LARGE_FILE_BYTES = 4 * MiB;
+const LARGE_FILE_CONCURRENCY = 4;
 
 function fileRecord(metadata: CfsMetadata, store: BlobStore, entry: SyncPlanEntry, key: string, checksum: string, size: number): CfsFile {
   return {
@@ -239,25 +241,13 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     }
 
     const limit = pLimit(Math.max(1, options.concurrency ?? 32));
+    // Large files move a part at a time in parallel themselves, and a store may buffer up to a part
+    // (or a whole object below its multipart threshold): few of them at once bounds the memory.
+    const large = pLimit(LARGE_FILE_CONCURRENCY);
     let failure: unknown;
     await Promise.all(
       transfers.map((entry) =>
-        limit(async () => {
-          if (signal.aborted) return;
-          try {
-            const upload = entry.action === 'upload' || entry.resolution === 'upload';
-            emit({ type: 'file-start', path: entry.path, action: upload ? 'upload' : 'download', size: entry.size });
-            const done = upload ? await uploadOne(entry) : await downloadOne(entry);
-            filesDone += 1;
-            emit({ type: 'file-done', path: entry.path, action: upload ? 'upload' : 'download', size: entry.size, ...done });
-            progress();
-          } catch (error) {
-            if (failure === undefined) {
-              failure = signal.aborted && outer?.aborted ? abortError(outer) : error;
-              controller.abort(error);
-            }
-          }
-        }),
+        limit(() => (entry.size >= LARGE_FILE_BYTES ? large(() => transfer(entry)) : transfer(entry))),
       ),
     );
     if (failure !== undefined) throw failure as Error;
@@ -266,6 +256,23 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     result.durationMs = performance.now() - started;
     emit({ type: 'sync-done', result });
     return result;
+
+    async function transfer(entry: SyncPlanEntry): Promise<void> {
+      if (signal.aborted) return;
+      try {
+        const upload = entry.action === 'upload' || entry.resolution === 'upload';
+        emit({ type: 'file-start', path: entry.path, action: upload ? 'upload' : 'download', size: entry.size });
+        const done = upload ? await uploadOne(entry) : await downloadOne(entry);
+        filesDone += 1;
+        emit({ type: 'file-done', path: entry.path, action: upload ? 'upload' : 'download', size: entry.size, ...done });
+        progress();
+      } catch (error) {
+        if (failure === undefined) {
+          failure = signal.aborted && outer?.aborted ? abortError(outer) : error;
+          controller.abort(error);
+        }
+      }
+    }
   } finally {
     outer?.removeEventListener('abort', onOuterAbort);
     await state.save();
