@@ -59,9 +59,13 @@ async function startServer(work: string) {
   return { child, ...info };
 }
 
+let lastCpu = 0;
 async function time<T>(action: () => Promise<T>): Promise<[number, T]> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const result = await action();
+  const used = process.cpuUsage(cpu);
+  lastCpu = (used.user + used.system) / 1e6;
   return [(performance.now() - start) / 1000, result];
 }
 
@@ -70,6 +74,8 @@ interface Row {
   case: string;
   step: 'upload' | 'noop' | 'download';
   seconds: number;
+  /** CPU seconds this process (cfs-sync + client) used in the step. */
+  cpu: number;
   go: number;
 }
 
@@ -105,22 +111,25 @@ async function runCases(storeName: string, store: BlobStore, metadata: CfsMetada
     // as on a laptop, the files were written a while ago (the stat cache distrusts files modified in the last 100 ms)
     await new Promise((resolve) => setTimeout(resolve, 150));
     const [upload, first] = await time(() => syncDirectory({ dir: source, label, metadata, store, keepLocal: true, stateDir }));
+    const uploadCpu = lastCpu;
     if (first.uploaded === 0) throw new Error('nothing uploaded');
     // A no-op re-sync is cheap and repeatable: best of 5 (a loaded machine adds noise, not speed).
     let noop = Infinity;
+    let noopCpu = 0;
     for (let repeat = 0; repeat < 5; repeat++) {
       const [seconds, second] = await time(() => syncDirectory({ dir: source, label, metadata, store, keepLocal: true, stateDir }));
       if (second.uploaded + second.downloaded !== 0) throw new Error('no-op re-sync transferred files');
-      noop = Math.min(noop, seconds);
+      if (seconds < noop) [noop, noopCpu] = [seconds, lastCpu];
     }
     const [download, third] = await time(() =>
       syncDirectory({ dir: target, label, metadata, store, keepLocal: false, stateDir: join(stateDir, 'download') }),
     );
+    const downloadCpu = lastCpu;
     if (third.downloaded !== first.uploaded) throw new Error(`downloaded ${third.downloaded} of ${first.uploaded}`);
     rows.push(
-      { store: storeName, case: benchCase.name, step: 'upload', seconds: upload, go: GO[benchCase.key].upload },
-      { store: storeName, case: benchCase.name, step: 'noop', seconds: noop, go: GO[benchCase.key].noop },
-      { store: storeName, case: benchCase.name, step: 'download', seconds: download, go: GO[benchCase.key].download },
+      { store: storeName, case: benchCase.name, step: 'upload', seconds: upload, cpu: uploadCpu, go: GO[benchCase.key].upload },
+      { store: storeName, case: benchCase.name, step: 'noop', seconds: noop, cpu: noopCpu, go: GO[benchCase.key].noop },
+      { store: storeName, case: benchCase.name, step: 'download', seconds: download, cpu: downloadCpu, go: GO[benchCase.key].download },
     );
     await rm(source, { recursive: true, force: true });
     await rm(target, { recursive: true, force: true });
@@ -169,10 +178,10 @@ try {
   console.log(
     `cfs-sync, in-process, metadata via a dev-server child process (${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((load) => load.toFixed(1)).join(' ')})`,
   );
-  console.log('store | case             | step     |  seconds | Go CLI (s) | Go / ours');
+  console.log('store | case             | step     |  seconds | our CPU s | Go CLI (s) | Go / ours');
   for (const row of rows) {
     console.log(
-      `${row.store.padEnd(5)} | ${row.case.padEnd(16)} | ${row.step.padEnd(8)} | ${row.seconds.toFixed(3).padStart(8)} | ${row.go.toFixed(2).padStart(10)} | ${(row.go / row.seconds).toFixed(1).padStart(8)}×`,
+      `${row.store.padEnd(5)} | ${row.case.padEnd(16)} | ${row.step.padEnd(8)} | ${row.seconds.toFixed(3).padStart(8)} | ${row.cpu.toFixed(3).padStart(9)} | ${row.go.toFixed(2).padStart(10)} | ${(row.go / row.seconds).toFixed(1).padStart(8)}×`,
     );
   }
   const noops = rows.filter((row) => row.step === 'noop');
