@@ -7,7 +7,7 @@ import type { ColoniesEngine, RpcReply } from './engine';
 import type { Logger } from './logger';
 import type { PubSub } from './pubsub';
 import { RpcError } from './rpc-error';
-import type { KnownSigner, SignatureVerifier } from './signature-verifier';
+import type { SignatureVerifier } from './signature-verifier';
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** Answered before any signature check, as by the real server. */
@@ -23,22 +23,6 @@ export interface ApiServer {
   server: Server;
   /** Requests being read or answered (long-polls included). */
   inFlight(): number;
-}
-
-/** The latest distinct signers on each keep-alive connection, most recent first (see signature-verifier.ts). */
-const connectionSigners = new WeakMap<Socket, KnownSigner[]>();
-
-function remember(socket: Socket, signer: KnownSigner): void {
-  const list = connectionSigners.get(socket);
-  if (!list) {
-    connectionSigners.set(socket, [signer]);
-    return;
-  }
-  const index = list.indexOf(signer);
-  if (index === 0) return;
-  if (index > 0) list.splice(index, 1);
-  list.unshift(signer);
-  if (list.length > 3) list.length = 3;
 }
 
 export function createApiServer(
@@ -92,10 +76,7 @@ export function createApiServer(
     try {
       let signerId = '';
       if (!UNSIGNED.has(payloadtype)) {
-        const socket = req.socket;
-        const signer = verifier.recover(payload, signature, connectionSigners.get(socket));
-        remember(socket, signer);
-        signerId = signer.id;
+        signerId = verifier.recover(payload, signature).id;
       }
       if (!engine.has(payloadtype)) {
         throw new RpcError(

@@ -12,7 +12,7 @@ import type { ColoniesEngine, ProcessEvent } from './engine';
 import { InvalidJsonError } from './json-reader';
 import type { Logger } from './logger';
 import { RpcError } from './rpc-error';
-import type { KnownSigner, SignatureVerifier } from './signature-verifier';
+import type { SignatureVerifier } from './signature-verifier';
 
 interface Subscription {
   socket: WebSocket;
@@ -55,11 +55,10 @@ export class PubSub {
   }
 
   #accept(ws: WebSocket): void {
-    let signer: KnownSigner | undefined;
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       try {
-        signer = this.#subscribe(ws, Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'), signer);
+        this.#subscribe(ws, Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
       } catch (error) {
         const rpcError =
           error instanceof RpcError ? error : new RpcError(500, error instanceof Error ? error.message : String(error));
@@ -70,7 +69,7 @@ export class PubSub {
     ws.on('error', () => this.#forget(ws));
   }
 
-  #subscribe(ws: WebSocket, text: string, hint: KnownSigner | undefined): KnownSigner | undefined {
+  #subscribe(ws: WebSocket, text: string): void {
     let envelope: { payloadtype?: unknown; payload?: unknown; signature?: unknown };
     try {
       envelope = JSON.parse(text) as typeof envelope;
@@ -80,7 +79,7 @@ export class PubSub {
     const payloadtype = typeof envelope.payloadtype === 'string' ? envelope.payloadtype : '';
     const payload = typeof envelope.payload === 'string' ? envelope.payload : '';
     const signature = typeof envelope.signature === 'string' ? envelope.signature : '';
-    const signer = this.#verifier.recover(payload, signature, hint ? [hint] : []);
+    const signer = this.#verifier.recover(payload, signature);
     if (payloadtype !== 'subscribeprocessmsg' && payloadtype !== 'subscribeprocessesmsg') {
       throw new RpcError(403, `invalid rpcMsg.PayloadType: ${payloadtype}`);
     }
@@ -100,7 +99,7 @@ export class PubSub {
         const { processid, state, current } = this.#engine.subscribeProcess(signer.id, msg);
         if (timeout <= 0) {
           this.#drop(ws);
-          return signer;
+          return;
         }
         const subscription: Subscription = { socket: ws, state, processid };
         let set = this.#byProcess.get(processid);
@@ -112,7 +111,7 @@ export class PubSub {
         const { colonyname, executortype, state } = this.#engine.subscribeProcesses(signer.id, msg);
         if (timeout <= 0) {
           this.#drop(ws);
-          return signer;
+          return;
         }
         this.#byColony.add({ socket: ws, state, colonyname, executortype });
         this.#arm(ws, timeout);
@@ -121,7 +120,6 @@ export class PubSub {
       if (error instanceof InvalidJsonError) throw new RpcError(400, 'Failed to subscribe to process, invalid JSON');
       throw error;
     }
-    return signer;
   }
 
   #arm(ws: WebSocket, timeoutSeconds: number): void {
