@@ -73,14 +73,23 @@ function killGroup(pgid, signal) {
   }
 }
 
+// Helpers (container stop / kill) still running: the result waits for them,
+// since killing the container client does not stop a container.
+const helpers = [];
+
 function runQuiet(argv) {
   if (!argv || argv.length === 0) return;
-  try {
-    const helper = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env: config.env });
-    helper.on('error', () => undefined);
-  } catch {
-    // best effort
-  }
+  helpers.push(
+    new Promise((resolve) => {
+      try {
+        const helper = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env: config.env });
+        helper.on('error', () => resolve());
+        helper.on('exit', () => resolve());
+      } catch {
+        resolve();
+      }
+    }),
+  );
 }
 
 function stop(reason) {
@@ -152,9 +161,13 @@ child.on('exit', (code, signal) => {
       setTimeout(settle, 20);
       return;
     }
-    writeResult({ exitCode: code, signal, outcome, error: null });
-    clearInterval(keepAlive);
-    process.exit(0);
+    const helpersDone = Promise.all(helpers);
+    const bounded = new Promise((resolve) => setTimeout(resolve, config.graceMs + 10000).unref());
+    Promise.race([helpersDone, bounded]).then(() => {
+      writeResult({ exitCode: code, signal, outcome, error: null });
+      clearInterval(keepAlive);
+      process.exit(0);
+    });
   };
   settle();
 });
