@@ -16,9 +16,9 @@ import { ExitCode, runExecutor, type ExecutorEvent, runProject, type PollinatorE
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { scaffoldProject } from '@pollinator/spec-builder';
 import { createSlurmBackend } from './slurm-backend';
-import { requireServices, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+import { requireServices, shimOptions, shimSkipReason, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
 
-requireServices(slurmSkipReason);
+requireServices(slurmSkipReason, shimSkipReason);
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -44,7 +44,7 @@ async function startColony(): Promise<Colony> {
   };
 }
 
-function startExecutor(colony: Colony, onEvent?: (event: ExecutorEvent) => void): RunningExecutor {
+function startExecutor(colony: Colony, onEvent?: (event: ExecutorEvent) => void, backend = createSlurmBackend({ runtime: 'none', pendingNoticeDelayMs: 0 })): RunningExecutor {
   const client = createColoniesClient({
     url: colony.server.url,
     privateKey: colony.server.identities.executor.privateKey,
@@ -52,7 +52,7 @@ function startExecutor(colony: Colony, onEvent?: (event: ExecutorEvent) => void)
   });
   return runExecutor({
     client,
-    backend: createSlurmBackend({ runtime: 'none', pendingNoticeDelayMs: 0 }),
+    backend,
     cfs: { store: colony.store },
     fsDir: colony.fsDir,
     stateDir: colony.stateDir,
@@ -237,5 +237,44 @@ describe.skipIf(!slurmAvailable)(`executor killed mid-job and restarted${slurmSk
     expect(logs).toContain('before\n');
     expect(logs).toContain('after\n');
     expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('survived\n');
+  });
+});
+
+describe.skipIf(Boolean(shimSkipReason))(`pollinator run → runExecutor(slurm) with a container (Singularity stand-in)${shimSkipReason ? ` (skipped: ${shimSkipReason})` : ''}`, () => {
+  let colony: Colony;
+  let executor: RunningExecutor;
+  beforeAll(async () => {
+    colony = await startColony();
+    executor = startExecutor(colony, undefined, createSlurmBackend(shimOptions()));
+    await executor.ready;
+  });
+  afterAll(async () => {
+    await executor?.stop('cancel');
+    await colony?.server.close();
+    if (colony) rmSync(colony.root, { recursive: true, force: true });
+  });
+
+  const shellProject = (image: string) =>
+    sampleProject(colony, {
+      yaml: (text) => text.replace(/docker: .*/, `docker: ${image}`).replace(/cmd: python3/, 'cmd: sh').replace(/source: main.py/, 'source: main.sh'),
+    }).then((dir) => {
+      writeFileSync(join(dir, 'cfs', 'src', 'main.sh'), 'grep NAME /etc/os-release\ntr a-z A-Z < "$PROJECT_DIR/data/hello.txt" > "$PROJECT_DIR/result/result.txt"\n');
+      return dir;
+    });
+
+  it('pulls the image (output in the process log), runs the job in the container, results come back', async () => {
+    const dir = await shellProject('busybox');
+    const { result, logs } = await run(colony, dir);
+    expect(result, logs).toMatchObject({ state: 'success', exitCode: 0 });
+    expect(logs).toMatch(/^\[pollinator\] Pulling docker:\/\/busybox into .*\.sif\n/);
+    expect(logs).toContain('NAME=busybox-shim-image\n');
+    expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
+  });
+
+  it('a failed pull fails the process with a clear error in its log', async () => {
+    const dir = await shellProject('ghcr.io/nobody/missing:1.0');
+    const { result, logs } = await run(colony, dir);
+    expect(result.state).toBe('failed');
+    expect(logs).toMatch(/Failed to pull container image ghcr\.io\/nobody\/missing:1\.0 \(.*exit status 255\): .*FATAL/);
   });
 });
