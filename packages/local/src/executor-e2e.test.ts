@@ -5,12 +5,12 @@
  * job, never orphans it; a cancel from the client stops the job in seconds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
+import { cfsMetadataFromClient, createLocalBlobStore, syncDirectory, type BlobStore } from '@pollinator/cfs-sync';
 import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
 import { runExecutor, runProject, type ExecutorEvent, type RunningExecutor } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
@@ -187,6 +187,33 @@ describe('runProject + runExecutor(local) through the dev-server', () => {
     // Removed: gone, or kept as UNREGISTERED (3) as the real server does.
     const after = await userClient.getExecutor(name).catch(() => undefined);
     expect(after === undefined || after.state === 3, JSON.stringify(after)).toBe(true);
+  });
+
+  it('runs a `sync` process: stages the files with {processid} substituted, starts no job', async () => {
+    const paths = dirs();
+    const label = `/pollinator/e2e-sync-${Date.now()}/data`;
+    const local = join(root, `sync-source-${counter}`);
+    mkdirSync(local, { recursive: true });
+    writeFileSync(join(local, 'input.csv'), 'a,b\n1,2\n');
+    await syncDirectory({ dir: local, label, metadata: cfsMetadataFromClient(userClient), store, keepLocal: true, stateDir: false });
+    const events: ExecutorEvent[] = [];
+    const executor = startInProcess(paths, events);
+    await executor.ready;
+    const process = await userClient.submit({
+      funcname: 'sync',
+      maxexectime: 60,
+      maxretries: 3,
+      conditions: { executortype: server.identities.executor.type, nodes: 1, processespernode: 1, cpu: '100m', mem: '10Mi', walltime: 60 },
+      fs: {
+        mount: '/cfs',
+        snapshots: [],
+        dirs: [{ label, dir: '/staged/{processid}', keepfiles: false, onconflicts: { onstart: { keeplocal: false }, onclose: { keeplocal: false } } }],
+      },
+    });
+    const closed = await userClient.waitForProcess(process.processid, [2, 3, 4], { timeoutMs: 10_000 });
+    expect(closed.state, closed.errors.join('; ')).toBe(2);
+    expect(readFileSync(join(paths.fsDir, 'staged', process.processid, 'input.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    expect(events.some((event) => event.type === 'job.started')).toBe(false);
   });
 
   it('rejects an unknown funcname at once', async () => {
