@@ -282,8 +282,8 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     const local = inner.local.get(entry.path)!;
     const handle = await open(local.abs, 'r');
     try {
-      const before = toIdentity(await handle.stat({ bigint: true }));
-      if (!sameContentStat(before, local.stat)) throw new FileChangedError(entry.path, 'modified after the plan was made');
+      // The stat after reading must still be the plan's: then what was read is what the plan saw.
+      const before = local.stat;
       let checksum = EMPTY_SHA256;
       let key = newObjectKey();
       let resumedBytes = 0;
@@ -319,7 +319,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
         checksum = hash.digest('hex');
       }
       const after = toIdentity(await handle.stat({ bigint: true }));
-      if (!sameContentStat(after, before)) throw new FileChangedError(entry.path, 'modified while it was uploaded');
+      if (!sameContentStat(after, before)) throw new FileChangedError(entry.path, 'modified after the plan was made or while it was uploaded');
       await metadata.addFile(fileRecord(metadata, store, entry, key, checksum, before.size));
       state.record(entry.path, after, checksum, checksum);
       result.uploaded += 1;

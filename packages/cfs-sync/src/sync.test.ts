@@ -9,7 +9,7 @@ import { planSync } from './plan';
 import { applySync, type SyncEvent } from './apply';
 import { syncDirectory } from './sync';
 import { createSnapshot, materializeSnapshot, ROOT_KEEP_FILE } from './snapshot';
-import { ChecksumMismatchError, ConflictRefusedError, UnsafePathError } from './errors';
+import { ChecksumMismatchError, ConflictRefusedError, FileChangedError, UnsafePathError } from './errors';
 import { EMPTY_SHA256 } from './hash';
 import { newObjectKey, type BlobStore } from './blob-store';
 import { fingerprint, readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers';
@@ -286,6 +286,20 @@ describe('safety', () => {
       ChecksumMismatchError,
     );
     expect(withoutMarkers(await readTree(dir))).toEqual({});
+  });
+
+  it('a file modified between plan and apply is not registered (FileChangedError), and nothing is lost', async () => {
+    const { metadata, store, stateDir } = await setup();
+    const dir = await tempDir();
+    await writeTree(dir, { 'a.txt': 'first' });
+    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir });
+    await writeFile(join(dir, 'a.txt'), 'second, longer');
+    await expect(applySync(plan, { store })).rejects.toBeInstanceOf(FileChangedError);
+    expect(metadata.revisions).toHaveLength(0);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('second, longer');
+    const again = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    expect(again.uploaded).toBe(1);
+    expect(metadata.revisions[0]!.checksum).toBe(sha('second, longer'));
   });
 
   it('cleans up download temp files left by an interrupted sync', async () => {
