@@ -27,7 +27,7 @@ import {
   type WaitForProcessOptions,
   type WatchProcessOptions,
 } from './pubsub';
-import { HttpTransport, type CallOptions, type FetchLike, type RetryOptions } from './transport';
+import { HttpTransport, type CallOptions, type FetchLike, type RetryEvent, type RetryOptions } from './transport';
 import {
   AttributeType,
   type Attribute,
@@ -78,6 +78,8 @@ export interface ColoniesClientOptions {
   timeoutMs?: number;
   /** Retries of reads (default 3 retries, 100 ms → 2 s); `false` disables them. */
   retry?: RetryOptions | false;
+  /** Told before each retry (for "retrying…" messages and metrics). */
+  onRetry?: (event: RetryEvent) => void;
   /** Extra HTTP time given to an assign long-poll beyond its `timeout` (default 15 000 ms). */
   assignMarginMs?: number;
   /** WebSocket URL of `/pubsub` (default: derived from the URL). */
@@ -812,6 +814,7 @@ export function createColoniesClient(options: ColoniesClientOptions): ColoniesCl
     timeoutMs: options.timeoutMs ?? 30_000,
     retry: { retries: retry.retries ?? 3, minDelayMs: retry.minDelayMs ?? 100, maxDelayMs: retry.maxDelayMs ?? 2000 },
     skipTlsVerify: options.skipTlsVerify ?? false,
+    onRetry: options.onRetry,
   });
   const core: ClientCore = {
     transport,

@@ -60,10 +60,13 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it('retries a read after dropped connections', async () => {
+  it('retries a read after dropped connections, telling onRetry', async () => {
     failFirst(2, drop);
-    await expect(client().getColony()).resolves.toMatchObject({ name: 'dev' });
+    const events: string[] = [];
+    const c = client({ onRetry: (e) => events.push(`${e.payloadtype} #${e.attempt} ${e.error.name}`) });
+    await expect(c.getColony()).resolves.toMatchObject({ name: 'dev' });
     expect(server.requests).toHaveLength(3);
+    expect(events).toEqual(['getcolonymsg #1 ColoniesNetworkError', 'getcolonymsg #2 ColoniesNetworkError']);
   });
 
   it('gives up after the configured retries with the last typed error', async () => {

@@ -35,8 +35,18 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** What `onRetry` is told before each retry (never a key or a payload). */
+export interface RetryEvent {
+  payloadtype: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  error: Error;
+}
+
 export interface TransportOptions {
   baseUrl: string;
+  onRetry?: (event: RetryEvent) => void;
   fetch?: FetchLike;
   timeoutMs: number;
   retry: Required<RetryOptions>;
@@ -126,8 +136,10 @@ export class HttpTransport {
   private readonly fetchFn: FetchLike;
   private readonly retry: Required<RetryOptions>;
   private readonly random: () => number;
+  private readonly onRetry: ((event: RetryEvent) => void) | undefined;
 
   constructor(options: TransportOptions) {
+    this.onRetry = options.onRetry;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs;
     this.retry = options.retry;
@@ -156,9 +168,19 @@ export class HttpTransport {
         return decodeReply(what, status, text, statusText);
       } catch (error) {
         if (!this.shouldRetry(error, read) || attempt >= this.retry.retries) throw error;
-        await sleep(this.backoffMs(attempt + 1), options.signal, what);
+        await this.pause(what, attempt + 1, error as Error, options.signal);
       }
     }
+  }
+
+  private async pause(payloadtype: string, attempt: number, error: Error, signal: AbortSignal | undefined): Promise<void> {
+    const delayMs = this.backoffMs(attempt);
+    try {
+      this.onRetry?.({ payloadtype, attempt, delayMs, error });
+    } catch {
+      // A failing observer must not change the call's outcome.
+    }
+    await sleep(delayMs, signal, payloadtype);
   }
 
   /** `GET /health`: resolves when the server answers 200. */
@@ -178,7 +200,7 @@ export class HttpTransport {
         return;
       } catch (error) {
         if (!this.shouldRetry(error, true) || attempt >= this.retry.retries) throw error;
-        await sleep(this.backoffMs(attempt + 1), options.signal, 'health');
+        await this.pause('health', attempt + 1, error as Error, options.signal);
       }
     }
   }
