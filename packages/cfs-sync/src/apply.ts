@@ -297,6 +297,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
         if (before.size <= SMALL_FILE_BYTES) {
           // One read for a small file; a stream would cost more than the data.
           const data = await handle.readFile();
+          if (data.length !== before.size) throw new FileChangedError(entry.path, `size changed from ${before.size} to ${data.length} bytes`);
           hash.update(data);
           read = data.length;
           body = Readable.from([data], { objectMode: false });
@@ -307,8 +308,10 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
               for await (const chunk of stream as AsyncIterable<Buffer>) {
                 hash.update(chunk);
                 read += chunk.length;
+                if (read > before.size) throw new FileChangedError(entry.path, `grew beyond ${before.size} bytes while it was read`);
                 yield chunk;
               }
+              if (read !== before.size) throw new FileChangedError(entry.path, `shrank from ${before.size} to ${read} bytes while it was read`);
             })(),
             { objectMode: false },
           );
