@@ -92,8 +92,6 @@ interface Waiter {
 interface Call {
   signer: string;
   msg: JsonObject;
-  /** Settles when the HTTP client goes away (long-polls stop waiting). */
-  abort?: AbortSignal;
 }
 
 type Handler = (call: Call) => HandlerResult;
@@ -126,9 +124,11 @@ export class ColoniesEngine {
   readonly #options: EngineOptions;
   readonly #handlers = new Map<string, Handler>();
   readonly #waiters = new Set<Waiter>();
+  readonly #waiterByReply = new WeakMap<Promise<RpcReply>, Waiter>();
   readonly #statements: Record<string, Database.Statement>;
   #lastLogTimestamp: Nanos;
   #listeners: ((event: ProcessEvent) => void)[] = [];
+  #interested: (processid: string, colonyname: string, executortype: string, state: number) => boolean = () => true;
   #closed = false;
 
   constructor(options: EngineOptions) {
@@ -147,16 +147,27 @@ export class ColoniesEngine {
     this.#listeners.push(listener);
   }
 
+  /** Lets the subscriber side say whether an event would reach anyone (saves building it). */
+  setEventFilter(interested: (processid: string, colonyname: string, executortype: string, state: number) => boolean): void {
+    this.#interested = interested;
+  }
+
   has(payloadtype: string): boolean {
     return this.#handlers.has(payloadtype);
   }
 
   /** Handles one signed message. Throws `RpcError` for error replies. */
-  handle(payloadtype: string, payloadText: string, signer: string, abort?: AbortSignal): HandlerResult {
+  handle(payloadtype: string, payloadText: string, signer: string): HandlerResult {
     const handler = this.#handlers.get(payloadtype);
     if (!handler) throw forbidden(`invalid rpcMsg.PayloadType: ${payloadtype}`);
     const msg = this.decode(payloadtype, payloadText);
-    return handler({ signer, msg, abort });
+    return handler({ signer, msg });
+  }
+
+  /** The client of a waiting assign went away: stop waiting for it. */
+  abandon(pending: Promise<RpcReply>): void {
+    const waiter = this.#waiterByReply.get(pending);
+    if (waiter) this.#finishWaiter(waiter, null);
   }
 
   /** Decodes a payload as the message's Go struct would (400 on failure). */
@@ -336,7 +347,7 @@ export class ColoniesEngine {
   #emit(processId: string): void {
     if (this.#listeners.length === 0) return;
     const row = this.#process(processId);
-    if (!row) return;
+    if (!row || !this.#interested(row.processid, row.colonyname, row.executortype, Number(row.state))) return;
     const event: ProcessEvent = {
       processid: row.processid,
       colonyname: row.colonyname,
@@ -914,7 +925,7 @@ export class ColoniesEngine {
         true,
       );
     });
-    on('assignprocessmsg', ({ signer, msg, abort }) => {
+    on('assignprocessmsg', ({ signer, msg }) => {
       const colonyname = str(msg, 'colonyname');
       const timeout = int(msg, 'timeout');
       if (timeout === 0) throw badRequest('Invalid timeout value, timeout cannot be zero');
@@ -934,7 +945,8 @@ export class ColoniesEngine {
         if (reply) return reply;
         if (timeout < 0) throw notFound('No process available for assignment');
       }
-      return new Promise<RpcReply>((resolve, reject) => {
+      let parked: Waiter | undefined;
+      const pending = new Promise<RpcReply>((resolve, reject) => {
         const waiter: Waiter = {
           colonyname,
           executor,
@@ -953,8 +965,10 @@ export class ColoniesEngine {
           }, timeout * 1000),
         };
         this.#waiters.add(waiter);
-        abort?.addEventListener('abort', () => this.#finishWaiter(waiter, null), { once: true });
+        parked = waiter;
       });
+      this.#waiterByReply.set(pending, parked!);
+      return pending;
     });
     const assignedRunningProcess = (
       signer: string,

@@ -87,13 +87,11 @@ export function createApiServer(
         );
       }
       const payloadText = BASE64.test(payload) && payload.length % 4 === 0 ? Buffer.from(payload, 'base64').toString('utf8') : '\u0000';
-      let abort: AbortController | undefined;
-      if (payloadtype === 'assignprocessmsg') {
-        abort = new AbortController();
-        const controller = abort;
-        res.on('close', () => controller.abort());
+      const result = engine.handle(payloadtype, payloadText, signerId);
+      if (result instanceof Promise) {
+        // A long-poll: stop waiting when the client goes away.
+        res.on('close', () => engine.abandon(result));
       }
-      const result = engine.handle(payloadtype, payloadText, signerId, abort?.signal);
       if (result instanceof Promise) {
         inFlight++;
         result.then(

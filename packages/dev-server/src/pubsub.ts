@@ -38,6 +38,15 @@ export class PubSub {
     this.#verifier = verifier;
     this.#logger = logger;
     engine.onProcessEvent((event) => this.#publish(event));
+    engine.setEventFilter((processid, colonyname, executortype, state) => {
+      for (const subscription of this.#byProcess.get(processid) ?? []) if (subscription.state === state) return true;
+      for (const subscription of this.#byColony) {
+        if (subscription.state === state && subscription.colonyname === colonyname && subscription.executortype === executortype) {
+          return true;
+        }
+      }
+      return false;
+    });
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
