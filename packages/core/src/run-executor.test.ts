@@ -329,4 +329,27 @@ describe('runExecutor assign loop', () => {
     expect(Object.keys(saved.jobs)).toEqual(['p2']);
     expect(saved.jobs.p2!.handle).toMatchObject({ backend: 'fake', id: 'p2' });
   });
+
+  it('resumes reading the output from the last chunk when a read fails', async () => {
+    const client = new FakeClient();
+    class FlakyBackend extends FakeBackend {
+      reads: string[] = [];
+      override async *logs(handle: JobHandle, from: string): AsyncIterable<LogChunk> {
+        this.reads.push(from);
+        if (from === '') {
+          yield { text: 'first\n', cursor: 'a' };
+          throw new Error('connection reset');
+        }
+        yield { text: 'second\n', cursor: 'b' };
+        this.finish(handle.id, { state: 'succeeded', exitCode: 0 });
+      }
+    }
+    const backend = new FlakyBackend();
+    client.queue.push(makeProcess('p1'));
+    start(client, backend);
+    await until(() => client.closed.length === 1, 'closed');
+    expect(backend.reads).toEqual(['', 'a']);
+    expect(client.logs.map((log) => log.message).join('')).toBe('first\nsecond\n');
+    expect(client.closed[0]).toEqual({ processId: 'p1', success: true });
+  });
 });

@@ -686,13 +686,21 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       }
     })();
 
-    try {
-      for await (const chunk of backend.logs(handle, cursor, logAbort.signal)) {
-        batcher.push(chunk.text, chunk.cursor);
-      }
-    } catch (error) {
-      if (!logAbort.signal.aborted) {
+    // Read the output to its end; a failing read resumes from the last chunk
+    // (the cursor contract: no repeat, no gap), with back-off, a few times.
+    let readCursor: LogCursor = cursor;
+    for (let attempt = 0; !logAbort.signal.aborted; attempt += 1) {
+      try {
+        for await (const chunk of backend.logs(handle, readCursor, logAbort.signal)) {
+          batcher.push(chunk.text, chunk.cursor);
+          readCursor = chunk.cursor;
+        }
+        break;
+      } catch (error) {
+        if (logAbort.signal.aborted) break;
         emit({ type: 'warning', processId, message: `reading the job output failed: ${errorText(error)}`, cause: error });
+        if (attempt >= 5) break;
+        await sleep(Math.min(500 * 2 ** attempt, 8000), logAbort.signal);
       }
     }
     if (stopReason && stopReason.reason !== 'detach' && !logAbort.signal.aborted) {
@@ -709,10 +717,19 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       return;
     }
     // The job is final (or was stopped): wait for its final status.
-    let status = await backend.status(handle);
-    for (let tries = 0; !isFinal(status) && tries < 100; tries += 1) {
+    let status = await backend.status(handle).catch((error: unknown): JobStatus => ({ state: 'pending', reason: errorText(error) }));
+    for (let tries = 0; !isFinal(status) && tries < 150; tries += 1) {
       await sleep(200);
-      status = await backend.status(handle);
+      status = await backend.status(handle).catch((error: unknown): JobStatus => ({ state: 'pending', reason: errorText(error) }));
+    }
+    if (!isFinal(status)) {
+      // The output ended but the backend never reported an end: stop the job, fail the process.
+      await backend.cancel(handle).catch(() => undefined);
+      status = {
+        state: 'failed',
+        exitCode: null,
+        reason: `the ${backend.name} backend reported no end of the job (last status: ${status.state}${'reason' in status ? `, ${status.reason}` : ''})`,
+      };
     }
     emit({ type: 'job.finished', processId, status });
 
@@ -738,8 +755,9 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
         const exitCode = status.timeLimit ? ExitCode.TIME_LIMIT : (status.exitCode ?? undefined);
         await closeFailed(processId, uploadError ? `${message} (and: ${uploadError})` : message, exitCode);
       } else {
-        // cancelled by the platform, not by the user
-        await closeFailed(processId, executorError(`the job was cancelled by ${backend.name}: ${status.state === 'cancelled' ? status.reason : ''}`, 'Failed to execute process'));
+        // Cancelled by the platform (an administrator's scancel, an evicted pod), not by the user.
+        const reason = status.state === 'cancelled' ? status.reason : status.state;
+        await closeFailed(processId, executorError(`the job was cancelled outside Pollinator (${backend.name}: ${reason})`, 'Failed to execute process'));
       }
     }
     await cleanupJob(processId, spec, handle, record);
