@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, lstatSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -140,13 +140,10 @@ async function mkdirInside(root: string, rel: string): Promise<void> {
   }
 }
 
-async function currentStat(path: string): Promise<StatIdentity | undefined> {
-  try {
-    return toIdentity(await lstat(path, { bigint: true }));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** lstat of a path (synchronous: microseconds from the page cache, no thread-pool round trip). */
+function currentStat(path: string): StatIdentity | undefined {
+  const info = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  return info ? toIdentity(info) : undefined;
 }
 
 const sameContentStat = (a: StatIdentity, b: StatIdentity) => a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
@@ -280,6 +277,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
 
   async function uploadOne(entry: SyncPlanEntry): Promise<{ checksum: string; resumedBytes?: number }> {
     const local = inner.local.get(entry.path)!;
+    if (local.stat.size <= SMALL_FILE_BYTES) return uploadSmall(entry, local.abs, local.stat);
     const handle = await open(local.abs, 'r');
     try {
       // The stat after reading must still be the plan's: then what was read is what the plan saw.
@@ -333,25 +331,42 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     }
   }
 
+  /** Small files: one synchronous read and stat (microseconds from the page cache). */
+  async function uploadSmall(entry: SyncPlanEntry, abs: string, before: StatIdentity): Promise<{ checksum: string }> {
+    const data = before.size === 0 ? Buffer.alloc(0) : readFileSync(abs);
+    const after = toIdentity(statSync(abs, { bigint: true }));
+    if (data.length !== before.size || !sameContentStat(after, before)) {
+      throw new FileChangedError(entry.path, 'modified after the plan was made or while it was read');
+    }
+    const checksum = before.size === 0 ? EMPTY_SHA256 : createHash('sha256').update(data).digest('hex');
+    const key = newObjectKey();
+    if (before.size > 0) await store.put(key, Readable.from([data], { objectMode: false }), { size: data.length, signal, onBytes });
+    await metadata.addFile(fileRecord(metadata, store, entry, key, checksum, before.size));
+    state.record(entry.path, after, checksum, checksum);
+    result.uploaded += 1;
+    result.bytesUploaded += before.size;
+    return { checksum };
+  }
+
   async function downloadOne(entry: SyncPlanEntry): Promise<{ checksum: string; backup?: string }> {
     const remote = entry.remote!;
     const target = localPath(plan.dir, entry.path);
     const checksum = await downloadVerified(store, remote, target, entry.path, { signal, onBytes, fsync: options.fsync ?? false }, async () => {
       const planned = inner.local.get(entry.path);
-      const now = await currentStat(target);
+      const now = currentStat(target);
       if (!planned && now) throw new FileChangedError(entry.path, 'a local file appeared after the plan was made');
       if (planned && (!now || !sameContentStat(now, planned.stat))) throw new FileChangedError(entry.path, 'modified after the plan was made');
       if (planned && entry.resolution === 'backup-and-download') {
         const backupRel = `${entry.path}${BACKUP_INFIX}${stamp(new Date())}`;
         let backup = backupRel;
-        for (let n = 1; await currentStat(localPath(plan.dir, backup)); n++) backup = `${backupRel}-${n}`;
+        for (let n = 1; currentStat(localPath(plan.dir, backup)); n++) backup = `${backupRel}-${n}`;
         await rename(target, localPath(plan.dir, backup));
         result.backups.push({ path: entry.path, backup });
         return backup;
       }
       return undefined;
     });
-    const info = await currentStat(target);
+    const info = currentStat(target);
     if (info) state.record(entry.path, info, checksum.checksum, checksum.checksum);
     result.downloaded += 1;
     result.bytesDownloaded += remote.size;
@@ -387,7 +402,8 @@ export async function downloadVerified(
         chunks.push(chunk);
       }
       options.onBytes?.(size);
-      await writeFile(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { flag: 'wx' });
+      // Small files: synchronous write (tens of microseconds), no thread-pool round trips.
+      writeFileSync(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { flag: 'wx' });
     } else if (remote.size > 0) {
       const body = await store.get(remote.s3filename, { signal: options.signal, size: remote.size });
       await pipeline(
@@ -404,7 +420,7 @@ export async function downloadVerified(
         { signal: options.signal },
       );
     } else {
-      await writeFile(temp, '', { flag: 'wx' });
+      writeFileSync(temp, '', { flag: 'wx' });
     }
     const checksum = hash.digest('hex');
     if (size !== remote.size || checksum !== remote.checksum) {
@@ -419,7 +435,8 @@ export async function downloadVerified(
       }
     }
     const backup = await beforeRename?.();
-    await rename(temp, target);
+    if (size <= SMALL_FILE_BYTES) renameSync(temp, target);
+    else await rename(temp, target);
     return backup ? { checksum, backup } : { checksum };
   } catch (error) {
     await rm(temp, { force: true });

@@ -1,9 +1,9 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertSafeKey, skipBytes, type BlobStore, type PutOptions, type PutResult } from './blob-store';
+import { assertSafeKey, skipBytes, type BlobStore, type GetOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError } from './errors';
 
 export interface LocalBlobStoreOptions {
@@ -14,6 +14,7 @@ export interface LocalBlobStoreOptions {
 /** Read and write buffers: 1 MiB. */
 export const IO_BUFFER_BYTES = 1024 * 1024;
 const PARTIAL_DIR = '.partial';
+const SMALL_OBJECT_BYTES = 256 * 1024;
 
 /**
  * A blob store in a local directory: object `K` is the file `<dir>/K`, so the
@@ -33,6 +34,24 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       assertSafeKey(key);
       await ensureDir();
       const partial = join(dir, PARTIAL_DIR, key);
+      if (putOptions.size <= SMALL_OBJECT_BYTES && !putOptions.resume) {
+        // Small objects: gather, then one synchronous write and rename (no thread-pool round trips).
+        const chunks: Buffer[] = [];
+        let seen = 0;
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          chunks.push(chunk);
+          seen += chunk.length;
+          if (seen > putOptions.size) break;
+        }
+        if (seen !== putOptions.size) {
+          throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
+        }
+        const temp = `${partial}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+        writeFileSync(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+        renameSync(temp, join(dir, key));
+        putOptions.onBytes?.(seen);
+        return { resumedBytes: 0 };
+      }
       let stored = 0;
       if (putOptions.resume) {
         const previous = (await putOptions.resume.load()) as { key?: string } | undefined;
@@ -65,8 +84,15 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       await putOptions.resume?.clear();
       return { resumedBytes: stored };
     },
-    async get(key: string, getOptions?: { signal?: AbortSignal }): Promise<Readable> {
+    async get(key: string, getOptions?: GetOptions): Promise<Readable> {
       assertSafeKey(key);
+      if (getOptions?.size !== undefined && getOptions.size <= SMALL_OBJECT_BYTES) {
+        try {
+          return Readable.from([readFileSync(join(dir, key))], { objectMode: false });
+        } catch (error) {
+          throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(key, `local (${dir})`) : error;
+        }
+      }
       const handle = await open(join(dir, key), 'r').catch((error: NodeJS.ErrnoException) => {
         throw error.code === 'ENOENT' ? new BlobNotFoundError(key, `local (${dir})`) : error;
       });
