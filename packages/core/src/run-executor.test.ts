@@ -353,3 +353,26 @@ describe('runExecutor assign loop', () => {
     expect(client.closed[0]).toEqual({ processId: 'p1', success: true });
   });
 });
+
+describe('runExecutor state directory', () => {
+  it('refuses a second executor on the same state directory, and frees it on stop', async () => {
+    const client = new FakeClient();
+    const backend = new FakeBackend();
+    const first = start(client, backend);
+    await first.ready;
+    expect(() =>
+      runExecutor({ client: client as unknown as ExecutorClient, backend, fsDir: join(root!, 'fs'), stateDir: join(root!, 'state') }),
+    ).toThrow(/another executor \(pid \d+\) uses the state directory/);
+    await first.stop();
+    executor = undefined;
+    const second = runExecutor({
+      client: client as unknown as ExecutorClient,
+      backend,
+      fsDir: join(root!, 'fs'),
+      stateDir: join(root!, 'state'),
+      assignTimeoutSeconds: 1,
+    });
+    executor = second;
+    await second.ready;
+  });
+});

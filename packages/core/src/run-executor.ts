@@ -6,7 +6,7 @@
  * safety. See docs/running-an-executor.md.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -289,6 +289,38 @@ function normaliseOptions(input: RunExecutorOptions): RunExecutorOptions {
   return options;
 }
 
+/**
+ * One executor per state directory: a second one would re-attach to the
+ * first one's jobs. The lock file holds the owner's pid; a stale lock (its
+ * process is gone) is taken over.
+ */
+function lockStateDir(stateDir: string): () => void {
+  const path = join(stateDir, 'executor.lock');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(path, 'utf8').trim());
+      let alive = false;
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid) {
+        try {
+          process.kill(owner, 0);
+          alive = true;
+        } catch (killError) {
+          alive = (killError as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      if (alive || owner === process.pid) {
+        throw new Error(`another executor (pid ${owner}) uses the state directory ${stateDir}`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`could not lock the state directory ${stateDir}`);
+}
+
 /** Starts an executor. It runs until `stop()`, the abort signal, or (with `handleSignals`) SIGTERM/SIGINT. */
 export function runExecutor(input: RunExecutorOptions): RunningExecutor {
   const options = normaliseOptions(input);
@@ -307,7 +339,14 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
 
   mkdirSync(options.stateDir, { recursive: true });
   mkdirSync(options.fsDir, { recursive: true });
-  const state = new ExecutorStateFile(join(options.stateDir, 'executor-state.json'));
+  const releaseLock = lockStateDir(options.stateDir);
+  let state: ExecutorStateFile;
+  try {
+    state = new ExecutorStateFile(join(options.stateDir, 'executor-state.json'));
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
 
   let client: ExecutorClient = options.client;
   const executorName = options.register?.name ?? options.executorName;
@@ -1009,40 +1048,43 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
 
   const done = (async () => {
     try {
-      await register();
-      const executorId = client.id!;
-      emit({ type: 'registered', executorName: executorName ?? '', executorId, selfRegistered: Boolean(options.register) });
-      if (executorName) {
-        await client.addFunction({ funcname: 'execute', executorname: executorName, ...(colonyName ? { colonyname: colonyName } : {}) }).catch(() => undefined);
-      }
-      for (const record of state.jobs()) {
-        try {
-          await resume(record);
-        } catch (error) {
-          emit({ type: 'warning', processId: record.processId, message: `could not resume: ${errorText(error)}`, cause: error });
+      try {
+        await register();
+        const executorId = client.id!;
+        emit({ type: 'registered', executorName: executorName ?? '', executorId, selfRegistered: Boolean(options.register) });
+        if (executorName) {
+          await client.addFunction({ funcname: 'execute', executorname: executorName, ...(colonyName ? { colonyname: colonyName } : {}) }).catch(() => undefined);
         }
+        for (const record of state.jobs()) {
+          try {
+            await resume(record);
+          } catch (error) {
+            emit({ type: 'warning', processId: record.processId, message: `could not resume: ${errorText(error)}`, cause: error });
+          }
+        }
+        resolveReady({ executorName, executorId });
+      } catch (error) {
+        rejectReady(error);
+        throw error;
       }
-      resolveReady({ executorName, executorId });
-    } catch (error) {
-      rejectReady(error);
-      throw error;
+      // Ends once stopping; an in-flight poll is awaited, not aborted: a process
+      // the server assigns meanwhile is ours and must be run, never orphaned.
+      await assignLoop();
+      while (running.size > 0) {
+        await Promise.allSettled([...running.values()].map((job) => job.task));
+      }
+      await unregister();
+      await backend.close?.();
+    } finally {
+      releaseLock();
+      if (options.handleSignals) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      options.signal?.removeEventListener('abort', onSignal);
     }
-    // Ends once stopping; an in-flight poll is awaited, not aborted: a process
-    // the server assigns meanwhile is ours and must be run, never orphaned.
-    await assignLoop();
-    while (running.size > 0) {
-      await Promise.allSettled([...running.values()].map((job) => job.task));
-    }
-    await unregister();
-    await backend.close?.();
   })();
-  done.catch(() => undefined).finally(() => {
-    if (options.handleSignals) {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    }
-    options.signal?.removeEventListener('abort', onSignal);
-  });
+  done.catch(() => undefined);
 
   return {
     ready,
