@@ -122,6 +122,15 @@ const REASON_TEXT: Record<string, string> = {
   Configuring: 'nodes are booting',
 };
 
+/** A hostlist Pollinator cannot parse is passed on as it is rather than failing the status. */
+function safeExpand(nodeList: string): string[] {
+  try {
+    return expandHostlist(nodeList);
+  } catch {
+    return nodeList ? [nodeList] : [];
+  }
+}
+
 /** `Priority` → `Priority (waiting for higher-priority jobs)`. */
 export function describeReason(reason: string): string {
   const text = REASON_TEXT[reason];
@@ -144,7 +153,7 @@ export function toJobStatus(info: SlurmJobInfo, cancelledByUs: boolean): JobStat
   }
   if (state === 'CONFIGURING' || state === 'POWER_UP_NODE') return { state: 'pending', reason: describeReason('Configuring') };
   if (state === 'SUSPENDED' || state === 'STOPPED' || state === 'RESIZING') return { state: 'pending', reason: `${state}${info.reason ? `: ${info.reason}` : ''}` };
-  const nodes = expandHostlist(info.nodeList);
+  const nodes = safeExpand(info.nodeList);
   if (RUNNING_STATES.has(state)) return { state: 'running', nodes };
   const exitCode = info.exitCode === undefined ? null : info.signal > 0 && info.exitCode === 0 ? 128 + info.signal : info.exitCode;
   const codeText = exitCode === null ? '' : `, exit code ${exitCode}`;

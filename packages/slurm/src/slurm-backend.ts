@@ -30,7 +30,6 @@ import {
   toJobStatus,
   type SlurmJobInfo,
 } from './job-state';
-import { expandHostlist } from './hostlist';
 import { createLocalRunner, type CommandRunner } from './runner';
 
 export const BACKEND_NAME = 'slurm';
@@ -448,7 +447,8 @@ class SlurmBackend implements Backend {
   async attributes(handle: JobHandle): Promise<Record<string, string>> {
     const attributes: Record<string, string> = { 'SLURM-JOBID': handle.id };
     const info = await this.#jobInfo(handle).catch(() => undefined);
-    const nodes = info ? expandHostlist(info.nodeList) : [];
+    const status = info ? toJobStatus(info, false) : undefined;
+    const nodes = status && 'nodes' in status ? (status.nodes ?? []) : [];
     if (nodes.length > 0) attributes.NODES = nodes.join(',');
     return attributes;
   }
