@@ -134,7 +134,7 @@ export function createKubernetesBackend(options: KubernetesBackendOptions = {}):
     return pods.items.filter((pod) => !data.uid || (pod.metadata?.ownerReferences ?? []).some((reference) => reference.uid === data.uid) || !pod.metadata?.ownerReferences?.length);
   }
 
-  /** Deletes the Job (Background propagation) and waits until its pods are gone. */
+  /** Deletes the Job (Background propagation) and waits until its pods are gone (timeoutMs 0: does not wait). */
   async function deleteJob(handle: JobHandle, timeoutMs: number): Promise<void> {
     const { batch, cache } = await connect();
     const data = handleData(handle);
@@ -143,6 +143,7 @@ export function createKubernetesBackend(options: KubernetesBackendOptions = {}):
     } catch (error) {
       if (statusCode(error) !== 404) throw new BackendError(BACKEND_NAME, `cannot delete Job ${handle.id}: ${describeApiError(error)}`, { cause: error });
     }
+    if (timeoutMs === 0) return;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const pods = await listJobPods(handle);
@@ -293,7 +294,10 @@ export function createKubernetesBackend(options: KubernetesBackendOptions = {}):
     },
 
     async cleanup(handle) {
-      await deleteJob(handle, cancelTimeoutMs);
+      // The job is over: delete it, and let the garbage collector remove its
+      // finished pods without holding up the executor (pods of a lost node can
+      // stay Terminating until the node comes back).
+      await deleteJob(handle, 0);
     },
 
     async close() {
