@@ -113,6 +113,19 @@ describe('startDevServer', () => {
     await expect(stat(server.dataDir)).rejects.toThrow();
   });
 
+  it('leaves no timer, socket or handle behind after close', async () => {
+    const before = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap').length;
+    for (let i = 0; i < 10; i++) {
+      const server = await startDevServer();
+      const user = rpc(server.url, server.identities.user.privateKey);
+      await user('submitfuncspecmsg', { spec: spec() });
+      await server.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap').length;
+    expect(after).toBeLessThanOrEqual(before);
+  });
+
   it('answers /health, CORS preflight and plain-text envelopes', async () => {
     const server = await start();
     const health = await fetch(`${server.url}/health`);
