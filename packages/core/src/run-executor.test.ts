@@ -361,12 +361,12 @@ describe('runExecutor state directory', () => {
     const first = start(client, backend);
     await first.ready;
     expect(() =>
-      runExecutor({ client: client as unknown as ExecutorClient, backend, fsDir: join(root!, 'fs'), stateDir: join(root!, 'state') }),
+      runExecutor({ client: client, backend, fsDir: join(root!, 'fs'), stateDir: join(root!, 'state') }),
     ).toThrow(/another executor \(pid \d+\) uses the state directory/);
     await first.stop();
     executor = undefined;
     const second = runExecutor({
-      client: client as unknown as ExecutorClient,
+      client: client,
       backend,
       fsDir: join(root!, 'fs'),
       stateDir: join(root!, 'state'),
