@@ -160,7 +160,7 @@ describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(
       if (event.type === 'process.submitted') processId = event.processId;
       if (event.type === 'log' && event.message.includes('is pending: PartitionDown')) abort();
     });
-    expect(logs).toMatch(/^\[pollinator\] Slurm job \d+ is pending: PartitionDown \(the partition is down\)\n$/);
+    expect(logs).toMatch(/^\[pollinator\] Slurm job \d+ is pending: PartitionDown \(the partition is down\)$/m);
     const deadline = Date.now() + 15_000;
     while (squeueByName(processId) !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     expect(squeueByName(processId)).toBe('');
