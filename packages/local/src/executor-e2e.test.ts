@@ -79,7 +79,7 @@ async function shellProject(dir: string, script: string, walltime = 600): Promis
   writeFileSync(join(dir, 'cfs', 'src', 'job.sh'), script);
 }
 
-describe('runProject + runExecutor(local) through the dev-server', () => {
+describe('runProject + runExecutor(local) through the dev-server', { timeout: 60_000 }, () => {
   it('runs the sample project and its results come back', async () => {
     const paths = dirs();
     await scaffoldProject(paths.project, { projectName: `sample-${Date.now()}` });
@@ -232,7 +232,7 @@ describe('runProject + runExecutor(local) through the dev-server', () => {
   });
 });
 
-describe('executor crash safety', () => {
+describe('executor crash safety', { timeout: 120_000 }, () => {
   function spawnExecutor(configPath: string): { child: ChildProcess; lines: string[] } {
     const child = spawn(process.execPath, ['--conditions=@pollinator/source', '--import', 'tsx', executorMain, configPath], {
       cwd: repoRoot,
