@@ -74,7 +74,7 @@ export function createProgram(hooks: ProgramHooks): Command {
       .description('create a project: project.yaml, cfs/src/main.py, cfs/data/hello.txt')
       .argument('[dir]', 'directory to create the project in', '.')
       .option('-n, --executor <name>', 'executor name to target (conditions.executorNames)')
-      .option('--name <projectname>', 'project name (default: the directory name)')
+      .option('--name <projectname>', 'project name (default: the directory name plus 6 random hex digits)')
       .option('-f, --force', 'write into a non-empty directory (existing files are kept)')
       .addHelpText('after', examples('pollinator new demo', 'pollinator new . -n my-slurm-executor')),
     () => import('./commands/new'),

@@ -26,20 +26,22 @@ function workspacePackages(): Map<string, WorkspacePackage> {
   return packages;
 }
 
-/** `@pollinator/cli` and the workspace packages it needs at run time, transitively. */
+/** `@pollinator/cli` and the workspace packages it needs at run time, transitively, dependencies first. */
 function runtimeClosure(all: Map<string, WorkspacePackage>): WorkspacePackage[] {
-  const seen = new Map<string, WorkspacePackage>();
+  const seen = new Set<string>();
+  const ordered: WorkspacePackage[] = [];
   const visit = (name: string) => {
     const found = all.get(name);
     if (found === undefined || seen.has(name)) return;
-    seen.set(name, found);
+    seen.add(name);
     const manifest = JSON.parse(readFileSync(join(found.dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
       if (range.startsWith('workspace:')) visit(dependency);
     }
+    ordered.push(found);
   };
   visit('@pollinator/cli');
-  return [...seen.values()];
+  return ordered;
 }
 
 function check(result: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string> {
@@ -60,8 +62,10 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'pollinator-pack-test-'));
   sandbox = createSandbox();
   const packages = runtimeClosure(workspacePackages());
-  const filters = packages.flatMap((pkg) => ['--filter', pkg.name]);
-  check(spawnSync('pnpm', [...filters, 'run', 'build'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 }), 'pnpm build');
+  // One package at a time, dependencies first (each build's .d.ts needs its dependencies' dist).
+  for (const pkg of packages) {
+    check(spawnSync('pnpm', ['run', 'build'], { cwd: pkg.dir, encoding: 'utf8', timeout: 300_000 }), `pnpm build of ${pkg.name}`);
+  }
   phase('build', started);
   started = Date.now();
 

@@ -163,6 +163,16 @@ export function toCliError(error: unknown): CliError {
     });
   }
 
+  if (clientCode === 'ERR_MODULE_NOT_FOUND') {
+    return new CliError("pollinator's installation is incomplete", {
+      why: firstLine(message),
+      fix: 'Reinstall @pollinator/cli; in a checkout of the repository, run `pnpm install && pnpm build` (or run from source with `pnpm pollinator`).',
+      exitCode: CliExitCode.INTERNAL,
+      code: 'INSTALLATION',
+      cause: error,
+    });
+  }
+
   if (name === 'AbortError') {
     return new CliError('Interrupted', { exitCode: CliExitCode.CANCELLED, code: 'INTERRUPTED', cause: error });
   }
