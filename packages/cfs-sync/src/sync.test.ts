@@ -393,6 +393,51 @@ describe('progress events', () => {
   });
 });
 
+describe('abort', () => {
+  it('an aborted sync stops, says so, and leaves no half-written file under a real name', async () => {
+    const { metadata, stateDir } = await setup();
+    const inner = createMemoryBlobStore();
+    for (let i = 0; i < 20; i++) await metadata.addFile(remoteRecord(LABEL, `f${i}.bin`, `content ${i}`.repeat(1000), inner));
+    const slow: BlobStore = {
+      ...inner,
+      async get(key, options) {
+        const body = await inner.get(key, options);
+        return Readable.from(
+          (async function* () {
+            for await (const chunk of body as AsyncIterable<Buffer>) {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              yield chunk;
+            }
+          })(),
+        );
+      },
+    };
+    const dir = await tempDir();
+    const controller = new AbortController();
+    const promise = syncDirectory({
+      dir,
+      label: LABEL,
+      metadata,
+      store: slow,
+      keepLocal: false,
+      stateDir,
+      concurrency: 2,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'file-done') controller.abort(new Error('user pressed Ctrl-C'));
+      },
+    });
+    await expect(promise).rejects.toMatchObject({ code: 'ABORTED' });
+    const tree = withoutMarkers(await readTree(dir));
+    const names = Object.keys(tree);
+    expect(names.length).toBeLessThan(20);
+    for (const name of names) {
+      expect(name.startsWith('.pollinator-tmp-')).toBe(false);
+      expect(tree[name]).toBe(`content ${name.slice(1, -4)}`.repeat(1000)); // whatever is there is complete
+    }
+  });
+});
+
 describe('resumable uploads', () => {
   it('an interrupted large upload resumes where it stopped on the next sync', async () => {
     const { metadata, stateDir } = await setup();
