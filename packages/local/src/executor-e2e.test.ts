@@ -5,7 +5,7 @@
  * job, never orphans it; a cancel from the client stops the job in seconds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,8 @@ async function shellProject(dir: string, script: string, walltime = 600): Promis
 describe('runProject + runExecutor(local) through the dev-server', { timeout: 60_000 }, () => {
   it('runs the sample project and its results come back', async () => {
     const paths = dirs();
-    await scaffoldProject(paths.project, { projectName: `sample-${Date.now()}` });
+    const projectName = `sample-${Date.now()}`;
+    await scaffoldProject(paths.project, { projectName });
     // The sample's init command installs numpy with pip: not on this offline machine.
     const yaml = readFileSync(join(paths.project, 'project.yaml'), 'utf8').replace('init-cmd: pip3 install numpy', 'init-cmd: ""');
     writeFileSync(join(paths.project, 'project.yaml'), yaml);
@@ -101,6 +102,15 @@ describe('runProject + runExecutor(local) through the dev-server', { timeout: 60
     expect(readFileSync(join(paths.project, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
     expect(events.some((event) => event.type === 'process.closed' && event.success)).toBe(true);
     expect(executor.running()).toEqual([]);
+    // Cleanup per keepfiles: result (keepfiles: false) is gone, data and the src snapshot stay.
+    const staged = join(paths.fsDir, 'pollinator', projectName);
+    expect(existsSync(join(staged, 'result'))).toBe(false);
+    expect(readFileSync(join(staged, 'data', 'hello.txt'), 'utf8')).toBe('Hello world!\n');
+    const process = await userClient.getProcess(result.processId!);
+    const snapshotDir = process.spec.fs.snapshots[0]!.dir;
+    expect(existsSync(join(paths.fsDir, snapshotDir, 'main.py'))).toBe(true);
+    // The job's attributes: the exit code, and where it ran.
+    expect(process.attributes.find((attribute) => attribute.key === 'EXITCODE')?.value).toBe('0');
   });
 
   it('reports a failing job with its exit code, and uploads its results anyway', async () => {
