@@ -3,14 +3,15 @@
  * second and p50/p99 latency with signing included, and the share of the time
  * spent signing.
  *
- * The server runs in a worker thread (its own event loop, so it does not share
- * the client's) and answers every request at once with a recorded Colonies
+ * The server runs in a child process (its own event loop and CPU accounting,
+ * so the client's CPU time per call can be measured) and answers every request
+ * at once with a recorded Colonies
  * v1.9.12 reply: a pretty-printed Process for getprocessmsg (so the lossless
  * int64 parsing is part of the cost), `{}` for addlogmsg. It does not verify
  * signatures: the figures are the client's cost plus loopback HTTP.
  */
 import { cpus, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { createColoniesClient, encodeRequest } from '@pollinator/colonies-client';
 import { generatePrivateKey, sign } from '@pollinator/crypto';
 import { findFixtureStep } from '@pollinator/test-utils';
@@ -26,26 +27,29 @@ const versionReply = JSON.stringify({
 });
 
 const serverCode = `
-const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
+const { processReply, emptyReply, versionReply } = JSON.parse(process.env.BENCH_REPLIES);
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
-    const body = Buffer.concat(chunks).toString();
-    const type = JSON.parse(body).payloadtype;
-    const reply = type === 'getprocessmsg' ? workerData.processReply : type === 'versionmsg' ? workerData.versionReply : workerData.emptyReply;
+    const type = JSON.parse(Buffer.concat(chunks).toString()).payloadtype;
+    const reply = type === 'getprocessmsg' ? processReply : type === 'versionmsg' ? versionReply : emptyReply;
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(reply);
   });
 });
 server.keepAliveTimeout = 60000;
-server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-parentPort.on('message', () => server.close(() => process.exit(0)));
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
 `;
 
-const worker = new Worker(serverCode, { eval: true, workerData: { processReply, emptyReply, versionReply } });
-const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+const child = spawn(process.execPath, ['-e', serverCode], {
+  env: { ...process.env, BENCH_REPLIES: JSON.stringify({ processReply, emptyReply, versionReply }) },
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
 
 const privateKey = generatePrivateKey();
 const client = createColoniesClient({ url: `http://127.0.0.1:${port}`, privateKey, colonyName: 'bench' });
@@ -58,6 +62,7 @@ function percentile(sorted: number[], p: number): number {
 async function sequential(label: string, n: number, call: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 300; i++) await call(); // warm-up: JIT, connection pool
   const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const t0 = process.hrtime.bigint();
@@ -65,12 +70,14 @@ async function sequential(label: string, n: number, call: () => Promise<unknown>
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMicros = (cpu.user + cpu.system) / n;
   latencies.sort((a, b) => a - b);
   const mean = (seconds * 1000) / n;
   console.log(
-    `${label.padEnd(34)} ${(n / seconds).toFixed(0).padStart(6)} round trips/s   p50 ${percentile(latencies, 50).toFixed(3)} ms   p99 ${percentile(latencies, 99).toFixed(3)} ms   mean ${mean.toFixed(3)} ms`,
+    `${label.padEnd(34)} ${(n / seconds).toFixed(0).padStart(6)} round trips/s   p50 ${percentile(latencies, 50).toFixed(3)} ms   p99 ${percentile(latencies, 99).toFixed(3)} ms   client CPU ${cpuMicros.toFixed(0)} µs/call`,
   );
-  return mean;
+  return cpuMicros;
 }
 
 async function concurrent(label: string, n: number, inFlight: number, call: () => Promise<unknown>): Promise<void> {
@@ -108,20 +115,25 @@ async function signingShare(n: number, msgtype: string, fields: Record<string, u
 
 const N = 3000;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-console.log(`@pollinator/colonies-client, loopback HTTP (server in a worker thread), Node ${process.version}, ${cpus().length} CPUs, load ${load()}`);
+console.log(`@pollinator/colonies-client, loopback HTTP (server in a child process), Node ${process.version}, ${cpus().length} CPUs, load ${load()}`);
 await sequential('versionmsg (unsigned)', N, () => client.version());
-await sequential('getProcess (signed, Process reply)', N, () => client.getProcess(processId));
-await sequential('addLog (signed, {} reply)', N, () => client.addLog(processId, 'hello from the benchmark\n'));
+const getCpu = await sequential('getProcess (signed, Process reply)', N, () => client.getProcess(processId));
+const logCpu = await sequential('addLog (signed, {} reply)', N, () => client.addLog(processId, 'hello from the benchmark\n'));
 await concurrent('getProcess, 16 in flight', N * 2, 16, () => client.getProcess(processId));
 const get = await signingShare(N, 'getprocessmsg', { processid: processId }, () => client.getProcess(processId));
 const log = await signingShare(N, 'addlogmsg', { processid: processId, message: 'hello from the benchmark\n' }, () =>
   client.addLog(processId, 'hello from the benchmark\n'),
 );
 console.log(
-  `time spent signing: getProcess ${(get.share * 100).toFixed(1)}% (${get.micros.toFixed(0)} µs per signature), ` +
-    `addLog ${(log.share * 100).toFixed(1)}% (${log.micros.toFixed(0)} µs)`,
+  `signing: ${get.micros.toFixed(0)} µs per getprocessmsg signature, ${log.micros.toFixed(0)} µs per addlogmsg signature`,
+);
+console.log(
+  `share of a round trip's wall time spent signing: getProcess ${(get.share * 100).toFixed(1)}%, addLog ${(log.share * 100).toFixed(1)}%`,
+);
+console.log(
+  `share of the client's CPU time spent signing: getProcess ${Math.min(100, (get.micros / getCpu) * 100).toFixed(1)}%, addLog ${Math.min(100, (log.micros / logCpu) * 100).toFixed(1)}%`,
 );
 console.log(`load at the end: ${load()}`);
 
-worker.postMessage('stop');
-await new Promise((resolve) => worker.once('exit', resolve));
+child.stdin.end();
+await new Promise((resolve) => child.once('exit', resolve));
