@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ExitCode } from '@pollinator/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../src/exit-codes';
-import { createSandbox, runCli, type Sandbox } from './cli-harness';
+import type { Command } from 'commander';
+import { createSandbox, repoRoot, runCli, type Sandbox } from './cli-harness';
 
 let sandbox: Sandbox;
 beforeEach(() => {
@@ -187,5 +188,26 @@ describe('new', () => {
       expect.objectContaining({ type: 'project.created', files: expect.arrayContaining(['project.yaml']) }),
     ]);
     expect(result.stderr).toBe('');
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('documents every command and every option', async () => {
+    const { createProgram } = await import('../src/program');
+    const { readFileSync: read } = await import('node:fs');
+    const docs = read(join(repoRoot, 'docs', 'cli.md'), 'utf8');
+    const program = createProgram({ invoke: async () => undefined });
+    const missing: string[] = [];
+    for (const option of program.options) if (!docs.includes(option.long ?? option.flags)) missing.push(option.flags);
+    const visit = (command: Command, path: string) => {
+      for (const child of command.commands) {
+        const name = `${path}${child.name()}`.trim();
+        if (child.commands.length === 0 && !docs.includes(`## ${name}`)) missing.push(`## ${name}`);
+        for (const option of child.options) if (!docs.includes(option.long ?? option.flags)) missing.push(`${name} ${option.flags}`);
+        visit(child, `${name} `);
+      }
+    };
+    visit(program, '');
+    expect(missing).toEqual([]);
   });
 });
