@@ -73,7 +73,6 @@ async function sequential(label: string, n: number, call: () => Promise<unknown>
   const cpu = process.cpuUsage(cpu0);
   const cpuMicros = (cpu.user + cpu.system) / n;
   latencies.sort((a, b) => a - b);
-  const mean = (seconds * 1000) / n;
   console.log(
     `${label.padEnd(34)} ${(n / seconds).toFixed(0).padStart(6)} round trips/s   p50 ${percentile(latencies, 50).toFixed(3)} ms   p99 ${percentile(latencies, 99).toFixed(3)} ms   client CPU ${cpuMicros.toFixed(0)} µs/call`,
   );
