@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createWriteStream, lstatSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -221,11 +221,16 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     // Leftovers of an interrupted earlier sync.
     await Promise.all(inner.temps.map((rel) => rm(localPath(plan.dir, rel), { force: true })));
     for (const directory of plan.directories) {
-      await mkdirInside(plan.dir, directory.path);
+      if (!inner.existingDirs.has(directory.path)) await mkdirInside(plan.dir, directory.path);
       const marker = join(localPath(plan.dir, directory.path), MARKER_FILE);
       const content = JSON.stringify({ label: directory.label });
-      const existing = await readFile(marker, 'utf8').catch(() => undefined);
-      if (existing !== content) await writeFile(marker, content);
+      let existing: string | undefined;
+      try {
+        existing = readFileSync(marker, 'utf8');
+      } catch {
+        existing = undefined;
+      }
+      if (existing !== content) writeFileSync(marker, content);
     }
     for (const entry of plan.entries) {
       if (entry.action !== 'unchanged') continue;

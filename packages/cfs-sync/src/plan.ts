@@ -87,6 +87,8 @@ export interface PlanInternals {
   state: SyncState;
   local: Map<string, LocalFile>;
   temps: string[];
+  /** Directories the walk found (real directories, not symlinks): no need to create them. */
+  existingDirs: Set<string>;
   metadata: CfsMetadata;
   /** Checksums computed (or read from the cache) while planning. */
   checksums: Map<string, string>;
@@ -323,7 +325,14 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
     metadataCalls,
     hashedFiles: needHash.length,
   };
-  internals.set(plan, { state, local: localByPath, temps: tree.temps, metadata: options.metadata, checksums });
+  internals.set(plan, {
+    state,
+    local: localByPath,
+    temps: tree.temps,
+    existingDirs: new Set(tree.exists ? tree.dirs.keys() : []),
+    metadata: options.metadata,
+    checksums,
+  });
   return plan;
 }
 
