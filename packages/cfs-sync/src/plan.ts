@@ -78,7 +78,7 @@ export interface PlanOptions {
   /** Where the stat cache and resume journals live; false = in memory only. Default `defaultStateDir()`. */
   stateDir?: string | false;
   signal?: AbortSignal;
-  /** Parallel metadata listings and file hashes. Default 8. */
+  /** Parallel metadata listings and file hashes. Default 16. */
   planConcurrency?: number;
 }
 
@@ -124,7 +124,7 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
   const dir = resolve(options.dir);
   const label = options.label;
   const signal = options.signal;
-  const limit = pLimit(options.planConcurrency ?? 8);
+  const limit = pLimit(options.planConcurrency ?? 16);
   const stateDir = options.stateDir ?? defaultStateDir();
   // The label listing and then the file listings run while the local tree is walked.
   let metadataCalls = 1;
