@@ -353,7 +353,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
   let metadata: CfsMetadata | undefined;
   const colonyName = options.colonyName ?? options.client.colonyName;
 
-  const running = new Map<string, { controller: AbortController; cpu: number; mem: number; dirs: string[]; task: Promise<void> }>();
+  const running = new Map<string, RunningJob>();
   const dirUsers = new Map<string, number>();
   let stopping: ShutdownMode | undefined;
   const stopController = new AbortController();
@@ -603,16 +603,21 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     };
   }
 
-  function finishedJob(processId: string): void {
-    const entry = running.get(processId);
-    if (entry) {
-      for (const dir of entry.dirs) {
-        const users = (dirUsers.get(dir) ?? 1) - 1;
-        if (users <= 0) dirUsers.delete(dir);
-        else dirUsers.set(dir, users);
-      }
+  interface RunningJob {
+    controller: AbortController;
+    cpu: number;
+    mem: number;
+    dirs: string[];
+    task: Promise<void>;
+  }
+
+  function finishedJob(processId: string, entry: RunningJob): void {
+    for (const dir of entry.dirs) {
+      const users = (dirUsers.get(dir) ?? 1) - 1;
+      if (users <= 0) dirUsers.delete(dir);
+      else dirUsers.set(dir, users);
     }
-    running.delete(processId);
+    if (running.get(processId) === entry) running.delete(processId);
     slotFreed();
   }
 
@@ -889,12 +894,17 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     const mem = (jobResources(spec).memoryBytes || 0) * Math.max(1, spec.conditions.nodes);
     const dirs = stagedDirs(process.processid, spec);
     for (const dir of dirs) dirUsers.set(dir, (dirUsers.get(dir) ?? 0) + 1);
-    const task = run(controller)
+    // The server re-queued a process we were still stopping and gave it back
+    // to us: the new run starts once the old one has let go of it.
+    const previous = running.get(process.processid)?.task ?? Promise.resolve();
+    const entry: RunningJob = { controller, cpu, mem, dirs, task: Promise.resolve() };
+    entry.task = previous
+      .then(() => run(controller))
       .catch((error: unknown) => {
         emit({ type: 'warning', processId: process.processid, message: `executor error: ${errorText(error)}`, cause: error });
       })
-      .finally(() => finishedJob(process.processid));
-    running.set(process.processid, { controller, cpu, mem, dirs, task });
+      .finally(() => finishedJob(process.processid, entry));
+    running.set(process.processid, entry);
     if (stopping) controller.abort(new StopJob(stopping === 'cancel' ? 'shutdown-cancel' : 'detach', 'executor shutting down'));
   }
 
