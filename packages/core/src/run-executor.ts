@@ -674,12 +674,17 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
 
     async function check(): Promise<void> {
       if (stopReason) return;
+      const deadlineStop = () =>
+        new StopJob('deadline', `maxexectime of ${spec.maxexectime} s exceeded, the job was stopped`);
       let current: ExecutorProcess;
       try {
         current = await client.getProcess(processId);
       } catch (error) {
         if (statusOf(error) === 404) {
           stopFollowing(new StopJob('lost', 'the process was removed from the colony'));
+        } else if (deadline !== null && Date.now() >= deadline - deadlineMargin()) {
+          // The server is out of reach: the deadline still holds.
+          stopFollowing(deadlineStop());
         }
         return;
       }
@@ -689,7 +694,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       } else if (current.state !== RUNNING || (client.id && current.assignedexecutorid && current.assignedexecutorid !== client.id)) {
         stopFollowing(new StopJob('lost', 'the process is no longer assigned to this executor (re-queued or closed by the server)'));
       } else if (deadline !== null && Date.now() >= deadline - deadlineMargin()) {
-        stopFollowing(new StopJob('deadline', `maxexectime of ${spec.maxexectime} s exceeded, the job was stopped`));
+        stopFollowing(deadlineStop());
       }
     }
 
