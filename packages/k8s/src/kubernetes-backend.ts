@@ -177,7 +177,11 @@ export function createKubernetesBackend(options: KubernetesBackendOptions = {}):
     }
     const derived = deriveJobStatus(job, pods, { now: Date.now(), pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds });
     if (cancelled.has(key)) return { state: 'cancelled', reason: 'cancelled: the Kubernetes Job was deleted' };
-    if (isFinal(derived.status)) finals.set(key, derived.status);
+    if (isFinal(derived.status)) {
+      finals.set(key, derived.status);
+      // Bounded memory for a long-running executor: forget the oldest outcomes.
+      if (finals.size > 10_000) finals.delete(finals.keys().next().value!);
+    }
     if (derived.stop) {
       // A stuck pod: stop the rest of the Job (its running pods' logs still drain as they end).
       void deleteJob(handle, cancelTimeoutMs).catch(() => undefined);

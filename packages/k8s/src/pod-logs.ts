@@ -36,6 +36,9 @@ export interface FollowOptions {
 
 type Offsets = Record<string, number>;
 
+/** Longest partial line held back in prefixed mode before it is emitted anyway. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
 export function decodeCursor(cursor: LogCursor): Offsets {
   if (!cursor) return {};
   try {
@@ -130,7 +133,8 @@ export async function* followJobLogs(
     if (prefixed) {
       const prefix = `[pod/${state.pod}/${state.container}] `;
       const lastNewline = state.hold.lastIndexOf(0x0a);
-      const cut = final ? state.hold.length : lastNewline + 1;
+      // A line longer than the cap (a progress bar redrawn with \r) is emitted in pieces.
+      const cut = final ? state.hold.length : lastNewline >= 0 ? lastNewline + 1 : state.hold.length >= MAX_LINE_BYTES ? completeUtf8Length(state.hold) : 0;
       if (cut <= 0) return;
       const piece = state.hold.subarray(0, cut);
       state.hold = state.hold.subarray(cut);
