@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createColoniesClient } from '@pollinator/colonies-client';
 import {
@@ -168,6 +169,20 @@ try {
     : s3OptionsFromEnv(env);
   if (s3) {
     const store = createS3BlobStore(s3);
+    // The floor set by the S3 server: the PUTs and GETs of the small tree's objects alone.
+    {
+      const keys = Array.from({ length: SMALL_FILES }, () => randomBytes(32).toString('hex'));
+      const data = randomBytes(1024);
+      const pool = async (action: (key: string) => Promise<unknown>) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: 32 }, async () => {
+          while (next < keys.length) await action(keys[next++]!);
+        }));
+      };
+      const [put] = await time(() => pool((key) => store.put(key, Readable.from([data]), { size: data.length })));
+      const [get] = await time(() => pool(async (key) => { for await (const chunk of await store.get(key, { size: 1024 })) void chunk; }));
+      console.log(`S3 floor: ${SMALL_FILES} PUTs of 1 KiB alone take ${put.toFixed(3)} s, ${SMALL_FILES} GETs ${get.toFixed(3)} s (32 in flight)`);
+    }
     await runCases('s3', store, metadata, work, rows);
     await store.close?.();
   } else {
