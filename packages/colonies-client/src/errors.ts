@@ -84,9 +84,12 @@ export class ColoniesError extends ColoniesClientError {
     return typeof value === 'object' && value !== null && RPC_ERROR in value;
   }
 
-  /** `assignprocessmsg` found nothing to do (the normal long-poll outcome). */
+  /**
+   * `assignprocessmsg` found nothing to do (the normal long-poll outcome): a
+   * Colonies 404 envelope, not a proxy's 404 page for a wrong URL.
+   */
   get isNoProcessAvailable(): boolean {
-    return this.status === 404 && this.payloadtype === 'assignprocessmsg';
+    return this.status === 404 && this.envelope && this.payloadtype === 'assignprocessmsg';
   }
 
   get isNotFound(): boolean {

@@ -151,6 +151,9 @@ describe('envelopes decide, not HTTP statuses', () => {
     await expect(client().assign({ timeout: -1 })).resolves.toBeNull();
     server.onHttp((_req, res) => res.writeHead(403).end(errorBody(403, 'Executor is not approved')));
     await expect(client().assign({ timeout: -1 })).rejects.toMatchObject({ status: 403, payloadtype: 'assignprocessmsg' });
+    // A 404 page from a proxy (wrong URL) is an error, not "nothing to do".
+    server.onHttp((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
+    await expect(client().assign({ timeout: -1 })).rejects.toMatchObject({ status: 404, envelope: false });
   });
 });
 
