@@ -71,6 +71,16 @@ export function toCliError(error: unknown): CliError {
 
   if (hasMarker(error, 'ProjectConfigError') || name === 'ProjectConfigError') {
     const issues = (field(error, 'issues') as ProjectIssueLike[] | undefined) ?? [];
+    const only = issues.length === 1 ? issues[0] : undefined;
+    if (only !== undefined && (only as { code?: string }).code === 'missing_file') {
+      return new CliError('No project here', {
+        why: only.message,
+        fix: 'Run the command in a project directory, or pass -C <dir>.',
+        exitCode: CliExitCode.INVALID_PROJECT,
+        code: 'INVALID_PROJECT',
+        cause: error,
+      });
+    }
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
     return new CliError(`project.yaml is invalid (${count})`, {
       why: 'nothing was uploaded or submitted',
