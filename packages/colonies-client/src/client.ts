@@ -97,14 +97,14 @@ interface ClientCore {
 }
 
 const KEY_RE = /^[0-9a-fA-F]{64}$/;
+const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 function checkKey(key: string, what: string): string {
   if (typeof key !== 'string' || !KEY_RE.test(key)) {
     throw new ColoniesConfigError(what, `${what} must be 64 hexadecimal digits (a secp256k1 private key)`);
   }
-  try {
-    idOf(key);
-  } catch {
+  const scalar = BigInt(`0x${key}`);
+  if (scalar === 0n || scalar >= CURVE_ORDER) {
     throw new ColoniesConfigError(what, `${what} is not a valid secp256k1 private key (0 or ≥ the curve order)`);
   }
   return key.toLowerCase();
