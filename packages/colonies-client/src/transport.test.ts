@@ -162,21 +162,30 @@ describe('timeouts and abort', () => {
 
   it('times out a stalled write once, without resending', async () => {
     stall();
+    const retries: number[] = [];
     const started = Date.now();
-    const error = await client({ timeoutMs: 150 }).addLog('p'.repeat(64), 'x').catch((e: unknown) => e);
+    const error = await client({ timeoutMs: 300, onRetry: (e) => retries.push(e.attempt) })
+      .addLog('p'.repeat(64), 'x')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ColoniesTimeoutError);
-    expect(error).toMatchObject({ code: 'COLONIES_TIMEOUT', timeoutMs: 150, payloadtype: 'addlogmsg' });
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(server.requests).toHaveLength(1);
+    expect(error).toMatchObject({ code: 'COLONIES_TIMEOUT', timeoutMs: 300, payloadtype: 'addlogmsg' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(retries).toEqual([]);
+    expect(server.requests.length).toBeLessThanOrEqual(1);
   });
 
   it('retries a stalled read, each attempt with its own timeout', async () => {
     stall();
-    const error = await client({ timeoutMs: 100, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 1 } })
+    const retries: string[] = [];
+    const error = await client({
+      timeoutMs: 150,
+      retry: { retries: 2, minDelayMs: 1, maxDelayMs: 1 },
+      onRetry: (e) => retries.push(`${e.attempt} ${e.error.name}`),
+    })
       .getProcess('p'.repeat(64))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ColoniesTimeoutError);
-    expect(server.requests).toHaveLength(3);
+    expect(retries).toEqual(['1 ColoniesTimeoutError', '2 ColoniesTimeoutError']);
   });
 
   it('a per-call timeout overrides the client default', async () => {
@@ -195,7 +204,7 @@ describe('timeouts and abort', () => {
     const error = await client({ timeoutMs: 10_000 }).getColony(undefined, { signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ColoniesAbortError);
     expect((error as Error).name).toBe('AbortError');
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests.length).toBeLessThanOrEqual(1);
   });
 
   it('aborts during the backoff between retries', async () => {
@@ -206,7 +215,7 @@ describe('timeouts and abort', () => {
     const started = Date.now();
     await expect(c.getColony(undefined, { signal: controller.signal })).rejects.toBeInstanceOf(ColoniesAbortError);
     expect(Date.now() - started).toBeLessThan(2000); // the backoff alone would be ≥ 2.5 s
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests.length).toBeLessThanOrEqual(1);
   });
 
   it('an already aborted signal sends nothing', async () => {
