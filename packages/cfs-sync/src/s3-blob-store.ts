@@ -311,7 +311,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
         throw error;
       }
-      const buffer = Buffer.from(await reply.Body!.transformToByteArray());
+      const bytes = await reply.Body!.transformToByteArray();
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // no second copy
       if (buffer.length !== end - start + 1) throw new Error(`[pollinator] [cfs-sync] short range read of ${key} at ${start}`);
       return buffer;
     };
