@@ -53,7 +53,7 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     });
   }
 
-  const backendOptions = await backendOptionsFor(options.backend, env);
+  const backendOptions = await backendOptionsFor(options.backend, env, home);
   const executor = await startExecutor(context, {
     backend: options.backend,
     client: connection.client,
@@ -66,6 +66,22 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     maxConcurrency,
     backendOptions,
     onEvent: (event) => describe(context, event),
+  }).catch((error: unknown) => {
+    if ((error as { name?: string } | null)?.name === 'BackendError') {
+      throw new CliError(`The ${options.backend} backend cannot start`, {
+        why: (error as Error).message.replace(/^(\[[^\]]+\]\s*)+/, ''),
+        fix:
+          options.backend === 'slurm'
+            ? 'Configure it with POLLINATOR_SLURM_RUNTIME, POLLINATOR_SLURM_IMAGE_DIR, POLLINATOR_SLURM_PARTITION, POLLINATOR_SLURM_ACCOUNT, POLLINATOR_SLURM_QOS (docs/slurm.md).'
+            : options.backend === 'k8s'
+              ? 'Configure it with KUBECONFIG (or run it in the cluster) and the POLLINATOR_K8S_* variables (docs/kubernetes.md).'
+              : 'See docs/running-an-executor.md.',
+        exitCode: CliExitCode.CONFIG,
+        code: 'CONFIG',
+        cause: error,
+      });
+    }
+    throw error;
   });
   if (output.isJson) {
     output.json({ type: 'executor.ready', name: executor.name ?? name, backend: options.backend, colonyName: connection.colonyName, fsDir, stateDir });
@@ -94,7 +110,7 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
   return 0;
 }
 
-async function backendOptionsFor(backend: BackendName, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+async function backendOptionsFor(backend: BackendName, env: NodeJS.ProcessEnv, home: string): Promise<Record<string, unknown>> {
   if (backend === 'k8s') {
     const k8s = (await import('@pollinator/k8s')) as Record<string, unknown>;
     const fromEnv = k8s.kubernetesBackendOptionsFromEnv;
@@ -104,7 +120,8 @@ async function backendOptionsFor(backend: BackendName, env: NodeJS.ProcessEnv): 
     const options: Record<string, unknown> = {};
     const pick = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
     if (pick('POLLINATOR_SLURM_RUNTIME')) options.runtime = pick('POLLINATOR_SLURM_RUNTIME');
-    if (pick('POLLINATOR_SLURM_IMAGE_DIR')) options.imageDir = pick('POLLINATOR_SLURM_IMAGE_DIR');
+    // The image cache must be on a filesystem the compute nodes see; the data directory (under $HOME) usually is.
+    options.imageDir = pick('POLLINATOR_SLURM_IMAGE_DIR') ?? join(home, 'images');
     if (pick('POLLINATOR_SLURM_PARTITION')) options.partition = pick('POLLINATOR_SLURM_PARTITION');
     if (pick('POLLINATOR_SLURM_ACCOUNT')) options.account = pick('POLLINATOR_SLURM_ACCOUNT');
     if (pick('POLLINATOR_SLURM_QOS')) options.qos = pick('POLLINATOR_SLURM_QOS');
