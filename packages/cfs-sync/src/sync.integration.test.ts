@@ -14,7 +14,8 @@ import { syncDirectory } from './sync';
 import { planSync } from './plan';
 import { createSnapshot, materializeSnapshot } from './snapshot';
 import type { BlobStore } from './blob-store';
-import type { CfsMetadata } from './types';
+import type { CfsFile, CfsMetadata } from './types';
+import { Readable } from 'node:stream';
 import { readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers';
 import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers';
 
@@ -107,6 +108,35 @@ flow('local', () => createLocalBlobStore({ dir: server.blobDir }));
 const s3 = s3TestOptions();
 describe.skipIf(!s3)(`S3 (Ceph RGW)${S3_SKIP_REASON}`, () => {
   flow('s3', () => createS3BlobStore(s3!));
+});
+
+describe('files written by the Go client, through the dev-server', () => {
+  it('downloads the records of fixture 10-go-cli-cfs (Go CLI uploads) into a directory', async () => {
+    const fixture = JSON.parse(await readFile(new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url), 'utf8')) as {
+      steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
+    };
+    const contents: Record<string, string> = { 'main.py': 'print("hello from fixture")\n', 'a.txt': 'A\n', 'b.txt': 'B\n', 'd.txt': 'deep\n', 'empty.txt': '' };
+    const store = createLocalBlobStore({ dir: server.blobDir });
+    const root = `/pollinator/go-${randomBytes(4).toString('hex')}/src`;
+    for (const step of fixture.steps.filter((item) => item.source === 'go-cli' && item.request.payloadtype === 'addfilemsg')) {
+      const file = step.request.payloadJson.file!;
+      const content = contents[file.name];
+      if (content === undefined) continue; // the unicode file's bytes are not in the fixture
+      if (content.length > 0) await store.put(file.ref.s3object.object, Readable.from([Buffer.from(content)]), { size: content.length });
+      // exactly the Go record (credentials and all), moved under a fresh label
+      await metadata.addFile({ ...file, label: file.label.replace('/pollinator/fixture/src', root) });
+    }
+    const dir = await tempDir();
+    const result = await syncDirectory({ dir, label: root, metadata, store, keepLocal: false, stateDir: false });
+    expect(result.downloaded).toBe(5);
+    expect(withoutMarkers(await readTree(dir))).toEqual({
+      'main.py': contents['main.py'],
+      'empty.txt': '',
+      'dirA/a.txt': 'A\n',
+      'dirA/deep/d.txt': 'deep\n',
+      'dirB/b.txt': 'B\n',
+    });
+  });
 });
 
 describe('kill -9 during a download', () => {
