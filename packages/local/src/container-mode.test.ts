@@ -109,4 +109,23 @@ describe('docker / podman command line', () => {
     const { text } = await readAllLogs(backend, handle, '', 5000);
     expect(text).toContain('in container');
   });
+
+  it('drives podman with the same command line', async () => {
+    const backend = createLocalBackend({ mode: 'podman', containerCommand: fakeDocker, stopGraceSeconds: 1 });
+    expect(backend.mode).toBe('podman');
+    const root = mkdtempSync(join(tmpdir(), 'pollinator-podman-job-'));
+    const handle = await backend.start({
+      ...job,
+      rebuildImage: false,
+      command: 'echo "from podman"',
+      mounts: [{ hostPath: join(root, 'fs'), containerPath: '/cfs' }],
+      workDir: join(root, 'work'),
+    });
+    expect(await waitForFinalStatus(backend, handle, 10_000)).toMatchObject({ state: 'succeeded', exitCode: 0 });
+    expect((await readAllLogs(backend, handle, '', 5000)).text).toBe('from podman\n');
+    await backend.cleanup!(handle);
+    const calls = readFileSync(join(stateDir, 'argv.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    const name = handle.data.containerName as string;
+    expect(calls).toContainEqual(['rm', '--force', name]);
+  });
 });
