@@ -49,11 +49,41 @@ function mergePatch(target: any, patch: any): any {
   return result;
 }
 
+/** One rule of an RBAC Role (`apiGroups`, `resources` incl. subresources like `pods/log`, `verbs`; `*` allowed). */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
 export interface ApiServerHooks {
   /** Streams currently following a pod log (to simulate dropped connections). */
   logStreams: Set<ServerResponse>;
   watchStreams: Set<ServerResponse>;
   requests: RecordedRequest[];
+  /** When set, requests are authorised against these rules (403 Forbidden otherwise). */
+  rbac?: { rules: PolicyRule[]; user: string };
+  /** Every request refused by RBAC. */
+  forbidden: RecordedRequest[];
+}
+
+/** The RBAC verb of a request, as the real authorizer derives it. */
+function requestVerb(method: string, name: string | undefined, query: URLSearchParams): string {
+  if (method === 'GET') return name ? 'get' : query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : 'list';
+  if (method === 'POST') return 'create';
+  if (method === 'PUT') return 'update';
+  if (method === 'PATCH') return 'patch';
+  if (method === 'DELETE') return name ? 'delete' : 'deletecollection';
+  return method.toLowerCase();
+}
+
+function allowed(rules: PolicyRule[], group: string, resource: string, verb: string): boolean {
+  return rules.some(
+    (rule) =>
+      (rule.apiGroups.includes('*') || rule.apiGroups.includes(group)) &&
+      (rule.resources.includes('*') || rule.resources.includes(resource)) &&
+      (rule.verbs.includes('*') || rule.verbs.includes(verb)),
+  );
 }
 
 export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks: ApiServerHooks): Server {
@@ -308,6 +338,24 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
       const name = match[3] ? decodeURIComponent(match[3]) : undefined;
       const subresource = match[4];
       const method = request.method ?? 'GET';
+
+      if (hooks.rbac) {
+        const verb = requestVerb(method, name, url.searchParams);
+        const full = subresource ? `${resource}/${subresource}` : resource!;
+        if (!allowed(hooks.rbac.rules, info.group, full, verb)) {
+          hooks.forbidden.push(hooks.requests.at(-1)!);
+          const target = `${qualifiedKind(resource!)}${name ? ` "${name}"` : ''}`;
+          return send(
+            response,
+            403,
+            statusBody(403, 'Forbidden', `${target} is forbidden: User "${hooks.rbac.user}" cannot ${verb} resource "${full}" in API group "${info.group}"${namespace ? ` in the namespace "${namespace}"` : ''}`, {
+              ...(name ? { name } : {}),
+              group: info.group,
+              kind: resource,
+            }),
+          );
+        }
+      }
 
       if (subresource === 'log') {
         if (resource !== 'pods' || method !== 'GET' || !name) return send(response, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));

@@ -29,13 +29,13 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiServer, type RecordedRequest } from './api-server';
+import { createApiServer, type PolicyRule, type RecordedRequest } from './api-server';
 import { FakeCluster, type FakeNode, type ImagePullFailureRule, type PodMatcher } from './cluster';
 import { ObjectStore, type KubeObject } from './store';
 
 export type { FakeNode, ImagePullFailureRule, PodMatcher } from './cluster';
 export type { KubeObject } from './store';
-export type { RecordedRequest } from './api-server';
+export type { PolicyRule, RecordedRequest } from './api-server';
 export { parseQuantity, validateManifest, validateObject, type ValidationCause } from './validation';
 
 export interface FakeKubernetesOptions {
@@ -56,6 +56,12 @@ export interface FakeKubernetesOptions {
   maxGracePeriodMs?: number;
   /** Context namespace written to the kubeconfig (default: the first namespace). */
   contextNamespace?: string;
+  /**
+   * Authorise every request against these RBAC rules (e.g. the `rules` of a
+   * Role manifest), as the service account `user`; refused requests get 403
+   * Forbidden and are listed in `forbidden`. Default: everything allowed.
+   */
+  rbac?: { rules: PolicyRule[]; user?: string };
 }
 
 export interface FakeKubernetesSimulation {
@@ -90,6 +96,8 @@ export interface FakeKubernetes {
   list(resource: 'pods' | 'jobs' | 'nodes' | 'namespaces' | 'persistentvolumeclaims' | 'secrets' | 'configmaps' | 'services', namespace?: string): KubeObject[];
   /** Every request received, in order (method, path, query, parsed body). */
   requests: RecordedRequest[];
+  /** Requests refused by the `rbac` rules. */
+  forbidden: RecordedRequest[];
   /** Stops the server, kills every container process, removes the work directory. */
   close(): Promise<void>;
 }
@@ -115,7 +123,13 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     return directory;
   };
 
-  const hooks = { logStreams: new Set<ServerResponse>(), watchStreams: new Set<ServerResponse>(), requests: [] as RecordedRequest[] };
+  const hooks = {
+    logStreams: new Set<ServerResponse>(),
+    watchStreams: new Set<ServerResponse>(),
+    requests: [] as RecordedRequest[],
+    forbidden: [] as RecordedRequest[],
+    ...(options.rbac ? { rbac: { rules: options.rbac.rules, user: options.rbac.user ?? 'system:serviceaccount:default:fake' } } : {}),
+  };
   const apiServerUrl = new URL('http://127.0.0.1:0');
   const cluster = new FakeCluster(store, {
     nodes: options.nodes ?? [{ name: 'fake-node-0' }, { name: 'fake-node-1' }],
@@ -206,6 +220,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     simulate,
     list: (resource, namespace) => store.list(resource, namespace).map((object) => structuredClone(object)),
     requests: hooks.requests,
+    forbidden: hooks.forbidden,
     async close() {
       cluster.close();
       for (const response of [...hooks.logStreams, ...hooks.watchStreams]) response.destroy();
