@@ -14,13 +14,14 @@
  * `validation.ts`. Jobs: parallelism / completions / Indexed completion
  * (JOB_COMPLETION_INDEX, hostnames), backoffLimit, activeDeadlineSeconds (Job
  * and pod), ttlSecondsAfterFinished. Scheduling: node selectors, GPU / CPU /
- * memory capacity, missing PVCs.
+ * memory capacity, missing PVCs. Optional RBAC: requests authorised against
+ * the rules of a Role (403 Forbidden otherwise).
  *
  * What it cannot check (a real cluster is needed — the Kubernetes backend's
  * tests run the same suite against one when KUBECONFIG is set): images are
  * never pulled (containers run on the host, no isolation; paths under each
  * mountPath are rewritten to the host directory in the command, arguments,
- * env values and working dir), authn/RBAC/TLS, admission (quotas,
+ * env values and working dir), authentication/TLS, admission (quotas,
  * LimitRange, PodSecurity), protobuf, server-side apply, CrashLoopBackOff,
  * Events, image entrypoints (a container needs a `command`).
  */
