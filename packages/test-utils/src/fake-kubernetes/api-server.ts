@@ -1,8 +1,9 @@
 /**
  * The HTTP face of the fake: the subset of the Kubernetes REST API that
  * `@kubernetes/client-node` and `kubectl --validate=false` use for Jobs and
- * Pods. JSON only (no protobuf, no tables, no server-side apply), no authn or
- * RBAC (any bearer token is accepted), plain HTTP on 127.0.0.1.
+ * Pods. JSON only (no protobuf, no tables, no server-side apply), no
+ * authentication (any bearer token is accepted; RBAC rules are enforced only
+ * when given), plain HTTP on 127.0.0.1.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
