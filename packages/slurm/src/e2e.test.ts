@@ -222,9 +222,12 @@ describe.skipIf(!slurmAvailable)(`executor killed mid-job and restarted${slurmSk
     const outcome = run(colony, dir, (event) => {
       if (event.type === 'log' && event.message.includes('before') && killedAt === 0) {
         // The job runs in Slurm and its first line is out: kill the executor hard.
+        // Once it is gone (its state-directory lock is free), start a new executor, as a supervisor would.
+        child!.once('exit', () => {
+          restarted = startExecutor(colony, (executorEvent) => restartedEvents.push(executorEvent.type));
+        });
         child!.kill('SIGKILL');
         killedAt = Date.now();
-        restarted = startExecutor(colony, (executorEvent) => restartedEvents.push(executorEvent.type));
       }
     });
     const { result, logs } = await outcome;
