@@ -99,6 +99,9 @@ export function openStore(path: string, durability: Durability = 'process'): Dat
   db.pragma(`synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = OFF');
   db.pragma('busy_timeout = 5000');
+  // Checkpoint (and fsync) every ~40 MB of WAL instead of every 4 MB: fewer stalls under write load.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('journal_size_limit = 67108864');
   db.exec(SCHEMA);
   return db;
 }
