@@ -12,7 +12,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
-import { createColoniesClient, encodeRequest } from '@pollinator/colonies-client';
+import { createColoniesClient, createNodeFetch, encodeRequest } from '@pollinator/colonies-client';
 import { generatePrivateKey, sign } from '@pollinator/crypto';
 import { findFixtureStep } from '@pollinator/test-utils';
 
@@ -132,6 +132,11 @@ console.log(
 console.log(
   `share of the client's CPU time spent signing: getProcess ${Math.min(100, (get.micros / getCpu) * 100).toFixed(1)}%, addLog ${Math.min(100, (log.micros / logCpu) * 100).toFixed(1)}%`,
 );
+// The same with the node:http keep-alive adapter instead of the global fetch (undici).
+const nodeClient = createColoniesClient({ url: `http://127.0.0.1:${port}`, privateKey, colonyName: 'bench', fetch: createNodeFetch() });
+await sequential('versionmsg, node:http adapter', N, () => nodeClient.version());
+await sequential('getProcess, node:http adapter', N, () => nodeClient.getProcess(processId));
+await concurrent('getProcess, 16 in flight, node:http', N * 2, 16, () => nodeClient.getProcess(processId));
 console.log(`load at the end: ${load()}`);
 
 child.stdin.end();

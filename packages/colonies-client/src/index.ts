@@ -22,5 +22,5 @@ export type {
   WaitForProcessOptions,
   WatchProcessOptions,
 } from './pubsub';
-export { createInsecureHttpsFetch, type CallOptions, type FetchLike, type RetryEvent, type RetryOptions } from './transport';
+export { createInsecureHttpsFetch, createNodeFetch, type CallOptions, type FetchLike, type RetryEvent, type RetryOptions } from './transport';
 export * from './types';

@@ -12,7 +12,7 @@ import {
   ColoniesTimeoutError,
 } from './errors';
 import { decodeRequest, errorBody, replyBody, startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';
-import { HttpTransport } from './transport';
+import { createNodeFetch, HttpTransport } from './transport';
 
 const COLONY = '{"colonyid":"' + 'a'.repeat(64) + '","name":"dev"}';
 const key = generatePrivateKey();
@@ -282,5 +282,51 @@ describe('connections', () => {
     await expect(client().isHealthy()).resolves.toBe(true);
     server.onHttp((_req, res) => res.writeHead(503).end('down'));
     await expect(client({ retry: false }).isHealthy()).resolves.toBe(false);
+  });
+});
+
+describe('with the node:http keep-alive adapter (createNodeFetch)', () => {
+  const nodeClient = (options: Partial<ColoniesClientOptions> = {}) => client({ fetch: createNodeFetch(), ...options });
+
+  it('retries reads after drops and 502s, never resends a write', async () => {
+    failFirst(2, drop);
+    await expect(nodeClient().getColony()).resolves.toMatchObject({ name: 'dev' });
+    expect(server.requests).toHaveLength(3);
+    server.requests.length = 0;
+    failFirst(100, badGateway);
+    await expect(nodeClient().addLog('p'.repeat(64), 'x')).rejects.toMatchObject({ status: 502, envelope: false });
+    expect(server.requests).toHaveLength(1);
+    server.requests.length = 0;
+    failFirst(100, drop);
+    const error = await nodeClient().closeSuccessful('p'.repeat(64)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'COLONIES_NETWORK_ERROR', mayHaveBeenSent: true });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('times out and aborts', async () => {
+    server.onHttp(() => undefined);
+    await expect(nodeClient({ timeoutMs: 200, retry: false }).getColony()).rejects.toBeInstanceOf(ColoniesTimeoutError);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    await expect(nodeClient().getColony(undefined, { signal: controller.signal })).rejects.toBeInstanceOf(ColoniesAbortError);
+  });
+
+  it('reuses one connection for sequential calls', async () => {
+    const fresh = await startLoopbackServer();
+    fresh.onHttp((_req, res) => res.writeHead(200).end(replyBody('getcolonymsg', COLONY)));
+    const c = createColoniesClient({ url: fresh.url, privateKey: key, colonyName: 'dev', fetch: createNodeFetch() });
+    for (let i = 0; i < 20; i++) await c.getColony();
+    expect(fresh.connections).toBe(1);
+    await fresh.close();
+  });
+
+  it('connection refused: typed, never sent', async () => {
+    const dead = await startLoopbackServer();
+    await dead.close();
+    const c = createColoniesClient({ url: dead.url, privateKey: key, colonyName: 'dev', fetch: createNodeFetch(), retry: false });
+    await expect(c.submit({ funcname: 'execute', conditions: { executortype: 't' } })).rejects.toMatchObject({
+      code: 'COLONIES_NETWORK_ERROR',
+      mayHaveBeenSent: false,
+    });
   });
 });

@@ -2,6 +2,7 @@
 // per-attempt timeout, the caller's AbortSignal, and retries with exponential
 // backoff and jitter for reads only (a write is resent only when it certainly
 // never left this machine, e.g. connection refused).
+import * as http from 'node:http';
 import * as https from 'node:https';
 import { decodeReply, type RequestEnvelope } from './envelope';
 import {
@@ -93,12 +94,23 @@ function describeNetworkError(error: unknown): { detail: string; notSent: boolea
   return { detail: codes.length > 0 ? `${codes[0]}: ${message}` : message, notSent };
 }
 
-/** A minimal `fetch` over node:https that accepts self-signed certificates (COLONIES_SKIP_TLS_VERIFY). */
-export function createInsecureHttpsFetch(): FetchLike {
-  const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+/**
+ * A minimal `fetch` over node:http / node:https with keep-alive agents. Used
+ * for `skipTlsVerify` (`rejectUnauthorized: false`); also a lighter
+ * alternative to the global fetch (see the benchmark).
+ */
+export function createNodeFetch(options: { rejectUnauthorized?: boolean; maxSockets?: number } = {}): FetchLike {
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity });
+  const httpsAgent = new https.Agent({
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? Infinity,
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+  });
   return (url, init) =>
     new Promise((resolve, reject) => {
-      const req = https.request(url, { method: init.method, headers: init.headers, agent, signal: init.signal }, (res) => {
+      const secure = url.startsWith('https:');
+      const request = secure ? https.request : http.request;
+      const req = request(url, { method: init.method, headers: init.headers, agent: secure ? httpsAgent : httpAgent, signal: init.signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -110,6 +122,11 @@ export function createInsecureHttpsFetch(): FetchLike {
       req.on('error', reject);
       req.end(init.body);
     });
+}
+
+/** `createNodeFetch({ rejectUnauthorized: false })`: accepts self-signed certificates (COLONIES_SKIP_TLS_VERIFY). */
+export function createInsecureHttpsFetch(): FetchLike {
+  return createNodeFetch({ rejectUnauthorized: false });
 }
 
 export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
