@@ -358,6 +358,8 @@ describe('executor crash safety', { timeout: 120_000 }, () => {
   it('fails the job with a clear error when the backend lost it', async () => {
     const { final } = await killedMidJob({ loseTheJob: true });
     expect(final.state).toBe(3);
-    expect(final.errors[0]).toMatch(/executor lost the job/);
+    // Normally the restarted executor finds no job ('executor lost the job'); if it looks while the
+    // killed processes are still dying, the backend reports the vanished supervisor instead.
+    expect(final.errors[0]).toMatch(/executor lost the job|job supervisor disappeared/);
   });
 });

@@ -99,16 +99,30 @@ function procStartTicks(pid: number): string | null {
   }
 }
 
+/** `[state, startTicks]` of a process from /proc/<pid>/stat, or null (no /proc, or no such process). */
+function procStat(pid: number): [string, string] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [fields[0] ?? '', fields[19] ?? ''];
+  } catch {
+    return null;
+  }
+}
+
 function pidAlive(pid: number, startTicks: string | null): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (startTicks === null) return true;
-  const now = procStartTicks(pid);
-  // No /proc (not Linux): trust kill(0). A different start time: the pid was reused.
-  return now === null || now === startTicks;
+  const stat = procStat(pid);
+  // No /proc (not Linux): trust kill(0).
+  if (stat === null) return true;
+  // A zombie has ended (its parent, e.g. a killed executor, just has not reaped it).
+  if (stat[0] === 'Z' || stat[0] === 'X') return false;
+  // A different start time: the pid was reused by another process.
+  return startTicks === null || stat[1] === startTicks;
 }
 
 /** Whether a live (non-zombie) process of the group exists. */
