@@ -129,6 +129,7 @@ export class ColoniesEngine {
   #lastLogTimestamp: Nanos;
   #listeners: ((event: ProcessEvent) => void)[] = [];
   #interested: (processid: string, colonyname: string, executortype: string, state: number) => boolean = () => true;
+  #mayBeInterested: (processid: string) => boolean = () => true;
   #closed = false;
 
   constructor(options: EngineOptions) {
@@ -148,8 +149,12 @@ export class ColoniesEngine {
   }
 
   /** Lets the subscriber side say whether an event would reach anyone (saves building it). */
-  setEventFilter(interested: (processid: string, colonyname: string, executortype: string, state: number) => boolean): void {
+  setEventFilter(
+    interested: (processid: string, colonyname: string, executortype: string, state: number) => boolean,
+    mayBeInterested: (processid: string) => boolean = () => true,
+  ): void {
     this.#interested = interested;
+    this.#mayBeInterested = mayBeInterested;
   }
 
   has(payloadtype: string): boolean {
@@ -345,7 +350,7 @@ export class ColoniesEngine {
   }
 
   #emit(processId: string): void {
-    if (this.#listeners.length === 0) return;
+    if (this.#listeners.length === 0 || !this.#mayBeInterested(processId)) return;
     const row = this.#process(processId);
     if (!row || !this.#interested(row.processid, row.colonyname, row.executortype, Number(row.state))) return;
     const event: ProcessEvent = {

@@ -32,6 +32,7 @@ export function createApiServer(
   logger: Logger,
 ): ApiServer {
   let inFlight = 0;
+  const debug = logger.enabled?.('debug') ?? true;
 
   const send = (res: ServerResponse, status: number, body: string): void => {
     if (res.writableEnded || res.destroyed) return;
@@ -67,11 +68,13 @@ export function createApiServer(
     const finish = (outcome: RpcReply | RpcError): void => {
       if (outcome instanceof RpcError) sendError(res, outcome);
       else sendReply(res, outcome);
-      logger.debug('rpc', {
-        payloadtype,
-        status: outcome instanceof RpcError ? outcome.status : 200,
-        ms: Math.round((performance.now() - started) * 1000) / 1000,
-      });
+      if (debug) {
+        logger.debug('rpc', {
+          payloadtype,
+          status: outcome instanceof RpcError ? outcome.status : 200,
+          ms: Math.round((performance.now() - started) * 1000) / 1000,
+        });
+      }
     };
     try {
       let signerId = '';

@@ -7,6 +7,8 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Whether messages at `level` are written (lets callers skip building them). */
+  enabled?(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 const ORDER: Record<LogLevel, number> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
@@ -23,5 +25,11 @@ export function createLogger(
       if (ORDER[at] > threshold) return;
       write(`${JSON.stringify({ time: new Date().toISOString(), level: at, component: 'dev-server', message, ...fields })}\n`);
     };
-  return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') };
+  return {
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+    enabled: (level) => ORDER[level] <= threshold,
+  };
 }

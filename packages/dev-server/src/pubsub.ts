@@ -46,7 +46,7 @@ export class PubSub {
         }
       }
       return false;
-    });
+    }, (processid) => this.#byColony.size > 0 || this.#byProcess.has(processid));
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
