@@ -180,12 +180,13 @@ export function createProgram(hooks: ProgramHooks): Command {
       .description('run the embedded colony (server + local executor) in the foreground')
       .option('-p, --port <port>', 'port to listen on (127.0.0.1)', '0')
       .option('--no-executor', 'run the server only')
-      .option('--env-file <path>', 'also write the COLONIES_* environment to this file')
+      // Not `--env-file`: Node 20 reads that flag anywhere on its command line, even after the script.
+      .option('--write-env <path>', 'also write the COLONIES_* environment to this file')
       .addHelpText(
         'after',
         examples(
           'pollinator dev',
-          'pollinator dev --port 50080 --env-file colonies.env',
+          'pollinator dev --port 50080 --write-env colonies.env',
           '# in another terminal, other tools can use it:',
           'set -a; . colonies.env; set +a; colonies process ps',
         ),

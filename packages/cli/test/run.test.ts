@@ -131,6 +131,50 @@ describe('pollinator run on the embedded default', () => {
   });
 });
 
+describe('pollinator dev', () => {
+  it('serves the embedded default in the foreground: prints its environment, other commands use it, Ctrl-C stops it', { timeout: 150_000 }, async () => {
+    const dir = await createProject(sandbox, 'devproject');
+    const { command, args } = cliCommand();
+    const child = spawn(command, [...args, 'dev', '--json', '--write-env', 'colonies.env'], { cwd: dir, env: definedOnly(sandbox.env) });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const ready = new Promise<Record<string, unknown>>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        // Complete lines only: a chunk may end in the middle of one.
+        const line = stdout.split('\n').slice(0, -1).find((text) => text.includes('"dev.ready"'));
+        if (line !== undefined) resolve(JSON.parse(line) as Record<string, unknown>);
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const event = (await ready) as { url: string; env: Record<string, string>; executor: boolean };
+    expect(event).toMatchObject({ type: 'dev.ready', executor: true });
+    expect(event.env.COLONIES_SERVER_PORT).toBe(new URL(event.url).port);
+    expect(readFileSync(join(dir, 'colonies.env'), 'utf8')).toContain(`COLONIES_SERVER_PORT=${event.env.COLONIES_SERVER_PORT}`);
+
+    // A second dev refuses; other commands connect to this one, and its executor runs their jobs.
+    const second = await cli(['dev'], dir);
+    expect(second.code).toBe(CliExitCode.USAGE);
+    expect(second.stderr).toContain('already running');
+    const submitted = await cli(['run', '--detach'], dir);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const processId = submitted.stdout.trim();
+    let state = 'waiting';
+    for (let attempt = 0; attempt < 120 && state !== 'success' && state !== 'failed'; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      state = String((await cli(['status', processId, '--json'], dir)).events()[0]?.state);
+    }
+    expect(state).toBe('success');
+    expect(stdout).toContain(`"executor.process.closed"`);
+
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(0);
+    expect(stdout).toContain('"dev.stopped"');
+    expect(existsSync(join(sandbox.dir, 'data', 'embedded', 'server.json'))).toBe(false);
+  });
+});
+
 describe('plan and funcspec change nothing', () => {
   it('plan lists files with reasons and ignore rules, totals and the spec; no state is created', { timeout: 120_000 }, async () => {
     const dir = await createProject(sandbox, 'planned');

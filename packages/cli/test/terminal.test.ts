@@ -57,6 +57,20 @@ describe.skipIf(!hasScript)('under a terminal (script -qfec)', () => {
     expect(code).toBe(CliExitCode.CANCELLED);
   });
 
+  it('under CI, even on a terminal: plain lines, no cursor movement', { timeout: 90_000 }, async () => {
+    const dir = await createProject(sandbox, 'ci');
+    const result = spawnSync('script', ['-qfec', `${cliShellCommand()} run --detach`, '/dev/null'], {
+      cwd: dir,
+      env: definedOnly({ ...sandbox.env, TERM: 'xterm-256color', CI: 'true', NO_COLOR: '1' }),
+      encoding: 'utf8',
+      timeout: 80_000,
+    });
+    expect(result.status, result.stdout).toBe(0);
+    expect(result.stdout).toContain('src: uploaded 1 file');
+    expect(result.stdout).toMatch(/Submitted process [0-9a-f]{64}/);
+    expect(result.stdout).not.toContain('\u001b[');
+  });
+
   it('NO_COLOR and --no-color turn colours off on a terminal', { timeout: 60_000 }, async () => {
     for (const [extraEnv, flag] of [[{ NO_COLOR: '1' }, ''], [{}, ' --no-color']] as const) {
       const result = spawnSync('script', ['-qfec', `${cliShellCommand()} config${flag}`, '/dev/null'], {

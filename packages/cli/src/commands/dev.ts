@@ -11,7 +11,7 @@ import { openEmbeddedColony } from '../runtime/embedded';
 export interface DevOptions {
   port?: string;
   executor?: boolean;
-  envFile?: string;
+  writeEnv?: string;
 }
 
 const SHOWN_VARIABLES = ['COLONIES_SERVER_HOST', 'COLONIES_SERVER_PORT', 'COLONIES_TLS', 'COLONIES_SERVER_TLS', 'COLONIES_COLONY_NAME', 'COLONIES_PRVKEY', 'COLONIES_COLONY_PRVKEY', 'COLONIES_SERVER_PRVKEY'];
@@ -42,7 +42,7 @@ export async function run(context: CommandContext, options: DevOptions): Promise
   const envFile = join(colony.dir, 'colonies.env');
   const header = `COLONIES_* environment of the pollinator embedded default (\`pollinator dev\`, ${colony.url}).\nLoad it with: set -a; . ${envFile}; set +a`;
   await writeFile(envFile, formatEnvFile(env, header), { mode: 0o600 });
-  if (options.envFile !== undefined) await writeFile(resolve(context.cwd, options.envFile), formatEnvFile(env, header), { mode: 0o600 });
+  if (options.writeEnv !== undefined) await writeFile(resolve(context.cwd, options.writeEnv), formatEnvFile(env, header), { mode: 0o600 });
 
   if (output.isJson) {
     output.json({ type: 'dev.ready', url: colony.url, colonyName: colony.colonyName, dir: colony.dir, envFile, executor: colony.executor === 'this', env });
@@ -50,7 +50,7 @@ export async function run(context: CommandContext, options: DevOptions): Promise
     const c = output.colors;
     output.step(`Embedded colony ${c.bold(colony.colonyName)} at ${c.bold(colony.url)}${colony.executor === 'this' ? ` with a local executor (${colony.runningExecutor?.name ?? 'dev-executor'})` : ''}`);
     output.line(`  state      ${tildify(colony.dir, context.env)}`);
-    output.line(`  env file   ${tildify(envFile, context.env)}${options.envFile === undefined ? '' : ` and ${options.envFile}`}`);
+    output.line(`  env file   ${tildify(envFile, context.env)}${options.writeEnv === undefined ? '' : ` and ${options.writeEnv}`}`);
     output.line('');
     output.line('Other pollinator commands (run, ps, logs, …) use it automatically. For other ColonyOS tools:');
     output.result(Object.entries(env).map(([key, value]) => `export ${key}=${value}`).join('\n'));
