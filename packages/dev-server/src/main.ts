@@ -1,7 +1,8 @@
 // `pollinator-dev-server`: runs the dev-server in the foreground.
 //   --port <n>         (default 50080)      --host <addr> (default 127.0.0.1)
 //   --data-dir <dir>   (default ./.pollinator/dev-server)
-//   --env-file <path>  write COLONIES_* variables for the bootstrap user
+//   --write-env <path> write COLONIES_* variables for the bootstrap user (not --env-file:
+//                      Node 20 takes that flag for itself wherever it appears)
 //   --allow-remote     allow binding a non-loopback address
 //   --log <level>      silent | error | warn | info | debug (default info)
 //   --durability <process|fsync>
@@ -16,7 +17,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '50080' },
     host: { type: 'string', default: '127.0.0.1' },
     'data-dir': { type: 'string', default: '.pollinator/dev-server' },
-    'env-file': { type: 'string' },
+    'write-env': { type: 'string' },
     'allow-remote': { type: 'boolean', default: false },
     log: { type: 'string', default: 'info' },
     durability: { type: 'string', default: 'process' },
@@ -27,7 +28,7 @@ const server = await startDevServer({
   port: Number(values.port),
   host: values.host,
   dataDir: values['data-dir'],
-  envFile: values['env-file'],
+  envFile: values['write-env'],
   allowRemote: values['allow-remote'],
   logLevel: values.log as LogLevel,
   durability: values.durability as Durability,
