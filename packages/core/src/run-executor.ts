@@ -703,7 +703,22 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     function deadlineMargin(): number {
       return Math.min(2000, Math.max(0, spec.maxexectime) * 100);
     }
+    // Backend attributes (SLURM-JOBID, NODES, K8S-NAMESPACE, …) are recorded once,
+    // as soon as the job is seen running — or, for a job shorter than one watch
+    // tick, when its final status is read before the close.
     let attributesSent = false;
+    async function recordAttributes(status: JobStatus): Promise<void> {
+      if (attributesSent || !backend.attributes || status.state === 'pending') return;
+      attributesSent = true;
+      try {
+        const attributes = await backend.attributes(handle);
+        for (const [key, value] of Object.entries(attributes)) {
+          await client.addAttribute({ processId, key, value, type: ATTRIBUTE_ENV }).catch(() => undefined);
+        }
+      } catch {
+        // attributes are informational
+      }
+    }
     const watcher = (async () => {
       while (!stopReason && !logAbort.signal.aborted) {
         const untilDeadline = deadline === null ? Infinity : deadline - deadlineMargin() - Date.now();
@@ -711,18 +726,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
         if (logAbort.signal.aborted) return;
         await check().catch(() => undefined);
         if (!attributesSent && backend.attributes) {
-          try {
-            const status = await backend.status(handle);
-            if (status.state === 'running') {
-              attributesSent = true;
-              const attributes = await backend.attributes(handle);
-              for (const [key, value] of Object.entries(attributes)) {
-                await client.addAttribute({ processId, key, value, type: ATTRIBUTE_ENV }).catch(() => undefined);
-              }
-            }
-          } catch {
-            // attributes are informational
-          }
+          await recordAttributes(await backend.status(handle).catch((): JobStatus => ({ state: 'pending', reason: '' })));
         }
         const reason = stopReason as StopJob | undefined;
         if (reason && reason.reason !== 'detach') {
@@ -781,6 +785,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       };
     }
     emit({ type: 'job.finished', processId, status });
+    if (stopReason?.reason !== 'cancelled' && stopReason?.reason !== 'lost') await recordAttributes(status);
 
     if (stopReason?.reason === 'cancelled' || stopReason?.reason === 'lost') {
       // Not ours to close any more (cancelled: the server refuses a close).
