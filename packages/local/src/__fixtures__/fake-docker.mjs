@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process */
 // A stand-in for the `docker` / `podman` client in tests (no engine runs on
 // the test machines). It appends its argv as one JSON line to
 // `$DOCKER_CONFIG/argv.log` and emulates the few commands the local backend
