@@ -11,15 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-pnpm_version=10.34.9
-if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version 2>/dev/null)" != 10.* ]]; then
-  echo "==> installing pnpm@${pnpm_version}"
-  if ! npm install -g "pnpm@${pnpm_version}" >/dev/null 2>&1; then
-    # No write access to the global prefix: keep pnpm inside the checkout.
-    npm install --prefix "$root/.tools" "pnpm@${pnpm_version}" >/dev/null
-    export PATH="$root/.tools/node_modules/.bin:$PATH"
-  fi
-fi
+# shellcheck source=scripts/ensure-pnpm.sh
+source scripts/ensure-pnpm.sh
 
 echo "==> pnpm install"
 pnpm install --frozen-lockfile

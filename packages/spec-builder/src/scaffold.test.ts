@@ -22,7 +22,7 @@ describe('scaffolding (pollinator new)', () => {
     expect(result.project).toMatchObject({
       projectName: 'hello',
       conditions: { nodes: 1, processesPerNode: 1, cpu: '1000m', mem: '1000Mi', walltime: 600, executorNames: [] },
-      environment: { docker: 'python:3.12-rc-bookworm', initCmd: 'pip3 install numpy', cmd: 'python3', source: 'main.py' },
+      environment: { docker: 'python:3.12-rc-bookworm', initCmd: '', cmd: 'python3', source: 'main.py' },
     });
     const spec = buildFunctionSpec(result.project, { colonyName: 'dev', snapshotId: 'abc' });
     expect(spec.kwargs.args).toEqual(['/cfs/pollinator/hello/abc/src/main.py']);

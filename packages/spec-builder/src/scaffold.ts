@@ -56,7 +56,9 @@ conditions:
 environment:
   docker: ${docker}
   rebuildImage: false
-  init-cmd: pip3 install numpy
+  # Runs before cmd, in the image (e.g. "pip3 install numpy"). Empty: nothing.
+  # On the embedded default without containers it runs on your machine.
+  init-cmd: ""
   cmd: python3
   source: main.py
   # Extra environment variables for the job (PROJECT_DIR is always set).
