@@ -72,7 +72,7 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
         why: (error as Error).message.replace(/^(\[[^\]]+\]\s*)+/, ''),
         fix:
           options.backend === 'slurm'
-            ? 'Configure it with POLLINATOR_SLURM_RUNTIME, POLLINATOR_SLURM_IMAGE_DIR, POLLINATOR_SLURM_PARTITION, POLLINATOR_SLURM_ACCOUNT, POLLINATOR_SLURM_QOS (docs/slurm.md).'
+            ? 'Configure it with the POLLINATOR_SLURM_* variables (runtime, image directory, partition, account, QoS, modules, site lines; docs/slurm.md).'
             : options.backend === 'k8s'
               ? 'Configure it with KUBECONFIG (or run it in the cluster) and the POLLINATOR_K8S_* variables (docs/kubernetes.md).'
               : 'See docs/running-an-executor.md.',
@@ -117,14 +117,13 @@ async function backendOptionsFor(backend: BackendName, env: NodeJS.ProcessEnv, h
     return typeof fromEnv === 'function' ? (fromEnv as (env: NodeJS.ProcessEnv) => Record<string, unknown>)(env) : {};
   }
   if (backend === 'slurm') {
-    const options: Record<string, unknown> = {};
-    const pick = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
-    if (pick('POLLINATOR_SLURM_RUNTIME')) options.runtime = pick('POLLINATOR_SLURM_RUNTIME');
+    // Every POLLINATOR_SLURM_* setting (and the original HPC executor's names) is
+    // read by the backend package itself, so site lines, modules and GPU options
+    // work from the command too.
+    const slurm = await import('@pollinator/slurm');
+    const options: Record<string, unknown> = { ...slurm.slurmOptionsFromEnv(env) };
     // The image cache must be on a filesystem the compute nodes see; the data directory (under $HOME) usually is.
-    options.imageDir = pick('POLLINATOR_SLURM_IMAGE_DIR') ?? join(home, 'images');
-    if (pick('POLLINATOR_SLURM_PARTITION')) options.partition = pick('POLLINATOR_SLURM_PARTITION');
-    if (pick('POLLINATOR_SLURM_ACCOUNT')) options.account = pick('POLLINATOR_SLURM_ACCOUNT');
-    if (pick('POLLINATOR_SLURM_QOS')) options.qos = pick('POLLINATOR_SLURM_QOS');
+    options.imageDir ??= join(home, 'images');
     return options;
   }
   return {};
