@@ -1,15 +1,15 @@
 import { secp256k1 as curves } from '@noble/curves/secp256k1.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash, createHmac } from 'node:crypto';
 import * as secp256k1 from '@noble/secp256k1';
 import { CryptoError } from './crypto-error';
 import { sha3 } from './hash';
 import { bytesToHex, hexToBytes } from './hex';
 import { idOfPublicKey, privateKeyBytes } from './keys';
 
-// noble v3 needs these hooks for synchronous RFC 6979 signing.
-secp256k1.hashes.sha256 = sha256;
-secp256k1.hashes.hmacSha256 = (key, message) => hmac(sha256, key, message);
+// noble v3 needs these hooks for synchronous RFC 6979 signing. OpenSSL's
+// HMAC-SHA256 is used: the nonce derivation calls it several times per signature.
+secp256k1.hashes.sha256 = (message) => createHash('sha256').update(message).digest();
+secp256k1.hashes.hmacSha256 = (key, message) => createHmac('sha256', key).update(message).digest();
 
 const HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
