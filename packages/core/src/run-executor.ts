@@ -5,6 +5,7 @@
  * deadline handling, result upload, the exit code, closing, cleanup and crash
  * safety. See docs/running-an-executor.md.
  */
+import { createKeyedLock } from './keyed-lock';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -469,6 +470,10 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     return Boolean(fs && fs.mount !== '' && ((fs.snapshots?.length ?? 0) > 0 || (fs.dirs?.length ?? 0) > 0));
   }
 
+  // Jobs of one project share staging directories (`data`, `result`): their
+  // syncs of the same directory take turns.
+  const withStagingLock = createKeyedLock();
+
   /** PreSync: snapshots, then synced dirs with the onstart rule. Throws the process error text. */
   async function preSync(processId: string, spec: ExecutorSpec): Promise<void> {
     const fs = spec.fs;
@@ -485,7 +490,10 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       }
       try {
         mkdirSync(dir, { recursive: true });
-        await materializeSnapshot({ metadata: cfsMetadata(), store: options.cfs.store, snapshot: { snapshotId: snapshot.snapshotid }, dir });
+        const cfs = options.cfs;
+        await withStagingLock(dir, () =>
+          materializeSnapshot({ metadata: cfsMetadata(), store: cfs.store, snapshot: { snapshotId: snapshot.snapshotid }, dir }),
+        );
       } catch (error) {
         throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
       }
@@ -496,14 +504,17 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       try {
         const dir = stagingPath(options.fsDir, entry.dir, processId);
         mkdirSync(dir, { recursive: true });
-        await syncDirectory({
-          dir,
-          label,
-          metadata: cfsMetadata(),
-          store: options.cfs.store,
-          keepLocal: entry.onconflicts?.onstart?.keeplocal ?? false,
-          stateDir: join(options.stateDir, 'cfs-state'),
-        });
+        const cfs = options.cfs;
+        await withStagingLock(dir, () =>
+          syncDirectory({
+            dir,
+            label,
+            metadata: cfsMetadata(),
+            store: cfs.store,
+            keepLocal: entry.onconflicts?.onstart?.keeplocal ?? false,
+            stateDir: join(options.stateDir, 'cfs-state'),
+          }),
+        );
       } catch (error) {
         throw new Error(executorError(errorText(error), `Failed to apply syncplan, Label:${label} Dir:${entry.dir}`));
       }
@@ -519,14 +530,18 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       if (!entry.label || !entry.dir) continue;
       const label = substituteProcessId(entry.label, processId);
       try {
-        await syncDirectory({
-          dir: stagingPath(options.fsDir, entry.dir, processId),
-          label,
-          metadata: cfsMetadata(),
-          store: options.cfs.store,
-          keepLocal: entry.onconflicts?.onclose?.keeplocal ?? false,
-          stateDir: join(options.stateDir, 'cfs-state'),
-        });
+        const dir = stagingPath(options.fsDir, entry.dir, processId);
+        const cfs = options.cfs;
+        await withStagingLock(dir, () =>
+          syncDirectory({
+            dir,
+            label,
+            metadata: cfsMetadata(),
+            store: cfs.store,
+            keepLocal: entry.onconflicts?.onclose?.keeplocal ?? false,
+            stateDir: join(options.stateDir, 'cfs-state'),
+          }),
+        );
       } catch (error) {
         failure ??= executorError(`${errorText(error)} (label ${label})`, 'Failed to sync to filesystem, onProcessStart=false');
       }
