@@ -98,6 +98,11 @@ export type JobStatus =
     }
   | { state: 'cancelled'; reason: string };
 
+/** True for `succeeded`, `failed` and `cancelled`: the job will not change any more. */
+export function isFinalJobStatus(status: JobStatus): boolean {
+  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
+}
+
 /** Opaque log position; '' means "from the start". */
 export type LogCursor = string;
 

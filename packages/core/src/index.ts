@@ -9,6 +9,7 @@ export type {
   LogChunk,
   LogCursor,
 } from './backend';
+export { isFinalJobStatus } from './backend';
 export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
 export { BackendError } from './backend-error';
 export {

@@ -5,6 +5,8 @@
  * deadline handling, result upload, the exit code, closing, cleanup and crash
  * safety. See docs/running-an-executor.md.
  */
+import { isFinalJobStatus } from './backend';
+import { sleep } from './follow-process';
 import { createKeyedLock } from './keyed-lock';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -216,23 +218,6 @@ class StopJob extends Error {
   constructor(readonly reason: 'cancelled' | 'lost' | 'deadline' | 'detach' | 'shutdown-cancel', message: string) {
     super(message);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-function isFinal(status: JobStatus): boolean {
-  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
 }
 
 function errorText(error: unknown): string {
@@ -786,11 +771,11 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     }
     // The job is final (or was stopped): wait for its final status.
     let status = await backend.status(handle).catch((error: unknown): JobStatus => ({ state: 'pending', reason: errorText(error) }));
-    for (let tries = 0; !isFinal(status) && tries < 150; tries += 1) {
+    for (let tries = 0; !isFinalJobStatus(status) && tries < 150; tries += 1) {
       await sleep(200);
       status = await backend.status(handle).catch((error: unknown): JobStatus => ({ state: 'pending', reason: errorText(error) }));
     }
-    if (!isFinal(status)) {
+    if (!isFinalJobStatus(status)) {
       // The output ended but the backend never reported an end: stop the job, fail the process.
       await backend.cancel(handle).catch(() => undefined);
       status = {

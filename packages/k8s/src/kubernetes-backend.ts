@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BatchV1Api, CoreV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
-import { BackendError, type Backend, type JobHandle, type JobRequest, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/core';
+import { BackendError, isFinalJobStatus, type Backend, type JobHandle, type JobRequest, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/core';
 import {
   ANNOTATION_LAYOUT,
   ANNOTATION_PROCESS_ID,
@@ -68,10 +68,6 @@ function handleData(handle: JobHandle): HandleData {
     processesPerNode: typeof data.processesPerNode === 'number' ? data.processesPerNode : 1,
     walltimeSeconds: typeof data.walltimeSeconds === 'number' ? data.walltimeSeconds : 0,
   };
-}
-
-function isFinal(status: JobStatus): boolean {
-  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
 }
 
 export function createKubernetesBackend(options: KubernetesBackendOptions = {}): KubernetesBackend {
@@ -177,7 +173,7 @@ export function createKubernetesBackend(options: KubernetesBackendOptions = {}):
     }
     const derived = deriveJobStatus(job, pods, { now: Date.now(), pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds });
     if (cancelled.has(key)) return { state: 'cancelled', reason: 'cancelled: the Kubernetes Job was deleted' };
-    if (isFinal(derived.status)) {
+    if (isFinalJobStatus(derived.status)) {
       finals.set(key, derived.status);
       // Bounded memory for a long-running executor: forget the oldest outcomes.
       if (finals.size > 10_000) finals.delete(finals.keys().next().value!);

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { V1Pod } from '@kubernetes/client-node';
-import { BackendError, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/core';
+import { BackendError, isFinalJobStatus, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/core';
 import { BACKEND_NAME, type JobLayout } from './job-manifest';
 import { sortPods } from './job-status';
 import { statusCode } from './kubernetes-client';
@@ -94,10 +94,6 @@ interface StreamState {
 }
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
-
-function isFinal(status: JobStatus): boolean {
-  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
-}
 
 export async function* followJobLogs(
   source: LogSource,
@@ -251,7 +247,7 @@ export async function* followJobLogs(
         for (const state of states.values()) {
           if (!seen.has(state.key) && (state.phase === 'idle' || state.phase === 'eof')) finish(state);
         }
-        if (isFinal(status)) {
+        if (isFinalJobStatus(status)) {
           finalSince ??= now;
           const busy = [...states.values()].filter((state) => state.phase === 'open' || state.phase === 'opening' || state.phase === 'eof' || (state.phase === 'idle' && state.started && seen.has(state.key)));
           if (busy.length === 0 || now - finalSince > drainTimeoutMs) {

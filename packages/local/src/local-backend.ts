@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   BackendError,
+  isFinalJobStatus,
   type Backend,
   type JobHandle,
   type JobRequest,
@@ -188,10 +189,6 @@ function completeUtf8Length(buffer: Buffer): number {
     return back >= needed ? end : end - back;
   }
   return end;
-}
-
-function isFinal(status: JobStatus): boolean {
-  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
 }
 
 function signalReason(signal: string): string {
@@ -412,7 +409,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
               let length = completeUtf8Length(buffer.subarray(0, bytesRead));
               if (length === 0) {
                 // Only an incomplete character so far: yield it once the job is final.
-                length = isFinal(await currentStatus(handle)) ? bytesRead : 0;
+                length = isFinalJobStatus(await currentStatus(handle)) ? bytesRead : 0;
               }
               if (length > 0) {
                 offset += length;
@@ -421,7 +418,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
               }
             }
           }
-          if (isFinal(await currentStatus(handle))) {
+          if (isFinalJobStatus(await currentStatus(handle))) {
             // Final: everything the job wrote is in the file. Drain it and stop.
             file ??= await open(path, 'r').catch(() => undefined);
             if (file) {

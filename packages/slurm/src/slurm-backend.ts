@@ -5,6 +5,7 @@
  */
 import {
   BackendError,
+  isFinalJobStatus,
   type Backend,
   type JobHandle,
   type JobRequest,
@@ -113,10 +114,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function isFinal(status: JobStatus): boolean {
-  return status.state === 'succeeded' || status.state === 'failed' || status.state === 'cancelled';
 }
 
 function handleData(handle: JobHandle): SlurmHandleData {
@@ -329,7 +326,7 @@ class SlurmBackend implements Backend {
       return { state: 'pending', reason: `Slurm did not answer: ${error instanceof Error ? error.message : String(error)}` };
     }
     memory.lastStatus = { at: Date.now(), status };
-    if (isFinal(status)) memory.final = status;
+    if (isFinalJobStatus(status)) memory.final = status;
     return status;
   }
 
@@ -372,7 +369,7 @@ class SlurmBackend implements Backend {
     let finalSeen = 0;
     while (!signal?.aborted) {
       // Decide about finality before reading, so nothing written before the end is missed.
-      const final = isFinal(await this.status(handle));
+      const final = isFinalJobStatus(await this.status(handle));
       let yielded = false;
       for (;;) {
         if (signal?.aborted) return;
