@@ -20,7 +20,11 @@ export type ColoniesErrorCode =
   /** The call was refused before sending: invalid argument (e.g. maxexectime 0, no private key). */
   | 'COLONIES_INVALID_ARGUMENT'
   /** A COLONIES_* environment variable is missing or malformed. */
-  | 'COLONIES_CONFIG_ERROR';
+  | 'COLONIES_CONFIG_ERROR'
+  /** A reply body larger than the client's `maxReplyBytes`: not read to the end, not parsed. */
+  | 'COLONIES_REPLY_TOO_LARGE'
+  /** The server sent a process this client cannot decode (see `UnreadableProcessError`). */
+  | 'UNREADABLE_PROCESS';
 
 export class ColoniesClientError extends Error {
   readonly code: ColoniesErrorCode;
@@ -159,6 +163,53 @@ export class ColoniesBadReplyError extends ColoniesClientError {
     this.name = 'ColoniesBadReplyError';
     this.payloadtype = payloadtype;
     this.httpStatus = httpStatus;
+  }
+}
+
+export class ColoniesReplyTooLargeError extends ColoniesClientError {
+  readonly payloadtype: string;
+  /** The limit that was exceeded, in bytes of the HTTP body (or WebSocket frame). */
+  readonly limitBytes: number;
+
+  constructor(payloadtype: string, limitBytes: number) {
+    super(
+      'COLONIES_REPLY_TOO_LARGE',
+      `${payloadtype || 'request'}: the reply is larger than ${limitBytes} bytes (the client's maxReplyBytes); it was not read`,
+    );
+    this.name = 'ColoniesReplyTooLargeError';
+    this.payloadtype = payloadtype;
+    this.limitBytes = limitBytes;
+  }
+}
+
+const UNREADABLE_PROCESS = Symbol.for('pollinator.error.UnreadableProcessError');
+
+/**
+ * The server sent a process this client cannot decode (nested deeper than the
+ * parser allows, not an object, …). `processId` is recovered from the raw
+ * text when it can be, so that an executor can close the process failed
+ * instead of leaving it RUNNING, and a listing can name it. Never retryable:
+ * the same bytes will come back.
+ */
+export class UnreadableProcessError extends ColoniesClientError {
+  /** The process's id, when it could be read from the raw reply. */
+  readonly processId: string | undefined;
+  readonly payloadtype: string;
+  /** Why it could not be decoded (one line). */
+  readonly reason: string;
+  readonly [UNREADABLE_PROCESS] = true;
+
+  constructor(init: { payloadtype: string; reason: string; processId?: string | undefined; cause?: unknown }) {
+    const which = init.processId === undefined ? 'a process' : `process ${init.processId}`;
+    super('UNREADABLE_PROCESS', `${init.payloadtype}: ${which} could not be read: ${init.reason}`, { cause: init.cause });
+    this.name = 'UnreadableProcessError';
+    this.processId = init.processId;
+    this.payloadtype = init.payloadtype;
+    this.reason = init.reason;
+  }
+
+  static override isInstance(value: unknown): value is UnreadableProcessError {
+    return typeof value === 'object' && value !== null && UNREADABLE_PROCESS in value;
   }
 }
 

@@ -8,8 +8,10 @@ export {
   ColoniesConfigError,
   ColoniesError,
   ColoniesNetworkError,
+  ColoniesReplyTooLargeError,
   ColoniesTimeoutError,
   isRetryableStatus,
+  UnreadableProcessError,
   type ColoniesErrorCode,
   type ConfigIssue,
 } from './errors';
