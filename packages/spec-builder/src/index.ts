@@ -31,10 +31,13 @@ export {
   MAX_RETRIES,
   projectSchema,
   RESULT_DOWNLOAD_POLICIES,
+  SYMLINK_POLICIES,
   type ProjectYaml,
   type ProjectYamlInput,
   type ResultDownloadPolicy,
+  type SymlinkPolicy,
 } from './project-schema';
+export { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 export {
   CPU_PATTERN,
   cpuToSlurmCpusPerTask,

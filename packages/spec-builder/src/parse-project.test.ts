@@ -58,6 +58,7 @@ describe('parseProject', () => {
       slurm: {},
       retries: 3,
       result: { download: 'always' },
+      sync: { symlinks: 'skip' },
     });
     expect(result.warnings).toEqual([]);
   });
@@ -72,6 +73,7 @@ environment:
 slurm: { account: a, partition: p, qos: q }
 retries: 5
 result: { download: never }
+sync: { symlinks: inside }
 tunnel: { port: 8888 }
 `);
     expect(result.ok).toBe(true);
@@ -82,6 +84,7 @@ tunnel: { port: 8888 }
     expect(result.project.retries).toBe(5);
     expect(result.project.result.download).toBe('never');
     expect(result.project.tunnel).toEqual({ port: 8888, localPort: 8888 });
+    expect(result.project.sync).toEqual({ symlinks: 'inside' });
     // No source: allowed, with a warning (the original logged one too).
     expect(result.warnings.map((warning) => warning.path)).toEqual(['environment.source']);
   });
@@ -172,7 +175,7 @@ colour: blue
       ['colour', undefined],
     ]);
     expect(issues[0]?.message).toBe('unknown key "exectorNames" (did you mean "executorNames"?)');
-    expect(issues[3]?.allowed).toMatch(/^one of projectname, conditions, environment, slurm, retries, result, tunnel$/);
+    expect(issues[3]?.allowed).toMatch(/^one of projectname, conditions, environment, slurm, retries, result, sync, tunnel$/);
     expect(suggestKey([], 'ProjectName')).toBe('projectname');
     expect(suggestKey(['conditions'], 'memory')).toBe(undefined);
     expect(suggestKey(['conditions'], 'wallTime')).toBe('walltime');

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { ALLOWED, projectSchema, type ProjectYaml, type ResultDownloadPolicy } from './project-schema';
+import { ALLOWED, projectSchema, type ProjectYaml, type ResultDownloadPolicy, type SymlinkPolicy } from './project-schema';
 import { ProjectConfigError, type ProjectIssue } from './project-issues';
 
 /** A project, validated, with defaults applied and keys in TypeScript style. */
@@ -36,6 +36,8 @@ export interface Project {
   slurm: { account?: string; partition?: string; qos?: string };
   retries: number;
   result: { download: ResultDownloadPolicy };
+  /** `sync.symlinks`: what happens to symlinks in cfs/src and cfs/data (default `skip`). */
+  sync: { symlinks: SymlinkPolicy };
   tunnel?: { port: number; localPort: number };
 }
 
@@ -207,6 +209,7 @@ function normalize(yaml: ProjectYaml): Project {
     slurm,
     retries: yaml.retries,
     result: { download: yaml.result.download },
+    sync: { symlinks: yaml.sync.symlinks },
   };
   if (yaml.tunnel !== undefined) {
     project.tunnel = { port: yaml.tunnel.port, localPort: yaml.tunnel.localPort ?? yaml.tunnel.port };

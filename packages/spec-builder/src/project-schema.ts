@@ -37,9 +37,18 @@ export const RESERVED_ENV_PREFIXES = ['COLONIES_', 'EXECUTOR_', 'AWS_S3_'] as co
 export const RESULT_DOWNLOAD_POLICIES = ['always', 'on-success', 'never'] as const;
 export type ResultDownloadPolicy = (typeof RESULT_DOWNLOAD_POLICIES)[number];
 
+/**
+ * What `pollinator run` does with a symlink in cfs/src or cfs/data: `skip`
+ * (default: never uploaded, only listed), `inside` (upload what it points to
+ * when the real target is inside the project directory), `follow` (upload
+ * whatever it points to).
+ */
+export const SYMLINK_POLICIES = ['skip', 'inside', 'follow'] as const;
+export type SymlinkPolicy = (typeof SYMLINK_POLICIES)[number];
+
 /** What each field accepts, in words, for error messages (keyed by dotted path, `*` for any map key). */
 export const ALLOWED: Record<string, string> = {
-  '': 'a mapping with the keys projectname, conditions, environment and optionally slurm, retries, result, tunnel',
+  '': 'a mapping with the keys projectname, conditions, environment and optionally slurm, retries, result, sync, tunnel',
   projectname:
     'a name of letters, digits, ".", "_" and "-" (no spaces, "/" or ":"), at most 128 characters, e.g. "my-project"',
   conditions: 'a mapping with nodes, processesPerNode, cpu, mem, walltime and optionally executorNames, executorType, gpu',
@@ -72,6 +81,9 @@ export const ALLOWED: Record<string, string> = {
   retries: `a whole number from 1 to ${MAX_RETRIES}: how often a process that exceeds its time is re-queued`,
   result: 'a mapping with download',
   'result.download': 'one of "always" (also after a failure), "on-success" or "never"',
+  sync: 'a mapping with symlinks',
+  'sync.symlinks':
+    'one of "skip" (default: symlinks are listed, never uploaded), "inside" (upload the target when it is inside the project directory) or "follow" (upload whatever a symlink points to)',
   tunnel: 'a mapping with port and optionally localPort',
   'tunnel.port': 'a TCP port from 1 to 65535 on the first node of the job',
   'tunnel.localPort': 'a TCP port from 1 to 65535 on this machine; default the same as port',
@@ -234,6 +246,20 @@ export const resultSchema = z
   )
   .describe('What happens to cfs/result after a run.');
 
+export const syncSchema = z
+  .strictObject(
+    {
+      symlinks: z
+        .enum(SYMLINK_POLICIES, message('sync.symlinks'))
+        .default('skip')
+        .describe(
+          'Symlinks in cfs/src and cfs/data: "skip" (default, listed but never uploaded), "inside" (upload the target when it resolves inside the project directory), "follow" (upload whatever it points to).',
+        ),
+    },
+    message('sync'),
+  )
+  .describe('How `pollinator run` uploads cfs/src and cfs/data.');
+
 export const tunnelSchema = z
   .strictObject(
     {
@@ -261,6 +287,7 @@ export const projectSchema = z
         .default(DEFAULT_RETRIES)
         .describe('How often a process that exceeds its exec time is re-queued (FunctionSpec maxretries). Default 3.'),
       result: resultSchema.default({ download: 'always' }),
+      sync: syncSchema.default({ symlinks: 'skip' }),
       tunnel: tunnelSchema.optional(),
     },
     message(''),
