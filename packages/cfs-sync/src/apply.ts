@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { createWriteStream, lstatSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { createWriteStream, lstatSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,13 +16,14 @@ import { toIdentity } from './walk';
 import type { StatIdentity } from './sync-state';
 import type { CfsFile, CfsMetadata, FileData } from './types';
 import {
-  CfsError,
   ChecksumMismatchError,
   ConflictRefusedError,
   FileChangedError,
-  UnsafePathError,
+  SymlinkRefusedError,
   abortError,
 } from './errors';
+import { confineDirectory, makeDirectoryInside } from './confine';
+import { openRegularFile, readRegularFileIfPresent, readRegularFileSync, replaceFileSync } from './no-follow';
 
 /** Progress events of applySync (JSON-serialisable). */
 export type SyncEvent =
@@ -120,26 +121,6 @@ function stamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Creates `rel` under `root` one segment at a time, refusing to go through a symlink or a file. */
-async function mkdirInside(root: string, rel: string): Promise<void> {
-  await mkdir(root, { recursive: true });
-  if (rel === '') return;
-  let current = root;
-  for (const segment of rel.split('/')) {
-    current = join(current, segment);
-    try {
-      const info = await lstat(current);
-      if (info.isSymbolicLink()) throw new UnsafePathError(rel, `${current} is a symbolic link; refusing to write through it`);
-      if (!info.isDirectory()) throw new CfsError('SYNC_FAILED', `${current} is a file but CFS has a directory (label) there`);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(current).catch((mkdirError: NodeJS.ErrnoException) => {
-        if (mkdirError.code !== 'EEXIST') throw mkdirError;
-      });
-    }
-  }
-}
-
 /** lstat of a path (synchronous: microseconds from the page cache, no thread-pool round trip). */
 function currentStat(path: string): StatIdentity | undefined {
   const info = lstatSync(path, { bigint: true, throwIfNoEntry: false });
@@ -218,20 +199,19 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   const signal = controller.signal;
 
   try {
-    // Leftovers of an interrupted earlier sync.
-    await Promise.all(inner.temps.map((rel) => rm(localPath(plan.dir, rel), { force: true })));
+    // Every directory is (re)checked with lstat right before writing: one that became a link since the plan is refused.
+    if (inner.confineTo !== undefined) confineDirectory(inner.confineTo, plan.dir, { create: true });
+    else mkdirSync(plan.dir, { recursive: true });
     for (const directory of plan.directories) {
-      if (!inner.existingDirs.has(directory.path)) await mkdirInside(plan.dir, directory.path);
+      makeDirectoryInside(plan.dir, directory.path, inner.followedDirs);
       const marker = join(localPath(plan.dir, directory.path), MARKER_FILE);
       const content = JSON.stringify({ label: directory.label });
-      let existing: string | undefined;
-      try {
-        existing = readFileSync(marker, 'utf8');
-      } catch {
-        existing = undefined;
-      }
-      if (existing !== content) writeFileSync(marker, content);
+      // Read only a regular file, and replace rather than write into it: a planted link or FIFO is never followed.
+      const existing = await readRegularFileIfPresent(marker);
+      if (existing?.toString('utf8') !== content) replaceFileSync(marker, content);
     }
+    // Leftovers of an interrupted earlier sync (rm removes a link itself, never its target).
+    await Promise.all(inner.temps.map((rel) => rm(localPath(plan.dir, rel), { force: true })));
     for (const entry of plan.entries) {
       if (entry.action !== 'unchanged') continue;
       result.unchanged += 1;
@@ -283,7 +263,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   async function uploadOne(entry: SyncPlanEntry): Promise<{ checksum: string; resumedBytes?: number }> {
     const local = inner.local.get(entry.path)!;
     if (local.stat.size <= SMALL_FILE_BYTES) return uploadSmall(entry, local.abs, local.stat);
-    const handle = await open(local.abs, 'r');
+    const handle = await openRegularFile(local.abs, entry.path);
     try {
       // The stat after reading must still be the plan's: then what was read is what the plan saw.
       const before = local.stat;
@@ -293,6 +273,9 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
       if (before.size > 0) {
         const journal = before.size >= (options.resumeThreshold ?? 8 * MiB) ? state.uploadJournal(entry.path, before) : undefined;
         key = (await journal?.previousKey()) ?? key;
+        // An interrupted upload of an earlier version of this file will never resume: drop what it left in the store.
+        const stale = journal?.staleUpload();
+        if (stale) await store.abandon?.(stale.key, stale.store).catch(() => undefined);
         journal?.begin(key);
         const hash = createHash('sha256');
         let read = 0;
@@ -338,8 +321,9 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
 
   /** Small files: one synchronous read and stat (microseconds from the page cache). */
   async function uploadSmall(entry: SyncPlanEntry, abs: string, before: StatIdentity): Promise<{ checksum: string }> {
-    const data = before.size === 0 ? Buffer.alloc(0) : readFileSync(abs);
-    const after = toIdentity(statSync(abs, { bigint: true }));
+    const read = readRegularFileSync(abs, entry.path);
+    const data = read.data;
+    const after = toIdentity(read.stat);
     if (data.length !== before.size || !sameContentStat(after, before)) {
       throw new FileChangedError(entry.path, 'modified after the plan was made or while it was read');
     }
@@ -356,6 +340,9 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   async function downloadOne(entry: SyncPlanEntry): Promise<{ checksum: string; backup?: string }> {
     const remote = entry.remote!;
     const target = localPath(plan.dir, entry.path);
+    if (inner.local.get(entry.path)?.viaSymlink) {
+      throw new SymlinkRefusedError(target, 'the remote version would replace a symbolic link the policy followed; move the link away to download it');
+    }
     const checksum = await downloadVerified(store, remote, target, entry.path, { signal, onBytes, fsync: options.fsync ?? false }, async () => {
       const planned = inner.local.get(entry.path);
       const now = currentStat(target);

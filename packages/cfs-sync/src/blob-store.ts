@@ -29,6 +29,12 @@ export interface BlobStore {
   head(key: string): Promise<{ size: number } | undefined>;
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Drops what an interrupted resumable put of `key` left behind (a partial
+   * file, an unfinished multipart upload), given the state it last saved in
+   * its journal. For a put that will never be resumed; missing leftovers are not an error.
+   */
+  abandon?(key: string, resumeState: unknown): Promise<void>;
   /** Releases sockets / handles. */
   close?(): Promise<void>;
 }

@@ -7,6 +7,7 @@ export type CfsErrorCode =
   | 'CONFLICT_REFUSED'
   | 'BLOB_NOT_FOUND'
   | 'FILE_CHANGED'
+  | 'SYMLINK_REFUSED'
   | 'INVALID_CONFIG'
   | 'ABORTED'
   | 'SYNC_FAILED';
@@ -83,6 +84,20 @@ export class FileChangedError extends CfsError {
   constructor(readonly path: string, detail: string) {
     super('FILE_CHANGED', `${path} changed during the sync (${detail}); nothing was lost, run the sync again`);
     this.name = 'FileChangedError';
+  }
+}
+
+/**
+ * A symbolic link where the sync must not follow one: the synced directory
+ * itself, a component between `confineTo` and it, or a path a file is about
+ * to be read from or written to. Nothing was read or written through it.
+ */
+export class SymlinkRefusedError extends CfsError {
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super('SYMLINK_REFUSED', `${path} is a symbolic link; refusing to follow it: ${detail}`);
+    this.name = 'SymlinkRefusedError';
+    this.path = path;
   }
 }
 

@@ -3,7 +3,7 @@
 export type { BlobStore, BlobLocation, GetOptions, PutOptions, PutResult, ResumeJournal } from './blob-store';
 export { newObjectKey } from './blob-store';
 export { createMemoryBlobStore, type MemoryBlobStore } from './memory-blob-store';
-export { createLocalBlobStore, type LocalBlobStoreOptions } from './local-blob-store';
+export { createLocalBlobStore, DEFAULT_PARTIAL_MAX_AGE_MS, type LocalBlobStoreOptions } from './local-blob-store';
 export { createS3BlobStore, s3OptionsFromEnv, type S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
 export type { CfsFile, CfsMetadata, FileData, Label, S3ObjectRef, Snapshot } from './types';
 export { cfsMetadataFromClient, type CfsClientLike } from './client-metadata';
@@ -23,14 +23,19 @@ export { syncDirectory, type SyncDirectoryOptions } from './sync';
 export { createSnapshot, materializeSnapshot, ROOT_KEEP_FILE, type MaterializeResult } from './snapshot';
 export { DEFAULT_IGNORE_RULES, IGNORE_FILE, type IgnoreOptions, type IgnoreSource } from './ignore-rules';
 export { defaultStateDir } from './sync-state';
+export { SYMLINK_OPT_IN, SYMLINK_POLICIES, type SymlinkPolicy } from './symlink-policy';
+export { removeStaleTempFiles, type RemoveStaleTempFilesOptions } from './stale-temp-files';
 export { MARKER_FILE, BACKUP_INFIX, TEMP_PREFIX } from './paths';
 export { sha256File, EMPTY_SHA256 } from './hash';
 export {
   CfsError,
+  /** The contract name (C2) of the package's base error class. */
+  CfsError as CfsSyncError,
   UnsafePathError,
   ChecksumMismatchError,
   ConflictRefusedError,
   BlobNotFoundError,
   FileChangedError,
+  SymlinkRefusedError,
   type CfsErrorCode,
 } from './errors';

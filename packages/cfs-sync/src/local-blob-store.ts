@@ -1,5 +1,5 @@
 import { createWriteStream, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,7 +9,16 @@ import { BlobNotFoundError } from './errors';
 export interface LocalBlobStoreOptions {
   /** The directory holding one file per object, named by its key (flat, like the S3 bucket). */
   dir: string;
+  /**
+   * Partial objects (`<dir>/.partial/*`) older than this are removed when the
+   * store is first used: an upload interrupted that long ago is not resumed.
+   * Default 24 hours (`DEFAULT_PARTIAL_MAX_AGE_MS`).
+   */
+  partialMaxAgeMs?: number;
 }
+
+/** Default age after which an interrupted upload's partial object is removed: 24 hours. */
+export const DEFAULT_PARTIAL_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** Read and write buffers: 1 MiB. */
 export const IO_BUFFER_BYTES = 1024 * 1024;
@@ -26,7 +35,9 @@ const SMALL_OBJECT_BYTES = 256 * 1024;
 export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore {
   const dir = resolve(options.dir);
   let ready: Promise<unknown> | undefined;
-  const ensureDir = () => (ready ??= mkdir(join(dir, PARTIAL_DIR), { recursive: true }));
+  const partialMaxAgeMs = options.partialMaxAgeMs ?? DEFAULT_PARTIAL_MAX_AGE_MS;
+  const ensureDir = () =>
+    (ready ??= mkdir(join(dir, PARTIAL_DIR), { recursive: true }).then(() => removeOldPartials(join(dir, PARTIAL_DIR), partialMaxAgeMs)));
   return {
     kind: 'local',
     location: { server: '', tls: false, region: '', bucket: '' },
@@ -70,13 +81,19 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
           yield chunk;
         }
       };
-      await pipeline(
-        body,
-        counted,
-        (source: AsyncIterable<Buffer>) => skipBytes(source, stored),
-        createWriteStream(partial, { flags: stored > 0 ? 'r+' : 'w', start: stored, highWaterMark: IO_BUFFER_BYTES }),
-        { signal: putOptions.signal },
-      );
+      try {
+        await pipeline(
+          body,
+          counted,
+          (source: AsyncIterable<Buffer>) => skipBytes(source, stored),
+          createWriteStream(partial, { flags: stored > 0 ? 'r+' : 'w', start: stored, highWaterMark: IO_BUFFER_BYTES }),
+          { signal: putOptions.signal },
+        );
+      } catch (error) {
+        // Without a journal nothing will ever resume this partial object.
+        if (!putOptions.resume) await rm(partial, { force: true });
+        throw error;
+      }
       if (seen !== putOptions.size) {
         throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
       }
@@ -109,5 +126,20 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       assertSafeKey(key);
       await rm(join(dir, key), { force: true });
     },
+    async abandon(key: string) {
+      assertSafeKey(key);
+      await rm(join(dir, PARTIAL_DIR, key), { force: true });
+    },
   };
+}
+
+/** Removes partial objects (and small-object temporaries of a crashed put) last written more than `maxAgeMs` ago. */
+async function removeOldPartials(partialDir: string, maxAgeMs: number): Promise<void> {
+  const cutoff = Date.now() - maxAgeMs;
+  for (const entry of await readdir(partialDir, { withFileTypes: true })) {
+    if (entry.isDirectory()) continue;
+    const path = join(partialDir, entry.name);
+    const info = await lstat(path).catch(() => undefined);
+    if (info && info.mtimeMs < cutoff) await rm(path, { force: true });
+  }
 }

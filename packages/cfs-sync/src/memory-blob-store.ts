@@ -5,6 +5,8 @@ import { BlobNotFoundError, throwIfAborted } from './errors';
 export interface MemoryBlobStore extends BlobStore {
   /** The stored objects (for assertions in tests). */
   readonly objects: Map<string, Buffer>;
+  /** Bytes of resumable puts that have not completed, by key (for assertions in tests). */
+  readonly partials: Map<string, Buffer[]>;
 }
 
 interface PartialState {
@@ -20,6 +22,7 @@ export function createMemoryBlobStore(): MemoryBlobStore {
     kind: 'memory',
     location: { server: '', tls: false, region: '', bucket: '' },
     objects,
+    partials,
     async put(key: string, body: Readable, options: PutOptions): Promise<PutResult> {
       assertSafeKey(key);
       let chunks: Buffer[] = [];
@@ -62,6 +65,9 @@ export function createMemoryBlobStore(): MemoryBlobStore {
     },
     async delete(key: string) {
       objects.delete(key);
+    },
+    async abandon(key: string) {
+      partials.delete(key);
     },
   };
 }

@@ -8,6 +8,8 @@ import { EMPTY_SHA256, sha256File } from './hash';
 import { TEMP_PREFIX, assertSafeLabel, assertSafeName, isInternalName, joinRel, labelToRelative, relativeToLabel } from './paths';
 import { throwIfAborted } from './errors';
 import { defaultStateDir } from './sync-state';
+import { assertSymlinkPolicy, checkSyncRoot, realSymlinkRoot, type SymlinkPolicy } from './symlink-policy';
+import { confineDirectory } from './confine';
 
 export type SyncAction = 'upload' | 'download' | 'conflict' | 'unchanged' | 'ignored';
 
@@ -32,6 +34,8 @@ export interface SyncPlanEntry {
   ignoredBy?: IgnoreSource;
   /** Ignored entries: true for a directory (nothing below it is looked at). */
   isDirectory?: boolean;
+  /** A symbolic link that was not followed: its target (as written in the link) and why it was not followed. */
+  symlink?: { target: string; reason: string };
   /** The remote revision (downloads, conflicts, unchanged). */
   remote?: FileData;
 }
@@ -80,6 +84,22 @@ export interface PlanOptions {
   signal?: AbortSignal;
   /** Parallel metadata listings and file hashes. Default 16. */
   planConcurrency?: number;
+  /**
+   * Symbolic links in the tree, and a synced directory that is one: `skip`
+   * (default) lists them as ignored entries and never reads or writes through
+   * them; `inside` follows those whose real target is inside `symlinkRoot`;
+   * `follow` follows every one (loops and repeats are still skipped).
+   */
+  symlinks?: SymlinkPolicy;
+  /** The directory a link's target must resolve inside for `symlinks: 'inside'` (e.g. the project directory). */
+  symlinkRoot?: string;
+  /**
+   * A trusted ancestor of `dir` (an executor's staging root): every component
+   * from it down to and including `dir` must be a real directory, never a
+   * symbolic link, whatever `symlinks` says (SymlinkRefusedError, code
+   * SYMLINK_REFUSED); missing ones are created one at a time on apply.
+   */
+  confineTo?: string;
 }
 
 /** What applySync needs beyond the public plan (kept off the plan so it stays JSON-serialisable). */
@@ -87,8 +107,10 @@ export interface PlanInternals {
   state: SyncState;
   local: Map<string, LocalFile>;
   temps: string[];
-  /** Directories the walk found (real directories, not symlinks): no need to create them. */
-  existingDirs: Set<string>;
+  /** Directories reached through a link the policy followed: writes may go through these links. */
+  followedDirs: Set<string>;
+  /** The trusted ancestor to check `dir` against again, creating it, before anything is written. */
+  confineTo?: string;
   metadata: CfsMetadata;
   /** Checksums computed (or read from the cache) while planning. */
   checksums: Map<string, string>;
@@ -121,7 +143,11 @@ export async function listLabels(metadata: CfsMetadata, label: string): Promise<
  */
 export async function planSync(options: PlanOptions): Promise<SyncPlan> {
   assertSafeLabel(options.label);
+  assertSymlinkPolicy(options.symlinks);
   const dir = resolve(options.dir);
+  if (options.confineTo !== undefined) confineDirectory(options.confineTo, dir, { create: false });
+  else checkSyncRoot(dir, options);
+  const realRoot = options.confineTo === undefined ? realSymlinkRoot(options) : undefined;
   const label = options.label;
   const signal = options.signal;
   const limit = pLimit(options.planConcurrency ?? 16);
@@ -143,7 +169,13 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
     return labels;
   })();
   const [tree, remoteLabels, state] = await Promise.all([
-    walkLocalTree(dir, { ...options.ignore, signal }),
+    walkLocalTree(dir, {
+      ...options.ignore,
+      signal,
+      // A confined directory belongs to a job: never follow anything it made.
+      symlinks: options.confineTo === undefined ? (options.symlinks ?? 'skip') : 'skip',
+      ...(realRoot === undefined ? {} : { realSymlinkRoot: realRoot }),
+    }),
     remoteListing,
     SyncState.load(stateDir, dir, label),
   ]);
@@ -163,6 +195,7 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
       reason: ignored.reason,
       ...(ignored.rule ? { ignoredBy: ignored.rule } : {}),
       ...(ignored.isDir ? { isDirectory: true } : {}),
+      ...(ignored.symlink ? { symlink: ignored.symlink } : {}),
     });
   }
 
@@ -329,7 +362,8 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
     state,
     local: localByPath,
     temps: tree.temps,
-    existingDirs: new Set(tree.exists ? tree.dirs.keys() : []),
+    followedDirs: tree.followedDirs,
+    ...(options.confineTo === undefined ? {} : { confineTo: options.confineTo }),
     metadata: options.metadata,
     checksums,
   });

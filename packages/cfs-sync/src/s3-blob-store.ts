@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
@@ -381,6 +382,17 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       assertSafeKey(key);
       await ensureBucket();
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async abandon(key, resumeState) {
+      assertSafeKey(key);
+      const state = resumeState as Partial<MultipartState> | undefined;
+      if (state?.key !== key || typeof state.uploadId !== 'string') return;
+      try {
+        // Parts of an unfinished multipart upload are stored (and billed) until it is aborted.
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: state.uploadId }));
+      } catch (error) {
+        if (errorName(error) !== 'NoSuchUpload' && httpStatus(error) !== 404) throw error;
+      }
     },
     async close() {
       if (!options.client) client.destroy();

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { newObjectKey, type BlobStore } from './blob-store';
 import type { CfsMetadata, Snapshot } from './types';
@@ -6,8 +6,11 @@ import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, localPath } 
 import { listLabels } from './plan';
 import { EMPTY_SHA256, sha256File } from './hash';
 import { downloadVerified } from './apply';
-import { CfsError, throwIfAborted } from './errors';
-import { lstat, mkdir } from 'node:fs/promises';
+import { CfsError, SymlinkRefusedError, throwIfAborted } from './errors';
+import { lstat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { confineDirectory, makeDirectoryInside } from './confine';
+import { checkSyncRoot } from './symlink-policy';
 
 /** Name of the empty file registered at a snapshot root that has no files of its own (see createSnapshot). */
 export const ROOT_KEEP_FILE = '.pollinator-keep';
@@ -78,6 +81,8 @@ export async function materializeSnapshot(options: {
   store: BlobStore;
   snapshot: { snapshotId: string } | { name: string };
   dir: string;
+  /** A trusted ancestor of `dir` (see PlanOptions.confineTo): no component from it down to `dir` may be a symbolic link. */
+  confineTo?: string;
   concurrency?: number;
   signal?: AbortSignal;
   onBytes?: (bytes: number) => void;
@@ -94,14 +99,21 @@ export async function materializeSnapshot(options: {
     const rel = joinRel(labelToRelative(snapshot.label, file.label), file.name);
     return { file, rel, abs: localPath(dir, rel) };
   });
-  await mkdir(dir, { recursive: true });
+  // Never through a symbolic link: not the directory itself, not a component to it, not one below it.
+  if (options.confineTo !== undefined) confineDirectory(options.confineTo, dir, { create: true });
+  else {
+    checkSyncRoot(dir, {});
+    mkdirSync(dir, { recursive: true });
+  }
+  for (const parent of new Set(targets.map(({ rel }) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '')))) {
+    makeDirectoryInside(dir, parent);
+  }
   await Promise.all(
     targets.map(({ file, rel, abs }) =>
       limit(async () => {
         throwIfAborted(options.signal);
-        await mkdir(resolve(abs, '..'), { recursive: true });
         const existing = await lstat(abs).catch(() => undefined);
-        if (existing?.isSymbolicLink()) throw new CfsError('UNSAFE_PATH', `${rel} is a symbolic link in ${dir}; refusing to write through it`);
+        if (existing?.isSymbolicLink()) throw new SymlinkRefusedError(join(dir, rel), 'refusing to write through it');
         if (existing?.isFile() && existing.size === file.size && (await sha256File(abs)).checksum === file.checksum) {
           result.skipped += 1;
           return;

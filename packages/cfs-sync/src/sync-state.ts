@@ -153,6 +153,7 @@ interface JournalFile {
 
 export class UploadJournal implements ResumeJournal {
   private file: JournalFile | undefined;
+  private stale: { key: string; store: unknown } | undefined;
 
   constructor(
     private readonly path: string | undefined,
@@ -168,10 +169,19 @@ export class UploadJournal implements ResumeJournal {
         this.file = file;
         return file.key;
       }
+      if (typeof file.key === 'string') this.stale = { key: file.key, store: file.store };
     } catch {
       // none
     }
     return undefined;
+  }
+
+  /**
+   * After previousKey(): the key and store state of an interrupted upload of an
+   * earlier version of this file (it changed since), which can never resume.
+   */
+  staleUpload(): { key: string; store: unknown } | undefined {
+    return this.stale;
   }
 
   /** Starts (or continues) the journal for `key`. */
