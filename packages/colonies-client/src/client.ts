@@ -10,7 +10,6 @@ import {
   toFunction,
   toLabel,
   toLog,
-  toProcess,
   toSnapshot,
   asIs,
 } from './convert';
@@ -27,6 +26,7 @@ import {
   type WaitForProcessOptions,
   type WatchProcessOptions,
 } from './pubsub';
+import { decodeProcess, decodeProcessListing, type ProcessListing } from './process-decoding';
 import { HttpTransport, type CallOptions, type FetchLike, type RetryEvent, type RetryOptions } from './transport';
 import {
   AttributeType,
@@ -84,6 +84,12 @@ export interface ColoniesClientOptions {
   assignMarginMs?: number;
   /** WebSocket URL of `/pubsub` (default: derived from the URL). */
   pubsubUrl?: string;
+  /**
+   * Largest reply accepted, in bytes of the HTTP body or WebSocket frame
+   * (default 64 MiB, `DEFAULT_MAX_REPLY_BYTES`). A larger one is not read to
+   * the end: the call fails with `ColoniesReplyTooLargeError`.
+   */
+  maxReplyBytes?: number;
 }
 
 interface ClientCore {
@@ -229,6 +235,21 @@ export class ColoniesClient {
 
   private async write(msgtype: string, fields: Record<string, unknown>, options?: CallOptions): Promise<JsonValue> {
     return this.rpc(msgtype, fields, { ...options, read: false });
+  }
+
+  /** Like `rpc`, but the reply payload's JSON text, unparsed (for replies decoded in parts). */
+  private async rpcText(msgtype: string, fields: Record<string, unknown>, read: boolean, options?: CallOptions): Promise<{ status: number; text: string }> {
+    const envelope = encodeRequest(msgtype, fields, this.requireKey(msgtype));
+    return this.#core.transport.rpcText(envelope, read, options);
+  }
+
+  private async readProcess(msgtype: string, fields: Record<string, unknown>, options?: CallOptions): Promise<Process> {
+    return decodeProcess(msgtype, (await this.rpcText(msgtype, fields, true, options)).text);
+  }
+
+  private async readProcessListing(msgtype: string, fields: Record<string, unknown>, options?: CallOptions): Promise<ProcessListing> {
+    const { status, text } = await this.rpcText(msgtype, fields, true, options);
+    return decodeProcessListing(msgtype, status, text);
   }
 
   // ---------------------------------------------------------------- server
@@ -436,27 +457,35 @@ export class ColoniesClient {
    */
   async submit(spec: FunctionSpecInput, options?: CallOptions): Promise<Process> {
     const full = completeSpec(spec, this.#core.colonyName);
-    const r = await this.write('submitfuncspecmsg', { spec: full }, options);
-    return toProcess(expectObject('submitfuncspecmsg', r));
+    // The process exists once this answers: an UnreadableProcessError here carries its id.
+    return decodeProcess('submitfuncspecmsg', (await this.rpcText('submitfuncspecmsg', { spec: full }, false, options)).text);
   }
 
-  /** `getprocessmsg` (404 `ColoniesError` when unknown). */
+  /** `getprocessmsg` (404 `ColoniesError` when unknown; `UnreadableProcessError` when it cannot be decoded). */
   async getProcess(processId: string, options?: CallOptions): Promise<Process> {
-    return toProcess(expectObject('getprocessmsg', await this.read('getprocessmsg', { processid: processId }, options)));
+    return this.readProcess('getprocessmsg', { processid: processId }, options);
   }
 
   /**
    * `getprocessesmsg`: processes in one state (default WAITING), at most
    * `count` (1–100, default 100). Filters are exclusive on the server:
-   * executorType > initiator > label.
+   * executorType > initiator > label. Throws the first
+   * `UnreadableProcessError` when one of them cannot be decoded: use
+   * `getProcessListing` to get the others anyway.
    */
-  async getProcesses(
-    query: { state?: ProcessState; count?: number; executorType?: string; label?: string; initiator?: string; colonyName?: string } = {},
-    options?: CallOptions,
-  ): Promise<Process[]> {
+  async getProcesses(query: ProcessesQuery = {}, options?: CallOptions): Promise<Process[]> {
+    return throwFirstUnreadable(await this.getProcessListing(query, options));
+  }
+
+  /**
+   * `getprocessesmsg`, each process decoded on its own: the readable ones,
+   * plus an `UnreadableProcessError` (with the process id when the raw
+   * reply shows it) for each one that cannot be decoded.
+   */
+  async getProcessListing(query: ProcessesQuery = {}, options?: CallOptions): Promise<ProcessListing> {
     const count = query.count ?? 100;
     if (!Number.isInteger(count) || count < 1 || count > 100) throw new ColoniesArgumentError(`getProcesses: count must be 1–100, got ${count}`);
-    const r = await this.read(
+    return this.readProcessListing(
       'getprocessesmsg',
       {
         colonyname: this.colony(query.colonyName),
@@ -468,7 +497,6 @@ export class ColoniesClient {
       },
       options,
     );
-    return expectList('getprocessesmsg', r, toProcess);
   }
 
   /**
@@ -487,17 +515,20 @@ export class ColoniesClient {
       throw new ColoniesArgumentError('assign: timeout must be a non-zero integer number of seconds (negative = no waiting)');
     }
     const timeoutMs = Math.max(options?.timeoutMs ?? this.#core.transport.timeoutMs, timeout > 0 ? timeout * 1000 + this.#core.assignMarginMs : 0);
+    let text: string;
     try {
-      const r = await this.write(
+      ({ text } = await this.rpcText(
         'assignprocessmsg',
         { colonyname: this.colony(request.colonyName), timeout, availablecpu: request.availableCpu ?? '', availablemem: request.availableMem ?? '' },
+        false,
         { ...options, timeoutMs },
-      );
-      return toProcess(expectObject('assignprocessmsg', r));
+      ));
     } catch (error) {
       if (ColoniesError.isInstance(error) && error.isNoProcessAvailable) return null;
       throw error;
     }
+    // Assigned but unreadable: UnreadableProcessError with the id, so the caller can close it failed.
+    return decodeProcess('assignprocessmsg', text);
   }
 
   /** `closesuccessfulmsg` (the assigned executor). `out` replaces the output when non-empty. */
@@ -539,12 +570,12 @@ export class ColoniesClient {
     query: { state: ProcessState; seconds: number; executorId?: string; colonyName?: string },
     options?: CallOptions,
   ): Promise<Process[]> {
-    const r = await this.read(
+    const listing = await this.readProcessListing(
       'getprocesshistmsg',
       { colonyname: this.colony(query.colonyName), executorid: query.executorId ?? '', seconds: query.seconds, state: query.state },
       options,
     );
-    return expectList('getprocesshistmsg', r, toProcess);
+    return throwFirstUnreadable(listing);
   }
 
   /** `pauseassignmentsmsg` (colony owner): assign calls wait (408/503) until resumed. */
@@ -815,6 +846,7 @@ export function createColoniesClient(options: ColoniesClientOptions): ColoniesCl
     retry: { retries: retry.retries ?? 3, minDelayMs: retry.minDelayMs ?? 100, maxDelayMs: retry.maxDelayMs ?? 2000 },
     skipTlsVerify: options.skipTlsVerify ?? false,
     onRetry: options.onRetry,
+    ...(options.maxReplyBytes === undefined ? {} : { maxReplyBytes: checkMaxReplyBytes(options.maxReplyBytes) }),
   });
   const core: ClientCore = {
     transport,
@@ -826,6 +858,32 @@ export function createColoniesClient(options: ColoniesClientOptions): ColoniesCl
     skipTlsVerify: options.skipTlsVerify ?? false,
   };
   return new ColoniesClient(core, options.privateKey ? checkKey(options.privateKey, 'privateKey') : undefined);
+}
+
+/** The query of `getProcesses` / `getProcessListing`. */
+export interface ProcessesQuery {
+  state?: ProcessState;
+  count?: number;
+  executorType?: string;
+  label?: string;
+  initiator?: string;
+  colonyName?: string;
+}
+
+function throwFirstUnreadable(listing: ProcessListing): Process[] {
+  const first = listing.unreadable[0];
+  if (first !== undefined) throw first;
+  return listing.processes;
+}
+
+/** The largest string V8 can hold is about 2^29 characters: a larger cap could never be honoured. */
+const MAX_REPLY_BYTES_CEILING = 512 * 1024 * 1024;
+
+function checkMaxReplyBytes(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1024 || value > MAX_REPLY_BYTES_CEILING) {
+    throw new ColoniesConfigError('maxReplyBytes', `maxReplyBytes must be an integer number of bytes from 1024 to ${MAX_REPLY_BYTES_CEILING}, got ${value}`);
+  }
+  return value;
 }
 
 function checkName(name: string, what: string): void {

@@ -1,7 +1,7 @@
 // Request and reply envelopes (colonies-protocol.md §2.2–2.4).
 import { sign } from '@pollinator/crypto';
 import { ColoniesBadReplyError, ColoniesError } from './errors';
-import { parseLosslessJson, stringifyLosslessJson } from './lossless-json';
+import { JsonTooDeepError, parseLosslessJson, stringifyLosslessJson } from './lossless-json';
 import type { JsonValue } from './types';
 
 export interface RequestEnvelope {
@@ -49,7 +49,12 @@ export function encodeRequest(
 
 /** Decodes a base64 payload into (lossless) JSON. */
 export function decodePayload(payload: string): JsonValue {
-  return parseLosslessJson(Buffer.from(payload, 'base64').toString('utf8'));
+  return parseLosslessJson(decodePayloadText(payload));
+}
+
+/** Decodes a base64 payload into its JSON text, unparsed. */
+export function decodePayloadText(payload: string): string {
+  return Buffer.from(payload, 'base64').toString('utf8');
 }
 
 function isReplyEnvelope(value: unknown): value is ReplyEnvelope {
@@ -73,6 +78,25 @@ function snippet(text: string): string {
  * when that status is an error (a proxy's 502 page), else a bad reply.
  */
 export function decodeReply(requestPayloadtype: string, httpStatus: number, body: string, statusText = ''): JsonValue {
+  return parseReplyPayload(requestPayloadtype, httpStatus, decodeReplyText(requestPayloadtype, httpStatus, body, statusText));
+}
+
+/** Parses the payload text of a successful reply (lossless); not JSON → `ColoniesBadReplyError`. */
+export function parseReplyPayload(requestPayloadtype: string, httpStatus: number, payloadText: string): JsonValue {
+  try {
+    return parseLosslessJson(payloadText);
+  } catch (error) {
+    const detail = JsonTooDeepError.isInstance(error) ? `payload ${error.message}` : 'payload is not base64 JSON';
+    throw new ColoniesBadReplyError(requestPayloadtype, httpStatus, detail, error);
+  }
+}
+
+/**
+ * `decodeReply` without the final parse: the JSON text of a successful
+ * reply's payload, for callers that decode parts of it separately (one
+ * process of a listing at a time).
+ */
+export function decodeReplyText(requestPayloadtype: string, httpStatus: number, body: string, statusText = ''): string {
   let envelope: unknown;
   try {
     envelope = body === '' ? undefined : JSON.parse(body);
@@ -104,9 +128,5 @@ export function decodeReply(requestPayloadtype: string, httpStatus: number, body
     if (status < 400) status = httpStatus >= 400 ? httpStatus : 500;
     throw new ColoniesError({ status, httpStatus, serverMessage: message, payloadtype: requestPayloadtype, envelope: true });
   }
-  try {
-    return decodePayload(envelope.payload);
-  } catch (error) {
-    throw new ColoniesBadReplyError(requestPayloadtype, httpStatus, 'payload is not base64 JSON', error);
-  }
+  return decodePayloadText(envelope.payload);
 }

@@ -166,8 +166,11 @@ export class ColoniesBadReplyError extends ColoniesClientError {
   }
 }
 
+const REPLY_TOO_LARGE = Symbol.for('pollinator.error.ColoniesReplyTooLargeError');
+
 export class ColoniesReplyTooLargeError extends ColoniesClientError {
   readonly payloadtype: string;
+  readonly [REPLY_TOO_LARGE] = true;
   /** The limit that was exceeded, in bytes of the HTTP body (or WebSocket frame). */
   readonly limitBytes: number;
 
@@ -179,6 +182,10 @@ export class ColoniesReplyTooLargeError extends ColoniesClientError {
     this.name = 'ColoniesReplyTooLargeError';
     this.payloadtype = payloadtype;
     this.limitBytes = limitBytes;
+  }
+
+  static override isInstance(value: unknown): value is ColoniesReplyTooLargeError {
+    return typeof value === 'object' && value !== null && REPLY_TOO_LARGE in value;
   }
 }
 

@@ -6,35 +6,43 @@
 // exact digits; everything else is what `JSON.parse` would give.
 // `stringifyLosslessJson` writes bigints back as bare JSON integers.
 
+import { MAX_JSON_DEPTH } from './json-errors';
+import { parseJsonReference } from './json-reference-parser';
+import { scanDepthAndUnsafeIntegers } from './json-scan';
 import type { JsonValue } from './types';
 
-const UNSAFE_DIGITS = /\d{16,}/;
-/** A JSON string token, or a number token whose integer part has 16+ digits (never matched inside strings). */
-const STRING_OR_LONG_NUMBER = /"(?:[^"\\]|\\.)*"|(?<![\w.+-])(-?\d{16,})(\.\d+)?([eE][+-]?\d+)?/g;
-const MARKER = '\u0000B';
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+export { JsonTooDeepError, MAX_JSON_DEPTH } from './json-errors';
 
-export function parseLosslessJson(text: string): JsonValue {
-  // Fast path: without a run of 16+ digits no number can be unsafe.
-  if (!UNSAFE_DIGITS.test(text)) return JSON.parse(text) as JsonValue;
-  // An escaped NUL in the text could collide with the marker: use the full parser.
-  if (text.includes('\\u0000')) return new Parser(text).parseDocument();
-  // Native path: quote each unsafe integer as a marker string, JSON.parse, revive the markers.
-  let out = '';
+export interface LosslessJsonOptions {
+  /** Deepest nesting of arrays and objects accepted (default `MAX_JSON_DEPTH`, 512); deeper → `JsonTooDeepError`. */
+  maxDepth?: number;
+}
+
+const MARKER = '\u0000B';
+
+/**
+ * Parses JSON keeping integers beyond 2^53 exact (as bigints). Linear in the
+ * input and free of recursion limits: one scan without backtracking finds
+ * the nesting depth and the unsafe integers, then the native `JSON.parse`
+ * builds the value (each unsafe integer quoted as a marker string and
+ * revived). Throws `JsonTooDeepError` past `maxDepth` and `SyntaxError` on
+ * anything that is not JSON.
+ */
+export function parseLosslessJson(text: string, options: LosslessJsonOptions = {}): JsonValue {
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  const unsafe = scanDepthAndUnsafeIntegers(text, maxDepth);
+  if (unsafe.length === 0) return JSON.parse(text) as JsonValue;
+  // An escaped NUL in the text could collide with the marker: use the reference parser.
+  if (text.includes('\\u0000')) return parseJsonReference(text, maxDepth);
+  const parts: string[] = [];
   let last = 0;
-  let replaced = false;
-  STRING_OR_LONG_NUMBER.lastIndex = 0;
-  for (let m = STRING_OR_LONG_NUMBER.exec(text); m !== null; m = STRING_OR_LONG_NUMBER.exec(text)) {
-    const digits = m[1];
-    if (digits === undefined || m[2] !== undefined || m[3] !== undefined) continue;
-    const value = BigInt(digits);
-    if (value <= MAX_SAFE && value >= -MAX_SAFE) continue;
-    out += `${text.slice(last, m.index)}"\\u0000B${digits}"`;
-    last = m.index + digits.length;
-    replaced = true;
+  for (const [start, end] of unsafe) {
+    parts.push(text.slice(last, start), '"\\u0000B', text.slice(start, end), '"');
+    last = end;
   }
-  if (!replaced) return JSON.parse(text) as JsonValue;
-  return revive(JSON.parse(out + text.slice(last)) as JsonValue);
+  parts.push(text.slice(last));
+  // The depth was checked above, so reviving recursively stays far from the stack limit.
+  return revive(JSON.parse(parts.join('')) as JsonValue);
 }
 
 function revive(v: JsonValue): JsonValue {
@@ -48,154 +56,12 @@ function revive(v: JsonValue): JsonValue {
   return v;
 }
 
-/** The reference parser (a plain recursive descent); `parseLosslessJson` falls back to it. */
-export function parseLosslessJsonSlow(text: string): JsonValue {
-  return new Parser(text).parseDocument();
-}
-
-class Parser {
-  private i = 0;
-  constructor(private readonly s: string) {}
-
-  parseDocument(): JsonValue {
-    this.ws();
-    const v = this.value();
-    this.ws();
-    if (this.i !== this.s.length) this.fail('unexpected trailing data');
-    return v;
-  }
-
-  private fail(what: string): never {
-    throw new SyntaxError(`Invalid JSON at position ${this.i}: ${what}`);
-  }
-
-  private ws(): void {
-    const s = this.s;
-    let i = this.i;
-    for (;;) {
-      const c = s.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else break;
-    }
-    this.i = i;
-  }
-
-  private value(): JsonValue {
-    const c = this.s[this.i];
-    switch (c) {
-      case '{':
-        return this.object();
-      case '[':
-        return this.array();
-      case '"':
-        return this.string();
-      case 't':
-        return this.literal('true', true);
-      case 'f':
-        return this.literal('false', false);
-      case 'n':
-        return this.literal('null', null);
-      default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-        return this.fail(c === undefined ? 'unexpected end' : `unexpected character ${JSON.stringify(c)}`);
-    }
-  }
-
-  private literal<T>(word: string, v: T): T {
-    if (!this.s.startsWith(word, this.i)) this.fail(`expected ${word}`);
-    this.i += word.length;
-    return v;
-  }
-
-  private object(): JsonValue {
-    this.i++;
-    const out: Record<string, JsonValue> = {};
-    this.ws();
-    if (this.s[this.i] === '}') {
-      this.i++;
-      return out;
-    }
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] !== '"') this.fail('expected a key');
-      const key = this.string();
-      this.ws();
-      if (this.s[this.i] !== ':') this.fail('expected ":"');
-      this.i++;
-      this.ws();
-      const v = this.value();
-      // Own data property even for "__proto__".
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.ws();
-      const c = this.s[this.i++];
-      if (c === '}') return out;
-      if (c !== ',') this.fail('expected "," or "}"');
-    }
-  }
-
-  private array(): JsonValue {
-    this.i++;
-    const out: JsonValue[] = [];
-    this.ws();
-    if (this.s[this.i] === ']') {
-      this.i++;
-      return out;
-    }
-    for (;;) {
-      this.ws();
-      out.push(this.value());
-      this.ws();
-      const c = this.s[this.i++];
-      if (c === ']') return out;
-      if (c !== ',') this.fail('expected "," or "]"');
-    }
-  }
-
-  private string(): string {
-    const s = this.s;
-    const start = this.i;
-    let i = start + 1;
-    let escaped = false;
-    for (;;) {
-      const c = s.charCodeAt(i);
-      if (Number.isNaN(c)) this.fail('unterminated string');
-      if (c === 0x22) break;
-      if (c === 0x5c) {
-        escaped = true;
-        i += 2;
-        continue;
-      }
-      i++;
-    }
-    this.i = i + 1;
-    const raw = s.slice(start, i + 1);
-    return escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-  }
-
-  private number(): number | bigint {
-    const s = this.s;
-    const start = this.i;
-    let i = start;
-    if (s[i] === '-') i++;
-    while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
-    let integer = true;
-    if (s[i] === '.') {
-      integer = false;
-      i++;
-      while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
-    }
-    if (s[i] === 'e' || s[i] === 'E') {
-      integer = false;
-      i++;
-      if (s[i] === '+' || s[i] === '-') i++;
-      while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
-    }
-    this.i = i;
-    const text = s.slice(start, i);
-    const n = JSON.parse(text) as number; // validates the literal
-    if (integer && !Number.isSafeInteger(n)) return BigInt(text);
-    return n;
-  }
+/**
+ * The reference parser (builds the value itself with an explicit stack, no
+ * recursion); `parseLosslessJson` falls back to it and must agree with it.
+ */
+export function parseLosslessJsonSlow(text: string, options: LosslessJsonOptions = {}): JsonValue {
+  return parseJsonReference(text, options.maxDepth ?? MAX_JSON_DEPTH);
 }
 
 /** JSON.stringify that writes bigint values as plain JSON integers. */

@@ -6,8 +6,7 @@
 // a close frame when the timeout expires. Error frames do not close the socket.
 import WebSocket from 'ws';
 import type { ColoniesClient } from './client';
-import { expectObject, toProcess } from './convert';
-import { decodePayload } from './envelope';
+import { decodePayloadText } from './envelope';
 import {
   ColoniesAbortError,
   ColoniesArgumentError,
@@ -15,8 +14,11 @@ import {
   ColoniesClientError,
   ColoniesError,
   ColoniesNetworkError,
+  ColoniesReplyTooLargeError,
   ColoniesTimeoutError,
 } from './errors';
+import { parseLosslessJson } from './lossless-json';
+import { decodeProcess } from './process-decoding';
 import { sleep } from './transport';
 import { isTerminalProcessState, TERMINAL_PROCESS_STATES, type Process, type ProcessState } from './types';
 
@@ -157,6 +159,7 @@ function openSubscription(client: ColoniesClient, sub: SocketSubscription): Asyn
         handshakeTimeout: sub.connectTimeoutMs,
         perMessageDeflate: false,
         rejectUnauthorized: !client.core.skipTlsVerify,
+        maxPayload: client.core.transport.maxReplyBytes,
       });
       ws.on('open', () => {
         opened = true;
@@ -169,8 +172,9 @@ function openSubscription(client: ColoniesClient, sub: SocketSubscription): Asyn
         try {
           const envelope = JSON.parse(text) as { payloadtype?: unknown; payload?: unknown; error?: unknown };
           if (typeof envelope.payload !== 'string') throw new Error('no payload');
-          const payload = decodePayload(envelope.payload);
+          const payloadText = decodePayloadText(envelope.payload);
           if (envelope.error === true) {
+            const payload = parseLosslessJson(payloadText);
             const failure = (payload ?? {}) as { status?: unknown; message?: unknown };
             finish(
               new ColoniesError({
@@ -184,14 +188,16 @@ function openSubscription(client: ColoniesClient, sub: SocketSubscription): Asyn
             );
             return;
           }
-          channel.push(toProcess(expectObject(what, payload)));
+          channel.push(decodeProcess(what, payloadText));
         } catch (error) {
           finish(ColoniesClientError.isInstance(error) ? error : new ColoniesBadReplyError(what, 101, 'unreadable event frame', error));
         }
       });
-      ws.on('error', (error: Error) => {
+      ws.on('error', (error: Error & { code?: unknown }) => {
+        // A frame over maxPayload: ws closes the socket (1009); say why instead of ending quietly.
+        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new ColoniesReplyTooLargeError(what, client.core.transport.maxReplyBytes));
         // Before 'open': the WebSocket could not be established (blocked, refused, no upgrade).
-        if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${client.pubsubUrl}: ${error.message}`, false, error));
+        else if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${client.pubsubUrl}: ${error.message}`, false, error));
         else finish();
       });
       ws.on('close', () => {

@@ -4,21 +4,38 @@
 // never left this machine, e.g. connection refused).
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { decodeReply, type RequestEnvelope } from './envelope';
+import { decodeReplyText, parseReplyPayload, type RequestEnvelope } from './envelope';
 import {
   ColoniesAbortError,
   ColoniesClientError,
   ColoniesNetworkError,
   ColoniesTimeoutError,
   ColoniesError,
+  ColoniesReplyTooLargeError,
 } from './errors';
 import type { JsonValue } from './types';
 
-/** The subset of `fetch` the client uses; the global `fetch` fits. */
+/**
+ * The subset of `fetch` the client uses; the global `fetch` fits. When the
+ * response has an async-iterable `body` (the global fetch, `createNodeFetch`)
+ * the client reads it chunk by chunk and stops at `maxReplyBytes`; otherwise
+ * it reads `text()` and checks the size afterwards.
+ */
 export type FetchLike = (
   url: string,
   init: { method: string; body?: string; headers?: Record<string, string>; signal?: AbortSignal },
-) => Promise<{ status: number; statusText: string; text(): Promise<string> }>;
+) => Promise<FetchResponse>;
+
+export interface FetchResponse {
+  status: number;
+  statusText: string;
+  text(): Promise<string>;
+  headers?: { get(name: string): string | null };
+  body?: unknown;
+}
+
+/** Default cap of a reply body: 64 MiB (a process with a few large kwargs fits many times over). */
+export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 export interface RetryOptions {
   /** Extra attempts after the first (default 3; 0 disables retries). */
@@ -52,6 +69,8 @@ export interface TransportOptions {
   timeoutMs: number;
   retry: Required<RetryOptions>;
   skipTlsVerify: boolean;
+  /** Largest reply body read, in bytes (default `DEFAULT_MAX_REPLY_BYTES`); larger → `ColoniesReplyTooLargeError`. */
+  maxReplyBytes?: number;
   /** Random source for jitter (tests). */
   random?: () => number;
 }
@@ -111,17 +130,50 @@ export function createNodeFetch(options: { rejectUnauthorized?: boolean; maxSock
       const secure = url.startsWith('https:');
       const request = secure ? https.request : http.request;
       const req = request(url, { method: init.method, headers: init.headers, agent: secure ? httpsAgent : httpAgent, signal: init.signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: async () => text });
+        // Resolved at the headers: the body is read by the caller, which can stop early.
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          headers: { get: (name) => headerValue(res.headers[name.toLowerCase()]) },
+          body: res,
+          text: async () => {
+            const chunks: Buffer[] = [];
+            for await (const chunk of res) chunks.push(chunk as Buffer);
+            return Buffer.concat(chunks).toString('utf8');
+          },
         });
       });
       req.on('error', reject);
       req.end(init.body);
     });
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Reads a reply body as UTF-8, refusing (before buffering more) one larger
+ * than `limit` bytes: by its Content-Length when given, else while streaming.
+ */
+export async function readReplyBody(response: FetchResponse, limit: number, payloadtype: string): Promise<string> {
+  const declared = Number(response.headers?.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) throw new ColoniesReplyTooLargeError(payloadtype, limit);
+  const body = response.body as AsyncIterable<Uint8Array> | null | undefined;
+  if (body === null || body === undefined || typeof body[Symbol.asyncIterator] !== 'function') {
+    const text = await response.text();
+    if (Buffer.byteLength(text, 'utf8') > limit) throw new ColoniesReplyTooLargeError(payloadtype, limit);
+    return text;
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > limit) throw new ColoniesReplyTooLargeError(payloadtype, limit); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `createNodeFetch({ rejectUnauthorized: false })`: accepts self-signed certificates (COLONIES_SKIP_TLS_VERIFY). */
@@ -154,9 +206,11 @@ export class HttpTransport {
   private readonly retry: Required<RetryOptions>;
   private readonly random: () => number;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  readonly maxReplyBytes: number;
 
   constructor(options: TransportOptions) {
     this.onRetry = options.onRetry;
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs;
     this.retry = options.retry;
@@ -177,12 +231,21 @@ export class HttpTransport {
    * those are retried after a timeout, a network error or a retryable status.
    */
   async rpc(envelope: RequestEnvelope, read: boolean, options: CallOptions = {}): Promise<JsonValue> {
+    const { status, text } = await this.rpcText(envelope, read, options);
+    return parseReplyPayload(envelope.payloadtype, status, text);
+  }
+
+  /**
+   * `rpc` without the final parse: the JSON text of the reply's payload (an
+   * error reply still throws), for callers that decode it in parts.
+   */
+  async rpcText(envelope: RequestEnvelope, read: boolean, options: CallOptions = {}): Promise<{ status: number; text: string }> {
     const body = JSON.stringify(envelope);
     const what = envelope.payloadtype;
     for (let attempt = 0; ; attempt++) {
       try {
         const { status, statusText, text } = await this.send('POST', '/api', body, what, options);
-        return decodeReply(what, status, text, statusText);
+        return { status, text: decodeReplyText(what, status, text, statusText) };
       } catch (error) {
         if (!this.shouldRetry(error, read) || attempt >= this.retry.retries) throw error;
         await this.pause(what, attempt + 1, error as Error, options.signal);
@@ -252,9 +315,13 @@ export class HttpTransport {
         headers: body === undefined ? {} : { 'content-type': 'text/plain; charset=utf-8' },
         signal: controller.signal,
       });
-      const text = await res.text();
+      const text = await readReplyBody(res, this.maxReplyBytes, what);
       return { status: res.status, statusText: res.statusText, text };
     } catch (error) {
+      if (ColoniesReplyTooLargeError.isInstance(error)) {
+        controller.abort(); // drop the rest of the body and its connection
+        throw error;
+      }
       if (signal?.aborted) throw new ColoniesAbortError(what, signal.reason);
       if (timedOut) throw new ColoniesTimeoutError(what, timeoutMs);
       const { detail, notSent } = describeNetworkError(error);

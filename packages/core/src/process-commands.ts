@@ -49,6 +49,21 @@ export interface ListProcessesOptions {
   /** At most this many per state (1–100, default 100). */
   count?: number;
   signal?: AbortSignal;
+  /**
+   * Told about each process the client could not decode (the others are still
+   * listed). Without it, the first one fails the whole listing.
+   */
+  onUnreadable?: (process: UnreadableProcessSummary) => void;
+}
+
+/** A process of a listing that could not be decoded (`UnreadableProcessError` of the client). */
+export interface UnreadableProcessSummary {
+  /** Its id when the raw reply showed it. */
+  processId?: string;
+  /** The state that was listed. */
+  state: ProcessStateName;
+  /** Why it could not be read (one line). */
+  reason: string;
 }
 
 /** Processes of the colony (or of one project), newest states first: running, waiting, then finished. */
@@ -58,8 +73,8 @@ export async function listProcesses(options: ListProcessesOptions): Promise<Proc
       ? (['running', 'waiting', 'failed', 'cancelled', 'success'] as const)
       : [options.state];
   const lists = await Promise.all(
-    states.map((state) =>
-      options.client.getProcesses(
+    states.map(async (state) => {
+      const listing = await options.client.getProcessListing(
         {
           state: PROCESS_STATE_NAMES.indexOf(state) as 0 | 1 | 2 | 3 | 4,
           count: options.count ?? 100,
@@ -67,10 +82,17 @@ export async function listProcesses(options: ListProcessesOptions): Promise<Proc
           ...(options.colonyName === undefined ? {} : { colonyName: options.colonyName }),
         },
         { ...(options.signal === undefined ? {} : { signal: options.signal }) },
-      ),
-    ),
+      );
+      return { state, ...listing };
+    }),
   );
-  return lists.flat().map(summarizeProcess);
+  for (const { state, unreadable } of lists) {
+    for (const error of unreadable) {
+      if (options.onUnreadable === undefined) throw error;
+      options.onUnreadable({ ...(error.processId === undefined ? {} : { processId: error.processId }), state, reason: error.reason });
+    }
+  }
+  return lists.flatMap((listing) => listing.processes).map(summarizeProcess);
 }
 
 /** Get one process as a summary (`pollinator status <id>`). */

@@ -18,6 +18,8 @@ export async function run(context: CommandContext, options: PsOptions): Promise<
   const connection = await connectColony(context);
   const { listProcesses } = await import('@pollinator/core');
   const states: Array<ProcessStateName | 'all'> = options.state === undefined || options.state.length === 0 ? ['all'] : options.state;
+  // One process the client cannot decode must not hide the others: list them, then name it.
+  const unreadable: string[] = [];
   const lists = await Promise.all(
     states.map((state) =>
       listProcesses({
@@ -25,6 +27,10 @@ export async function run(context: CommandContext, options: PsOptions): Promise<
         state,
         count: limit,
         signal: context.signal,
+        onUnreadable: (process) => {
+          if (context.output.isJson) context.output.json({ type: 'unreadable-process', ...process });
+          unreadable.push(`${process.processId ?? '(unknown id)'}: ${process.reason}`);
+        },
         ...(options.project === undefined ? {} : { projectName: options.project }),
       }),
     ),
@@ -37,6 +43,7 @@ export async function run(context: CommandContext, options: PsOptions): Promise<
   }
   if (processes.length === 0) {
     output.line(`No processes${options.state === undefined ? '' : ` in state ${options.state.join(', ')}`} in ${connection.description}.`);
+    warnUnreadable(context, unreadable);
     return 0;
   }
   const c = output.stdoutColors;
@@ -54,5 +61,13 @@ export async function run(context: CommandContext, options: PsOptions): Promise<
     ];
   });
   output.result(table(rows, ['PROCESS', 'STATE', 'PROJECT', 'SUBMITTED', 'RAN', 'EXIT'].map((header) => c.dim(header))));
+  warnUnreadable(context, unreadable);
   return 0;
+}
+
+/** `1 process could not be read: <id>: <why>` after the listing (stderr). */
+function warnUnreadable(context: CommandContext, unreadable: string[]): void {
+  if (unreadable.length === 0) return;
+  const count = unreadable.length === 1 ? '1 process' : `${unreadable.length} processes`;
+  context.output.warn(`${count} could not be read: ${unreadable.join('; ')}`);
 }

@@ -1,0 +1,35 @@
+// The typed failure of the lossless JSON parser that is not a plain syntax
+// error: nesting deeper than the parser's bound. It extends SyntaxError so that
+// every caller that treats "not JSON" as a bad reply keeps doing so.
+
+const JSON_TOO_DEEP = Symbol.for('pollinator.error.JsonTooDeepError');
+
+/**
+ * Nesting bound of `parseLosslessJson`: 512 levels of arrays and objects. A
+ * Colonies process uses 4 (process → spec → kwargs → value); everything past
+ * that is user data, and 512 leaves it far more room than any real spec needs
+ * while keeping every recursive walk over a parsed value (revival,
+ * conversion, printing) far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+export class JsonTooDeepError extends SyntaxError {
+  readonly code = 'COLONIES_JSON_TOO_DEEP';
+  /** The bound that was exceeded. */
+  readonly maxDepth: number;
+  /** Index in the text of the bracket that went one level too deep. */
+  readonly position: number;
+  readonly [JSON_TOO_DEEP] = true;
+
+  constructor(maxDepth: number, position: number) {
+    super(`JSON nested deeper than ${maxDepth} levels (at position ${position})`);
+    this.name = 'JsonTooDeepError';
+    this.maxDepth = maxDepth;
+    this.position = position;
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static isInstance(value: unknown): value is JsonTooDeepError {
+    return typeof value === 'object' && value !== null && JSON_TOO_DEEP in value;
+  }
+}
