@@ -58,8 +58,21 @@ export interface JobRequest {
    */
   env: Record<string, string>;
   resources: JobResources;
-  /** Directories to bind into the job (CFS staging directory → `fs.mount`). */
+  /**
+   * Directories to bind into the job: one per staged directory of THIS job
+   * (`<fsDir><dir>` → `<fs.mount><dir>`), never the whole staging root, so a
+   * job cannot see or plant anything in another project's staging.
+   */
   mounts: JobMount[];
+  /**
+   * Host paths the job must never see or reach: the executor's state
+   * directory (its key, the state file), key files and identities, and the
+   * whole staging root (`fsDir`) except the job's own `mounts`. A backend
+   * that isolates the filesystem hides them (an empty tmpfs over each one
+   * that exists, before the mounts are bound); one that cannot must say so
+   * in its documentation (see docs/security.md).
+   */
+  protectedPaths: string[];
   placement: JobPlacement;
   /**
    * A private, existing directory on the executor for this job's own files

@@ -1,3 +1,4 @@
+import { sleepChunked } from './chunked-timer';
 import { ColoniesClientError, type ColoniesClient, type Log, type Process } from '@pollinator/colonies-client';
 import { startRun, type PollinatorRun } from './event-channel';
 import {
@@ -212,19 +213,7 @@ export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'error
   };
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+/** Resolves after `ms` (any length: chunked timers), or at once when `signal` aborts (never rejects). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return sleepChunked(ms, signal);
 }

@@ -66,6 +66,24 @@ export {
 } from './run-executor';
 export { LogBatcher, type LogBatch, type LogBatcherOptions } from './executor-log-batcher';
 export { ExecutorStateFile, readStateFile, type ExecutorJobRecord, type ExecutorStateData } from './executor-state';
+export { MAX_TIMER_DELAY_MS, setChunkedTimeout, sleepChunked, type ChunkedTimer } from './chunked-timer';
+export { quoteShellWord } from './shell-word';
+export { checkSpecNumbers, checkSpecStrings } from './spec-bounds';
+export {
+  confinedCfsPath,
+  isAncestorPath,
+  MIN_STAGING_DIR_COMPONENTS,
+  SpecFieldError,
+  stagedDirectories,
+  type StagedDirectory,
+} from './staging-paths';
+export {
+  ensureConfinedDirectory,
+  removeConfinedDirectory,
+  removeSymlinksBelow,
+  SymlinkRefusedError,
+  type RemovedSymlink,
+} from './confined-directory';
 export {
   buildCommand,
   executorError,

@@ -5,22 +5,18 @@
  * deadline handling, result upload, the exit code, closing, cleanup and crash
  * safety. See docs/running-an-executor.md.
  */
-import { isFinalJobStatus } from './backend';
-import { sleep } from './follow-process';
-import { createKeyedLock } from './keyed-lock';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import {
-  cfsMetadataFromClient,
-  materializeSnapshot,
-  syncDirectory,
-  type BlobStore,
-  type CfsClientLike,
-  type CfsMetadata,
-} from '@pollinator/cfs-sync';
+import { dirname, join, resolve } from 'node:path';
+import { cfsMetadataFromClient, type BlobStore, type CfsClientLike, type CfsMetadata } from '@pollinator/cfs-sync';
+import { UnreadableProcessError } from '@pollinator/colonies-client';
+import { isFinalJobStatus } from './backend';
 import type { Backend, JobHandle, JobRequest, JobStatus, LogCursor } from './backend';
+import { setChunkedTimeout } from './chunked-timer';
+import { createExecutorStaging } from './executor-staging';
+import { sleep } from './follow-process';
+import { isAncestorPath, SpecFieldError, stagedDirectories, type StagedDirectory } from './staging-paths';
 import { BackendError } from './backend-error';
 import { EXIT_CODE_ATTRIBUTE, ExitCode } from './exit-codes';
 import { LogBatcher } from './executor-log-batcher';
@@ -31,7 +27,6 @@ import {
   jobPlacement,
   jobResources,
   parseKwargs,
-  stagingPath,
   substituteProcessId,
   validateFunctionSpec,
   type ExecutorSpec,
@@ -162,6 +157,13 @@ export interface RunExecutorOptions {
   fsDir: string;
   /** Directory for the state file and the jobs' work dirs (must be visible to the backend's jobs). */
   stateDir: string;
+  /**
+   * Further host paths no job may see or reach (besides `stateDir` and
+   * `fsDir`, which are always protected): key files, the embedded
+   * dev-server's data directory with `identities.json`, … They reach the
+   * backend as `JobRequest.protectedPaths`.
+   */
+  protectedPaths?: string[];
   colonyName?: string;
   register?: ExecutorRegistration;
   /** Name of a pre-registered executor (used to register the `execute` function; optional). */
@@ -340,7 +342,6 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
   const colonyName = options.colonyName ?? options.client.colonyName;
 
   const running = new Map<string, RunningJob>();
-  const dirUsers = new Map<string, number>();
   let stopping: ShutdownMode | undefined;
   const stopController = new AbortController();
   let slotFreed: () => void = () => undefined;
@@ -432,6 +433,13 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     }
   }
 
+  async function closeUnreadable(error: UnreadableProcessError): Promise<void> {
+    const processId = error.processId;
+    emit({ type: 'warning', message: `assigned a process this executor cannot read: ${error.message}`, cause: error, ...(processId ? { processId } : {}) });
+    if (!processId) return;
+    await closeFailed(processId, executorError(`the executor could not read the process (${error.message})`, 'Failed to parse process'));
+  }
+
   async function closeSuccessful(processId: string): Promise<void> {
     await recordExitCode(processId, 0);
     try {
@@ -444,151 +452,81 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
 
   // ------------------------------------------------------------------ CFS staging
 
+  const staging = createExecutorStaging({
+    fsDir: options.fsDir,
+    stateDir: options.stateDir,
+    cfs: options.cfs,
+    metadata: cfsMetadata,
+    removeSnapshot: (snapshotId) => client.removeSnapshot({ snapshotId, ...(colonyName ? { colonyName } : {}) }),
+    log: safeLog,
+    warn: (processId, message) => emit({ type: 'warning', processId, message }),
+    dirsOfOthers,
+  });
+
+  /** Staging dirs (host paths) of the other processes running now. */
+  function dirsOfOthers(processId: string): string[] {
+    return [...running.entries()].filter(([id]) => id !== processId).flatMap(([, job]) => job.dirs);
+  }
+
   function cfsMetadata(): CfsMetadata {
     if (options.cfs?.metadata) return options.cfs.metadata;
     metadata ??= cfsMetadataFromClient(client, colonyName);
     return metadata;
   }
 
-  function needsCfs(spec: ExecutorSpec): boolean {
-    const fs = spec.fs;
-    return Boolean(fs && fs.mount !== '' && ((fs.snapshots?.length ?? 0) > 0 || (fs.dirs?.length ?? 0) > 0));
+  /** The spec's staging dirs, or [] when they are invalid (refused before staging; nothing was staged). */
+  function stagedDirsOf(processId: string, spec: ExecutorSpec): StagedDirectory[] {
+    try {
+      return stagedDirectories(spec, options.fsDir, processId);
+    } catch {
+      return [];
+    }
   }
 
-  // Jobs of one project share staging directories (`data`, `result`): their
-  // syncs of the same directory take turns.
-  const withStagingLock = createKeyedLock();
-
-  /** PreSync: snapshots, then synced dirs with the onstart rule. Throws the process error text. */
-  async function preSync(processId: string, spec: ExecutorSpec): Promise<void> {
-    const fs = spec.fs;
-    if (!fs || fs.mount === '') return;
-    if (!needsCfs(spec)) return;
-    if (!options.cfs) throw new Error(executorError('this executor has no CFS configured', 'Failed to pre sync'));
-    for (const snapshot of fs.snapshots ?? []) {
-      if (!snapshot.snapshotid) continue;
-      let dir: string;
-      try {
-        dir = stagingPath(options.fsDir, snapshot.dir, processId);
-      } catch (error) {
-        throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
-      }
-      try {
-        mkdirSync(dir, { recursive: true });
-        const cfs = options.cfs;
-        await withStagingLock(dir, () =>
-          materializeSnapshot({ metadata: cfsMetadata(), store: cfs.store, snapshot: { snapshotId: snapshot.snapshotid }, dir }),
+  /**
+   * Why the spec's staging cannot be used (`ContainerExecutor: …` naming the
+   * field), checked before any staging work: a bad dir or label, or a dir
+   * that is an ancestor of one another running process uses.
+   */
+  function stagingProblem(processId: string, spec: ExecutorSpec): string | undefined {
+    let dirs: StagedDirectory[];
+    try {
+      dirs = stagedDirectories(spec, options.fsDir, processId);
+    } catch (error) {
+      if (error instanceof SpecFieldError) return executorError(`Invalid funcspec, ${error.message}`, 'Failed to validate funcspec');
+      throw error;
+    }
+    const others = dirsOfOthers(processId);
+    for (const dir of dirs) {
+      const below = others.find((other) => isAncestorPath(dir.hostPath, other));
+      if (below !== undefined) {
+        return executorError(
+          `Invalid funcspec, ${dir.field} ${JSON.stringify(dir.dir)} contains ${JSON.stringify(below.slice(options.fsDir.replace(/\/$/, '').length))}, the staging directory of another running process`,
+          'Failed to validate funcspec',
         );
-      } catch (error) {
-        throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
       }
     }
-    for (const entry of fs.dirs ?? []) {
-      if (!entry.label || !entry.dir) continue;
-      const label = substituteProcessId(entry.label, processId);
-      try {
-        const dir = stagingPath(options.fsDir, entry.dir, processId);
-        mkdirSync(dir, { recursive: true });
-        const cfs = options.cfs;
-        await withStagingLock(dir, () =>
-          syncDirectory({
-            dir,
-            label,
-            metadata: cfsMetadata(),
-            store: cfs.store,
-            keepLocal: entry.onconflicts?.onstart?.keeplocal ?? false,
-            stateDir: join(options.stateDir, 'cfs-state'),
-          }),
-        );
-      } catch (error) {
-        throw new Error(executorError(errorText(error), `Failed to apply syncplan, Label:${label} Dir:${entry.dir}`));
-      }
-    }
-  }
-
-  /** PostSync: snapshot removal, synced dirs with the onclose rule. Returns the error text, if any. */
-  async function postSync(processId: string, spec: ExecutorSpec): Promise<string | undefined> {
-    const fs = spec.fs;
-    if (!fs || fs.mount === '' || !options.cfs) return undefined;
-    let failure: string | undefined;
-    for (const entry of fs.dirs ?? []) {
-      if (!entry.label || !entry.dir) continue;
-      const label = substituteProcessId(entry.label, processId);
-      try {
-        const dir = stagingPath(options.fsDir, entry.dir, processId);
-        const cfs = options.cfs;
-        await withStagingLock(dir, () =>
-          syncDirectory({
-            dir,
-            label,
-            metadata: cfsMetadata(),
-            store: cfs.store,
-            keepLocal: entry.onconflicts?.onclose?.keeplocal ?? false,
-            stateDir: join(options.stateDir, 'cfs-state'),
-          }),
-        );
-      } catch (error) {
-        failure ??= executorError(`${errorText(error)} (label ${label})`, 'Failed to sync to filesystem, onProcessStart=false');
-      }
-    }
-    return failure;
-  }
-
-  function stagedDirs(processId: string, spec: ExecutorSpec): string[] {
-    const fs = spec.fs;
-    if (!fs || fs.mount === '') return [];
-    const dirs: string[] = [];
-    for (const entry of [...(fs.snapshots ?? []), ...(fs.dirs ?? [])]) {
-      try {
-        if (entry.dir) dirs.push(stagingPath(options.fsDir, entry.dir, processId));
-      } catch {
-        // invalid dirs were refused at staging
-      }
-    }
-    return dirs;
-  }
-
-  /** keepfiles / keepsnapshot, as the original (a dir another running process uses is kept). */
-  async function cleanFiles(processId: string, spec: ExecutorSpec): Promise<void> {
-    const fs = spec.fs;
-    if (!fs || fs.mount === '') return;
-    const remove = (dir: string) => {
-      if ((dirUsers.get(dir) ?? 0) > 1) return;
-      rmSync(dir, { recursive: true, force: true });
-    };
-    for (const snapshot of fs.snapshots ?? []) {
-      if (snapshot.keepsnapshot || !snapshot.snapshotid) continue;
-      try {
-        await client.removeSnapshot({ snapshotId: snapshot.snapshotid, ...(colonyName ? { colonyName } : {}) });
-      } catch (error) {
-        emit({ type: 'warning', processId, message: `could not remove snapshot ${snapshot.snapshotid}: ${errorText(error)}` });
-      }
-      if (!snapshot.keepfiles) {
-        try {
-          remove(stagingPath(options.fsDir, snapshot.dir, processId));
-        } catch {
-          // invalid dir: nothing was staged there
-        }
-      }
-    }
-    for (const entry of fs.dirs ?? []) {
-      if (entry.keepfiles || !entry.dir) continue;
-      try {
-        remove(stagingPath(options.fsDir, entry.dir, processId));
-      } catch {
-        // invalid dir
-      }
-    }
+    return undefined;
   }
 
   // ------------------------------------------------------------------ one process
 
-  function jobRequest(process: ExecutorProcess, workDir: string): JobRequest | { error: string } {
+  // What no job may see or reach: the executor's own state (its key, the
+  // state file, other jobs' work dirs), the whole staging root (a job gets
+  // its own staged dirs as mounts, nothing else of it) and what the caller adds.
+  const protectedPaths = [...new Set([options.stateDir, options.fsDir, ...(options.protectedPaths ?? [])].map((path) => resolve(path)))];
+
+  function jobRequest(process: ExecutorProcess, workDir: string, dirs: StagedDirectory[]): JobRequest | { error: string } {
     const spec = process.spec;
     const kwargs = parseKwargs(spec);
     if ('error' in kwargs) return { error: executorError(kwargs.error) };
     const env: Record<string, string> = { ...(spec.env ?? {}), COLONIES_PROCESS_ID: process.processid };
-    const mount = spec.fs?.mount || '/cfs';
+    // One mount per staged dir of this job, never the whole staging root (issue #13, case 2).
+    const mounts = new Map(
+      [...dirs]
+        .sort((a, b) => a.containerPath.localeCompare(b.containerPath))
+        .map((dir) => [dir.containerPath, { hostPath: dir.hostPath, containerPath: dir.containerPath }]),
+    );
     return {
       processId: process.processid,
       image: kwargs.image,
@@ -597,7 +535,8 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       command: buildCommand(kwargs, process.processid),
       env,
       resources: jobResources(spec),
-      mounts: [{ hostPath: options.fsDir, containerPath: mount }],
+      mounts: [...mounts.values()],
+      protectedPaths,
       placement: jobPlacement(spec),
       workDir,
     };
@@ -612,11 +551,6 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
   }
 
   function finishedJob(processId: string, entry: RunningJob): void {
-    for (const dir of entry.dirs) {
-      const users = (dirUsers.get(dir) ?? 1) - 1;
-      if (users <= 0) dirUsers.delete(dir);
-      else dirUsers.set(dir, users);
-    }
     if (running.get(processId) === entry) running.delete(processId);
     slotFreed();
   }
@@ -791,7 +725,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       // Not ours to close any more (cancelled: the server refuses a close).
       emit({ type: 'process.abandoned', processId, reason: stopReason.message });
     } else {
-      const uploadError = await postSync(processId, spec);
+      const uploadError = await staging.postSync(processId, spec, stagedDirsOf(processId, spec));
       if (stopReason?.reason === 'deadline') {
         await closeFailed(processId, executorError(stopReason.message, 'Failed to execute process'), ExitCode.TIME_LIMIT);
       } else if (stopReason?.reason === 'shutdown-cancel') {
@@ -818,7 +752,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
   }
 
   async function cleanupJob(processId: string, spec: ExecutorSpec, handle: JobHandle | null, record: ExecutorJobRecord): Promise<void> {
-    await cleanFiles(processId, spec).catch(() => undefined);
+    await staging.cleanFiles(processId, spec, stagedDirsOf(processId, spec)).catch(() => undefined);
     if (handle) await backend.cleanup?.(handle).catch(() => undefined);
     rmSync(workDirOf(record.processId), { recursive: true, force: true });
     state.remove(processId);
@@ -853,15 +787,22 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
           return;
         }
       }
+      // Before any staging work: a spec's dirs and labels are hostile until checked.
+      const stagingInvalid = stagingProblem(processId, spec);
+      if (stagingInvalid) {
+        await closeFailed(processId, stagingInvalid);
+        return;
+      }
+      const dirs = stagedDirsOf(processId, spec);
       const workDir = workDirOf(processId);
       mkdirSync(workDir, { recursive: true });
-      const job = spec.funcname === 'execute' ? jobRequest(process, workDir) : undefined;
+      const job = spec.funcname === 'execute' ? jobRequest(process, workDir, dirs) : undefined;
       if (job && 'error' in job) {
         await closeFailed(processId, job.error);
         return;
       }
       try {
-        await preSync(processId, spec);
+        await staging.preSync(processId, spec, dirs);
       } catch (error) {
         await closeFailed(processId, errorText(error), ExitCode.SYNC_FAILED);
         return;
@@ -887,10 +828,16 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       emit({ type: 'job.started', processId, handle });
       await follow(process, record, handle, controller);
       return;
+    } catch (error) {
+      // Whatever went wrong, the process must not stay RUNNING for ever.
+      if (state.get(processId)?.handle === null) {
+        await closeFailed(processId, executorError(`executor error: ${errorText(error)}`, 'Failed to start job'));
+      }
+      throw error;
     } finally {
       if (state.get(processId)?.handle === null) {
         // Never started (closed above, or a sync): nothing left to follow.
-        if (spec.funcname === 'execute') await cleanFiles(processId, spec).catch(() => undefined);
+        if (spec.funcname === 'execute') await staging.cleanFiles(processId, spec, stagedDirsOf(processId, spec)).catch(() => undefined);
         rmSync(workDirOf(processId), { recursive: true, force: true });
         state.remove(processId);
       }
@@ -902,8 +849,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
     const spec = process.spec;
     const cpu = (jobResources(spec).cpuMillicores || 0) * Math.max(1, spec.conditions.processespernode) * Math.max(1, spec.conditions.nodes);
     const mem = (jobResources(spec).memoryBytes || 0) * Math.max(1, spec.conditions.nodes);
-    const dirs = stagedDirs(process.processid, spec);
-    for (const dir of dirs) dirUsers.set(dir, (dirUsers.get(dir) ?? 0) + 1);
+    const dirs = stagedDirsOf(process.processid, spec).map((dir) => dir.hostPath);
     // The server re-queued a process we were still stopping and gave it back
     // to us: the new run starts once the old one has let go of it.
     const previous = running.get(process.processid)?.task ?? Promise.resolve();
@@ -942,7 +888,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
       if (ours) {
         await closeFailed(processId, executorError('the executor restarted before the job was started', 'Failed to start job'));
       }
-      await cleanFiles(processId, process.spec).catch(() => undefined);
+      await staging.cleanFiles(processId, process.spec, stagedDirsOf(processId, process.spec)).catch(() => undefined);
       rmSync(workDirOf(processId), { recursive: true, force: true });
       state.remove(processId);
       return;
@@ -1008,13 +954,13 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
         const wait = heartbeatMs - (Date.now() - lastAssign);
         if (wait > 0) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, wait);
+            const timer = setChunkedTimeout(resolve, wait);
             slotFreed = () => {
-              clearTimeout(timer);
+              timer.clear();
               resolve();
             };
             stopController.signal.addEventListener('abort', () => {
-              clearTimeout(timer);
+              timer.clear();
               resolve();
             }, { once: true });
           });
@@ -1030,6 +976,11 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
         assigned = await client.assign(request);
         backoff = initialBackoff;
       } catch (error) {
+        if (UnreadableProcessError.isInstance(error)) {
+          // Assigned to us but undecodable: close it failed rather than leave it RUNNING for ever.
+          await closeUnreadable(error);
+          continue;
+        }
         if (stopping) break;
         emit({ type: 'warning', message: `assign failed, retrying in ${backoff / 1000} s: ${errorText(error)}`, cause: error });
         await sleep(backoff, stopController.signal);

@@ -79,7 +79,22 @@ describe('parseKwargs / buildCommand', () => {
     const kwargs = parseKwargs({ kwargs: { cmd: 'python3', 'docker-image': 'python:3.12', args: ['/cfs/{processid}/main.py', '{processid}-{processid}'] } });
     expect('error' in kwargs).toBe(false);
     if ('error' in kwargs) return;
-    expect(buildCommand(kwargs, 'PID')).toBe('python3 /cfs/PID/main.py PID-{processid}');
+    // Braces are not a plain shell word (bash expands `{a,b}`): quoted.
+    expect(buildCommand(kwargs, 'PID')).toBe("python3 /cfs/PID/main.py 'PID-{processid}'");
+  });
+
+  // Issue #13, case 5: args were joined unquoted into `sh -c`.
+  it('quotes each arg that needs it and leaves ordinary paths byte-identical', () => {
+    const build = (args: string[]) => {
+      const kwargs = parseKwargs({ kwargs: { cmd: 'python3', 'docker-image': 'python:3.12', args } });
+      if ('error' in kwargs) throw new Error(kwargs.error);
+      return buildCommand(kwargs, 'PID');
+    };
+    expect(build(['/cfs/pollinator/p/abc/src/main.py'])).toBe('python3 /cfs/pollinator/p/abc/src/main.py');
+    expect(build(['/cfs/pollinator/p/abc/src/x;echo INJECTED $(id -u);.sh'])).toBe(
+      "python3 '/cfs/pollinator/p/abc/src/x;echo INJECTED $(id -u);.sh'",
+    );
+    expect(build(['/cfs/src/my script.py', "it's", ''])).toBe("python3 '/cfs/src/my script.py' 'it'\\''s' ''");
   });
 
   it('reports the original errors for a missing image or cmd, and a non-string arg instead of crashing', () => {
@@ -104,8 +119,8 @@ describe('parseKwargs / buildCommand', () => {
 describe('stagingPath', () => {
   it('is <fsDir><dir> with {processid} substituted, and refuses escapes', () => {
     expect(stagingPath('/srv/fs', '/pollinator/p/{processid}/src', 'PID')).toBe('/srv/fs/pollinator/p/PID/src');
-    expect(stagingPath('/srv/fs/', '/a', 'PID')).toBe('/srv/fs/a');
-    expect(() => stagingPath('/srv/fs', '/a/../../etc', 'PID')).toThrow(/escapes/);
+    expect(stagingPath('/srv/fs/', '/a/b', 'PID')).toBe('/srv/fs/a/b');
+    expect(() => stagingPath('/srv/fs', '/a/../../etc', 'PID')).toThrow(/not a normal path/);
     expect(() => stagingPath('/srv/fs', 'relative', 'PID')).toThrow(/absolute/);
   });
 });

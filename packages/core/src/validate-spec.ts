@@ -15,6 +15,14 @@
  *   `G`, …) is understood; the server hands processes back as `"<n>Mi"` anyway.
  */
 import type { JobPlacement, JobResources } from './backend';
+import { quoteShellWord } from './shell-word';
+import { substituteProcessId } from './staging-paths';
+
+import { parseCpuMillicores, parseMemoryBytes } from './resource-units';
+import { checkSpecNumbers, checkSpecStrings } from './spec-bounds';
+
+export { parseCpuMillicores, parseMemoryBytes } from './resource-units';
+export { stagingPath, substituteProcessId } from './staging-paths';
 
 /** The FunctionSpec fields an executor reads (structurally compatible with the client's type). */
 export interface ExecutorSpec {
@@ -30,6 +38,7 @@ export interface ExecutorSpec {
     mem: string;
     walltime: number;
     gpu?: { name?: string; count?: number } | null;
+    executortype?: string;
   };
   fs?: {
     mount: string;
@@ -52,46 +61,6 @@ export const ERROR_PREFIX = 'ContainerExecutor: ';
 /** The original's wording: `ContainerExecutor: <error>: <context>`. */
 export function executorError(error: string, context?: string): string {
   return `${ERROR_PREFIX}${error}${context ? `: ${context}` : ''}`;
-}
-
-/** Parses `"<int>m"` millicores. Returns undefined when malformed. */
-export function parseCpuMillicores(cpu: string): number | undefined {
-  const match = /^(\d+)m$/.exec(cpu);
-  if (!match) return undefined;
-  const value = Number(match[1]);
-  return Number.isSafeInteger(value) ? value : undefined;
-}
-
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1,
-  Ki: 1024,
-  KiB: 1024,
-  Mi: 1024 ** 2,
-  MiB: 1024 ** 2,
-  Gi: 1024 ** 3,
-  GiB: 1024 ** 3,
-  Ti: 1024 ** 4,
-  TiB: 1024 ** 4,
-  K: 1000,
-  KB: 1000,
-  Kb: 1000,
-  M: 1000 ** 2,
-  MB: 1000 ** 2,
-  Mb: 1000 ** 2,
-  G: 1000 ** 3,
-  GB: 1000 ** 3,
-  Gb: 1000 ** 3,
-  TB: 1000 ** 4,
-  Tb: 1000 ** 4,
-};
-
-/** Parses a memory string (`"1000Mi"`, `"2Gi"`, …) to bytes. Returns undefined when malformed. */
-export function parseMemoryBytes(mem: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(mem);
-  if (!match) return undefined;
-  const unit = MEMORY_UNITS[match[2]!];
-  if (unit === undefined || match[2] === '') return undefined;
-  return Math.round(Number(match[1]) * unit);
 }
 
 function validateMemory(mem: string): string | undefined {
@@ -131,7 +100,9 @@ export function validateFunctionSpec(spec: ExecutorSpec): string | undefined {
   if (memoryError) return memoryError;
   const cpuError = validateCpu(c.cpu);
   if (cpuError) return cpuError;
-  return undefined;
+  // Then every number against SPEC_LIMITS and every string that reaches a
+  // command, image or environment (issue #13, cases 5 and 6).
+  return checkSpecNumbers(spec) ?? checkSpecStrings(spec);
 }
 
 /** The kwargs of an `execute` process, parsed. */
@@ -143,10 +114,6 @@ export interface ParsedKwargs {
   args: string[];
 }
 
-/** Replaces the first `{processid}` (the original's substitution: first occurrence only). */
-export function substituteProcessId(text: string, processId: string): string {
-  return text.replace('{processid}', processId);
-}
 
 /**
  * Parses `kwargs` (executors.md §1.7). Returns `{ error }` with the original's
@@ -180,13 +147,16 @@ export function parseKwargs(spec: Pick<ExecutorSpec, 'kwargs'>): ParsedKwargs | 
 }
 
 /**
- * The job's shell command: `cmd` plus each arg with its first `{processid}`
- * replaced, joined by single spaces (the original's ExecCmd; nothing quoted,
- * as the original: args are shell words).
+ * The job's shell command: `cmd` (a shell command line written by the
+ * submitter, used as is) plus each arg with its first `{processid}` replaced,
+ * each quoted as one shell word when it needs it (ordinary paths and words
+ * stay byte-identical). The original joined the args unquoted, so an arg
+ * `x;echo INJECTED $(id -u);.sh` ran the echo and `my script.py` was two
+ * words (issue #13, case 5).
  */
 export function buildCommand(kwargs: ParsedKwargs, processId: string): string {
   const cmd = substituteProcessId(kwargs.cmd, processId);
-  const args = kwargs.args.map((arg) => substituteProcessId(arg, processId));
+  const args = kwargs.args.map((arg) => quoteShellWord(substituteProcessId(arg, processId)));
   return [cmd, ...args].join(' ');
 }
 
@@ -218,18 +188,3 @@ export function jobPlacement(spec: Pick<ExecutorSpec, 'kwargs'>): JobPlacement {
   return placement;
 }
 
-/**
- * A CFS directory of the spec (`fs.snapshots[].dir`, `fs.dirs[].dir`) on the
- * executor: `<fsDir><dir>` after `{processid}` substitution. Refuses a dir that
- * would escape `fsDir` (`..`) or is not absolute.
- */
-export function stagingPath(fsDir: string, dir: string, processId: string): string {
-  const substituted = substituteProcessId(dir, processId);
-  if (!substituted.startsWith('/')) throw new Error(`CFS dir ${JSON.stringify(dir)} must be an absolute path`);
-  const parts = substituted.split('/');
-  if (parts.some((part) => part === '..' || part.includes('\0'))) {
-    throw new Error(`CFS dir ${JSON.stringify(dir)} escapes the executor's filesystem directory`);
-  }
-  const base = fsDir.endsWith('/') ? fsDir.slice(0, -1) : fsDir;
-  return base + substituted;
-}

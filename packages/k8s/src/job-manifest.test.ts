@@ -22,6 +22,7 @@ function request(overrides: Partial<JobRequest> = {}): JobRequest {
     env: { PROJECT_DIR: '/cfs/pollinator/demo', COLONIES_PROCESS_ID: PROCESS_ID },
     resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 1000, memoryBytes: 1000 * 2 ** 20, gpu: { count: 0, name: '' }, walltimeSeconds: 600 },
     mounts: [{ hostPath: '/var/lib/pollinator/cfs', containerPath: '/cfs' }],
+    protectedPaths: [],
     placement: {},
     workDir: '/var/lib/pollinator/work/1',
     ...overrides,

@@ -61,6 +61,7 @@ function job(command: string, overrides: Partial<JobRequest> = {}, resources: Pa
     env: { COLONIES_PROCESS_ID: processId, PROJECT_DIR: '/cfs/pollinator/p' },
     resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 100, memoryBytes: 64 * 2 ** 20, gpu: { count: 0, name: '' }, walltimeSeconds: 0, ...resources },
     mounts: [{ hostPath: volumeDir, containerPath: '/cfs' }],
+    protectedPaths: [],
     placement: {},
     workDir: volumeDir,
     ...overrides,

@@ -52,6 +52,7 @@ function job(command: string, image = 'busybox'): JobRequest {
     env: { COLONIES_PROCESS_ID: processId },
     resources: { nodes: 2, processesPerNode: 1, cpuMillicores: 100, memoryBytes: 2 ** 26, gpu: { count: 0, name: '' }, walltimeSeconds: 60 },
     mounts: [{ hostPath: volume, containerPath: '/cfs' }],
+    protectedPaths: [],
     placement: {},
     workDir: volume,
   };

@@ -32,6 +32,7 @@ function job(overrides: Partial<JobRequest> = {}): JobRequest {
     env: { PROJECT_DIR: '/cfs/pollinator/proj', COLONIES_PROCESS_ID: PID },
     resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 1000, memoryBytes: 1000 * 1024 * 1024, gpu: { count: 0, name: '' }, walltimeSeconds: 600 },
     mounts: [{ hostPath: '/scratch/pollinator/cfs', containerPath: '/cfs' }],
+    protectedPaths: [],
     placement: {},
     workDir: '/scratch/pollinator/work/' + PID,
     ...overrides,

@@ -24,6 +24,7 @@ function job(): JobRequest {
     env: { COLONIES_PROCESS_ID: PID },
     resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 0, gpu: { count: 0, name: '' }, walltimeSeconds: 0 },
     mounts: [],
+    protectedPaths: [],
     placement: {},
     workDir: mkdtempSync(join(root, 'job-')),
   };

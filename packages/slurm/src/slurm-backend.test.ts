@@ -41,6 +41,7 @@ function makeJob(command: string, overrides: Partial<JobRequest> = {}): JobReque
     env: { PROJECT_DIR: '/cfs/pollinator/test', COLONIES_PROCESS_ID: processId },
     resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 0, gpu: { count: 0, name: '' }, walltimeSeconds: 0 },
     mounts: [{ hostPath: mountDir, containerPath: '/cfs' }],
+    protectedPaths: [],
     placement: {},
     workDir,
     ...overrides,

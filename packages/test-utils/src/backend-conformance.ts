@@ -200,6 +200,7 @@ export function testBackend(
           walltimeSeconds: 0,
         },
         mounts: [{ hostPath: mountDir, containerPath: mountPath }],
+        protectedPaths: [],
         placement: {},
         workDir,
         ...defaults,

@@ -1,0 +1,161 @@
+/**
+ * The executor's CFS staging (PreSync, PostSync, keepfiles cleanup) for one
+ * process, confined to the staging root: every staged directory was checked
+ * from the spec (`stagedDirectories`), every component from `fsDir` down is a
+ * real directory (never a job-made symlink), job-made symlinks inside are
+ * neither uploaded nor written through, and cleanup removes only the job's
+ * own exact directories, never one another running process uses below it.
+ */
+import { join } from 'node:path';
+import {
+  materializeSnapshot,
+  syncDirectory,
+  type BlobStore,
+  type CfsMetadata,
+} from '@pollinator/cfs-sync';
+import { ensureConfinedDirectory, removeConfinedDirectory, removeSymlinksBelow } from './confined-directory';
+import { createKeyedLock } from './keyed-lock';
+import { isAncestorPath, type StagedDirectory } from './staging-paths';
+import { executorError, type ExecutorSpec } from './validate-spec';
+
+export interface ExecutorStagingContext {
+  fsDir: string;
+  stateDir: string;
+  cfs: { store: BlobStore } | undefined;
+  metadata(): CfsMetadata;
+  removeSnapshot(snapshotId: string): Promise<void>;
+  /** Adds a line to the process log (best effort). */
+  log(processId: string, message: string): Promise<void>;
+  warn(processId: string, message: string): void;
+  /** Staging directories (host paths) of the other processes this executor runs now. */
+  dirsOfOthers(processId: string): string[];
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What cfs-sync is told about symlinks: never follow one, and check every
+ * component below `fsDir` itself (contract C2; ignored by a cfs-sync that
+ * predates it — the checks in this file hold either way).
+ */
+function confinement(fsDir: string): Record<string, unknown> {
+  return { confineTo: fsDir, symlinks: 'skip' };
+}
+
+export interface ExecutorStaging {
+  preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void>;
+  postSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<string | undefined>;
+  cleanFiles(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void>;
+}
+
+export function createExecutorStaging(context: ExecutorStagingContext): ExecutorStaging {
+  // Jobs of one project share staging directories (`data`, `result`): their
+  // syncs of the same directory take turns.
+  const withStagingLock = createKeyedLock();
+  const cfsStateDir = join(context.stateDir, 'cfs-state');
+
+  /** Checks (and creates) the dir, and removes job-made symlinks inside, reporting them. */
+  async function prepare(processId: string, dir: StagedDirectory, create: boolean): Promise<boolean> {
+    const exists = await ensureConfinedDirectory(context.fsDir, dir.hostPath, { create });
+    if (!exists) return false;
+    const removed = await removeSymlinksBelow(dir.hostPath);
+    if (removed.length > 0) {
+      const list = removed.map((link) => `${dir.dir}/${link.path} -> ${link.target}`).join(', ');
+      await context.log(processId, `Pollinator: removed ${removed.length} symlink(s) from ${dir.dir} without following them (the executor never reads or writes through a symlink a job made): ${list}\n`);
+    }
+    return true;
+  }
+
+  function syncOptions(dir: StagedDirectory, keepLocal: boolean, store: BlobStore) {
+    return {
+      ...confinement(context.fsDir),
+      dir: dir.hostPath,
+      label: dir.label,
+      metadata: context.metadata(),
+      store,
+      keepLocal,
+      stateDir: cfsStateDir,
+    };
+  }
+
+  async function preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void> {
+    if (dirs.length === 0) return;
+    const cfs = context.cfs;
+    if (!cfs) throw new Error(executorError('this executor has no CFS configured', 'Failed to pre sync'));
+    const snapshots = spec.fs?.snapshots ?? [];
+    for (const dir of dirs.filter((entry) => entry.kind === 'snapshot')) {
+      const snapshotId = snapshots[dir.index]!.snapshotid;
+      try {
+        await withStagingLock(dir.hostPath, async () => {
+          await prepare(processId, dir, true);
+          await materializeSnapshot({ ...confinement(context.fsDir), metadata: context.metadata(), store: cfs.store, snapshot: { snapshotId }, dir: dir.hostPath });
+        });
+      } catch (error) {
+        throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
+      }
+    }
+    const entries = spec.fs?.dirs ?? [];
+    for (const dir of dirs.filter((entry) => entry.kind === 'dir')) {
+      const keepLocal = entries[dir.index]!.onconflicts?.onstart?.keeplocal ?? false;
+      try {
+        await withStagingLock(dir.hostPath, async () => {
+          await prepare(processId, dir, true);
+          await syncDirectory(syncOptions(dir, keepLocal, cfs.store));
+        });
+      } catch (error) {
+        throw new Error(executorError(errorText(error), `Failed to apply syncplan, Label:${dir.label} Dir:${dir.dir}`));
+      }
+    }
+  }
+
+  /** PostSync: synced dirs with the onclose rule. Returns the error text, if any. */
+  async function postSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<string | undefined> {
+    const cfs = context.cfs;
+    if (!cfs) return undefined;
+    const entries = spec.fs?.dirs ?? [];
+    let failure: string | undefined;
+    for (const dir of dirs.filter((entry) => entry.kind === 'dir')) {
+      const keepLocal = entries[dir.index]!.onconflicts?.onclose?.keeplocal ?? false;
+      try {
+        await withStagingLock(dir.hostPath, async () => {
+          // The job may have replaced the directory (or an ancestor) with a symlink: refused, never uploaded.
+          await prepare(processId, dir, true);
+          await syncDirectory(syncOptions(dir, keepLocal, cfs.store));
+        });
+      } catch (error) {
+        failure ??= executorError(`${errorText(error)} (label ${dir.label})`, 'Failed to sync to filesystem, onProcessStart=false');
+      }
+    }
+    return failure;
+  }
+
+  /** keepfiles / keepsnapshot, as the original, but only the job's own exact dirs, never one in use by another process. */
+  async function cleanFiles(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void> {
+    const snapshots = spec.fs?.snapshots ?? [];
+    for (const dir of dirs.filter((entry) => entry.kind === 'snapshot')) {
+      const snapshot = snapshots[dir.index]!;
+      if (snapshot.keepsnapshot) continue;
+      try {
+        await context.removeSnapshot(snapshot.snapshotid);
+      } catch (error) {
+        context.warn(processId, `could not remove snapshot ${snapshot.snapshotid}: ${errorText(error)}`);
+      }
+    }
+    const others = context.dirsOfOthers(processId);
+    for (const dir of dirs) {
+      // As the original: a kept snapshot keeps its files too.
+      if (dir.keepfiles || (dir.kind === 'snapshot' && snapshots[dir.index]!.keepsnapshot)) continue;
+      // Another running process stages this dir, or one below it: keep it.
+      if (others.some((other) => other === dir.hostPath || isAncestorPath(dir.hostPath, other))) continue;
+      try {
+        await removeConfinedDirectory(context.fsDir, dir.hostPath);
+      } catch (error) {
+        context.warn(processId, `did not remove ${dir.dir}: ${errorText(error)}`);
+      }
+    }
+  }
+
+  return { preSync, postSync, cleanFiles };
+}
