@@ -132,8 +132,8 @@ describe('runExecutor: what a job is given (case 2)', () => {
     expect(job.protectedPaths).toEqual([join(root, 'state'), join(root, 'fs'), '/srv/dev-server/data']);
     backend.finish('p1', { state: 'succeeded', exitCode: 0 });
     await until(() => client.closed.length === 1, 'closed');
-    // keepfiles false: the job's own result dir is gone, its data dir (keepfiles true) stays.
-    expect(existsSync(join(root, 'fs', 'pollinator', 'p', 'result'))).toBe(false);
+    // keepfiles false: the job's own result dir is removed (after the close), its data dir (keepfiles true) stays.
+    await until(() => !existsSync(join(root, 'fs', 'pollinator', 'p', 'result')), 'result dir removed');
     expect(existsSync(join(root, 'fs', 'pollinator', 'p', 'data'))).toBe(true);
   });
 
