@@ -1,4 +1,4 @@
-export { ColoniesClient, createColoniesClient, completeSpec, type ColoniesClientOptions } from './client';
+export { ColoniesClient, createColoniesClient, completeSpec, type ColoniesClientOptions, type ProcessesQuery } from './client';
 export { loadColoniesConfig, type ColoniesConfig, type LoadColoniesConfigOptions } from './config';
 export {
   ColoniesAbortError,
@@ -17,12 +17,29 @@ export {
 } from './errors';
 export { decodePayload, decodeReply, encodeRequest, type ReplyEnvelope, type RequestEnvelope } from './envelope';
 export type { FollowLogsOptions } from './follow-logs';
-export { parseLosslessJson, parseLosslessJsonSlow, stringifyLosslessJson } from './lossless-json';
+export {
+  JsonTooDeepError,
+  MAX_JSON_DEPTH,
+  parseLosslessJson,
+  parseLosslessJsonSlow,
+  stringifyLosslessJson,
+  type LosslessJsonOptions,
+} from './lossless-json';
+export type { ProcessListing } from './process-decoding';
 export type {
   SubscribeProcessesOptions,
   SubscribeProcessOptions,
   WaitForProcessOptions,
   WatchProcessOptions,
 } from './pubsub';
-export { createInsecureHttpsFetch, createNodeFetch, type CallOptions, type FetchLike, type RetryEvent, type RetryOptions } from './transport';
+export {
+  createInsecureHttpsFetch,
+  createNodeFetch,
+  DEFAULT_MAX_REPLY_BYTES,
+  type CallOptions,
+  type FetchLike,
+  type FetchResponse,
+  type RetryEvent,
+  type RetryOptions,
+} from './transport';
 export * from './types';
