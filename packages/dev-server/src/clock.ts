@@ -1,6 +1,8 @@
 // Wall-clock time in int64 nanoseconds, the unit the Colonies server uses for
 // log timestamps and process priority times, plus RFC 3339 formatting.
 
+import { INT64_MAX } from './request-limits';
+
 const NANOS_PER_MILLI = 1_000_000n;
 
 /** Nanoseconds since the Unix epoch; 0 means "unset" (Go's zero time). */
@@ -63,3 +65,13 @@ export function parseTime(text: unknown): Nanos {
 }
 
 export const SECOND: bigint = 1_000_000_000n;
+
+/**
+ * `base + seconds`, saturated at int64's maximum: deadlines are stored as
+ * int64 nanoseconds, and SQLite refuses (with a RangeError) anything larger.
+ * A saturated deadline lies in the year 2262, which means "never" here.
+ */
+export function addSeconds(base: Nanos, seconds: number | bigint): Nanos {
+  const sum = base + BigInt(seconds) * SECOND;
+  return sum > INT64_MAX ? INT64_MAX : sum;
+}

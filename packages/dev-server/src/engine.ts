@@ -7,11 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { sha3Hex } from '@pollinator/crypto';
-import { formatTime, type NanoClock, type Nanos, SECOND } from './clock';
+import { addSeconds, formatTime, type NanoClock, type Nanos, SECOND } from './clock';
 import { goJson, parseRequestJson, sortMapKeys } from './go-json';
+import { exceedsJsonDepth } from './json-depth';
 import {
   arr,
   bool,
+  boundedInt,
   int,
   int64,
   InvalidJsonError,
@@ -34,6 +36,7 @@ import {
   type ProcessRow,
   ProcessState,
 } from './model';
+import { REQUEST_LIMITS } from './request-limits';
 import { parseCpu, parseMemory } from './resources';
 import {
   badRequest,
@@ -100,6 +103,8 @@ const EMPTY = '{}';
 const MAX_LOG_COUNT = 500;
 const MAX_PROCESS_COUNT = 100;
 const MAX_INT8 = 127;
+/** Unassignable stored processes one assign closes failed before it gives up for now. */
+const MAX_UNASSIGNABLE_SKIPS = 100;
 
 /** Descriptions used in "Failed to <what>, invalid JSON" messages. */
 const WHAT: Record<string, string> = {
@@ -113,6 +118,11 @@ const WHAT: Record<string, string> = {
   subscribeprocessmsg: 'subscribe to process',
   subscribeprocessesmsg: 'subscribe to processes',
 };
+
+/** "submit function spec", as in the Go server's "Failed to <what>, invalid JSON". */
+function describe(payloadtype: string): string {
+  return WHAT[payloadtype] ?? payloadtype.replace(/msg$/, '');
+}
 
 function randomId(): string {
   return sha3Hex(randomUUID());
@@ -161,12 +171,21 @@ export class ColoniesEngine {
     return this.#handlers.has(payloadtype);
   }
 
-  /** Handles one signed message. Throws `RpcError` for error replies. */
+  /**
+   * Handles one signed message. Throws `RpcError` for error replies: a field
+   * of the wrong type or out of its documented range is a 400 naming the
+   * field, for every message (InvalidJsonError is mapped here, once).
+   */
   handle(payloadtype: string, payloadText: string, signer: string): HandlerResult {
     const handler = this.#handlers.get(payloadtype);
     if (!handler) throw forbidden(`invalid rpcMsg.PayloadType: ${payloadtype}`);
     const msg = this.decode(payloadtype, payloadText);
-    return handler({ signer, msg });
+    try {
+      return handler({ signer, msg });
+    } catch (error) {
+      if (error instanceof InvalidJsonError) throw badRequest(`Failed to ${describe(payloadtype)}, invalid JSON: ${error.message}`);
+      throw error;
+    }
   }
 
   /** The client of a waiting assign went away: stop waiting for it. */
@@ -177,15 +196,17 @@ export class ColoniesEngine {
 
   /** Decodes a payload as the message's Go struct would (400 on failure). */
   decode(payloadtype: string, payloadText: string): JsonObject {
-    const what = WHAT[payloadtype] ?? payloadtype.replace(/msg$/, '');
+    const what = describe(payloadtype);
     let msg: unknown;
     try {
-      msg = JSON.parse(payloadText) as unknown;
-      if (payloadText.includes('"since"')) msg = parseRequestJson(payloadText);
+      msg = payloadText.includes('"since"') ? parseRequestJson(payloadText) : (JSON.parse(payloadText) as unknown);
     } catch {
       throw badRequest(`Failed to ${what}, invalid JSON`);
     }
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) throw badRequest(`Failed to ${what}, invalid JSON`);
+    if (exceedsJsonDepth(msg, REQUEST_LIMITS.jsonDepth)) {
+      throw badRequest(`Failed to ${what}, invalid JSON: nested deeper than ${REQUEST_LIMITS.jsonDepth} levels`);
+    }
     const record = msg as JsonObject;
     if (record.msgtype !== payloadtype) throw badRequest(`Failed to ${what}, msg.MsgType does not match payloadType`);
     return record;
@@ -349,17 +370,24 @@ export class ColoniesEngine {
     return processJson(row, this.#attributes(row.processid), options);
   }
 
+  /** Tells subscribers; called after a commit, so it never throws into the request that committed. */
   #emit(processId: string): void {
     if (this.#listeners.length === 0 || !this.#mayBeInterested(processId)) return;
-    const row = this.#process(processId);
-    if (!row || !this.#interested(row.processid, row.colonyname, row.executortype, Number(row.state))) return;
-    const event: ProcessEvent = {
-      processid: row.processid,
-      colonyname: row.colonyname,
-      executortype: row.executortype,
-      state: Number(row.state),
-      json: goJson(this.#processJson(row), true),
-    };
+    let event: ProcessEvent;
+    try {
+      const row = this.#process(processId);
+      if (!row || !this.#interested(row.processid, row.colonyname, row.executortype, Number(row.state))) return;
+      event = {
+        processid: row.processid,
+        colonyname: row.colonyname,
+        executortype: row.executortype,
+        state: Number(row.state),
+        json: goJson(this.#processJson(row), true),
+      };
+    } catch (error) {
+      this.#options.logger.error('process event failed', { processid: processId, error: String(error) });
+      return;
+    }
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -382,25 +410,45 @@ export class ColoniesEngine {
     return row;
   }
 
-  /** Tries to give `waiter` a process; returns the reply or null. Synchronous: exactly-once. */
+  /**
+   * Tries to give `executor` a process; returns the reply or null.
+   * Synchronous: exactly-once. A stored process that cannot be assigned (one
+   * written before today's limits, or a damaged row) is closed FAILED with the
+   * reason and skipped, so it can never block the queue or fail every assign.
+   */
   #tryAssign(
     colonyname: string,
     executor: ExecutorRow,
     availableCpu: number,
     availableMem: bigint,
   ): RpcReply | null {
-    const row = this.#statements.matchProcess!.get({
-      colonyname,
-      executortype: executor.type,
-      executorname: executor.name,
-      locationname: executor.locationname,
-      cpu: availableCpu,
-      mem: availableMem,
-    }) as ProcessRow | undefined;
-    if (!row) return null;
+    for (let skipped = 0; skipped <= MAX_UNASSIGNABLE_SKIPS; skipped++) {
+      const row = this.#statements.matchProcess!.get({
+        colonyname,
+        executortype: executor.type,
+        executorname: executor.name,
+        locationname: executor.locationname,
+        cpu: availableCpu,
+        mem: availableMem,
+      }) as ProcessRow | undefined;
+      if (!row) return null;
+      try {
+        return this.#assign(row, executor);
+      } catch (error) {
+        this.#failUnassignable(row.processid, error);
+      }
+    }
+    return null;
+  }
+
+  #assign(row: ProcessRow, executor: ExecutorRow): RpcReply {
+    if (row.maxexectime > BigInt(REQUEST_LIMITS.durationSeconds)) {
+      throw new Error(
+        `maxexectime ${row.maxexectime} s is above the limit of ${REQUEST_LIMITS.durationSeconds} s (the process was stored before the limit existed)`,
+      );
+    }
     const now = this.#clock.now();
-    const maxExecTime = Number(row.maxexectime);
-    const execDeadline = maxExecTime > 0 ? now + BigInt(maxExecTime) * SECOND : 0n;
+    const execDeadline = row.maxexectime > 0n ? addSeconds(now, row.maxexectime) : 0n;
     const previousDeadline = row.execdeadline;
     // The Go server answers with the attributes as they were before the assignment.
     const attributesBefore = this.#attributes(row.processid);
@@ -417,19 +465,54 @@ export class ColoniesEngine {
     return { payloadtype: 'assignprocessmsg', json };
   }
 
-  /** A process of this colony became WAITING: hand it to a waiting executor. */
+  /** Closes a process the server cannot hand out FAILED, with the reason in its errors. */
+  #failUnassignable(processId: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#options.logger.error('process cannot be assigned, closing it failed', { processid: processId, error: reason });
+    const now = this.#clock.now();
+    this.#db.transaction(() => {
+      this.#transition(processId, ProcessState.FAILED, now);
+      this.#statements.closeFailed!.run(now, JSON.stringify([`The dev-server cannot assign this process: ${reason}`]), processId);
+    })();
+    this.#emit(processId);
+  }
+
+  /**
+   * A process of this colony became WAITING: hand it to a waiting executor.
+   * A failure answers only the waiter it happened for (500), never the others.
+   */
   #dispatch(colonyname: string): void {
     for (const waiter of this.#waiters) {
       if (waiter.done || waiter.colonyname !== colonyname) continue;
-      const current = this.#statements.executor!.get(waiter.executor.executorid) as ExecutorRow | undefined;
-      if (!current || Number(current.state) !== ExecutorState.APPROVED) {
-        this.#finishWaiter(waiter, null, notMember(colonyname));
-        continue;
+      try {
+        const current = this.#statements.executor!.get(waiter.executor.executorid) as ExecutorRow | undefined;
+        if (!current || Number(current.state) !== ExecutorState.APPROVED) {
+          this.#finishWaiter(waiter, null, notMember(colonyname));
+          continue;
+        }
+        if (this.#colony(colonyname).paused) continue;
+        const reply = this.#tryAssign(colonyname, current, waiter.availableCpu, waiter.availableMem);
+        if (reply) this.#finishWaiter(waiter, reply);
+      } catch (error) {
+        this.#finishWaiter(waiter, null, this.#internalError('assign dispatch failed', error));
       }
-      if (this.#colony(colonyname).paused) continue;
-      const reply = this.#tryAssign(colonyname, current, waiter.availableCpu, waiter.availableMem);
-      if (reply) this.#finishWaiter(waiter, reply);
     }
+  }
+
+  /** `#dispatch` from a microtask or timer, where a throw would end the whole process. */
+  #dispatchSafely(colonyname: string): void {
+    try {
+      this.#dispatch(colonyname);
+    } catch (error) {
+      this.#internalError('assign dispatch failed', error);
+    }
+  }
+
+  /** Logs an unexpected error and returns the 500 for the one request it belongs to. */
+  #internalError(what: string, error: unknown): RpcError {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#options.logger.error(what, { error: error instanceof Error ? (error.stack ?? message) : message });
+    return serverError(`internal error: ${message}`);
   }
 
   #finishWaiter(waiter: Waiter, reply: RpcReply | null, error?: RpcError): void {
@@ -447,33 +530,46 @@ export class ColoniesEngine {
     const now = this.#clock.now();
     const expiredWaiting = this.#statements.expiredWaiting!.all(now) as { processid: string }[];
     for (const { processid } of expiredWaiting) {
-      this.#db.transaction(() => {
-        this.#transition(processid, ProcessState.FAILED, now);
-        this.#statements.closeFailed!.run(now, JSON.stringify(['Maximum waiting time limit exceeded']), processid);
-      })();
-      this.#emit(processid);
+      this.#guarded('waiting deadline', processid, () => {
+        this.#db.transaction(() => {
+          this.#transition(processid, ProcessState.FAILED, now);
+          this.#statements.closeFailed!.run(now, JSON.stringify(['Maximum waiting time limit exceeded']), processid);
+        })();
+        this.#emit(processid);
+      });
     }
     const expiredRunning = this.#statements.expiredRunning!.all(now) as { processid: string }[];
     const requeued = new Set<string>();
     for (const { processid } of expiredRunning) {
-      const row = this.#process(processid);
-      if (!row) continue;
-      const maxRetries = Number(row.maxretries);
-      if (maxRetries > -1 && Number(row.retries) >= maxRetries) {
-        this.#db.transaction(() => {
-          this.#transition(processid, ProcessState.FAILED, now);
-          this.#statements.closeFailed!.run(now, JSON.stringify(['Maximum execution time limit exceeded']), processid);
-        })();
-      } else {
-        this.#db.transaction(() => {
-          this.#statements.requeue!.run(now, processid);
-          this.#statements.setAttributeStates!.run(ProcessState.WAITING, processid);
-        })();
-        requeued.add(row.colonyname);
-      }
-      this.#emit(processid);
+      this.#guarded('execution deadline', processid, () => {
+        const row = this.#process(processid);
+        if (!row) return;
+        const maxRetries = Number(row.maxretries);
+        if (maxRetries > -1 && Number(row.retries) >= maxRetries) {
+          this.#db.transaction(() => {
+            this.#transition(processid, ProcessState.FAILED, now);
+            this.#statements.closeFailed!.run(now, JSON.stringify(['Maximum execution time limit exceeded']), processid);
+          })();
+        } else {
+          this.#db.transaction(() => {
+            this.#statements.requeue!.run(now, processid);
+            this.#statements.setAttributeStates!.run(ProcessState.WAITING, processid);
+          })();
+          requeued.add(row.colonyname);
+        }
+        this.#emit(processid);
+      });
     }
-    for (const colonyname of requeued) this.#dispatch(colonyname);
+    for (const colonyname of requeued) this.#dispatchSafely(colonyname);
+  }
+
+  /** Runs one process's part of a sweep: a failure is logged and skips only that process. */
+  #guarded(what: string, processId: string, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.#options.logger.error(`${what} check failed`, { processid: processId, error: String(error) });
+    }
   }
 
   /** Deletes executors silent for longer than the stale duration (§3.11). */
@@ -662,17 +758,9 @@ export class ColoniesEngine {
 
     // Executors
     on('addexecutormsg', ({ signer, msg }) => {
-      let executor: JsonObject | null;
-      let capabilities: JsonObject;
-      let allocations: JsonObject;
-      try {
-        executor = obj(msg, 'executor');
-        capabilities = normaliseCapabilities(obj(executor, 'capabilities'));
-        allocations = normaliseAllocations(obj(executor, 'allocations'));
-      } catch (error) {
-        if (error instanceof InvalidJsonError) throw badRequest('Failed to add executor, invalid JSON');
-        throw error;
-      }
+      const executor = obj(msg, 'executor');
+      const capabilities = normaliseCapabilities(obj(executor, 'capabilities'));
+      const allocations = normaliseAllocations(obj(executor, 'allocations'));
       const colonyname = str(executor, 'colonyname');
       this.#requireColonyOwner(signer, colonyname);
       const executorId = str(executor, 'executorid').toLowerCase();
@@ -762,13 +850,7 @@ export class ColoniesEngine {
       return list('getexecutorsmsg', (s.executors!.all(colonyname) as ExecutorRow[]).map(executorJson));
     });
     on('updateexecutormsg', ({ signer, msg }) => {
-      let capabilities: JsonObject;
-      try {
-        capabilities = normaliseCapabilities(obj(msg, 'capabilities'));
-      } catch (error) {
-        if (error instanceof InvalidJsonError) throw badRequest('Failed to update executor, invalid JSON');
-        throw error;
-      }
+      const capabilities = normaliseCapabilities(obj(msg, 'capabilities'));
       const colonyname = str(msg, 'colonyname');
       this.#requireMember(signer, colonyname, true);
       const executor = s.executorByName!.get(colonyname, str(msg, 'executorname')) as ExecutorRow | undefined;
@@ -837,13 +919,7 @@ export class ColoniesEngine {
 
     // Processes
     on('submitfuncspecmsg', ({ signer, msg }) => {
-      let spec: ReturnType<typeof normaliseSpec>;
-      try {
-        spec = normaliseSpec(obj(msg, 'spec'));
-      } catch (error) {
-        if (error instanceof InvalidJsonError) throw badRequest('Failed to submit function spec, invalid JSON');
-        throw error;
-      }
+      const spec = normaliseSpec(obj(msg, 'spec'));
       this.#requireMember(signer, spec.colonyName);
       const now = this.#clock.now();
       const processId = randomId();
@@ -859,7 +935,7 @@ export class ColoniesEngine {
           initiatorname: this.#memberName(signer, spec.colonyName),
           prioritytime: now - BigInt(spec.priority) * 86_400n * SECOND,
           submissiontime: now,
-          waitdeadline: spec.maxWaitTime > 0 ? now + BigInt(spec.maxWaitTime) * SECOND : 0n,
+          waitdeadline: spec.maxWaitTime > 0 ? addSeconds(now, spec.maxWaitTime) : 0n,
           maxretries: spec.maxRetries,
           maxexectime: spec.maxExecTime,
           maxwaittime: spec.maxWaitTime,
@@ -888,7 +964,7 @@ export class ColoniesEngine {
       this.#emit(processId);
       // The reply is produced first; the dispatch below runs in the same tick,
       // so a waiting executor hears about the process within microseconds.
-      queueMicrotask(() => this.#dispatch(spec.colonyName));
+      queueMicrotask(() => this.#dispatchSafely(spec.colonyName));
       return reply;
     });
     on('getprocessmsg', ({ signer, msg }) => {
@@ -932,7 +1008,7 @@ export class ColoniesEngine {
     });
     on('assignprocessmsg', ({ signer, msg }) => {
       const colonyname = str(msg, 'colonyname');
-      const timeout = int(msg, 'timeout');
+      const timeout = boundedInt(msg, 'timeout', Number.MIN_SAFE_INTEGER, REQUEST_LIMITS.timeoutSeconds);
       if (timeout === 0) throw badRequest('Invalid timeout value, timeout cannot be zero');
       const availableCpuText = str(msg, 'availablecpu');
       const availableMemText = str(msg, 'availablemem');
@@ -940,8 +1016,8 @@ export class ColoniesEngine {
       const executor = s.executor!.get(signer) as ExecutorRow | undefined;
       if (!executor) throw serverError('Failed to assign process, executor not found');
       s.heartbeat!.run(this.#clock.now(), executor.executorid);
-      const availableCpu = availableCpuText === '' ? -1 : parseCpu(availableCpuText);
-      const availableMem = availableMemText === '' ? -1n : parseMemory(availableMemText);
+      const availableCpu = availableCpuText === '' ? -1 : parseCpu(availableCpuText, 'availablecpu');
+      const availableMem = availableMemText === '' ? -1n : parseMemory(availableMemText, 'availablemem');
       if (this.#closed) throw notFound('No process available for assignment');
       const paused = this.#colony(colonyname).paused === 1;
       if (paused && timeout < 0) throw new RpcError(503, 'Colony assignments are paused');
@@ -961,12 +1037,16 @@ export class ColoniesEngine {
           reject,
           done: false,
           timer: setTimeout(() => {
-            const stillPaused = s.colony!.get(colonyname) && this.#colony(colonyname).paused === 1;
-            this.#finishWaiter(
-              waiter,
-              null,
-              stillPaused ? new RpcError(408, 'Colony assignments are paused, timeout') : undefined,
-            );
+            try {
+              const stillPaused = s.colony!.get(colonyname) && this.#colony(colonyname).paused === 1;
+              this.#finishWaiter(
+                waiter,
+                null,
+                stillPaused ? new RpcError(408, 'Colony assignments are paused, timeout') : undefined,
+              );
+            } catch (error) {
+              this.#finishWaiter(waiter, null, this.#internalError('assign timeout failed', error));
+            }
           }, timeout * 1000),
         };
         this.#waiters.add(waiter);

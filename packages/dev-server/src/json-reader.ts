@@ -1,19 +1,28 @@
 // Go's encoding/json decoding rules for request payloads: a missing or null
 // field is the zero value, unknown fields are ignored, and a value of the
-// wrong type fails the whole message ("invalid JSON").
+// wrong type fails the whole message ("invalid JSON"). Integers must be
+// exact: beyond ±(2^53 − 1) a JavaScript number has lost digits, so such a
+// value is refused (400, naming the field) unless the field is an exact int64
+// read by `int64` from the lossless request parser.
+import { INT64_MAX, INT64_MIN } from './request-limits';
 
 /** Thrown when a payload does not decode into the message's Go struct. */
 export class InvalidJsonError extends Error {
-  constructor(detail: string) {
+  readonly code = 'INVALID_JSON';
+  /** The offending field, when one is to blame. */
+  readonly field?: string;
+
+  constructor(detail: string, field?: string) {
     super(detail);
     this.name = 'InvalidJsonError';
+    this.field = field;
   }
 }
 
 export type JsonObject = Record<string, unknown>;
 
 function typeError(key: string, expected: string): InvalidJsonError {
-  return new InvalidJsonError(`field ${key}: expected ${expected}`);
+  return new InvalidJsonError(`field ${key}: expected ${expected}`, key);
 }
 
 export function str(source: JsonObject | null | undefined, key: string): string {
@@ -26,8 +35,30 @@ export function str(source: JsonObject | null | undefined, key: string): string 
 export function int(source: JsonObject | null | undefined, key: string): number {
   const value = source?.[key];
   if (value === undefined || value === null) return 0;
-  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'bigint') {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) throw unsafe(key);
+    return Number(value);
+  }
   if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(key, 'integer');
+  if (!Number.isSafeInteger(value)) throw unsafe(key);
+  return value;
+}
+
+function unsafe(key: string): InvalidJsonError {
+  return new InvalidJsonError(`field ${key}: integer outside ±(2^53 - 1)`, key);
+}
+
+/** An integer in `[min, max]` (a documented limit, see request-limits.ts). */
+export function boundedInt(
+  source: JsonObject | null | undefined,
+  key: string,
+  min: number,
+  max: number,
+): number {
+  const value = int(source, key);
+  if (value < min || value > max) {
+    throw new InvalidJsonError(`field ${key}: ${value} is outside the allowed range [${min}, ${max}]`, key);
+  }
   return value;
 }
 
@@ -35,8 +66,14 @@ export function int(source: JsonObject | null | undefined, key: string): number 
 export function int64(source: JsonObject | null | undefined, key: string): bigint {
   const value = source?.[key];
   if (value === undefined || value === null) return 0n;
-  if (typeof value === 'bigint') return value;
+  if (typeof value === 'bigint') {
+    if (value > INT64_MAX || value < INT64_MIN) throw new InvalidJsonError(`field ${key}: integer outside int64`, key);
+    return value;
+  }
   if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(key, 'integer');
+  // Plain digits arrive as bigint; a number here was written with an exponent
+  // or a fraction, which Go's int64 decoding refuses too once it is inexact.
+  if (!Number.isSafeInteger(value)) throw unsafe(key);
   return BigInt(value);
 }
 

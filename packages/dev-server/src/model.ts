@@ -2,7 +2,8 @@
 // marshals its structs (field order, zero values, omitempty fields).
 import { formatTime, type Nanos } from './clock';
 import { sortMapKeys } from './go-json';
-import { arr, bool, int, type JsonObject, obj, objArr, str, strArr, strMap } from './json-reader';
+import { arr, bool, boundedInt, int, type JsonObject, obj, objArr, str, strArr, strMap } from './json-reader';
+import { REQUEST_LIMITS } from './request-limits';
 import { badRequest } from './rpc-error';
 import { formatCpu, formatMemory, parseCpu, parseMemory } from './resources';
 
@@ -35,7 +36,7 @@ export interface NormalisedSpec {
 function gpu(source: JsonObject | null): JsonObject {
   return {
     name: str(source, 'name'),
-    mem: formatMemory(parseMemory(str(source, 'mem'))),
+    mem: formatMemory(parseMemory(str(source, 'mem'), 'conditions.gpu.mem')),
     count: int(source, 'count'),
     nodecount: int(source, 'nodecount'),
   };
@@ -64,13 +65,21 @@ function syncDirMount(source: JsonObject): JsonObject {
   };
 }
 
+/**
+ * A duration in seconds: any negative value means "never", the maximum is
+ * REQUEST_LIMITS.durationSeconds (deadlines are int64 nanoseconds).
+ */
+function duration(source: JsonObject | null, key: string): number {
+  return boundedInt(source, key, Number.MIN_SAFE_INTEGER, REQUEST_LIMITS.durationSeconds);
+}
+
 /** Validates and normalises `submitfuncspecmsg.spec` (colonies-protocol.md §3.4, §3.8). */
 export function normaliseSpec(source: JsonObject | null): NormalisedSpec {
   const conditions = obj(source, 'conditions');
   const priority = int(source, 'priority');
-  const cpu = parseCpu(str(conditions, 'cpu'));
-  const mem = parseMemory(str(conditions, 'mem'));
-  const storage = parseMemory(str(conditions, 'storage'));
+  const cpu = parseCpu(str(conditions, 'cpu'), 'conditions.cpu');
+  const mem = parseMemory(str(conditions, 'mem'), 'conditions.mem');
+  const storage = parseMemory(str(conditions, 'storage'), 'conditions.storage');
   const gpuSpec = gpu(obj(conditions, 'gpu'));
   if (priority < -50000 || priority > 50000) {
     throw badRequest('Failed to submit function spec, priority outside range [-50000, 50000]');
@@ -90,7 +99,7 @@ export function normaliseSpec(source: JsonObject | null): NormalisedSpec {
     mem: formatMemory(mem),
     storage: formatMemory(storage),
     gpu: gpuSpec,
-    walltime: int(conditions, 'walltime'),
+    walltime: duration(conditions, 'walltime'),
   };
   const fs = obj(source, 'fs');
   const snapshots = objArr(fs, 'snapshots');
@@ -104,8 +113,8 @@ export function normaliseSpec(source: JsonObject | null): NormalisedSpec {
     args: sortMapKeys(arr(source, 'args') ?? []),
     kwargs: sortMapKeys(kwargs ?? {}),
     priority,
-    maxwaittime: int(source, 'maxwaittime'),
-    maxexectime: int(source, 'maxexectime'),
+    maxwaittime: duration(source, 'maxwaittime'),
+    maxexectime: duration(source, 'maxexectime'),
     maxretries: int(source, 'maxretries'),
     conditions: normalisedConditions,
     label: str(source, 'label'),

@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ColoniesEngine, ProcessEvent } from './engine';
 import { InvalidJsonError } from './json-reader';
 import type { Logger } from './logger';
+import { REQUEST_LIMITS } from './request-limits';
 import { RpcError } from './rpc-error';
 import type { SignatureVerifier } from './signature-verifier';
 
@@ -103,6 +104,9 @@ export class PubSub {
       throw new RpcError(403, 'Failed to subscribe to process, msg.msgType does not match rpcMsg.PayloadType');
     }
     const timeout = typeof msg.timeout === 'number' ? msg.timeout : 0;
+    if (timeout > REQUEST_LIMITS.timeoutSeconds) {
+      throw new RpcError(400, `Failed to subscribe to process, invalid JSON: field timeout: ${timeout} is above the limit of ${REQUEST_LIMITS.timeoutSeconds}`);
+    }
     try {
       if (payloadtype === 'subscribeprocessmsg') {
         const { processid, state, current } = this.#engine.subscribeProcess(signer.id, msg);

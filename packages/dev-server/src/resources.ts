@@ -1,6 +1,7 @@
 // The Go server's parsing of resource strings (colonyos/colonies pkg/parsers):
 // cpu only as "<int>m" (anything else reads as 0), memory as <int><unit> with
 // 1024- and 1000-based units; read back as "<n>m" and "<bytes / 2^20>Mi".
+import { REQUEST_LIMITS } from './request-limits';
 import { badRequest, type RpcError } from './rpc-error';
 
 const MEMORY_UNITS: Record<string, bigint> = {
@@ -30,21 +31,46 @@ function memoryError(): RpcError {
   return badRequest('error converting memory to int: strconv.ParseInt: parsing "": invalid syntax');
 }
 
-/** Millicores of a cpu string; "" and anything not "<int>m" are 0, as in Go. */
-export function parseCpu(text: string): number {
+/**
+ * Millicores of a cpu string; "" and anything not "<int>m" are 0, as in Go.
+ * More than REQUEST_LIMITS.cpuMillicores is a 400 naming `field`.
+ */
+export function parseCpu(text: string, field = 'cpu'): number {
   const match = /^(\d+)m$/.exec(text.trim());
-  return match ? Number(match[1]) : 0;
+  if (!match) return 0;
+  const millicores = exactDigits(match[1]!);
+  if (millicores > BigInt(REQUEST_LIMITS.cpuMillicores)) {
+    throw badRequest(`${field} ${text.trim()} is larger than the limit of ${REQUEST_LIMITS.cpuMillicores}m`);
+  }
+  return Number(millicores);
 }
 
-/** Bytes of a memory string; "" is 0; a missing or unknown unit is a 400. */
-export function parseMemory(text: string): bigint {
+/**
+ * Bytes of a memory string; "" is 0; a missing or unknown unit is a 400, and
+ * so is more than REQUEST_LIMITS.memoryBytes (int64, what SQLite can store).
+ */
+export function parseMemory(text: string, field = 'mem'): bigint {
   const trimmed = text.trim();
   if (trimmed === '') return 0n;
   const match = /^(\d+)([A-Za-z]+)$/.exec(trimmed);
   if (!match) throw memoryError();
   const unit = MEMORY_UNITS[match[2]!];
   if (unit === undefined) throw memoryError();
-  return BigInt(match[1]!) * unit;
+  const bytes = exactDigits(match[1]!) * unit;
+  if (bytes > REQUEST_LIMITS.memoryBytes) {
+    throw badRequest(`${field} ${trimmed} is larger than the limit of ${REQUEST_LIMITS.memoryBytes} bytes (int64)`);
+  }
+  return bytes;
+}
+
+/**
+ * The value of a run of decimal digits; runs too long for any limit here come
+ * back as 2^64 without being converted (BigInt of a megabyte of digits is
+ * super-linear).
+ */
+function exactDigits(digits: string): bigint {
+  const significant = digits.replace(/^0+/, '');
+  return significant.length > 24 ? 2n ** 64n : BigInt(significant || '0');
 }
 
 export const formatCpu = (millicores: number): string => `${millicores}m`;
