@@ -46,6 +46,7 @@ describe('docker / podman command line', () => {
       walltimeSeconds: 60,
     },
     mounts: [{ hostPath: '/srv/fs', containerPath: '/cfs' }],
+    protectedPaths: ['/srv/state'],
     placement: {},
     workDir: '/tmp/w',
   };

@@ -3,7 +3,7 @@ import { createLocalBackend } from './local-backend';
 import { testBackend } from '@pollinator/test-utils/backend-conformance';
 
 const requireServices = process.env.POLLINATOR_REQUIRE_SERVICES === '1';
-const bwrapMissing = !bwrapUsable();
+const bwrapMissing = !(await bwrapUsable());
 if (bwrapMissing && requireServices) {
   throw new Error('bubblewrap (bwrap) is required with POLLINATOR_REQUIRE_SERVICES=1: apt-get install bubblewrap');
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import {
   type LogCursor,
 } from '@pollinator/core';
 import { containerName, containerRunArguments, type ContainerRuntime } from './container-args';
-import { bwrapArguments, bwrapUsable, rewritePaths } from './sandbox';
+import { describeIsolation, plainProcessCommand, plainProcessIsolation, type LocalIsolation } from './plain-process';
+import { groupAlive, pidAlive, procStartTicks, signalMarked } from './processes';
 import { SUPERVISOR_SOURCE } from './supervisor-source';
 
 export const LOCAL_BACKEND_NAME = 'local';
@@ -46,7 +47,19 @@ export interface LocalBackendOptions {
   nodePath?: string;
   /** Interval (ms) at which `logs()` polls the output file (default 100). */
   logPollMs?: number;
+  /**
+   * Called once, when the backend finds it must run plain processes without
+   * bubblewrap (jobs are not isolated from the executor; see
+   * REWRITE_MODE_WARNING). Default: `process.emitWarning`.
+   */
+  onWarning?: (message: string) => void;
 }
+
+export type LocalBackend = Backend & {
+  readonly mode: LocalMode;
+  /** Probes bubblewrap when needed (once); rejects when `isolation: 'bwrap'` was asked for and cannot work. */
+  describeIsolation(): Promise<LocalIsolation>;
+};
 
 interface HandleData {
   [key: string]: unknown;
@@ -55,6 +68,8 @@ interface HandleData {
   /** Start time of the supervisor in clock ticks since boot (/proc/<pid>/stat), against pid reuse. */
   startTicks: string | null;
   containerName: string | null;
+  /** The job's JOB_MARKER_ENV value (plain processes), to find children that left its process group. */
+  marker?: string;
 }
 
 interface SupervisorResult {
@@ -87,70 +102,6 @@ export function detectLocalMode(): LocalMode {
   if (commandAnswers('docker', ['version', '--format', '{{.Server.Version}}'])) return 'docker';
   if (commandAnswers('podman', ['info', '--format', '{{.Host.Arch}}'])) return 'podman';
   return 'process';
-}
-
-function procStartTicks(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 2 (comm) may contain spaces and parentheses: split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** `[state, startTicks]` of a process from /proc/<pid>/stat, or null (no /proc, or no such process). */
-function procStat(pid: number): [string, string] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return [fields[0] ?? '', fields[19] ?? ''];
-  } catch {
-    return null;
-  }
-}
-
-function pidAlive(pid: number, startTicks: string | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = procStat(pid);
-  // No /proc (not Linux): trust kill(0).
-  if (stat === null) return true;
-  // A zombie has ended (its parent, e.g. a killed executor, just has not reaped it).
-  if (stat[0] === 'Z' || stat[0] === 'X') return false;
-  // A different start time: the pid was reused by another process.
-  return startTicks === null || stat[1] === startTicks;
-}
-
-/** Whether a live (non-zombie) process of the group exists. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-  }
-  return false;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -191,6 +142,23 @@ function completeUtf8Length(buffer: Buffer): number {
   return end;
 }
 
+/**
+ * A mount whose host directory is a symbolic link would bind wherever the
+ * link points (bwrap and container engines follow it): a job that replaced
+ * its staging directory with a link must not be handed that place.
+ */
+function refuseSymlink(path: string): void {
+  let isLink = false;
+  try {
+    isLink = lstatSync(path).isSymbolicLink();
+  } catch {
+    return;
+  }
+  if (isLink) {
+    throw new BackendError(LOCAL_BACKEND_NAME, `refusing to bind ${path} into the job: it is a symbolic link, not a staging directory`);
+  }
+}
+
 function signalReason(signal: string): string {
   return `killed by ${signal}`;
 }
@@ -201,24 +169,17 @@ function signalReason(signal: string): string {
  * (see supervisor-source.ts) that records its output and exit in the job's
  * work directory, so jobs survive an executor restart and can be re-attached.
  */
-export function createLocalBackend(options: LocalBackendOptions = {}): Backend & { readonly mode: LocalMode } {
+export function createLocalBackend(options: LocalBackendOptions = {}): LocalBackend {
   const mode: LocalMode = options.mode === undefined || options.mode === 'auto' ? detectLocalMode() : options.mode;
-  const graceMs = (options.stopGraceSeconds ?? 5) * 1000;
+  // Node's timers cannot wait longer than 2^31 - 1 ms (the supervisor adds to the grace); a day is plenty.
+  const graceMs = Math.min((options.stopGraceSeconds ?? 5) * 1000, 86_400_000);
   const nodePath = options.nodePath ?? process.execPath;
   const logPollMs = options.logPollMs ?? 100;
   const containerCommand = options.containerCommand ?? (mode === 'process' ? '' : mode);
+  const isolation = mode === 'process' ? plainProcessIsolation(LOCAL_BACKEND_NAME, options) : undefined;
 
-  function isolation(): 'bwrap' | 'rewrite' {
-    const wanted = options.isolation ?? 'auto';
-    if (wanted === 'rewrite') return 'rewrite';
-    const usable = bwrapUsable(options.bwrapPath ?? 'bwrap');
-    if (wanted === 'bwrap' && !usable) {
-      throw new BackendError(
-        LOCAL_BACKEND_NAME,
-        `isolation 'bwrap' requested but ${options.bwrapPath ?? 'bwrap'} is missing or cannot create namespaces (install bubblewrap)`,
-      );
-    }
-    return usable ? 'bwrap' : 'rewrite';
+  async function describeLocalIsolation(): Promise<LocalIsolation> {
+    return isolation === undefined ? { isolation: 'container', isolatesFilesystem: true } : describeIsolation(await isolation());
   }
 
   function baseEnv(): Record<string, string> {
@@ -313,13 +274,17 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
     };
   }
 
-  const backend: Backend & { readonly mode: LocalMode } = {
+  const backend: LocalBackend = {
     name: LOCAL_BACKEND_NAME,
     mode,
+    describeIsolation: describeLocalIsolation,
 
     async start(job: JobRequest): Promise<JobHandle> {
       if (!existsSync(job.workDir)) mkdirSync(job.workDir, { recursive: true });
-      for (const mount of job.mounts) mkdirSync(mount.hostPath, { recursive: true });
+      for (const mount of job.mounts) {
+        refuseSymlink(mount.hostPath);
+        mkdirSync(mount.hostPath, { recursive: true });
+      }
       const runDir = join(job.workDir, 'run');
       mkdirSync(runDir, { recursive: true });
       const command = shellCommand(job);
@@ -328,15 +293,11 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
       let stopArgv: string[] | null = null;
       let killArgv: string[] | null = null;
       let name: string | null = null;
+      let marker: string | undefined;
       if (mode === 'process') {
-        if (isolation() === 'bwrap' && job.mounts.length > 0) {
-          argv = [options.bwrapPath ?? 'bwrap', ...bwrapArguments(job.mounts, runDir), '--', '/bin/sh', '-c', command];
-          env = { ...baseEnv(), ...job.env };
-        } else {
-          argv = ['/bin/sh', '-c', rewritePaths(command, job.mounts)];
-          env = baseEnv();
-          for (const [key, value] of Object.entries(job.env)) env[key] = rewritePaths(value, job.mounts);
-        }
+        const chosen = await isolation!();
+        const context = { bwrapPath: options.bwrapPath ?? 'bwrap', baseEnv: baseEnv() };
+        ({ argv, env, marker } = plainProcessCommand(job, command, runDir, chosen, context));
       } else {
         name = containerName(job, randomBytes(4).toString('hex'));
         const runtime: ContainerRuntime = mode;
@@ -358,6 +319,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
         cwd: runDir,
         walltimeSeconds: job.resources.walltimeSeconds,
         graceMs,
+        marker: marker ?? null,
         stopArgv,
         killArgv,
         startedAt: Date.now(),
@@ -383,7 +345,13 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
         supervisor.once('spawn', () => resolve(supervisor.pid!));
       });
       supervisor.unref();
-      const data: HandleData = { workDir: job.workDir, mode, startTicks: procStartTicks(pid), containerName: name };
+      const data: HandleData = {
+        workDir: job.workDir,
+        mode,
+        startTicks: procStartTicks(pid),
+        containerName: name,
+        ...(marker === undefined ? {} : { marker }),
+      };
       // Record who the supervisor is, so reattach can check a saved handle against it.
       writeFileSync(join(job.workDir, 'handle.json'), JSON.stringify({ processId: job.processId, id: String(pid) }));
       return { backend: LOCAL_BACKEND_NAME, processId: job.processId, id: String(pid), data };
@@ -468,6 +436,10 @@ export function createLocalBackend(options: LocalBackendOptions = {}): Backend &
           // gone
         }
         while (Date.now() < deadline && groupAlive(pgid)) await sleep(50);
+      }
+      // Children that left the group (setsid, double fork) still carry the job's marker.
+      if (typeof data.marker === 'string') {
+        while (signalMarked(data.marker, 'SIGKILL') > 0 && Date.now() < deadline) await sleep(50);
       }
       if (!result(data)) {
         writeFileSync(

@@ -1,45 +1,73 @@
 /**
  * Making `fs.mount` paths work for a job that runs as a plain process (no
- * container image). Two strategies:
+ * container image), and keeping the job away from what is not its own. Two
+ * strategies:
  *
- * - `bwrap` (preferred, Linux with bubblewrap): the job runs in a private mount
- *   and PID namespace whose root is a tmpfs rebuilt from the host's top-level
- *   entries, with each `hostPath` bound at its `containerPath`. The job sees
- *   exactly the paths a container would (`/cfs/pollinator/<proj>/…`) and the
- *   host is never modified: mount points are created inside the tmpfs, never
- *   on the host's filesystem. The PID namespace means that when the job ends
- *   or is killed, every process it left behind dies with it, even daemons
- *   that escaped its process group.
+ * - `bwrap` (preferred, Linux with bubblewrap): the job runs in private
+ *   mount, PID and IPC namespaces with no capabilities. Its root is a tmpfs
+ *   rebuilt from the host's entries, bound READ-ONLY (programs, libraries and
+ *   Python stay usable); `/tmp` is a private tmpfs and `/dev` a minimal one.
+ *   Every protected path (the executor's state directory and keys, the whole
+ *   staging root, the dev-server's identities) is simply not bound: each of
+ *   its ancestors is rebuilt from the host's other entries, so the job sees
+ *   no trace of it. Only the job's own mounts (at their container paths) and
+ *   its work directory are writable. The host is never modified: mount points
+ *   are created inside the tmpfs. The PID namespace means that when the job
+ *   ends or is killed, every process it left behind dies with it, even
+ *   daemons that escaped its process group or session.
  * - `rewrite` (fallback, any POSIX system): the job runs on the host and every
  *   occurrence of a `containerPath` at a path boundary in the command, the init
  *   command and the environment values (PROJECT_DIR, …) is rewritten to the
  *   `hostPath`. Paths the program builds itself from a literal `/cfs` are not
- *   rewritten; Pollinator projects use `$PROJECT_DIR`, which is.
+ *   rewritten; Pollinator projects use `$PROJECT_DIR`, which is. This mode
+ *   ISOLATES NOTHING: the job can read and write whatever the executor's user
+ *   can (see REWRITE_MODE_WARNING).
  */
-import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { JobMount } from '@pollinator/core';
 
-let bwrapProbe: Map<string, boolean> | undefined;
+/** What the backend says once when it has to run jobs without bubblewrap. */
+export const REWRITE_MODE_WARNING =
+  'local backend: jobs run as plain processes without bubblewrap (path rewriting), which isolates nothing: ' +
+  "a job can read and write everything this executor's user can, including the executor's state directory, " +
+  'its keys and other projects\' staged files. Install bubblewrap (e.g. apt-get install bubblewrap) or use ' +
+  'Docker/Podman before running other people\'s jobs here.';
 
-/** Whether `bwrap` exists and can create the namespaces the sandbox needs (probed once per path). */
-export function bwrapUsable(bwrapPath = 'bwrap'): boolean {
-  bwrapProbe ??= new Map();
-  const cached = bwrapProbe.get(bwrapPath);
-  if (cached !== undefined) return cached;
-  let usable = false;
-  try {
-    execFileSync(bwrapPath, ['--dev-bind', '/', '/', '--unshare-pid', '--proc', '/proc', '--', 'true'], {
-      stdio: 'ignore',
-      timeout: 5000,
+/** Host sockets that would let a job command the machine (a container engine runs anything as root). */
+export const ALWAYS_HIDDEN_PATHS = [
+  '/run/docker.sock',
+  '/var/run/docker.sock',
+  '/run/containerd',
+  '/run/podman',
+  '/run/crio',
+];
+
+/** Directories the sandbox always replaces with its own: never bound from the host. */
+const PRIVATE_ROOTS = ['/dev', '/proc', '/tmp'];
+
+const bwrapProbes = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether `bwrap` exists and can build the sandbox (read-only binds, private
+ * namespaces, no capabilities). Probed once per path, asynchronously: the
+ * probe may take a while on a loaded machine and must not block the event
+ * loop of the executor that asks.
+ */
+export function bwrapUsable(bwrapPath = 'bwrap'): Promise<boolean> {
+  let probe = bwrapProbes.get(bwrapPath);
+  if (probe === undefined) {
+    const args = [
+      '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp',
+      '--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--', 'true',
+    ];
+    probe = new Promise<boolean>((resolve) => {
+      execFile(bwrapPath, args, { timeout: 10_000 }, (error) => resolve(error === null));
     });
-    usable = true;
-  } catch {
-    usable = false;
+    bwrapProbes.set(bwrapPath, probe);
   }
-  bwrapProbe.set(bwrapPath, usable);
-  return usable;
+  return probe;
 }
 
 function normalise(path: string): string {
@@ -47,33 +75,129 @@ function normalise(path: string): string {
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
+/** `path` equals `ancestor` or lies below it. */
+function within(path: string, ancestor: string): boolean {
+  return path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
+}
+
 /**
- * The bwrap arguments (before `--`) that rebuild the host's view with the
- * mounts bound at their container paths. Directories that are ancestors of a
- * mount point are recreated in the tmpfs and filled with binds of the host's
- * own entries, except the one leading to the mount point.
+ * Where a path really is: its symlinks resolved, and for a path that does not
+ * exist yet, its deepest existing ancestor resolved. The view rebuilds host
+ * symlinks as symlinks, so hiding the real place hides every spelling.
  */
-export function bwrapArguments(mounts: JobMount[], chdir: string): string[] {
-  const targets = mounts.map((mount) => ({ ...mount, containerPath: normalise(mount.containerPath) }));
-  for (const mount of targets) {
-    if (!mount.containerPath.startsWith('/') || mount.containerPath === '/') {
-      throw new Error(`mount path must be an absolute path below /: ${JSON.stringify(mount.containerPath)}`);
+function canonical(path: string): string {
+  const normal = normalise(path);
+  let head = normal;
+  let rest = '';
+  for (;;) {
+    try {
+      const real = realpathSync(head);
+      return rest === '' ? real : posix.join(real, rest);
+    } catch {
+      if (head === '/') return normal;
+      rest = rest === '' ? posix.basename(head) : posix.join(posix.basename(head), rest);
+      head = posix.dirname(head);
     }
   }
-  // Every ancestor of a mount point (including '/') is a "split" directory.
-  const split = new Set<string>(['/']);
-  for (const mount of targets) {
-    let dir = posix.dirname(mount.containerPath);
-    while (!split.has(dir)) {
-      split.add(dir);
-      dir = posix.dirname(dir);
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface SandboxLayout {
+  /** The job's own directories, bound read-write at their container paths. */
+  mounts: JobMount[];
+  /** The job's private work directory: bound read-write at its own path, and the job's working directory. */
+  workDir: string;
+  /** Host paths the job must not see (JobRequest.protectedPaths). */
+  protectedPaths: string[];
+}
+
+interface Bind {
+  source: string;
+  target: string;
+}
+
+function checkedBinds(layout: SandboxLayout): Bind[] {
+  const binds = layout.mounts.map((mount) => ({ source: mount.hostPath, target: normalise(mount.containerPath) }));
+  binds.push({ source: layout.workDir, target: normalise(layout.workDir) });
+  for (const bind of binds) {
+    if (!bind.source.startsWith('/') || normalise(bind.source) === '/') {
+      throw new Error(`a mount's host path must be an absolute path below /: ${JSON.stringify(bind.source)}`);
+    }
+    if (!bind.target.startsWith('/') || bind.target === '/') {
+      throw new Error(`mount path must be an absolute path below /: ${JSON.stringify(bind.target)}`);
+    }
+    if (within(bind.target, '/proc') || within(bind.target, '/dev')) {
+      throw new Error(`mount path must not be in /proc or /dev: ${JSON.stringify(bind.target)}`);
     }
   }
-  const mountPoints = new Set(targets.map((mount) => mount.containerPath));
-  const args: string[] = [];
+  return binds;
+}
+
+/** Every strict ancestor of `path`, '/' included. */
+function ancestors(path: string): string[] {
+  const result: string[] = [];
+  let dir = posix.dirname(path);
+  for (;;) {
+    result.push(dir);
+    if (dir === '/') return result;
+    dir = posix.dirname(dir);
+  }
+}
+
+/** The arguments that bind one host entry read-only (nothing for sockets and devices). */
+function hostEntryArguments(path: string): string[] {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return [];
+  }
+  if (stats.isSymbolicLink()) return ['--symlink', readlinkSync(path), path];
+  // -try: an entry that disappears before bwrap starts is not a reason to fail the job.
+  if (stats.isDirectory() || stats.isFile()) return ['--ro-bind-try', path, path];
+  return [];
+}
+
+/**
+ * The bwrap arguments (before `--`) that build the job's view: the host's
+ * entries read-only, minus every protected path, with the job's mounts and
+ * work directory bound writable. Directories that are ancestors of a mount
+ * point or of a protected path are recreated in the tmpfs and filled with
+ * read-only binds of the host's own entries, except the one leading to the
+ * mount point or protected path.
+ */
+export function bwrapArguments(layout: SandboxLayout): string[] {
+  const binds = checkedBinds(layout);
+  const hidden = [
+    ...new Set([...layout.protectedPaths.map(canonical), ...ALWAYS_HIDDEN_PATHS.filter(exists).map(canonical)]),
+  ];
+  if (hidden.includes('/')) throw new Error('a protected path is /: nothing would be left to run the job with');
+  // Directories recreated empty and refilled entry by entry.
+  const split = new Set<string>();
+  const bindAncestors = new Set(binds.flatMap((bind) => ancestors(bind.target)));
+  for (const path of [...bindAncestors, ...hidden.flatMap(ancestors)]) split.add(path);
+  const targets = new Set(binds.map((bind) => bind.target));
+  // Nothing of the host is bound inside these: a protected path, or a directory the sandbox owns.
+  const opaque = [...hidden, ...PRIVATE_ROOTS];
+
+  const args: string[] = ['--dev', '/dev', '--tmpfs', '/dev/shm', '--proc', '/proc', '--tmpfs', '/tmp'];
   // Parents before children, so binds land inside recreated directories.
   const ordered = [...split].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
   for (const dir of ordered) {
+    const insideOpaque = opaque.some((path) => within(dir, path));
+    // Inside a hidden or private directory only the way to a mount point is built, empty.
+    if (insideOpaque) {
+      if (bindAncestors.has(dir) && !PRIVATE_ROOTS.includes(dir)) args.push('--dir', dir);
+      continue;
+    }
     if (dir !== '/') args.push('--dir', dir);
     let entries: string[];
     try {
@@ -83,22 +207,39 @@ export function bwrapArguments(mounts: JobMount[], chdir: string): string[] {
     }
     for (const entry of entries.sort()) {
       const path = dir === '/' ? `/${entry}` : `${dir}/${entry}`;
-      if (split.has(path) || mountPoints.has(path)) continue;
-      if (path === '/proc') continue;
+      if (split.has(path) || targets.has(path) || opaque.some((other) => within(path, other))) continue;
+      args.push(...hostEntryArguments(path));
+    }
+  }
+  for (const bind of binds) args.push('--bind', bind.source, bind.target);
+  args.push(...hiddenBelowBinds(binds, hidden));
+  args.push('--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--chdir', normalise(layout.workDir));
+  return args;
+}
+
+/**
+ * A protected path inside a directory the job is given (say the executor's
+ * state directory inside a mounted staging directory): covered again at the
+ * place where the job sees it. A directory gets an empty tmpfs, a file
+ * /dev/null.
+ */
+function hiddenBelowBinds(binds: Bind[], hidden: string[]): string[] {
+  const args: string[] = [];
+  for (const bind of binds) {
+    const source = canonical(bind.source);
+    for (const path of hidden) {
+      if (path === source || !within(path, source)) continue;
+      const target = bind.target + path.slice(source.length);
       let stats;
       try {
         stats = lstatSync(path);
       } catch {
         continue;
       }
-      if (stats.isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
-      else if (stats.isDirectory()) args.push('--dev-bind', path, path);
-      else args.push('--bind', path, path);
+      if (stats.isDirectory()) args.push('--tmpfs', target);
+      else if (!stats.isSymbolicLink()) args.push('--ro-bind', '/dev/null', target);
     }
   }
-  args.push('--proc', '/proc', '--unshare-pid');
-  for (const mount of targets) args.push('--bind', mount.hostPath, mount.containerPath);
-  args.push('--chdir', chdir);
   return args;
 }
 

@@ -6,12 +6,16 @@
  *
  * - starts the job's argv in a new session (its own process group), with
  *   stdout and stderr appended to `output.log`, and writes `job.pgid`;
- * - enforces the wall-time limit (TERM to the group, KILL after the grace);
+ * - enforces the wall-time limit (TERM to the group, KILL after the grace),
+ *   in chunks: Node fires a timer of more than 2^31 - 1 ms (about 24.8 days)
+ *   at once, which would end a job with a long walltime immediately;
  * - on SIGTERM/SIGINT (cancel) stops the job the same way;
  * - for containers, also runs the runtime's stop/kill command (killing the
  *   `docker run` client does not stop a container);
- * - when the job's leader exits, kills whatever is left in its process group,
- *   waits (bounded) until the group is gone, and writes `result.json`
+ * - when the job's leader exits, kills whatever is left in its process group
+ *   and every process carrying the job's marker (POLLINATOR_JOB_MARKER: the
+ *   children that left the group with setsid or a double fork), waits
+ *   (bounded) until they are gone, and writes `result.json`
  *   atomically: `{ exitCode, signal, outcome, error, finishedAt }`.
  *
  * It is kept as source text (not a module of this package) so that it runs
@@ -65,12 +69,58 @@ function groupAlive(pgid) {
   return false;
 }
 
+// Live processes whose environment carries the job's marker (see processes.ts).
+function markedProcesses() {
+  if (!config.marker) return [];
+  const needle = Buffer.from('POLLINATOR_JOB_MARKER=' + config.marker + '\0');
+  const found = [];
+  let entries;
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^[0-9]+$/.test(entry) || Number(entry) === process.pid) continue;
+    let environ;
+    let stat;
+    try {
+      environ = fs.readFileSync('/proc/' + entry + '/environ');
+      stat = fs.readFileSync('/proc/' + entry + '/stat', 'utf8');
+    } catch {
+      continue;
+    }
+    const marked = environ.subarray(0, needle.length).equals(needle) || environ.indexOf(Buffer.concat([Buffer.from([0]), needle])) !== -1;
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    if (marked && state !== 'Z' && state !== 'X') found.push(Number(entry));
+  }
+  return found;
+}
+
 function killGroup(pgid, signal) {
   try {
     process.kill(-pgid, signal);
   } catch {
     // already gone
   }
+  for (const pid of markedProcesses()) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// setTimeout fires at once for delays over 2^31 - 1 ms: wait in chunks until the deadline.
+const LONGEST_TIMER_MS = 2147483647;
+function atTime(deadline, callback) {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) {
+    callback();
+    return;
+  }
+  setTimeout(() => atTime(deadline, callback), Math.min(remaining, LONGEST_TIMER_MS)).unref();
 }
 
 // Helpers (container stop / kill) still running: the result waits for them,
@@ -143,8 +193,7 @@ if (child.pid !== undefined) {
 }
 
 if (config.walltimeSeconds > 0) {
-  const elapsed = Date.now() - config.startedAt;
-  setTimeout(() => stop('timeLimit'), Math.max(0, config.walltimeSeconds * 1000 - elapsed)).unref();
+  atTime(config.startedAt + config.walltimeSeconds * 1000, () => stop('timeLimit'));
 }
 
 // Keep the event loop alive while the job runs.
@@ -157,7 +206,8 @@ child.on('exit', (code, signal) => {
   killGroup(pgid, 'SIGKILL');
   const waitUntil = Date.now() + 5000;
   const settle = () => {
-    if (groupAlive(pgid) && Date.now() < waitUntil) {
+    if ((groupAlive(pgid) || markedProcesses().length > 0) && Date.now() < waitUntil) {
+      killGroup(pgid, 'SIGKILL');
       setTimeout(settle, 20);
       return;
     }
