@@ -212,3 +212,29 @@ describe('readReplyBody', () => {
     await expect(readReplyBody({ status: 200, statusText: 'OK', text, body: one() }, 20, 'x')).resolves.toBe('å'.repeat(10));
   });
 });
+
+describe('/pubsub frames', () => {
+  async function firstEvent(subscriber: ColoniesClient): Promise<unknown> {
+    try {
+      for await (const event of subscriber.subscribeProcess(ID_DEEP, { states: [2], timeoutSeconds: 5 })) return event;
+    } catch (error) {
+      return error;
+    }
+    return 'ended quietly';
+  }
+
+  it('a frame with an undecodable process ends the subscription with UnreadableProcessError', async () => {
+    server.onWebSocket((socket) => socket.once('message', () => socket.send(replyBody('subscribeprocessmsg', processJson(ID_DEEP, deepKwargs(3000))))));
+    const error = await firstEvent(client);
+    expect(UnreadableProcessError.isInstance(error)).toBe(true);
+    expect((error as UnreadableProcessError).processId).toBe(ID_DEEP);
+  });
+
+  it('a frame over maxReplyBytes ends it with ColoniesReplyTooLargeError, not quietly', async () => {
+    server.onWebSocket((socket) => socket.once('message', () => socket.send(replyBody('subscribeprocessmsg', processJson(ID_DEEP, JSON.stringify({ b: 'x'.repeat(MiB) }))))));
+    const small = createColoniesClient({ url: server.url, privateKey: generatePrivateKey(), colonyName: 'dev', maxReplyBytes: 64 * 1024 });
+    const error = await firstEvent(small);
+    expect(ColoniesReplyTooLargeError.isInstance(error)).toBe(true);
+    server.onWebSocket(undefined);
+  });
+});
