@@ -12,6 +12,7 @@ import { createApiServer } from './http-server';
 import { createLogger, type Logger, type LogLevel } from './logger';
 import { ExecutorState } from './model';
 import { PubSub } from './pubsub';
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './request-limits';
 import { SignatureVerifier } from './signature-verifier';
 import { type Durability, openStore } from './store';
 
@@ -62,6 +63,16 @@ export interface DevServerOptions {
   logger?: Logger;
   /** Also write the env file (see `writeEnvFile`) here once started. */
   envFile?: string;
+  /**
+   * Largest request body in bytes (default 16 MiB): a larger one gets 413
+   * before it is buffered (from its `Content-Length`, or as soon as it grows past).
+   */
+  maxBodyBytes?: number;
+  /**
+   * Time a client has to send a request body once its headers are in, in ms
+   * (default 30 000): then 408 and the connection is closed (slow-loris guard).
+   */
+  bodyTimeoutMs?: number;
 }
 
 export interface DevIdentity {
@@ -93,6 +104,8 @@ export interface DevServer {
   env(as?: 'user' | 'executor'): Record<string, string>;
   /** Writes `env(as)` as `KEY=value` lines (mode 0600). */
   writeEnvFile(path: string, as?: 'user' | 'executor'): Promise<void>;
+  /** Bytes of request bodies held in memory right now (at most `maxBodyBytes` per request being read). */
+  bufferedBodyBytes(): number;
   /** Stops accepting, finishes in-flight requests, releases sockets, timers and the database. */
   close(): Promise<void>;
 }
@@ -131,6 +144,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       `[pollinator] [dev-server] refusing to bind ${host}: the dev-server has no TLS and is meant for this machine only; pass allowRemote: true to bind it anyway`,
     );
   }
+  const maxBodyBytes = positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
+  const bodyTimeoutMs = positiveInteger(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs');
   const logger =
     options.logger ??
     createLogger(options.logLevel ?? ((process.env.POLLINATOR_DEV_SERVER_LOG as LogLevel | undefined) || 'silent'));
@@ -193,7 +208,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   });
   const verifier = new SignatureVerifier();
   const pubsub = new PubSub(engine, verifier, logger);
-  const api = createApiServer(engine, verifier, pubsub, logger);
+  const api = createApiServer(engine, verifier, pubsub, logger, { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs });
 
   await new Promise<void>((resolvePromise, reject) => {
     api.server.once('error', reject);
@@ -286,6 +301,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     },
     env,
     writeEnvFile,
+    bufferedBodyBytes: () => api.bufferedBodyBytes(),
     close,
   };
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  // setTimeout holds at most 2^31 - 1 ms; a larger body time limit would fire at once.
+  if (!Number.isSafeInteger(value) || value <= 0 || (name === 'bodyTimeoutMs' && value > 2 ** 31 - 1)) {
+    throw new Error(`[pollinator] [dev-server] ${name} must be a positive integer${name === 'bodyTimeoutMs' ? ' up to 2147483647' : ''}, got ${value}`);
+  }
+  return value;
 }

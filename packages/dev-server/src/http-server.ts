@@ -1,15 +1,22 @@
 // The HTTP face (colonies-protocol.md §2): `POST /api` envelopes, `GET
 // /health`, CORS, `/pubsub` upgrades; replies are text/plain envelopes with
-// the error status mirrored in the HTTP status.
+// the error status mirrored in the HTTP status. Malformed input of any kind
+// gets a 4xx with a message; a 500 is only ever an unexpected fault of the
+// server (logged) or one of the Go server's own 500 answers (README: quirks).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { type BodyLimits, type BufferedBytes, readBody } from './body-reader';
 import type { ColoniesEngine, RpcReply } from './engine';
 import type { Logger } from './logger';
 import type { PubSub } from './pubsub';
 import { RpcError } from './rpc-error';
 import type { SignatureVerifier } from './signature-verifier';
 
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * How long a refused body (413, 408) may keep arriving — read and discarded,
+ * so the client can still read the answer — before the connection is cut.
+ */
+const REFUSED_BODY_LINGER_MS = 2_000;
 /** Answered before any signature check, as by the real server. */
 const UNSIGNED = new Set(['versionmsg', 'getserverinfomsg']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -23,6 +30,8 @@ export interface ApiServer {
   server: Server;
   /** Requests being read or answered (long-polls included). */
   inFlight(): number;
+  /** Bytes of request bodies held in memory right now (bounded by the body cap per request). */
+  bufferedBodyBytes(): number;
 }
 
 export function createApiServer(
@@ -30,8 +39,10 @@ export function createApiServer(
   verifier: SignatureVerifier,
   pubsub: PubSub,
   logger: Logger,
+  limits: BodyLimits,
 ): ApiServer {
   let inFlight = 0;
+  const buffered: BufferedBytes = { bytes: 0 };
   const debug = logger.enabled?.('debug') ?? true;
 
   const send = (res: ServerResponse, status: number, body: string): void => {
@@ -51,7 +62,22 @@ export function createApiServer(
       .replace(/</g, '\\u003c').replace(/>/g, '\\u003e')).toString('base64');
     send(res, error.status, `{"payloadtype":"error","payload":"${payload}","error":true}`);
   };
-
+  /**
+   * Answers a body that broke a limit. The rest of the body is read and
+   * discarded for a short while, then the connection is cut: closing at once
+   * would reset it while the client is still sending, and the client would
+   * never see the answer.
+   */
+  const refuseBody = (req: IncomingMessage, res: ServerResponse, error: RpcError): void => {
+    logger.warn('request body refused', { status: error.status, message: error.message });
+    sendError(res, error);
+    if (req.complete) return;
+    req.resume();
+    const cut = setTimeout(() => req.socket.destroy(), REFUSED_BODY_LINGER_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.socket.once('close', () => clearTimeout(cut));
+  };
   const handleApi = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const started = performance.now();
     let envelope: { payloadtype?: unknown; payload?: unknown; signature?: unknown };
@@ -66,8 +92,13 @@ export function createApiServer(
     const payload = typeof envelope.payload === 'string' ? envelope.payload : '';
     const signature = typeof envelope.signature === 'string' ? envelope.signature : '';
     const finish = (outcome: RpcReply | RpcError): void => {
-      if (outcome instanceof RpcError) sendError(res, outcome);
-      else sendReply(res, outcome);
+      try {
+        if (outcome instanceof RpcError) sendError(res, outcome);
+        else sendReply(res, outcome);
+      } catch (error) {
+        // e.g. a reply too large to encode: fail this request, not the server.
+        sendError(res, toRpcError(error, logger));
+      }
       if (debug) {
         logger.debug('rpc', {
           payloadtype,
@@ -131,8 +162,6 @@ export function createApiServer(
       return;
     }
     inFlight++;
-    const chunks: Buffer[] = [];
-    let size = 0;
     let done = false;
     const settle = (): void => {
       if (!done) {
@@ -140,23 +169,20 @@ export function createApiServer(
         inFlight--;
       }
     };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        sendError(res, new RpcError(400, 'request body too large'));
-        req.destroy();
+    readBody(req, limits, buffered, {
+      onBody: (body) => {
+        try {
+          handleApi(req, res, body.toString('utf8'));
+        } catch (error) {
+          sendError(res, toRpcError(error, logger));
+        } finally {
+          settle();
+        }
+      },
+      onRefused: (error) => {
+        refuseBody(req, res, error);
         settle();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      try {
-        handleApi(req, res, Buffer.concat(chunks).toString('utf8'));
-      } finally {
-        settle();
-      }
+      },
     });
     req.on('error', settle);
     req.on('close', settle);
@@ -173,11 +199,11 @@ export function createApiServer(
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
     else socket.destroy();
   });
-  return { server, inFlight: () => inFlight };
+  return { server, inFlight: () => inFlight, bufferedBodyBytes: () => buffered.bytes };
 }
 
 function toRpcError(error: unknown, logger: Logger): RpcError {
   if (error instanceof RpcError) return error;
   logger.error('internal error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  return new RpcError(500, error instanceof Error ? error.message : String(error));
+  return new RpcError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -6,6 +6,8 @@
 //   --allow-remote     allow binding a non-loopback address
 //   --log <level>      silent | error | warn | info | debug (default info)
 //   --durability <process|fsync>
+//   --max-body-bytes <n>   largest request body (default 16777216 = 16 MiB; larger: 413)
+//   --body-timeout-ms <n>  time to send a request body (default 30000; then 408)
 // Prints one JSON line {"url", "dataDir", "blobDir"} on stdout once listening.
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './logger';
@@ -21,8 +23,21 @@ const { values } = parseArgs({
     'allow-remote': { type: 'boolean', default: false },
     log: { type: 'string', default: 'info' },
     durability: { type: 'string', default: 'process' },
+    'max-body-bytes': { type: 'string' },
+    'body-timeout-ms': { type: 'string' },
   },
 });
+
+/** A whole-number flag, or undefined when it was not given (startDevServer checks the range). */
+function integerFlag(name: string): number | undefined {
+  const text = values[name as keyof typeof values] as string | undefined;
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) {
+    process.stderr.write(`pollinator-dev-server: --${name} must be a whole number, got ${JSON.stringify(text)}\n`);
+    process.exit(2);
+  }
+  return Number(text);
+}
 
 const server = await startDevServer({
   port: Number(values.port),
@@ -32,6 +47,8 @@ const server = await startDevServer({
   allowRemote: values['allow-remote'],
   logLevel: values.log as LogLevel,
   durability: values.durability as Durability,
+  maxBodyBytes: integerFlag('max-body-bytes'),
+  bodyTimeoutMs: integerFlag('body-timeout-ms'),
 });
 process.stdout.write(`${JSON.stringify({ url: server.url, dataDir: server.dataDir, blobDir: server.blobDir })}\n`);
 
