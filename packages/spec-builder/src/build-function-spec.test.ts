@@ -118,8 +118,29 @@ result:
       retries: 0,
     };
     expect(() => buildFunctionSpec(bad, { colonyName: 'dev', snapshotId: 's' })).toThrow(
-      /nodes must be 1–127, got 200; cpu "2": .*; mem "1\.5Gi": .*; walltime must be at least 1 second.*; retries must be at least 1, got 0/,
+      /nodes must be 1–127, got 200; cpu "2": .*; mem "1\.5Gi": .*; walltime must be at least 1 second.*; retries must be 1–100, got 0/,
     );
+  });
+
+  it('refuses a hand-made project with unbounded numbers or line breaks (issue #13, cases 5 and 6)', () => {
+    const bad: Project = {
+      ...project,
+      conditions: { ...project.conditions, walltime: 7.4e9, mem: '99999999999999Gi', gpu: { count: 5000, name: 'a\nb' } },
+      environment: { ...project.environment, cmd: 'python3\0', env: { A: 'x\ny' } },
+      slurm: { account: 'acct\n#SBATCH --uid=0' },
+    };
+    expect(() => buildFunctionSpec(bad, { colonyName: 'dev', snapshotId: 's' })).toThrow(
+      /mem "99999999999999Gi": memory is more than 1048576Gi.*walltime is more than 31536000 seconds.*gpu\.count must be 0–1024, got 5000.*gpu\.name contains a NUL character or a line break.*cmd contains.*env\.A contains.*slurm\.account contains/,
+    );
+  });
+
+  it('passes a source with spaces and shell metacharacters as one plain path (the executor quotes it)', () => {
+    const spaced = load(
+      readFileSync(join(GOLDEN, 'pollinator-new', 'project.yaml'), 'utf8').replace(/source: .*/, 'source: "my dir/x;echo $(id -u).py"'),
+    );
+    expect(buildFunctionSpec(spaced, { colonyName: 'dev', snapshotId: 's' }).kwargs.args).toEqual([
+      '/cfs/pollinator/' + spaced.projectName + '/s/src/my dir/x;echo $(id -u).py',
+    ]);
   });
 
   it('requires a colony and a snapshot', () => {

@@ -1,4 +1,5 @@
 import type { FunctionSpec, JsonValue } from './function-spec';
+import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 import type { Project } from './parse-project';
 import { MAX_NODES, MAX_PROCESSES_PER_NODE, validateCpu, validateMemory, validateWalltime } from './resources';
 
@@ -179,7 +180,39 @@ export function resourceProblems(project: Project): string[] {
   if (mem !== undefined) problems.push(`mem ${JSON.stringify(conditions.mem)}: ${mem}`);
   const walltime = validateWalltime(conditions.walltime);
   if (walltime !== undefined) problems.push(walltime);
-  if (!integerIn(conditions.gpu.count, 0, Number.MAX_SAFE_INTEGER)) problems.push(`gpu.count must be 0 or more, got ${conditions.gpu.count}`);
-  if (!integerIn(project.retries, 1, Number.MAX_SAFE_INTEGER)) problems.push(`retries must be at least 1, got ${project.retries}`);
+  if (!integerIn(conditions.gpu.count, 0, SPEC_LIMITS.gpuCount)) {
+    problems.push(`gpu.count must be 0–${SPEC_LIMITS.gpuCount}, got ${conditions.gpu.count}`);
+  }
+  if (!integerIn(project.retries, 1, SPEC_LIMITS.retries)) problems.push(`retries must be 1–${SPEC_LIMITS.retries}, got ${project.retries}`);
+  problems.push(...textProblems(project));
+  return problems;
+}
+
+/** The text fields that reach a shell, an image pull, Slurm or the job's environment. */
+function textProblems(project: Project): string[] {
+  const { conditions, environment } = project;
+  const fields: Array<[string, string | undefined]> = [
+    ['projectname', project.projectName],
+    ['executorType', conditions.executorType],
+    ...conditions.executorNames.map((name, index): [string, string] => [`executorNames[${index}]`, name]),
+    ['gpu.name', conditions.gpu.name],
+    ['docker', environment.docker],
+    ['init-cmd', environment.initCmd],
+    ['cmd', environment.cmd],
+    ['source', environment.source],
+    ...Object.entries(environment.env).flatMap(([key, value]): Array<[string, string]> => [
+      [`env key ${JSON.stringify(key.slice(0, 80))}`, key],
+      [`env.${key.slice(0, 80)}`, value],
+    ]),
+    ['slurm.account', project.slurm.account],
+    ['slurm.partition', project.slurm.partition],
+    ['slurm.qos', project.slurm.qos],
+  ];
+  const problems: string[] = [];
+  for (const [field, value] of fields) {
+    if (value === undefined) continue;
+    if (containsNulOrLineBreak(value)) problems.push(`${field} contains a NUL character or a line break`);
+    if (utf8ByteLength(value) > SPEC_LIMITS.maxStringBytes) problems.push(`${field} is longer than ${SPEC_LIMITS.maxStringBytes} bytes`);
+  }
   return problems;
 }

@@ -11,18 +11,16 @@ export {
 } from './build-function-spec';
 export type { FunctionSpec, JsonValue, SnapshotMount, SyncDirMount } from './function-spec';
 export { projectJsonSchema, projectJsonSchemaText } from './json-schema';
+export { loadProject, type LoadedProject } from './load-project';
 export {
-  formatPath,
-  knownKeys,
-  loadProject,
   parseProject,
   PROJECT_FILE,
-  suggestKey,
-  type LoadedProject,
   type ParseProjectOptions,
   type ParseProjectResult,
   type Project,
 } from './parse-project';
+export { formatPath } from './schema-issues';
+export { knownKeys, suggestKey } from './suggest-key';
 export { formatProjectIssue, ProjectConfigError, type ProjectIssue } from './project-issues';
 export {
   ALLOWED,
@@ -37,7 +35,7 @@ export {
   type ResultDownloadPolicy,
   type SymlinkPolicy,
 } from './project-schema';
-export { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
+export { containsNulOrLineBreak, PROJECT_YAML_LIMITS, SPEC_LIMITS, utf8ByteLength } from './limits';
 export {
   CPU_PATTERN,
   cpuToSlurmCpusPerTask,

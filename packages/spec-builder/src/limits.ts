@@ -42,3 +42,28 @@ export function containsNulOrLineBreak(text: string): boolean {
 export function utf8ByteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
+
+/**
+ * Bounds on reading a project.yaml, so that loading stays linear and short
+ * whatever the file holds (issue #13, case 10): a file of unknown keys, a
+ * "billion laughs" of aliases or thousands of nested brackets end in a
+ * located problem (exit 65), never in a hang or a stack overflow.
+ */
+export const PROJECT_YAML_LIMITS = {
+  /**
+   * Size of project.yaml in bytes (256 KiB; a real one is well under 10 KiB).
+   * The YAML library needs about a microsecond per token, so the worst file
+   * of this size still loads in well under a second.
+   */
+  maxFileBytes: 262_144,
+  /** Levels of nested mappings and lists (a project.yaml needs 4). */
+  maxNestingDepth: 50,
+  /** Aliases (`*name`) in the file. */
+  maxAliases: 100,
+  /** The YAML library's "billion laughs" guard: uses of an anchor times the aliases inside it. */
+  maxAliasExpansions: 100,
+  /** Problems reported per file; the rest are counted in one last line. */
+  maxIssues: 50,
+  /** Unknown keys longer than this get no "did you mean" suggestion (edit distance is quadratic in the length). */
+  maxSuggestionKeyLength: 64,
+} as const;

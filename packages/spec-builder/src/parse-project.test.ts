@@ -2,7 +2,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadProject, parseProject, suggestKey } from './parse-project';
+import { loadProject } from './load-project';
+import { parseProject } from './parse-project';
+import { suggestKey } from './suggest-key';
 import { formatProjectIssue, ProjectConfigError, type ProjectIssue } from './project-issues';
 
 const VALID = `projectname: demo

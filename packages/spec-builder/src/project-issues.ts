@@ -8,8 +8,12 @@ export interface ProjectIssue {
   column: number;
   /** Dotted field path (`conditions.cpu`, `conditions.executorNames[0]`); '' for the whole file. */
   path: string;
-  /** Kind of problem. */
-  code: 'yaml' | 'unknown_key' | 'missing_key' | 'invalid_value' | 'missing_file' | 'warning';
+  /**
+   * Kind of problem. `limit`: the file exceeds a bound of `PROJECT_YAML_LIMITS`
+   * (size, nesting, aliases); `truncated`: the last issue of a capped list,
+   * counting the problems not shown.
+   */
+  code: 'yaml' | 'unknown_key' | 'missing_key' | 'invalid_value' | 'missing_file' | 'limit' | 'truncated' | 'warning';
   /** What is wrong, in one sentence. */
   message: string;
   /** What was found, rendered for humans (`"2"`, `2`, `a list`, `nothing`). */

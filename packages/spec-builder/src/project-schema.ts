@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 import {
   CPU_ALLOWED,
   CPU_PATTERN,
@@ -26,7 +27,7 @@ export const DEFAULT_EXECUTOR_TYPE = 'container-executor';
 /** `maxretries` of the original Pollinator. */
 export const DEFAULT_RETRIES = 3;
 /** Upper bound for `retries`: a process is re-queued at most this often after an exec timeout. */
-export const MAX_RETRIES = 100;
+export const MAX_RETRIES = SPEC_LIMITS.retries;
 
 export const PROJECT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,17 +62,17 @@ export const ALLOWED: Record<string, string> = {
   'conditions.mem': MEMORY_ALLOWED,
   'conditions.walltime': WALLTIME_ALLOWED,
   'conditions.gpu': 'a mapping with count and name',
-  'conditions.gpu.count': 'a whole number of GPUs per node, 0 or more',
+  'conditions.gpu.count': `a whole number of GPUs per node from 0 to ${SPEC_LIMITS.gpuCount}`,
   'conditions.gpu.name': 'a GPU model name (Kubernetes node label "accelerator"), or "" for any',
   environment: 'a mapping with docker, cmd and optionally init-cmd, source, rebuildImage, env',
-  'environment.docker': 'a container image reference, e.g. "python:3.12-slim"',
+  'environment.docker': 'a container image reference on one line, not starting with "-", e.g. "python:3.12-slim"',
   'environment.rebuildImage': 'true or false',
-  'environment.init-cmd': 'a shell command run before cmd, e.g. "pip3 install numpy", or ""',
-  'environment.cmd': 'a command, e.g. "python3"',
+  'environment.init-cmd': 'a shell command on one line run before cmd, e.g. "pip3 install numpy", or ""; join several with &&',
+  'environment.cmd': 'a command on one line, e.g. "python3"',
   'environment.source':
-    'a path relative to cfs/src, without ".." and not absolute, e.g. "main.py"; it is appended to cmd',
+    'a path relative to cfs/src, without ".." and not absolute, e.g. "main.py" or "my script.py"; it is appended to cmd as one argument',
   'environment.env': 'a mapping of environment variable names to values',
-  'environment.env.*': 'a string, number or boolean (numbers and booleans are passed as text)',
+  'environment.env.*': 'a string on one line, number or boolean (numbers and booleans are passed as text)',
   'environment.env.<name>':
     'letters, digits and "_", not starting with a digit; not PROJECT_DIR or COLONIES_PROCESS_ID, not starting with COLONIES_, EXECUTOR_ or AWS_S3_',
   slurm: 'a mapping with optional account, partition and qos',
@@ -92,7 +93,39 @@ export const ALLOWED: Record<string, string> = {
 const allowed = (path: string): string => ALLOWED[path] ?? 'see docs/project-yaml.md';
 const message = (path: string) => ({ error: () => allowed(path) });
 
-const name = (path: string) => z.string(message(path)).min(1, message(path));
+/** JSON Schema pattern of a string without NUL or line breaks (what `containsNulOrLineBreak` refuses). */
+export const ONE_LINE_PATTERN = '^[^\\u0000\\n\\r\\u000b\\f\\u0085\\u2028\\u2029]*$';
+
+/** Where a NUL or line break is in `text`, for the message. */
+function describeBreak(text: string): string {
+  const index = [...text].findIndex((character) => containsNulOrLineBreak(character));
+  const character = [...text][index] ?? '';
+  const name = character === '\0' ? 'a NUL character' : `a line break (${JSON.stringify(character)})`;
+  return `${name} at character ${index + 1}`;
+}
+
+/**
+ * A string that reaches a command line, an image name, Slurm or the job's
+ * environment: one line, no NUL (neither can pass through `/bin/sh -c`, an
+ * exec argument, an `#SBATCH` line or Slurm's `--export` intact, and they
+ * used to fail only on the cluster with a misleading exit code), and at most
+ * `SPEC_LIMITS.maxStringBytes`.
+ */
+export function refineSpecText(text: string, context: z.core.$RefinementCtx<string>): void {
+  if (containsNulOrLineBreak(text)) {
+    context.addIssue({ code: 'custom', message: `contains ${describeBreak(text)}; the value must be one line without NUL characters` });
+  }
+  const bytes = utf8ByteLength(text);
+  if (bytes > SPEC_LIMITS.maxStringBytes) {
+    context.addIssue({ code: 'custom', message: `is ${bytes} bytes long; the limit is ${SPEC_LIMITS.maxStringBytes} bytes` });
+  }
+}
+
+/** `z.string()` refined by `refineSpecText`, with the bounds in the JSON Schema. */
+const specText = (path: string) =>
+  z.string(message(path)).superRefine(refineSpecText).meta({ maxLength: SPEC_LIMITS.maxStringBytes, pattern: ONE_LINE_PATTERN });
+
+const name = (path: string) => specText(path).min(1, message(path));
 const port = (path: string) => z.int(message(path)).min(1, message(path)).max(65535, message(path));
 
 const cpuSchema = z
@@ -113,11 +146,15 @@ const memorySchema = z
 
 const walltimeSchema = z
   .int(message('conditions.walltime'))
-  .min(1, message('conditions.walltime'));
+  .min(1, message('conditions.walltime'))
+  .max(SPEC_LIMITS.walltimeSeconds, {
+    error: `walltime is more than ${SPEC_LIMITS.walltimeSeconds} seconds (365 days), the most a spec may ask for`,
+  });
 
 const envValue = z
   .union([z.string(), z.number(), z.boolean()], message('environment.env.*'))
-  .transform((value) => String(value));
+  .transform((value) => String(value))
+  .pipe(z.string().superRefine(refineSpecText));
 
 const envName = z
   .string()
@@ -135,8 +172,8 @@ const envName = z
   }
 });
 
-const sourceSchema = z.string(message('environment.source')).superRefine((source, context) => {
-  if (source === '') return;
+const sourceSchema = specText('environment.source').superRefine((source, context) => {
+  if (source === '' || containsNulOrLineBreak(source)) return;
   if (source.startsWith('/') || /^[A-Za-z]:[\\/]/.test(source)) {
     context.addIssue({ code: 'custom', message: 'source must be relative to cfs/src' });
   } else if (source.split(/[\\/]/).includes('..')) {
@@ -150,10 +187,10 @@ export const gpuSchema = z
       count: z
         .int(message('conditions.gpu.count'))
         .min(0, message('conditions.gpu.count'))
+        .max(SPEC_LIMITS.gpuCount, message('conditions.gpu.count'))
         .default(0)
         .describe('GPUs per node (Slurm --gres=gpu:N, Kubernetes nvidia.com/gpu per container).'),
-      name: z
-        .string(message('conditions.gpu.name'))
+      name: specText('conditions.gpu.name')
         .default('')
         .describe('GPU model; Kubernetes executors select nodes labelled accelerator=<name>. Ignored by Slurm.'),
     },
@@ -201,13 +238,14 @@ export const conditionsSchema = z
 export const environmentSchema = z
   .strictObject(
     {
-      docker: name('environment.docker').describe('Container image, e.g. "python:3.12-slim".'),
+      docker: name('environment.docker')
+        .refine((image) => !image.startsWith('-'), { error: 'an image reference cannot start with "-" (it would be read as an option)' })
+        .describe('Container image, e.g. "python:3.12-slim".'),
       rebuildImage: z
         .boolean(message('environment.rebuildImage'))
         .default(false)
         .describe('Pull / rebuild the image even if the executor has a cached copy.'),
-      'init-cmd': z
-        .string(message('environment.init-cmd'))
+      'init-cmd': specText('environment.init-cmd')
         .default('')
         .describe('Shell command run before cmd in the same container, e.g. "pip3 install numpy".'),
       cmd: name('environment.cmd').describe('Command to run, e.g. "python3". The source file path is appended to it.'),

@@ -1,3 +1,5 @@
+import { SPEC_LIMITS } from './limits';
+
 /**
  * Resource values exactly as the ColonyOS container executors understand them
  * (`../shared/docs/executors.md` §1.4–1.6) and as the Colonies server accepts
@@ -18,11 +20,12 @@ export const CPU_PATTERN = /^[0-9]{2,}m$/;
 /** `"<integer>Mi"` or `"<integer>Gi"`: the executors accept only these units, the server only integers. */
 export const MEMORY_PATTERN = /^[0-9]+(Mi|Gi)$/;
 
-export const CPU_ALLOWED =
-  'millicores as a quoted string: an integer of at least two digits followed by a lowercase "m", e.g. "500m" (half a core) or "2000m" (two cores)';
-export const MEMORY_ALLOWED =
-  'an integer followed by "Mi" (mebibytes) or "Gi" (gibibytes), e.g. "1000Mi" or "4Gi"; no decimals, no other units';
-export const WALLTIME_ALLOWED = 'a whole number of seconds, at least 1, e.g. 600 for ten minutes';
+/** Largest `mem` in Gi (1 PiB). */
+export const MAX_MEMORY_GI = SPEC_LIMITS.memoryBytes / 2 ** 30;
+
+export const CPU_ALLOWED = `millicores as a quoted string: an integer of at least two digits followed by a lowercase "m", e.g. "500m" (half a core) or "2000m" (two cores); at most "${SPEC_LIMITS.cpuMillicores}m"`;
+export const MEMORY_ALLOWED = `an integer followed by "Mi" (mebibytes) or "Gi" (gibibytes), e.g. "1000Mi" or "4Gi"; no decimals, no other units; at most ${MAX_MEMORY_GI}Gi (1 PiB)`;
+export const WALLTIME_ALLOWED = `a whole number of seconds from 1 to ${SPEC_LIMITS.walltimeSeconds} (365 days), e.g. 600 for ten minutes`;
 
 /** Why `cpu` is not acceptable, or `undefined` when it is. */
 export function validateCpu(cpu: string): string | undefined {
@@ -35,6 +38,9 @@ export function validateCpu(cpu: string): string | undefined {
   if (/^[0-9]m$/.test(cpu)) return 'the executors reject cpu values shorter than 3 characters; use at least "10m"';
   if (!CPU_PATTERN.test(cpu)) return 'not a millicore value';
   if (parseCpuMillicores(cpu) === 0) return 'cpu must be more than 0m';
+  if (parseCpuMillicores(cpu) > SPEC_LIMITS.cpuMillicores) {
+    return `cpu is more than ${SPEC_LIMITS.cpuMillicores}m (100,000 cores), the most a spec may ask for`;
+  }
   return undefined;
 }
 
@@ -67,6 +73,9 @@ export function validateMemory(mem: string): string | undefined {
   }
   if (!MEMORY_PATTERN.test(mem)) return 'not a memory value';
   if (memoryToBytes(mem) === 0) return 'memory must be more than 0 (Slurm reads --mem=0 as "all memory of the node")';
+  if (memoryToBytes(mem) > SPEC_LIMITS.memoryBytes) {
+    return `memory is more than ${MAX_MEMORY_GI}Gi (1 PiB), the most a spec may ask for`;
+  }
   return undefined;
 }
 
@@ -90,7 +99,9 @@ export function memoryToSlurm(mem: string): string {
 export function validateWalltime(walltime: number): string | undefined {
   if (!Number.isInteger(walltime)) return 'walltime must be a whole number of seconds';
   if (walltime < 1) return 'walltime must be at least 1 second (the executors reject 0)';
-  if (!Number.isSafeInteger(walltime)) return 'walltime is too large';
+  if (walltime > SPEC_LIMITS.walltimeSeconds) {
+    return `walltime is more than ${SPEC_LIMITS.walltimeSeconds} seconds (365 days), the most a spec may ask for`;
+  }
   return undefined;
 }
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildFunctionSpec } from './build-function-spec';
-import { loadProject, parseProject } from './parse-project';
+import { loadProject } from './load-project';
+import { parseProject } from './parse-project';
 import { projectFiles, projectYamlTemplate, randomProjectName, scaffoldProject } from './scaffold';
 
 describe('scaffolding (pollinator new)', () => {
