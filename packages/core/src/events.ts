@@ -6,7 +6,7 @@ import type { FunctionSpec, ProjectIssue } from '@pollinator/spec-builder';
  * (int64 log timestamps are decimal strings), so a CLI can print it as NDJSON
  * with `JSON.stringify` unchanged.
  *
- * A normal run: `project.loaded` → (`sync.plan` → `sync.progress`/`sync.file`…
+ * A normal run: `project.loaded` → (`sync.plan` → [`sync.symlinks`] → `sync.progress`/`sync.file`…
  * → `sync.done`) for src, then data → `snapshot.created` → `spec.built` →
  * `process.submitted` → `process.state`/`log`… → (`sync.plan` … for result)
  * → `result.synced` → `done`. A dry run stops after `spec.built` (no
@@ -15,6 +15,7 @@ import type { FunctionSpec, ProjectIssue } from '@pollinator/spec-builder';
 export type PollinatorEvent =
   | ProjectLoadedEvent
   | SyncPlanEvent
+  | SyncSymlinksEvent
   | SyncProgressEvent
   | SyncFileEvent
   | SyncDoneEvent
@@ -63,6 +64,29 @@ export interface SyncPlanEvent {
   ignored: number;
   /** Every file that would move, with why (all files in a dry run; omitted otherwise when there are many). */
   entries?: { path: string; action: string; size: number; reason: string }[];
+}
+
+/**
+ * Symbolic links a sync found and did not follow (after `sync.plan`, only when
+ * there are some): `sync.symlinks` in project.yaml decides (default `skip`:
+ * none is uploaded). Each entry says why and how to opt in.
+ */
+export interface SyncSymlinksEvent {
+  type: 'sync.symlinks';
+  target: SyncTarget;
+  dir: string;
+  /** The policy in force (`sync.symlinks`). */
+  policy: 'skip' | 'inside' | 'follow';
+  skipped: {
+    /** Relative to `dir`. */
+    path: string;
+    /** Where the link points, as written in it. */
+    target: string;
+    /** Short why (`symbolic links are skipped by default`, `target outside the project`, `broken symbolic link`, …). */
+    why: string;
+    /** The full sentence, with how to opt in. */
+    reason: string;
+  }[];
 }
 
 export interface SyncProgressEvent {

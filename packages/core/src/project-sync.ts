@@ -4,10 +4,11 @@ import {
   type BlobStore,
   type CfsMetadata,
   type IgnoreOptions,
+  type SymlinkPolicy,
   type SyncPlan,
   type SyncResult,
 } from '@pollinator/cfs-sync';
-import type { PollinatorEvent, SyncPlanEvent, SyncTarget } from './events';
+import type { PollinatorEvent, SyncPlanEvent, SyncSymlinksEvent, SyncTarget } from './events';
 
 /** Plan entries listed in a `sync.plan` event of a real run (a dry run lists them all). */
 const MAX_PLAN_ENTRIES = 200;
@@ -23,6 +24,10 @@ export interface TargetSyncOptions {
   signal?: AbortSignal;
   stateDir?: string | false;
   ignore?: IgnoreOptions;
+  /** `sync.symlinks` of the project (default `skip`). */
+  symlinks?: SymlinkPolicy;
+  /** The project directory: `inside` follows links whose target resolves inside it. */
+  symlinkRoot?: string;
   /** Plan only: nothing is written locally or remotely. */
   dryRun?: boolean;
   emit: (event: PollinatorEvent) => void;
@@ -41,8 +46,12 @@ export async function syncTarget(options: TargetSyncOptions): Promise<{ plan: Sy
     stateDir: options.dryRun === true ? false : options.stateDir,
     ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.symlinks === undefined ? {} : { symlinks: options.symlinks }),
+    ...(options.symlinkRoot === undefined ? {} : { symlinkRoot: options.symlinkRoot }),
   });
   emit(planEvent(target, plan, options.dryRun === true));
+  const symlinks = symlinksEvent(target, plan, options.symlinks ?? 'skip');
+  if (symlinks !== undefined) emit(symlinks);
   if (options.dryRun === true) return { plan };
 
   const result = await applySync(plan, {
@@ -81,6 +90,14 @@ export async function syncTarget(options: TargetSyncOptions): Promise<{ plan: Sy
     durationMs: Math.round(result.durationMs),
   });
   return { plan, result };
+}
+
+/** The links the plan did not follow, or undefined when there are none. */
+function symlinksEvent(target: SyncTarget, plan: SyncPlan, policy: SymlinkPolicy): SyncSymlinksEvent | undefined {
+  const skipped = plan.entries.flatMap((entry) =>
+    entry.symlink === undefined ? [] : [{ path: entry.path, target: entry.symlink.target, why: entry.symlink.reason, reason: entry.reason }],
+  );
+  return skipped.length === 0 ? undefined : { type: 'sync.symlinks', target, dir: plan.dir, policy, skipped };
 }
 
 function planEvent(target: SyncTarget, plan: SyncPlan, allEntries: boolean): SyncPlanEvent {

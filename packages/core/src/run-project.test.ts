@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createColoniesClient, type ColoniesClient, type Process } from '@pollinator/colonies-client';
@@ -453,6 +453,46 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.SUBMISSION_REJECTED, error: { code: 'SUBMISSION_REJECTED' } });
     expect(ofType(events, 'error')[0]?.message).toMatch(/refused the submission.*403|refused the submission.*elsewhere/);
     expect(ofType(events, 'process.submitted')).toEqual([]);
+  });
+
+  it('symlinks in cfs/src and cfs/data are not uploaded by default, and run lists each one with the reason and how to opt in', async () => {
+    const dir = await writeProject('links');
+    const host = await mkdtemp(join(fixture.workDir, 'host-'));
+    await writeFile(join(host, 'secret.txt'), 'HOST-SECRET');
+    await mkdir(join(host, 'dir'));
+    await writeFile(join(host, 'dir', 'inner.txt'), 'HOST-SECRET inner');
+    await symlink(join(host, 'secret.txt'), join(dir, 'cfs', 'src', 'secret.txt'));
+    await symlink(join(host, 'dir'), join(dir, 'cfs', 'data', 'hostdir'));
+    const { events, result } = await collect({ dir, follow: false });
+    expect(result).toMatchObject({ exitCode: ExitCode.SUCCESS, detached: true });
+    const listed = ofType(events, 'sync.symlinks');
+    expect(listed.map((event) => [event.target, event.policy, event.skipped.map((link) => link.path)])).toEqual([
+      ['src', 'skip', ['secret.txt']],
+      ['data', 'skip', ['hostdir']],
+    ]);
+    expect(listed[0]?.skipped[0]).toMatchObject({ target: join(host, 'secret.txt'), reason: expect.stringContaining('set sync.symlinks: inside in project.yaml') });
+    const blobs = await readdir(fixture.server.blobDir, { withFileTypes: true });
+    const contents = await Promise.all(blobs.filter((entry) => entry.isFile()).map((entry) => readFile(join(fixture.server.blobDir, entry.name), 'utf8')));
+    expect(contents.some((content) => content.includes('HOST-SECRET'))).toBe(false);
+    const names = (await fixture.user.getFiles('/pollinator/links/src')).map((file) => file.name);
+    expect(names).not.toContain('secret.txt');
+  });
+
+  it('sync.symlinks: inside in project.yaml uploads a link whose target is inside the project, still not one outside', async () => {
+    const dir = await writeProject('inside', 'sync:\n  symlinks: inside\n');
+    await mkdir(join(dir, 'shared'));
+    await writeFile(join(dir, 'shared', 'common.py'), 'COMMON = 1\n');
+    await symlink('../../shared/common.py', join(dir, 'cfs', 'src', 'common.py'));
+    const host = await mkdtemp(join(fixture.workDir, 'host-'));
+    await writeFile(join(host, 'hostname'), 'HOST');
+    await symlink(join(host, 'hostname'), join(dir, 'cfs', 'src', 'hostname'));
+    const { events, result } = await collect({ dir, follow: false });
+    expect(result.exitCode).toBe(ExitCode.SUCCESS);
+    const names = (await fixture.user.getFiles('/pollinator/inside/src')).map((file) => file.name).sort();
+    expect(names).toEqual(['common.py', 'main.py']);
+    expect(ofType(events, 'sync.symlinks').flatMap((event) => event.skipped.map((link) => [event.policy, link.path, link.why]))).toEqual([
+      ['inside', 'hostname', 'target outside the project'],
+    ]);
   });
 
   it('sync failures exit 74', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   ColoniesClientError,
@@ -148,6 +148,8 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
         label: target === 'src' ? paths.srcLabel : paths.dataLabel,
         keepLocal: true,
         metadata,
+        project,
+        projectDir: dir,
         options,
         emit,
       });
@@ -245,7 +247,7 @@ export async function downloadResults(
   const label = projectPaths(project.projectName).resultLabel;
   const resultDir = join(dir, 'cfs', 'result');
   try {
-    const synced = await syncProjectDir('result', { dir: resultDir, label, keepLocal: false, metadata, options, emit });
+    const synced = await syncProjectDir('result', { dir: resultDir, label, keepLocal: false, metadata, project, projectDir: dir, options, emit });
     emit({
       type: 'result.synced',
       dir: resultDir,
@@ -270,14 +272,18 @@ async function syncProjectDir(
     label: string;
     keepLocal: boolean;
     metadata: CfsMetadata;
+    project: Project;
+    /** The project directory: with `sync.symlinks: inside`, links whose target resolves inside it are followed. */
+    projectDir: string;
     options: Pick<RunProjectOptions, 'blobStore' | 'signal' | 'stateDir' | 'ignore' | 'dryRun'>;
     emit: (event: PollinatorEvent) => void;
   },
 ) {
   const { options } = context;
   const dryRun = options.dryRun === true;
-  const exists = await stat(context.dir).then(
-    (stats) => stats.isDirectory(),
+  // lstat: a cfs/<target> that is a symlink exists (whether it is followed is the sync's decision, by policy).
+  const exists = await lstat(context.dir).then(
+    () => true,
     () => false,
   );
   if (!exists && !dryRun) await mkdir(context.dir, { recursive: true });
@@ -290,6 +296,9 @@ async function syncProjectDir(
     store: options.blobStore,
     emit: context.emit,
     dryRun,
+    // A project.yaml parsed before `sync.symlinks` existed has no `sync`: the default applies.
+    symlinks: (context.project.sync as Project['sync'] | undefined)?.symlinks ?? 'skip',
+    symlinkRoot: context.projectDir,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
     ...(options.ignore === undefined ? {} : { ignore: options.ignore }),

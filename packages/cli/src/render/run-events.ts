@@ -144,6 +144,11 @@ export class RunRenderer {
         }
         break;
       }
+      case 'sync.symlinks': {
+        // One warning line per link: nothing was uploaded through it, and the line says how to opt in.
+        for (const link of event.skipped) output.warn(`cfs/${event.target}/${link.path}: ${link.reason}`);
+        break;
+      }
       case 'sync.progress': {
         const item = this.bars.get(event.target);
         if (item !== undefined) {
