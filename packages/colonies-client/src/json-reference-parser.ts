@@ -6,7 +6,7 @@
 // `parseLosslessJson` uses it when its native path cannot be used.
 
 import { JsonTooDeepError } from './json-errors';
-import { CONTROL_CHARACTER, endOfNumber, endOfString, isWhitespace } from './json-scan';
+import { CONTROL_CHARACTER, endOfNumber, endOfString, isUnsafeInteger, isWhitespace } from './json-scan';
 import type { JsonValue } from './types';
 
 type JsonObject = Record<string, JsonValue>;
@@ -153,14 +153,13 @@ class ReferenceParser {
     const start = this.i;
     const end = endOfNumber(this.s, start);
     this.i = end;
+    // The same rule as the native path's scan, so that both parsers agree.
+    if (isUnsafeInteger(this.s, start, end)) return BigInt(this.s.slice(start, end));
     const text = this.s.slice(start, end);
-    let value: number;
     try {
-      value = JSON.parse(text) as number; // validates the literal
+      return JSON.parse(text) as number; // validates the literal
     } catch {
       return this.fail(`bad number ${JSON.stringify(text.slice(0, 40))}`);
     }
-    if (Number.isInteger(value) && !Number.isSafeInteger(value) && /^-?\d+$/.test(text)) return BigInt(text);
-    return value;
   }
 }

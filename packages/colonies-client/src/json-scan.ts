@@ -71,11 +71,24 @@ export function endOfNumber(text: string, start: number): number {
   return i;
 }
 
-/** True when `text[start, end)` is a JSON integer (no fraction, no exponent) outside ±(2^53 − 1). */
+/**
+ * Longest integer literal turned into a bigint. Converting n digits costs
+ * more than linear time (about 0.7 s for 4 million), so a hostile reply of
+ * one huge literal could stall the process; no Colonies value has more than
+ * 20 digits. Longer literals are read as `JSON.parse` reads them (a rounded
+ * number or Infinity).
+ */
+export const MAX_BIGINT_DIGITS = 4096;
+
+/**
+ * True when `text[start, end)` is a JSON integer (no fraction, no exponent,
+ * no leading zero) outside ±(2^53 − 1) and at most `MAX_BIGINT_DIGITS` long.
+ */
 export function isUnsafeInteger(text: string, start: number, end: number): boolean {
   const digitsStart = text.charCodeAt(start) === MINUS ? start + 1 : start;
   const digits = end - digitsStart;
-  if (digits < MAX_SAFE_DIGITS.length) return false;
+  if (digits < MAX_SAFE_DIGITS.length || digits > MAX_BIGINT_DIGITS) return false;
+  if (text.charCodeAt(digitsStart) === DIGIT_0) return false; // not JSON: left for JSON.parse to refuse
   for (let i = digitsStart; i < end; i++) if (!isDigit(text.charCodeAt(i))) return false;
   if (digits > MAX_SAFE_DIGITS.length) return true;
   return text.slice(digitsStart, end) > MAX_SAFE_DIGITS;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_BIGINT_DIGITS } from './json-scan';
 import { JsonTooDeepError, MAX_JSON_DEPTH, parseLosslessJson, parseLosslessJsonSlow, stringifyLosslessJson } from './lossless-json';
 import type { JsonValue } from './types';
 
@@ -109,6 +110,20 @@ describe('the reference parser agrees with JSON.parse', () => {
       expect(() => parseLosslessJson(text), text).toThrow(SyntaxError);
       expect(() => parseLosslessJsonSlow(text), text).toThrow(SyntaxError);
     }
+  });
+
+  it('refuses leading zeros, and reads integers beyond MAX_BIGINT_DIGITS as JSON.parse does (bounded cost)', () => {
+    for (const text of ['[0012345678901234567890]', '{"a":-012345678901234567890}']) {
+      expect(() => parseLosslessJson(text), text).toThrow(SyntaxError);
+      expect(() => parseLosslessJsonSlow(text), text).toThrow(SyntaxError);
+    }
+    const longest = `1${'0'.repeat(MAX_BIGINT_DIGITS - 1)}`;
+    expect(both(`[${longest}]`)).toEqual([[10n ** BigInt(MAX_BIGINT_DIGITS - 1)], [10n ** BigInt(MAX_BIGINT_DIGITS - 1)]]);
+    const huge = '7'.repeat(4_000_000);
+    expect(both(`{"n":${huge},"t":${PRIORITY_TIME}}`)).toEqual([
+      { n: Infinity, t: PRIORITY_TIME },
+      { n: Infinity, t: PRIORITY_TIME },
+    ]);
   });
 
   it('keeps "__proto__" an own data property', () => {
