@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapArguments, bwrapUsable, rewritePaths, type SandboxLayout } from './sandbox';
+import { bwrapArguments, bwrapUsable, rewritePaths, SANDBOX_WORK_DIR, type SandboxLayout } from './sandbox';
 
 const bwrapMissing = !(await bwrapUsable());
 if (bwrapMissing && process.env.POLLINATOR_REQUIRE_SERVICES === '1') {
@@ -53,7 +53,11 @@ describe('bwrapArguments', () => {
   it('binds the host read-only, never read-write', () => {
     const args = bwrapArguments(layout);
     const writable = occurrences(args, '--bind', 2).map(([, target]) => target);
-    expect(writable.sort()).toEqual(['/cfs/proj/src', layout.workDir].sort());
+    expect(writable.sort()).toEqual(['/cfs/proj/src', SANDBOX_WORK_DIR].sort());
+    expect(occurrences(args, '--bind', 2)).toContainEqual([layout.workDir, SANDBOX_WORK_DIR]);
+    // The rebuilt root is read-only too, after everything is bound into it.
+    expect(occurrences(args, '--remount-ro', 1)).toEqual([['/']]);
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--bind'));
     expect(occurrences(args, '--dev-bind', 2)).toEqual([]);
     expect(occurrences(args, '--ro-bind-try', 2)).toContainEqual(['/usr', '/usr']);
   });
@@ -65,7 +69,7 @@ describe('bwrapArguments', () => {
     expect(occurrences(args, '--proc', 1)).toEqual([['/proc']]);
     expect(args).toEqual(expect.arrayContaining(['--unshare-pid', '--die-with-parent']));
     expect(occurrences(args, '--cap-drop', 1)).toEqual([['ALL']]);
-    expect(occurrences(args, '--chdir', 1)).toEqual([[layout.workDir]]);
+    expect(occurrences(args, '--chdir', 1)).toEqual([[SANDBOX_WORK_DIR]]);
     // Nothing of the host's /tmp is bound: the job's own directories only.
     const fromHostTmp = occurrences(args, '--ro-bind-try', 2).filter(([source]) => source!.startsWith('/tmp/'));
     expect(fromHostTmp).toEqual([]);
@@ -150,9 +154,10 @@ describe.skipIf(bwrapMissing)('a job in the bubblewrap sandbox', () => {
         'echo mine > ./in-work-dir && echo WROTE-WORK',
         'echo scratch > /tmp/scratch && echo WROTE-TMP',
         'mount -o remount,rw / 2>/dev/null && echo REMOUNTED',
+        'touch /made-at-root && echo WROTE-ROOT',
       ].join('; '),
     );
-    expect(result.output).not.toMatch(/WROTE-ETC|WROTE-HOST|REMOUNTED/);
+    expect(result.output).not.toMatch(/WROTE-ETC|WROTE-HOST|REMOUNTED|WROTE-ROOT/);
     expect(result.output).toMatch(/WROTE-MOUNT[\s\S]*WROTE-WORK[\s\S]*WROTE-TMP/);
     expect(existsSync('/etc/pollinator-hostile')).toBe(false);
     expect(existsSync(hostTarget)).toBe(false);

@@ -10,9 +10,10 @@
  *   Every protected path (the executor's state directory and keys, the whole
  *   staging root, the dev-server's identities) is simply not bound: each of
  *   its ancestors is rebuilt from the host's other entries, so the job sees
- *   no trace of it. Only the job's own mounts (at their container paths) and
- *   its work directory are writable. The host is never modified: mount points
- *   are created inside the tmpfs. The PID namespace means that when the job
+ *   no trace of it. Only the job's own mounts (at their container paths),
+ *   its work directory (at SANDBOX_WORK_DIR) and its /tmp are writable. The
+ *   host is never modified: mount points are created inside the tmpfs, which
+ *   is then made read-only too. The PID namespace means that when the job
  *   ends or is killed, every process it left behind dies with it, even
  *   daemons that escaped its process group or session.
  * - `rewrite` (fallback, any POSIX system): the job runs on the host and every
@@ -43,6 +44,13 @@ export const ALWAYS_HIDDEN_PATHS = [
   '/run/podman',
   '/run/crio',
 ];
+
+/**
+ * Where the job's work directory appears, and its working directory. Not its
+ * host path: that lies inside the executor's state directory, whose layout
+ * is none of the job's business.
+ */
+export const SANDBOX_WORK_DIR = '/pollinator-job';
 
 /** Directories the sandbox always replaces with its own: never bound from the host. */
 const PRIVATE_ROOTS = ['/dev', '/proc', '/tmp'];
@@ -113,7 +121,7 @@ function exists(path: string): boolean {
 export interface SandboxLayout {
   /** The job's own directories, bound read-write at their container paths. */
   mounts: JobMount[];
-  /** The job's private work directory: bound read-write at its own path, and the job's working directory. */
+  /** The job's private work directory (host path): bound read-write at SANDBOX_WORK_DIR, the job's working directory. */
   workDir: string;
   /** Host paths the job must not see (JobRequest.protectedPaths). */
   protectedPaths: string[];
@@ -126,7 +134,7 @@ interface Bind {
 
 function checkedBinds(layout: SandboxLayout): Bind[] {
   const binds = layout.mounts.map((mount) => ({ source: mount.hostPath, target: normalise(mount.containerPath) }));
-  binds.push({ source: layout.workDir, target: normalise(layout.workDir) });
+  binds.push({ source: layout.workDir, target: SANDBOX_WORK_DIR });
   for (const bind of binds) {
     if (!bind.source.startsWith('/') || normalise(bind.source) === '/') {
       throw new Error(`a mount's host path must be an absolute path below /: ${JSON.stringify(bind.source)}`);
@@ -213,7 +221,9 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
   }
   for (const bind of binds) args.push('--bind', bind.source, bind.target);
   args.push(...hiddenBelowBinds(binds, hidden));
-  args.push('--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--chdir', normalise(layout.workDir));
+  // The rebuilt root itself (a tmpfs) is read-only too; the binds above are mounts of their own and stay writable.
+  args.push('--remount-ro', '/');
+  args.push('--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--chdir', SANDBOX_WORK_DIR);
   return args;
 }
 
