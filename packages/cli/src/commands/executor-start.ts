@@ -6,6 +6,7 @@ import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
 import { startExecutor, type BackendName } from '../runtime/executor';
+import { protectedPathsOf } from '../runtime/protected-paths';
 
 export interface ExecutorStartOptions {
   backend: BackendName;
@@ -54,6 +55,8 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
   }
 
   const backendOptions = await backendOptionsFor(options.backend, env, home);
+  // A local executor that cannot isolate jobs says so before it takes any.
+  if (options.backend === 'local') backendOptions.onWarning = (message: string) => output.warn(message);
   const executor = await startExecutor(context, {
     backend: options.backend,
     client: connection.client,
@@ -63,6 +66,8 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     ...(executorName === undefined ? {} : { executorName }),
     fsDir,
     stateDir,
+    // This executor's home (its key files) and pollinator's data and config directories.
+    protectedPaths: protectedPathsOf(context.config, home),
     maxConcurrency,
     backendOptions,
     onEvent: (event) => describe(context, event),

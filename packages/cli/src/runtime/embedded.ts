@@ -8,6 +8,7 @@ import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { embeddedDir, tildify } from '../config/paths';
 import { startExecutor, type RunningExecutor } from './executor';
+import { protectedPathsOf } from './protected-paths';
 
 /**
  * The embedded default: `@pollinator/dev-server` on 127.0.0.1 with its state
@@ -243,6 +244,10 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
         executorName: devServer.identities.executor.name,
         fsDir: join(embeddedRoot, 'executor', 'fs'),
         stateDir: join(embeddedRoot, 'executor', 'state'),
+        // The dev-server's identities.json (every key of the embedded colony), database and blobs: never a job's to read.
+        protectedPaths: protectedPathsOf(ctx.config, embeddedRoot, devServer.blobDir),
+        // Jobs here are the user's own (the server listens on 127.0.0.1 only): no isolation is said with -v, not on every run.
+        backendOptions: { onWarning: (message: string) => ctx.output.debug(message) },
         // One at a time: two jobs of one project staging the same data directory at once race (see the CLI README).
         maxConcurrency: 1,
         // Short long-polls: the embedded executor stops with the command, and a stop waits for the poll.

@@ -26,6 +26,12 @@ export interface StartExecutorOptions {
   watchIntervalMs?: number;
   /** Options for the backend's factory. */
   backendOptions?: Record<string, unknown>;
+  /**
+   * Host paths no job may see besides the executor's own state and staging
+   * directories (pollinator's data and config directories: identities, keys,
+   * the embedded dev-server's database and blobs); see `protectedPathsOf`.
+   */
+  protectedPaths?: string[];
   /** Called with every executor event (the `executor start` command prints them). */
   onEvent?: (event: ExecutorEvent) => void;
 }
@@ -119,6 +125,7 @@ export async function startExecutor(context: CommandContext, options: StartExecu
     cfs: { store: options.blobStore },
     fsDir: options.fsDir,
     stateDir: options.stateDir,
+    ...(options.protectedPaths === undefined ? {} : { protectedPaths: options.protectedPaths }),
     colonyName: options.colonyName,
     ...(options.register === undefined ? {} : { register: options.register }),
     ...(options.executorName === undefined ? {} : { executorName: options.executorName }),
