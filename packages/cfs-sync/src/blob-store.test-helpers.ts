@@ -135,6 +135,21 @@ export function testBlobStore(name: string, create: () => Promise<BlobStore>, su
       expect(sha(await readAll(await store.get(key)))).toBe(sha(data));
     });
 
+    it('abandon() drops what an interrupted resumable put left: nothing resumes from it, and abandoning again is harmless', async () => {
+      const key = newObjectKey();
+      const data = randomBytes(suite.largeSize);
+      const journal = memoryJournal();
+      await expect(store.put(key, chunked(data, suite.largeSize - MiB), { size: data.length, resume: journal })).rejects.toThrow(
+        /connection lost/,
+      );
+      expect(store.abandon).toBeTypeOf('function');
+      await store.abandon!(key, journal.state);
+      await store.abandon!(key, journal.state);
+      const result = await store.put(key, chunked(data), { size: data.length, resume: journal });
+      expect(result.resumedBytes).toBe(0);
+      expect(sha(await readAll(await store.get(key)))).toBe(sha(data));
+    });
+
     it('handles parallel puts and gets', async () => {
       const items = Array.from({ length: 24 }, (_, i) => ({ key: newObjectKey(), data: randomBytes(1000 + i) }));
       await Promise.all(items.map((item) => store.put(item.key, Readable.from([item.data]), { size: item.data.length })));
