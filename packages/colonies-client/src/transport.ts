@@ -130,7 +130,10 @@ export function createNodeFetch(options: { rejectUnauthorized?: boolean; maxSock
       const secure = url.startsWith('https:');
       const request = secure ? https.request : http.request;
       const req = request(url, { method: init.method, headers: init.headers, agent: secure ? httpsAgent : httpAgent, signal: init.signal }, (res) => {
-        // Resolved at the headers: the body is read by the caller, which can stop early.
+        // Resolved at the headers: the body is read by the caller, which can stop early. Reading
+        // it (body or text()) surfaces a reset; this listener only keeps the error of a body
+        // nobody reads from crashing the process.
+        res.on('error', () => undefined);
         resolve({
           status: res.statusCode ?? 0,
           statusText: res.statusMessage ?? '',

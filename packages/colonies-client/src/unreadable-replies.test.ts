@@ -37,7 +37,10 @@ beforeAll(async () => {
     const { payloadtype } = decodeRequest(request.body);
     const payload = replies[payloadtype];
     if (payload === undefined) res.writeHead(500).end('no reply scripted');
-    else if (!chunked) res.writeHead(200).end(replyBody(payloadtype, payload));
+    else if (payload === 'CUT') {
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write('{"payloadtype":"x","payload":"', () => res.socket?.destroy());
+    } else if (!chunked) res.writeHead(200).end(replyBody(payloadtype, payload));
     else {
       const body = replyBody(payloadtype, payload);
       res.writeHead(200);
@@ -173,6 +176,15 @@ describe('maxReplyBytes', () => {
       chunked = false;
     });
   }
+
+  it('a body cut off after the headers is a network error with createNodeFetch and the global fetch', async () => {
+    replies = { addlogmsg: 'CUT' };
+    for (const fetchFunction of [createNodeFetch(), undefined]) {
+      const cut = createColoniesClient({ url: server.url, privateKey: generatePrivateKey(), ...(fetchFunction === undefined ? {} : { fetch: fetchFunction }) });
+      const error = await rejection(cut.addLog(ID_GOOD, 'x'));
+      expect(error).toMatchObject({ code: 'COLONIES_NETWORK_ERROR', mayHaveBeenSent: true });
+    }
+  });
 
   it('defaults to 64 MiB (a 20 MB reply passes) and refuses nonsense caps', async () => {
     replies = { getprocessmsg: processJson(ID_GOOD, JSON.stringify({ blob: 'w'.repeat(20 * MiB) })) };
