@@ -190,6 +190,19 @@ describe.skipIf(bwrapMissing)('a job in the bubblewrap sandbox', () => {
 describe('rewritePaths', () => {
   it('rewrites container paths at path boundaries only', () => {
     const mounts = [{ hostPath: '/srv/fs/p/src', containerPath: '/cfs/p/src' }];
-    expect(rewritePaths('python3 /cfs/p/src/main.py /cfs/p/srcx', mounts)).toBe('python3 /srv/fs/p/src/main.py /cfs/p/srcx');
+    expect(rewritePaths('python3 /cfs/p/src/main.py /cfs/p/srcx', mounts)).toBe('python3 /srv/fs/p/src/main.py /srv/fs/p/srcx');
+    expect(rewritePaths('/cfsx/p/src', mounts)).toBe('/cfsx/p/src');
+  });
+
+  it('rewrites the ancestors a mount shares with its host path, so $PROJECT_DIR/result works with one mount per directory', () => {
+    const mounts = [
+      { hostPath: '/srv/fs/pollinator/p/result', containerPath: '/cfs/pollinator/p/result' },
+      { hostPath: '/srv/fs/pollinator/p/src', containerPath: '/cfs/pollinator/p/src' },
+    ];
+    expect(rewritePaths('/cfs/pollinator/p', mounts)).toBe('/srv/fs/pollinator/p');
+    expect(rewritePaths('cd /cfs/pollinator/p/result', mounts)).toBe('cd /srv/fs/pollinator/p/result');
+    // Where the names part, the mapping stops: /cfs itself is not an ancestor both share.
+    const renamed = [{ hostPath: '/srv/staging/p-result', containerPath: '/cfs/pollinator/p/result' }];
+    expect(rewritePaths('/cfs/pollinator/p', renamed)).toBe('/cfs/pollinator/p');
   });
 });

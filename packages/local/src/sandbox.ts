@@ -258,14 +258,38 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * Rewrites every `containerPath` that stands at a path boundary (start of the
- * string or after a character that cannot be part of a path, and followed by
- * `/` or the end of the path) to its `hostPath`. Longer container paths win.
+ * The mounts plus the ancestors they share with their host paths: a mount
+ * `/srv/fs/pollinator/p/result` → `/cfs/pollinator/p/result` also maps
+ * `/cfs/pollinator/p` → `/srv/fs/pollinator/p` and so on up to `/cfs`, so
+ * `$PROJECT_DIR/result` still works when only the job's own directories are
+ * mounted (the shell expands `$PROJECT_DIR` after the rewrite, so its value
+ * must be rewritten itself).
+ */
+function withSharedAncestors(mounts: JobMount[]): JobMount[] {
+  const all = new Map<string, string>();
+  for (const mount of mounts) {
+    let host = normalise(mount.hostPath);
+    let container = normalise(mount.containerPath);
+    all.set(container, host);
+    while (container !== '/' && host !== '/' && posix.basename(container) === posix.basename(host)) {
+      host = posix.dirname(host);
+      container = posix.dirname(container);
+      if (container === '/' || all.has(container)) break;
+      all.set(container, host);
+    }
+  }
+  return [...all].map(([containerPath, hostPath]) => ({ containerPath, hostPath }));
+}
+
+/**
+ * Rewrites every `containerPath` (and every ancestor it shares with its
+ * `hostPath`, see withSharedAncestors) that stands at a path boundary (start
+ * of the string or after a character that cannot be part of a path, and
+ * followed by `/` or the end of the path) to its `hostPath`. Longer container
+ * paths win.
  */
 export function rewritePaths(text: string, mounts: JobMount[]): string {
-  const sorted = [...mounts]
-    .map((mount) => ({ hostPath: normalise(mount.hostPath), containerPath: normalise(mount.containerPath) }))
-    .sort((a, b) => b.containerPath.length - a.containerPath.length);
+  const sorted = withSharedAncestors(mounts).sort((a, b) => b.containerPath.length - a.containerPath.length);
   if (sorted.length === 0) return text;
   const pattern = new RegExp(
     `(^|[^A-Za-z0-9_.\\-/~])(${sorted.map((mount) => escapeRegExp(mount.containerPath)).join('|')})(?=$|/|[^A-Za-z0-9_.\\-])`,
