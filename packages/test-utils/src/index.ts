@@ -4,3 +4,5 @@ export * from './lossless-json';
 export * from './conformance-fixtures';
 export * from './backend-conformance';
 export * from './fake-kubernetes';
+export * from './hostile-jobs';
+export { filesContaining, hostileSpec, processesWithMarker, snapshotTree } from './hostile-jobs-helpers';

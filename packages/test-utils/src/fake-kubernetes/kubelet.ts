@@ -6,11 +6,17 @@
  * directory. There is no container isolation: images are ignored (the
  * simulation rules can make a pull fail), and the paths a container would see
  * at its `mountPath`s are rewritten to the host directories in the command,
- * the arguments, the environment values and the working dir.
+ * the arguments, the environment values and the working dir. Directories
+ * above a mount path (`/cfs/pollinator/p` when only `…/p/data` and `…/p/result`
+ * are mounted) exist in a per-pod root with links to the mounts, as a
+ * container runtime creates them. A container's processes carry a marker in
+ * their environment: killing the container kills every process with it (as a
+ * runtime kills the container's cgroup), including children that left the
+ * process group (setsid, double fork), and so does the end of its main process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { KubeObject, ObjectStore } from './store';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects are untyped JSON here. */
@@ -48,6 +54,8 @@ export class ContainerLog {
 export interface RunningContainer {
   name: string;
   process: ChildProcess;
+  /** `NAME=value` every process of the container carries in its environment. */
+  marker: string;
   exited: Promise<{ exitCode: number; signal: NodeJS.Signals | null }>;
 }
 
@@ -98,6 +106,60 @@ export function resolveMounts(pod: KubeObject, container: any, context: KubeletC
     result.push({ mountPath: mount.mountPath, hostPath });
   }
   return result.sort((a, b) => b.mountPath.length - a.mountPath.length);
+}
+
+function isInside(path: string, ancestor: string): boolean {
+  return path !== ancestor && path.startsWith(ancestor === '/' ? '/' : `${ancestor}/`);
+}
+
+/**
+ * The directories above mount paths (never existing host directories, never
+ * inside another mount), made in the pod's root `rootfs` with a link per
+ * mount, as path mappings for `rewritePaths`.
+ */
+export function mountAncestors(mounts: { mountPath: string; hostPath: string }[], rootfs: string): { mountPath: string; hostPath: string }[] {
+  const ancestors = new Map<string, string>();
+  for (const mount of mounts) {
+    if (mounts.some((other) => isInside(mount.mountPath, other.mountPath))) continue;
+    const chain: string[] = [];
+    for (let parent = posix.dirname(mount.mountPath); parent !== '/' && parent !== '.'; parent = posix.dirname(parent)) chain.push(parent);
+    if (chain.length === 0 || chain.some((path) => existsSync(path))) continue;
+    for (const ancestor of chain) {
+      mkdirSync(join(rootfs, ancestor), { recursive: true });
+      ancestors.set(ancestor, join(rootfs, ancestor));
+    }
+    const link = join(rootfs, mount.mountPath);
+    let present = true;
+    try {
+      lstatSync(link);
+    } catch {
+      present = false;
+    }
+    if (!present) symlinkSync(mount.hostPath, link);
+  }
+  return [...ancestors].map(([mountPath, hostPath]) => ({ mountPath, hostPath }));
+}
+
+/** Pids of the processes carrying `marker` (`NAME=value`) in their environment. */
+export function processesWithEnvironment(marker: string): number[] {
+  const needle = Buffer.from(`\0${marker}\0`);
+  const pids: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${name}/environ`)]);
+      if (environ.includes(needle)) pids.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
 }
 
 /** Rewrites container paths (`/cfs/x`) to the host directories they are mounted from. */
@@ -191,10 +253,13 @@ export function startContainer(
     KUBERNETES_SERVICE_HOST: context.apiServerUrl.hostname,
     KUBERNETES_SERVICE_PORT: context.apiServerUrl.port,
   };
-  for (const [name, value] of Object.entries(declared)) env[name] = rewritePaths(value, mounts);
+  const marker = `FAKE_KUBELET_CONTAINER=${pod.metadata.uid ?? pod.metadata.name}/${container.name}`;
+  env.FAKE_KUBELET_CONTAINER = marker.slice(marker.indexOf('=') + 1);
+  const paths = [...mounts, ...mountAncestors(mounts, join(podDirectory, 'rootfs'))].sort((a, b) => b.mountPath.length - a.mountPath.length);
+  for (const [name, value] of Object.entries(declared)) env[name] = rewritePaths(value, paths);
   const expand = (value: string): string => value.replace(/\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)/g, (whole, name: string) => declared[name] ?? whole);
-  const argv = [...(container.command ?? []), ...(container.args ?? [])].map((part: string) => rewritePaths(expand(String(part)), mounts));
-  const workingDir = container.workingDir ? rewritePaths(container.workingDir, mounts) : join(podDirectory, 'workdir', container.name);
+  const argv = [...(container.command ?? []), ...(container.args ?? [])].map((part: string) => rewritePaths(expand(String(part)), paths));
+  const workingDir = container.workingDir ? rewritePaths(container.workingDir, paths) : join(podDirectory, 'workdir', container.name);
   mkdirSync(workingDir, { recursive: true });
   if (argv.length === 0) {
     throw new Error('fake kubelet: the container has no command (image entrypoints are not known to the fake)');
@@ -211,17 +276,30 @@ export function startContainer(
         resolve({ exitCode: 128, signal: null });
       }
     });
+    // The container's main process is gone: so is every other process of the container.
+    child.on('exit', () => killMarked(marker, 'SIGKILL'));
     child.on('close', (code, signal) => {
       if (settled) return;
       settled = true;
       resolve({ exitCode: code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : 128 + 9), signal });
     });
   });
-  return { name: container.name, process: child, exited };
+  return { name: container.name, process: child, marker, exited };
 }
 
-/** Signals the whole process group of a container (the shell and its children). */
+function killMarked(marker: string, signal: NodeJS.Signals): void {
+  for (const pid of processesWithEnvironment(marker)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Signals every process of a container: its process group and whatever carries its marker. */
 export function signalContainer(running: RunningContainer, signal: NodeJS.Signals): void {
+  killMarked(running.marker, signal);
   const pid = running.process.pid;
   if (pid === undefined || running.process.exitCode !== null) return;
   try {
