@@ -102,11 +102,13 @@ describe('a process nested deeper than the parser allows', () => {
     expect((await rejection(client.assign({ timeout: -1 }))) as UnreadableProcessError).toMatchObject({ code: 'UNREADABLE_PROCESS', reason: 'expected a JSON object, got an array' });
   });
 
-  it('getProcess throws it too', async () => {
-    replies = { getprocessmsg: deep };
+  it('getProcess and submit throw it too (after submit the process exists: the error names it)', async () => {
+    replies = { getprocessmsg: deep, submitfuncspecmsg: deep };
     const error = await rejection(client.getProcess(ID_DEEP));
     expect(error).toBeInstanceOf(UnreadableProcessError);
     expect((error as UnreadableProcessError).processId).toBe(ID_DEEP);
+    const submitted = await rejection(client.submit({ funcname: 'execute', conditions: { executortype: 'container-executor' } }));
+    expect(submitted).toMatchObject({ code: 'UNREADABLE_PROCESS', processId: ID_DEEP, payloadtype: 'submitfuncspecmsg' });
   });
 
   it('a listing with one such element gives the readable ones and reports the other (getProcessListing)', async () => {
