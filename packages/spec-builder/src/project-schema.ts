@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
+import { quote, unicodeEscape } from './quote';
 import {
   CPU_ALLOWED,
   CPU_PATTERN,
@@ -100,7 +101,8 @@ export const ONE_LINE_PATTERN = '^[^\\u0000\\n\\r\\u000b\\f\\u0085\\u2028\\u2029
 function describeBreak(text: string): string {
   const index = [...text].findIndex((character) => containsNulOrLineBreak(character));
   const character = [...text][index] ?? '';
-  const name = character === '\0' ? 'a NUL character' : `a line break (${JSON.stringify(character)})`;
+  const names: Record<string, string> = { '\0': 'a NUL character', '\n': 'a line feed (\\n)', '\r': 'a carriage return (\\r)' };
+  const name = names[character] ?? `a line break (${unicodeEscape(character)})`;
   return `${name} at character ${index + 1}`;
 }
 
@@ -161,7 +163,7 @@ const envName = z
   .meta({ pattern: ENV_NAME_PATTERN.source })
   .superRefine((key, context) => {
   if (!ENV_NAME_PATTERN.test(key)) {
-    context.addIssue({ code: 'custom', message: `"${key}" is not a valid environment variable name` });
+    context.addIssue({ code: 'custom', message: `${quote(key)} is not a valid environment variable name` });
   } else if ((RESERVED_ENV_NAMES as readonly string[]).includes(key)) {
     context.addIssue({ code: 'custom', message: `${key} is set by Pollinator itself` });
   } else {

@@ -19,6 +19,7 @@ import {
 type Token = CST.Token;
 import { PROJECT_YAML_LIMITS, utf8ByteLength } from './limits';
 import type { ProjectIssue } from './project-issues';
+import { preview } from './quote';
 import { capIssues } from './schema-issues';
 
 /** A 1-based line and column. */
@@ -271,9 +272,4 @@ function findFirstAlias(document: Document): Node | undefined {
   };
   visit(document.contents);
   return found;
-}
-
-/** At most `max` characters of `text`, for messages (a key may be a megabyte long). */
-export function preview(text: string, max = 80): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }

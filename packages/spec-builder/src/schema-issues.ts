@@ -3,7 +3,7 @@ import { PROJECT_YAML_LIMITS } from './limits';
 import type { Locator } from './locator';
 import { ALLOWED } from './project-schema';
 import type { ProjectIssue } from './project-issues';
-import { preview } from './read-yaml';
+import { pathSegment, preview, quote } from './quote';
 import { knownKeys, patternOf, suggestKey, type PathSegment } from './suggest-key';
 
 /**
@@ -53,11 +53,11 @@ function toProjectIssues(issue: z.core.$ZodIssue, data: unknown, locator: Locato
       const keyPath = [...path, key];
       const suggestion = suggestKey(path, key);
       const known = knownKeys(path);
-      const shown = JSON.stringify(preview(key));
+      const shown = quote(key);
       return {
         file,
         ...locator.locate(keyPath, 'key'),
-        path: formatPath(keyPath.map((segment) => (typeof segment === 'string' ? preview(segment) : segment))),
+        path: formatPath(keyPath),
         code: 'unknown_key',
         message: suggestion === undefined ? `unknown key ${shown}` : `unknown key ${shown} (did you mean "${suggestion}"?)`,
         found: shown,
@@ -74,10 +74,10 @@ function toProjectIssues(issue: z.core.$ZodIssue, data: unknown, locator: Locato
       {
         file,
         ...locator.locate(path, 'key'),
-        path: formatPath(path.map((segment) => (typeof segment === 'string' ? preview(segment) : segment))),
+        path: formatPath(path),
         code: 'invalid_value',
         message: inner,
-        found: JSON.stringify(typeof key === 'string' ? preview(key) : key),
+        found: typeof key === 'string' ? quote(key) : String(key),
         allowed: ALLOWED[`${patternOf(path.slice(0, -1))}.<name>`] ?? allowedFor(path),
       },
     ];
@@ -140,19 +140,26 @@ function describeValue(value: unknown): string {
   if (value === null) return 'an empty value (null)';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(preview(value));
+  if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `${preview(value.toString())} (${typeof value})`;
   }
   return typeof value;
 }
 
-/** `['conditions', 'executorNames', 0]` → `conditions.executorNames[0]`. */
+/**
+ * `['conditions', 'executorNames', 0]` → `conditions.executorNames[0]`; a key
+ * that is not a simple name is quoted (`environment.env["A B"]`), so a path
+ * is always one line.
+ */
 export function formatPath(path: readonly PathSegment[]): string {
   let text = '';
   for (const segment of path) {
     if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? segment : `.${segment}`;
+    else {
+      const shown = pathSegment(segment);
+      text += text === '' || shown.startsWith('[') ? shown : `.${shown}`;
+    }
   }
   return text;
 }
