@@ -142,9 +142,9 @@ export function testBlobStore(name: string, create: () => Promise<BlobStore>, su
       await expect(store.put(key, chunked(data, suite.largeSize - MiB), { size: data.length, resume: journal })).rejects.toThrow(
         /connection lost/,
       );
-      expect(store.abandon).toBeTypeOf('function');
-      await store.abandon!(key, journal.state);
-      await store.abandon!(key, journal.state);
+      expect(typeof store.abandon).toBe('function');
+      await store.abandon?.(key, journal.state);
+      await store.abandon?.(key, journal.state);
       const result = await store.put(key, chunked(data), { size: data.length, resume: journal });
       expect(result.resumedBytes).toBe(0);
       expect(sha(await readAll(await store.get(key)))).toBe(sha(data));
