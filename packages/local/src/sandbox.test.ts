@@ -88,6 +88,26 @@ describe('bwrapArguments', () => {
     }
   });
 
+  it("never shows the executor user's credentials (~/.ssh, ~/.aws, …), but the rest of its home directory", () => {
+    // Outside /tmp, whose host entries the sandbox never binds anyway.
+    const home = mkdtempSync(join('/var/tmp', 'pollinator-sandbox-home-'));
+    const savedHome = process.env.HOME;
+    try {
+      mkdirSync(join(home, '.ssh'));
+      writeFileSync(join(home, '.ssh', 'id_ed25519'), 'KEY');
+      mkdirSync(join(home, '.aws'));
+      mkdirSync(join(home, '.pyenv'));
+      process.env.HOME = home;
+      const sources = occurrences(bwrapArguments(layout), '--ro-bind-try', 2).map(([source]) => source!);
+      expect(sources).toContain(join(home, '.pyenv'));
+      expect(sources.filter((source) => source.startsWith(join(home, '.ssh')) || source.startsWith(join(home, '.aws')))).toEqual([]);
+      expect(sources).not.toContain(home);
+    } finally {
+      process.env.HOME = savedHome;
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('rebuilds the ancestors of a protected path outside /tmp from their other entries', () => {
     // /etc/hostname is a protected file here: /etc is recreated and its other entries bound one by one.
     const args = bwrapArguments({ ...layout, protectedPaths: ['/etc/hostname'] });

@@ -26,6 +26,7 @@
  */
 import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import type { JobMount } from '@pollinator/core';
 
@@ -43,6 +44,25 @@ export const ALWAYS_HIDDEN_PATHS = [
   '/run/containerd',
   '/run/podman',
   '/run/crio',
+];
+
+/**
+ * Credentials of the executor's own user (relative to its home directory):
+ * the host view shows the rest of the home directory (a pyenv Python lives
+ * there), never these.
+ */
+export const HIDDEN_HOME_ENTRIES = [
+  '.ssh',
+  '.gnupg',
+  '.aws',
+  '.azure',
+  '.kube',
+  '.docker',
+  '.config/gcloud',
+  '.netrc',
+  '.git-credentials',
+  '.npmrc',
+  '.pypirc',
 ];
 
 /**
@@ -68,7 +88,7 @@ export function bwrapUsable(bwrapPath = 'bwrap'): Promise<boolean> {
   if (probe === undefined) {
     const args = [
       '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp',
-      '--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--', 'true',
+      '--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--remount-ro', '/', '--', 'true',
     ];
     probe = new Promise<boolean>((resolve) => {
       execFile(bwrapPath, args, { timeout: 10_000 }, (error) => resolve(error === null));
@@ -184,9 +204,9 @@ function hostEntryArguments(path: string): string[] {
  */
 export function bwrapArguments(layout: SandboxLayout): string[] {
   const binds = checkedBinds(layout);
-  const hidden = [
-    ...new Set([...layout.protectedPaths.map(canonical), ...ALWAYS_HIDDEN_PATHS.filter(exists).map(canonical)]),
-  ];
+  const home = homedir();
+  const alwaysHidden = [...ALWAYS_HIDDEN_PATHS, ...(home === '' || home === '/' ? [] : HIDDEN_HOME_ENTRIES.map((entry) => posix.join(home, entry)))];
+  const hidden = [...new Set([...layout.protectedPaths.map(canonical), ...alwaysHidden.filter(exists).map(canonical)])];
   if (hidden.includes('/')) throw new Error('a protected path is /: nothing would be left to run the job with');
   // Directories recreated empty and refilled entry by entry.
   const split = new Set<string>();
