@@ -23,6 +23,7 @@ import {
   abortError,
 } from './errors';
 import { confineDirectory, makeDirectoryInside } from './confine';
+import { checkSyncRoot } from './symlink-policy';
 import { openRegularFile, readRegularFileIfPresent, readRegularFileSync, replaceFileSync } from './no-follow';
 
 /** Progress events of applySync (JSON-serialisable). */
@@ -201,7 +202,10 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   try {
     // Every directory is (re)checked with lstat right before writing: one that became a link since the plan is refused.
     if (inner.confineTo !== undefined) confineDirectory(inner.confineTo, plan.dir, { create: true });
-    else mkdirSync(plan.dir, { recursive: true });
+    else {
+      checkSyncRoot(plan.dir, inner.rootPolicy);
+      mkdirSync(plan.dir, { recursive: true });
+    }
     for (const directory of plan.directories) {
       makeDirectoryInside(plan.dir, directory.path, inner.followedDirs);
       const marker = join(localPath(plan.dir, directory.path), MARKER_FILE);

@@ -8,7 +8,7 @@ import { EMPTY_SHA256, sha256File } from './hash';
 import { TEMP_PREFIX, assertSafeLabel, assertSafeName, isInternalName, joinRel, labelToRelative, relativeToLabel } from './paths';
 import { throwIfAborted } from './errors';
 import { defaultStateDir } from './sync-state';
-import { assertSymlinkPolicy, checkSyncRoot, realSymlinkRoot, type SymlinkPolicy } from './symlink-policy';
+import { assertSymlinkPolicy, checkSyncRoot, realSymlinkRoot, type SymlinkOptions, type SymlinkPolicy } from './symlink-policy';
 import { confineDirectory } from './confine';
 
 export type SyncAction = 'upload' | 'download' | 'conflict' | 'unchanged' | 'ignored';
@@ -111,6 +111,8 @@ export interface PlanInternals {
   followedDirs: Set<string>;
   /** The trusted ancestor to check `dir` against again, creating it, before anything is written. */
   confineTo?: string;
+  /** Without confineTo: the policy the root is checked against again before anything is written. */
+  rootPolicy: SymlinkOptions;
   metadata: CfsMetadata;
   /** Checksums computed (or read from the cache) while planning. */
   checksums: Map<string, string>;
@@ -364,6 +366,10 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
     temps: tree.temps,
     followedDirs: tree.followedDirs,
     ...(options.confineTo === undefined ? {} : { confineTo: options.confineTo }),
+    rootPolicy: {
+      ...(options.symlinks === undefined ? {} : { symlinks: options.symlinks }),
+      ...(options.symlinkRoot === undefined ? {} : { symlinkRoot: options.symlinkRoot }),
+    },
     metadata: options.metadata,
     checksums,
   });

@@ -102,6 +102,18 @@ describe('default policy (skip): symlinks are listed, never followed', () => {
     expect(await fingerprint(host)).toBe(before);
   });
 
+  it('a synced root swapped for a symlink between plan and apply is refused before anything is written', async () => {
+    const { metadata, store, stateDir } = await setup();
+    const host = await hostFiles();
+    const before = await fingerprint(host);
+    const dir = join(await tempDir(), 'result');
+    await metadata.addFile(remoteRecord(LABEL, 'r.txt', 'EVIL', store));
+    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: false, stateDir });
+    await symlink(host, dir);
+    await expect(applySync(plan, { store })).rejects.toMatchObject({ code: 'SYMLINK_REFUSED', path: dir });
+    expect(await fingerprint(host)).toBe(before);
+  });
+
   it('a file swapped for a symlink between plan and apply fails (small and large files); the host content never reaches the store', async () => {
     for (const size of [10, 300 * 1024]) {
       const { metadata, store, stateDir } = await setup();
