@@ -1,7 +1,10 @@
 import { lstat, readlink, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createMemoryBlobStore } from './memory-blob-store';
+import { createMemoryCfsMetadata } from './memory-metadata';
 import { removeStaleTempFiles } from './stale-temp-files';
+import { syncDirectory } from './sync';
 import { readTree, tempDir, writeTree } from './sync.test-helpers';
 
 describe('removeStaleTempFiles', () => {
@@ -32,6 +35,14 @@ describe('removeStaleTempFiles', () => {
     await symlink(outside, linkedRoot);
     expect(await removeStaleTempFiles(linkedRoot)).toEqual({ files: 0, bytes: 0 });
     expect(Object.keys(await readTree(outside))).toContain('.pollinator-tmp-outside');
+  });
+
+  it('a sync removes temporary files of a crashed download and leaves a directory with such a name alone', async () => {
+    const dir = await tempDir();
+    await writeTree(dir, { 'sub/.pollinator-tmp-abc': 'half', '.pollinator-tmp-dir/x': 'x', 'a.txt': 'a' });
+    const result = await syncDirectory({ dir, label: '/p/src', metadata: createMemoryCfsMetadata('dev'), store: createMemoryBlobStore(), keepLocal: true, stateDir: false });
+    expect(result.uploaded).toBe(1);
+    expect(Object.keys(await readTree(dir)).sort()).toEqual(['.cfs', '.pollinator-tmp-dir/x', 'a.txt', 'sub/.cfs']);
   });
 
   it('olderThanMs keeps recent files (a download in progress); a missing directory removes nothing', async () => {

@@ -101,7 +101,9 @@ export async function walkLocalTree(root: string, options: WalkOptions = {}): Pr
         continue;
       }
       if (isInternalName(entry.name)) {
-        tree.temps.push(rel);
+        // A directory with a temporary name is not ours (downloads make files): left alone, listed.
+        if (entry.isDirectory()) tree.ignored.push({ rel, isDir: true, reason: 'reserved name (.pollinator-tmp-* are cfs-sync temporary files)' });
+        else tree.temps.push(rel);
         continue;
       }
       const rule = rules.match(rel, entry.isDirectory());
