@@ -118,6 +118,25 @@ describe('bwrapArguments', () => {
     expect(sources.some((source) => source.startsWith('/etc/'))).toBe(true);
   });
 
+  it('hides a protected path reached through a host symlink on the way to a mount point', () => {
+    const base = mkdtempSync(join('/var/tmp', 'pollinator-sandbox-link-'));
+    try {
+      mkdirSync(join(base, 'real', 'secret'), { recursive: true });
+      mkdirSync(join(base, 'real', 'public'));
+      symlinkSync(join(base, 'real'), join(base, 'link'));
+      const args = bwrapArguments({
+        ...layout,
+        mounts: [{ hostPath: join(root, 'fs', 'proj', 'src'), containerPath: join(base, 'link', 'mounted') }],
+        protectedPaths: [join(base, 'real', 'secret')],
+      });
+      const sources = occurrences(args, '--ro-bind-try', 2).map(([source]) => source!);
+      expect(sources).toContain(join(base, 'link', 'public'));
+      expect(sources.filter((source) => source.includes('secret'))).toEqual([]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('hides a protected path that lies inside a mounted directory where the job sees it', () => {
     const mounted = join(root, 'fs', 'proj', 'src');
     mkdirSync(join(mounted, 'keys'), { recursive: true });

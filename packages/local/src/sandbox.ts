@@ -219,31 +219,50 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
   const args: string[] = ['--dev', '/dev', '--tmpfs', '/dev/shm', '--proc', '/proc', '--tmpfs', '/tmp'];
   // Parents before children, so binds land inside recreated directories.
   const ordered = [...split].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
-  for (const dir of ordered) {
-    const insideOpaque = opaque.some((path) => within(dir, path));
-    // Inside a hidden or private directory only the way to a mount point is built, empty.
-    if (insideOpaque) {
-      if (bindAncestors.has(dir) && !PRIVATE_ROOTS.includes(dir)) args.push('--dir', dir);
-      continue;
-    }
-    if (dir !== '/') args.push('--dir', dir);
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      entries = [];
-    }
-    for (const entry of entries.sort()) {
-      const path = dir === '/' ? `/${entry}` : `${dir}/${entry}`;
-      if (split.has(path) || targets.has(path) || opaque.some((other) => within(path, other))) continue;
-      args.push(...hostEntryArguments(path));
-    }
-  }
+  for (const dir of ordered) args.push(...rebuiltDirectoryArguments(dir, { split, targets, bindAncestors, opaque }));
   for (const bind of binds) args.push('--bind', bind.source, bind.target);
   args.push(...hiddenBelowBinds(binds, hidden));
   // The rebuilt root itself (a tmpfs) is read-only too; the binds above are mounts of their own and stay writable.
   args.push('--remount-ro', '/');
   args.push('--unshare-pid', '--unshare-ipc', '--cap-drop', 'ALL', '--die-with-parent', '--chdir', SANDBOX_WORK_DIR);
+  return args;
+}
+
+interface RebuildPlan {
+  /** Directories recreated empty and refilled entry by entry. */
+  split: Set<string>;
+  /** Where the binds go (filled by them, not from the host). */
+  targets: Set<string>;
+  bindAncestors: Set<string>;
+  /** Nothing of the host is bound inside these. */
+  opaque: string[];
+}
+
+/**
+ * One recreated directory: `--dir`, then a read-only bind of each host entry
+ * that is not split further, a bind target or hidden. Hidden paths are
+ * matched against where the directory really is too: a container path may
+ * lead through a host symlink (`/var/run` → `/run`).
+ */
+function rebuiltDirectoryArguments(dir: string, plan: RebuildPlan): string[] {
+  const realDir = canonical(dir);
+  const hiddenAt = (path: string, real: string) => plan.opaque.some((other) => within(path, other) || within(real, other));
+  // Inside a hidden or private directory only the way to a mount point is built, empty.
+  if (hiddenAt(dir, realDir)) {
+    return plan.bindAncestors.has(dir) && !PRIVATE_ROOTS.includes(dir) ? ['--dir', dir] : [];
+  }
+  const args = dir === '/' ? [] : ['--dir', dir];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    entries = [];
+  }
+  for (const entry of entries.sort()) {
+    const path = dir === '/' ? `/${entry}` : `${dir}/${entry}`;
+    if (plan.split.has(path) || plan.targets.has(path) || hiddenAt(path, posix.join(realDir, entry))) continue;
+    args.push(...hostEntryArguments(path));
+  }
   return args;
 }
 
