@@ -199,7 +199,7 @@ export class ColoniesEngine {
     const what = describe(payloadtype);
     let msg: unknown;
     try {
-      msg = payloadText.includes('"since"') ? parseRequestJson(payloadText) : (JSON.parse(payloadText) as unknown);
+      msg = JSON.parse(payloadText) as unknown;
     } catch {
       throw badRequest(`Failed to ${what}, invalid JSON`);
     }
@@ -207,6 +207,8 @@ export class ColoniesEngine {
     if (exceedsJsonDepth(msg, REQUEST_LIMITS.jsonDepth)) {
       throw badRequest(`Failed to ${what}, invalid JSON: nested deeper than ${REQUEST_LIMITS.jsonDepth} levels`);
     }
+    // Again, with `since` read exactly: its reviver recurses, so only once the depth is known to be small.
+    if (payloadText.includes('"since"')) msg = parseRequestJson(payloadText);
     const record = msg as JsonObject;
     if (record.msgtype !== payloadtype) throw badRequest(`Failed to ${what}, msg.MsgType does not match payloadType`);
     return record;

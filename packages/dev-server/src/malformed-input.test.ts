@@ -4,6 +4,7 @@
 // accepted or crashed, and a 10,000-deep `kwargs` overflowed the stack.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DevServer, startDevServer } from './index';
+import { PAYLOAD_TYPES } from './payload-types.test-helpers';
 import { REQUEST_LIMITS } from './request-limits';
 import { envelope, jsonWithRaw, postRaw, rawEnvelope, rpc } from './rpc-test-client.test-helpers';
 
@@ -17,19 +18,6 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
 });
 
-/** Every message the dev-server implements (README: "Wire compatibility"). */
-export const PAYLOAD_TYPES = [
-  'versionmsg', 'getserverinfomsg', 'addcolonymsg', 'removecolonymsg', 'getcoloniesmsg', 'getcolonymsg',
-  'getcolonystatsmsg', 'pauseassignmentsmsg', 'resumeassignmentsmsg', 'getpausestatusmsg', 'addusermsg',
-  'getusersmsg', 'getusermsg', 'removeusermsg', 'addexecutormsg', 'approveexecutormsg', 'rejectexecutormsg',
-  'removeexecutormsg', 'getexecutormsg', 'getexecutorbyidmsg', 'getexecutorsmsg', 'updateexecutormsg',
-  'addfunctionmsg', 'getfunctionsmsg', 'removefunctionmsg', 'submitfuncspecmsg', 'getprocessmsg',
-  'getprocessesmsg', 'assignprocessmsg', 'closesuccessfulmsg', 'closefailedmsg', 'setoutputmsg',
-  'cancelprocessmsg', 'removeprocessmsg', 'removeallprocessesmsg', 'addattributemsg', 'getattributemsg',
-  'addlogmsg', 'addexecutorlogmsg', 'getlogsmsg', 'searchlogsmsg', 'addfilemsg', 'getfilesmsg', 'getfilemsg',
-  'getfilelabelsmsg', 'removefilemsg', 'createsnapshotmsg', 'getsnapshotmsg', 'getsnapshotsmsg',
-  'removesnapshotmsg', 'removeallsnapshotmsg',
-] as const;
 
 /** Every field name the handlers read, each given a value of the wrong type. */
 const WRONG_TYPES: Record<string, unknown> = {
