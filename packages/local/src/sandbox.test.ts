@@ -226,6 +226,15 @@ describe.skipIf(bwrapMissing)('a job in the bubblewrap sandbox', () => {
   });
 });
 
+describe('bwrapUsable', () => {
+  it('probes asynchronously, once per binary path', async () => {
+    const first = bwrapUsable('/nonexistent/bwrap');
+    expect(first).toBeInstanceOf(Promise);
+    expect(bwrapUsable('/nonexistent/bwrap')).toBe(first);
+    expect(await first).toBe(false);
+  });
+});
+
 describe('rewritePaths', () => {
   it('rewrites container paths at path boundaries only', () => {
     const mounts = [{ hostPath: '/srv/fs/p/src', containerPath: '/cfs/p/src' }];
