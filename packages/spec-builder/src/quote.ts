@@ -21,3 +21,16 @@ export function unicodeEscape(character: string): string {
 export function pathSegment(key: string): string {
   return /^[A-Za-z0-9_-]*$/.test(key) ? preview(key) : `[${quote(key)}]`;
 }
+
+/**
+ * `message` on one line and at most `max` characters: control characters and
+ * line breaks escaped (the YAML library quotes raw source in its messages).
+ */
+export function oneLine(message: string, max = 300): string {
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+  const escaped = preview(message, max).replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (character) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[character] ?? unicodeEscape(character);
+  });
+  return escaped;
+}

@@ -19,7 +19,7 @@ import {
 type Token = CST.Token;
 import { PROJECT_YAML_LIMITS, utf8ByteLength } from './limits';
 import type { ProjectIssue } from './project-issues';
-import { preview } from './quote';
+import { oneLine, preview } from './quote';
 import { capIssues } from './schema-issues';
 
 /** A 1-based line and column. */
@@ -186,7 +186,7 @@ function composeFirstDocument(tokens: Token[], length: number): Document {
 }
 
 function yamlProblem(error: YAMLParseError | { pos: [number, number]; message: string }, at: (offset: number) => Position, code: 'yaml' | 'warning'): Problem {
-  const first = error.message.split('\n')[0] ?? error.message;
+  const first = oneLine(error.message.split('\n')[0] ?? error.message);
   return {
     ...at(error.pos[0]),
     path: '',
