@@ -36,7 +36,8 @@ import {
   type ProcessRow,
   ProcessState,
 } from './model';
-import { REQUEST_LIMITS } from './request-limits';
+import { takeWithinBudget } from './reply-budget';
+import { LOG_REPLY_BUDGET_CHARACTERS, REQUEST_LIMITS } from './request-limits';
 import { parseCpu, parseMemory } from './resources';
 import {
   badRequest,
@@ -1252,24 +1253,20 @@ export class ColoniesEngine {
         key = [processId];
       }
       if (count <= 0) return list('getlogsmsg', []);
+      // Bounded by characters too (LOG_REPLY_BUDGET_CHARACTERS): fewer than
+      // `count` entries when the messages are huge; `latest` keeps the newest.
+      const query = (sql: string, ...params: unknown[]): LogRow[] =>
+        takeWithinBudget(
+          this.#db.prepare(sql).safeIntegers(true).iterate(...params) as IterableIterator<LogRow>,
+          LOG_REPLY_BUDGET_CHARACTERS,
+        );
       let rows: LogRow[];
       if (latest) {
-        rows = (
-          this.#db
-            .prepare(`SELECT * FROM logs WHERE ${where} ORDER BY timestamp DESC LIMIT ?`)
-            .safeIntegers(true)
-            .all(...key, count) as LogRow[]
-        ).reverse();
+        rows = query(`SELECT * FROM logs WHERE ${where} ORDER BY timestamp DESC LIMIT ?`, ...key, count).reverse();
       } else if (since > 0n) {
-        rows = this.#db
-          .prepare(`SELECT * FROM logs WHERE ${where} AND timestamp > ? ORDER BY timestamp LIMIT ?`)
-          .safeIntegers(true)
-          .all(...key, since, count) as LogRow[];
+        rows = query(`SELECT * FROM logs WHERE ${where} AND timestamp > ? ORDER BY timestamp LIMIT ?`, ...key, since, count);
       } else {
-        rows = this.#db
-          .prepare(`SELECT * FROM logs WHERE ${where} ORDER BY timestamp LIMIT ?`)
-          .safeIntegers(true)
-          .all(...key, count) as LogRow[];
+        rows = query(`SELECT * FROM logs WHERE ${where} ORDER BY timestamp LIMIT ?`, ...key, count);
       }
       return list('getlogsmsg', rows.map(logJson));
     });
@@ -1282,12 +1279,15 @@ export class ColoniesEngine {
       if (days > 30) throw badRequest('Failed to search logs, days cannot be larger than 30');
       if (count > 100) throw badRequest('Failed to search logs, count cannot be larger than 100');
       const after = this.#clock.now() - BigInt(Math.max(days, 0)) * 86_400n * SECOND;
-      const rows = this.#db
-        .prepare(
-          'SELECT * FROM logs WHERE colonyname = ? AND timestamp > ? AND instr(message, ?) > 0 ORDER BY timestamp LIMIT ?',
-        )
-        .safeIntegers(true)
-        .all(colonyname, after, text, Math.max(count, 0)) as LogRow[];
+      const rows = takeWithinBudget(
+        this.#db
+          .prepare(
+            'SELECT * FROM logs WHERE colonyname = ? AND timestamp > ? AND instr(message, ?) > 0 ORDER BY timestamp LIMIT ?',
+          )
+          .safeIntegers(true)
+          .iterate(colonyname, after, text, Math.max(count, 0)) as IterableIterator<LogRow>,
+        LOG_REPLY_BUDGET_CHARACTERS,
+      );
       return list('searchlogsmsg', rows.map(logJson));
     });
 

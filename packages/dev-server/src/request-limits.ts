@@ -34,3 +34,12 @@ export const REQUEST_LIMITS = {
 /** The int64 range, for values the protocol carries as exact int64 (`since`). */
 export const INT64_MAX = 2n ** 63n - 1n;
 export const INT64_MIN = -(2n ** 63n);
+
+/**
+ * Characters of log messages one `getlogsmsg` / `searchlogsmsg` reply carries
+ * at most (always at least one entry): `count` entries of a megabyte-sized
+ * line each would make a reply too large to build, or one that blocks the
+ * server while it is built. A client following logs with `since` gets the
+ * rest with its next request.
+ */
+export const LOG_REPLY_BUDGET_CHARACTERS = 32 * 1024 * 1024;
