@@ -43,9 +43,9 @@ export function parseRequestJson(text: string): unknown {
     const bigValues = new Map<string, bigint>();
     const marked = text.replace(/("since"\s*:\s*)(-?\d+)(?=\s*[,}])/g, (_all, prefix: string, digits: string) => {
       const key = `${BIGINT_MARK}${bigValues.size}`;
-      // A run of digits too long for int64 is not converted (BigInt of a
-      // megabyte of digits is super-linear); int64() refuses the stand-in.
-      bigValues.set(key, digits.replace(/^-?0+/, '').length > 20 ? 2n ** 64n : BigInt(digits));
+      // Past 10,000 digits (far beyond int64) a stand-in beyond int64 is kept
+      // instead: BigInt of megabytes of digits is super-linear, seconds of event loop.
+      bigValues.set(key, digits.length > 10_000 ? 2n ** 64n : BigInt(digits));
       return `${prefix}"${key.replace('\u0000', '\\u0000')}"`;
     });
     return JSON.parse(marked, (_key, value: unknown) =>

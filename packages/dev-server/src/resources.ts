@@ -40,7 +40,7 @@ export function parseCpu(text: string, field = 'cpu'): number {
   if (!match) return 0;
   const millicores = exactDigits(match[1]!);
   if (millicores > BigInt(REQUEST_LIMITS.cpuMillicores)) {
-    throw badRequest(`${field} ${text.trim()} is larger than the limit of ${REQUEST_LIMITS.cpuMillicores}m`);
+    throw badRequest(`${field} ${shorten(text.trim())} is larger than the limit of ${REQUEST_LIMITS.cpuMillicores}m`);
   }
   return Number(millicores);
 }
@@ -58,7 +58,7 @@ export function parseMemory(text: string, field = 'mem'): bigint {
   if (unit === undefined) throw memoryError();
   const bytes = exactDigits(match[1]!) * unit;
   if (bytes > REQUEST_LIMITS.memoryBytes) {
-    throw badRequest(`${field} ${trimmed} is larger than the limit of ${REQUEST_LIMITS.memoryBytes} bytes (int64)`);
+    throw badRequest(`${field} ${shorten(trimmed)} is larger than the limit of ${REQUEST_LIMITS.memoryBytes} bytes (int64)`);
   }
   return bytes;
 }
@@ -71,6 +71,11 @@ export function parseMemory(text: string, field = 'mem'): bigint {
 function exactDigits(digits: string): bigint {
   const significant = digits.replace(/^0+/, '');
   return significant.length > 24 ? 2n ** 64n : BigInt(significant || '0');
+}
+
+/** The start of a value quoted in an error message (it may be megabytes long). */
+function shorten(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
 }
 
 export const formatCpu = (millicores: number): string => `${millicores}m`;
