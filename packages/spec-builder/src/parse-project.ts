@@ -94,6 +94,12 @@ function parseChecked(text: string, file: string): ParseProjectResult {
   if (!parsed.success) {
     return { ok: false, issues: schemaIssues(parsed.error.issues, data, locator, file), warnings };
   }
+  if (hasOwnEnv(data, '__proto__')) {
+    // zod skips the key (a plain object cannot hold it), so the variable would vanish silently.
+    const where = locator.locate(['environment', 'env', '__proto__'], 'key');
+    const message = '__proto__ cannot be passed as an environment variable';
+    return { ok: false, issues: [{ file, ...where, path: 'environment.env.__proto__', code: 'invalid_value', message }], warnings };
+  }
 
   const project = normalize(parsed.data);
   if (project.environment.source === undefined) {
@@ -106,6 +112,12 @@ function parseChecked(text: string, file: string): ParseProjectResult {
     });
   }
   return { ok: true, project, warnings };
+}
+
+function hasOwnEnv(data: unknown, key: string): boolean {
+  const environment = (data as { environment?: { env?: unknown } } | undefined)?.environment;
+  const env = environment?.env;
+  return typeof env === 'object' && env !== null && Object.hasOwn(env, key);
 }
 
 function normalize(yaml: ProjectYaml): Project {

@@ -82,6 +82,10 @@ describe('case 5: NUL and line breaks are refused where they cannot work', () =>
     expect(only(VALID.replace('MODE: fast', '"MO\\nDE": fast'))).toMatch(/^project\.yaml:16:10 environment\.env\["MO\\nDE"\]: "MO\\nDE" is not a valid environment variable name/);
   });
 
+  it('refuses __proto__ as an environment variable name instead of dropping it', () => {
+    expect(only(VALID.replace('MODE: fast', '__proto__: x'))).toMatch(/^project\.yaml:16:10 environment\.env\.__proto__: __proto__ cannot be passed as an environment variable/);
+  });
+
   it('refuses a projectname with a line break', () => {
     expect(only(VALID.replace('projectname: demo', 'projectname: "de\\nmo"'))).toMatch(/^project\.yaml:1:14 projectname: invalid value/);
   });
