@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   type LogCursor,
 } from '@pollinator/core';
 import { containerName, containerRunArguments, type ContainerRuntime } from './container-args';
+import { prepareMountDirectory } from './mount-directory';
 import { describeIsolation, plainProcessCommand, plainProcessIsolation, type LocalIsolation } from './plain-process';
 import { groupAlive, pidAlive, procStartTicks, signalMarked } from './processes';
 import { SUPERVISOR_SOURCE } from './supervisor-source';
@@ -142,23 +143,6 @@ function completeUtf8Length(buffer: Buffer): number {
   return end;
 }
 
-/**
- * A mount whose host directory is a symbolic link would bind wherever the
- * link points (bwrap and container engines follow it): a job that replaced
- * its staging directory with a link must not be handed that place.
- */
-function refuseSymlink(path: string): void {
-  let isLink = false;
-  try {
-    isLink = lstatSync(path).isSymbolicLink();
-  } catch {
-    return;
-  }
-  if (isLink) {
-    throw new BackendError(LOCAL_BACKEND_NAME, `refusing to bind ${path} into the job: it is a symbolic link, not a staging directory`);
-  }
-}
-
 function signalReason(signal: string): string {
   return `killed by ${signal}`;
 }
@@ -281,10 +265,8 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
 
     async start(job: JobRequest): Promise<JobHandle> {
       if (!existsSync(job.workDir)) mkdirSync(job.workDir, { recursive: true });
-      for (const mount of job.mounts) {
-        refuseSymlink(mount.hostPath);
-        mkdirSync(mount.hostPath, { recursive: true });
-      }
+      // Older callers may not set protectedPaths.
+      for (const mount of job.mounts) prepareMountDirectory(LOCAL_BACKEND_NAME, mount.hostPath, job.protectedPaths ?? []);
       const runDir = join(job.workDir, 'run');
       mkdirSync(runDir, { recursive: true });
       const command = shellCommand(job);
