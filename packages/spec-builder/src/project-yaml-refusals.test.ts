@@ -119,6 +119,11 @@ describe('case 5: NUL and line breaks are refused where they cannot work', () =>
     },
   );
 
+  it('still loads a file with Windows line endings (the \\r belongs to the line break, not to the values)', () => {
+    const result = parseProject(VALID.replace(/\n/g, '\r\n'));
+    expect(result.ok && [result.project.environment.cmd, result.project.slurm.qos]).toEqual(['python3', 'normal']);
+  });
+
   it('keeps tabs and shell syntax in commands', () => {
     const result = parseProject(VALID.replace('cmd: python3', 'cmd: "python3 -u\\t-X dev && echo $HOME | tee x"'));
     expect(result.ok).toBe(true);
