@@ -35,15 +35,6 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * What cfs-sync is told about symlinks: never follow one, and check every
- * component below `fsDir` itself (contract C2; ignored by a cfs-sync that
- * predates it — the checks in this file hold either way).
- */
-function confinement(fsDir: string): Record<string, unknown> {
-  return { confineTo: fsDir, symlinks: 'skip' };
-}
-
 export interface ExecutorStaging {
   preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void>;
   postSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<string | undefined>;
@@ -70,7 +61,9 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
 
   function syncOptions(dir: StagedDirectory, keepLocal: boolean, store: BlobStore) {
     return {
-      ...confinement(context.fsDir),
+      // cfs-sync checks every component below fsDir again right before it writes, and never follows a link.
+      confineTo: context.fsDir,
+      symlinks: 'skip' as const,
       dir: dir.hostPath,
       label: dir.label,
       metadata: context.metadata(),
@@ -90,7 +83,7 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
       try {
         await withStagingLock(dir.hostPath, async () => {
           await prepare(processId, dir, true);
-          await materializeSnapshot({ ...confinement(context.fsDir), metadata: context.metadata(), store: cfs.store, snapshot: { snapshotId }, dir: dir.hostPath });
+          await materializeSnapshot({ confineTo: context.fsDir, metadata: context.metadata(), store: cfs.store, snapshot: { snapshotId }, dir: dir.hostPath });
         });
       } catch (error) {
         throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));

@@ -5,12 +5,13 @@
  * work; staging never goes through a symlink; a job gets only its own staged
  * directories as mounts and the executor's own paths as protected paths.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBlobStore, createMemoryCfsMetadata } from '@pollinator/cfs-sync';
 import { UnreadableProcessError } from '@pollinator/colonies-client';
-import type { ExecutorProcess } from './run-executor';
+import { runExecutor, type ExecutorProcess } from './run-executor';
 import { current, FakeBackend, FakeClient, makeProcess, start, until } from './run-executor.test-helpers';
 
 function cfs() {
@@ -149,7 +150,6 @@ describe('runExecutor: what a job is given (case 2)', () => {
     writeFileSync(join(hostDir, 'canary.txt'), 'secret\n');
     const result = join(root, 'fs', 'pollinator', 's', 'result');
     // What a job does: replace its result dir with a link to a host directory.
-    const { rmSync } = await import('node:fs');
     rmSync(result, { recursive: true });
     symlinkSync(hostDir, result);
     backend.finish('swap', { state: 'succeeded', exitCode: 0 });
@@ -231,5 +231,20 @@ describe('runExecutor: an unreadable process (case 9)', () => {
     expect(error).toContain('string too long');
     // The loop goes on: the next process runs.
     await until(() => backend.started.length === 1, 'the next process started');
+  });
+});
+
+describe('runExecutor: leftovers of a crash (case 11)', () => {
+  it('removes the temporary files an interrupted staging left in fsDir at start', async () => {
+    const client = new FakeClient();
+    const root = mkdtempSync(join(tmpdir(), 'pollinator-run-executor-'));
+    current.root = root;
+    const staged = join(root, 'fs', 'pollinator', 'p', 'data');
+    mkdirSync(staged, { recursive: true });
+    writeFileSync(join(staged, '.pollinator-tmp-0123abcd-input.csv'), Buffer.alloc(4096));
+    writeFileSync(join(staged, 'input.csv'), 'kept\n');
+    current.executor = runExecutor({ client, backend: new FakeBackend(), fsDir: join(root, 'fs'), stateDir: join(root, 'state'), assignTimeoutSeconds: 1 });
+    await current.executor.ready;
+    expect(readdirSync(staged)).toEqual(['input.csv']);
   });
 });

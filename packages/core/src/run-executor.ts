@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { cfsMetadataFromClient, type BlobStore, type CfsClientLike, type CfsMetadata } from '@pollinator/cfs-sync';
+import { cfsMetadataFromClient, removeStaleTempFiles, type BlobStore, type CfsClientLike, type CfsMetadata } from '@pollinator/cfs-sync';
 import { UnreadableProcessError } from '@pollinator/colonies-client';
 import { isFinalJobStatus } from './backend';
 import type { Backend, JobHandle, JobRequest, JobStatus, LogCursor } from './backend';
@@ -996,6 +996,21 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
 
   // ------------------------------------------------------------------ lifecycle
 
+  /**
+   * Temporary files a crashed download left in the staging root (tens of MB
+   * each, issue #13 case 11). At start nothing of this executor is staging.
+   */
+  async function removeLeftovers(): Promise<void> {
+    try {
+      const removed = await removeStaleTempFiles(options.fsDir);
+      if (removed.files > 0) {
+        emit({ type: 'warning', message: `removed ${removed.files} temporary file(s) (${removed.bytes} bytes) an interrupted staging left in ${options.fsDir}` });
+      }
+    } catch (error) {
+      emit({ type: 'warning', message: `could not remove leftover temporary files in ${options.fsDir}: ${errorText(error)}`, cause: error });
+    }
+  }
+
   function requestStop(mode: ShutdownMode): void {
     if (stopping) return;
     stopping = mode;
@@ -1033,6 +1048,7 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
             emit({ type: 'warning', processId: record.processId, message: `could not resume: ${errorText(error)}`, cause: error });
           }
         }
+        await removeLeftovers();
         resolveReady({ executorName, executorId });
       } catch (error) {
         rejectReady(error);

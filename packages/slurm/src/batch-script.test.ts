@@ -53,6 +53,8 @@ function settings(overrides: Partial<BatchScriptSettings> = {}): BatchScriptSett
     secretPrefixes: ['COLONIES_', 'AWS_S3_', 'EXECUTOR_'],
     srun: true,
     mountWrapper: 'bwrap',
+    // Golden scripts do not depend on this machine's filesystem.
+    pathKind: () => undefined,
     ...overrides,
   };
 }
@@ -150,6 +152,42 @@ describe('batch script rules', () => {
 
   it('refuses bind paths Singularity cannot express', () => {
     expect(() => render(job({ mounts: [{ hostPath: '/a,b', containerPath: '/cfs' }] }), settings())).toThrow(/contains "," or ":"/);
+  });
+
+  // Issue #13, case 2: the job never sees the executor's state, the staging root or the identities.
+  it('runtime none hides the protected paths (tmpfs, /dev/null) before binding the job\'s own dirs, in a PID namespace', () => {
+    const kinds: Record<string, 'directory' | 'file'> = { '/srv/state': 'directory', '/srv/fs': 'directory', '/srv/keys/executor.key': 'file' };
+    const built = buildBatchScript(
+      job({
+        workDir: '/srv/state/jobs/p1',
+        mounts: [
+          { hostPath: '/srv/fs/pollinator/p/data', containerPath: '/cfs/pollinator/p/data' },
+          { hostPath: '/srv/fs/pollinator/p/result', containerPath: '/cfs/pollinator/p/result' },
+        ],
+        protectedPaths: ['/srv/state', '/srv/fs', '/srv/keys/executor.key', '/srv/not-there'],
+      }),
+      settings({ runtime: 'none', srun: false, pathKind: (path) => kinds[path] }),
+    );
+    expect(built.run.slice(0, built.run.indexOf('--'))).toEqual([
+      'bwrap', '--dev-bind', '/', '/', '--unshare-pid', '--die-with-parent',
+      '--tmpfs', '/srv/fs',
+      '--tmpfs', '/srv/state',
+      '--ro-bind', '/dev/null', '/srv/keys/executor.key',
+      '--bind', '/srv/state/jobs/p1', '/srv/state/jobs/p1',
+      '--tmpfs', '/cfs',
+      '--bind', '/srv/fs/pollinator/p/data', '/cfs/pollinator/p/data',
+      '--bind', '/srv/fs/pollinator/p/result', '/cfs/pollinator/p/result',
+    ]);
+  });
+
+  it('Singularity binds each of the job\'s dirs and nothing else (--contain)', () => {
+    const built = buildBatchScript(
+      job({ mounts: [{ hostPath: '/srv/fs/pollinator/p/data', containerPath: '/cfs/pollinator/p/data' }], protectedPaths: ['/srv/fs'] }),
+      settings(),
+    );
+    const exec = built.run.slice(built.run.indexOf('exec'));
+    expect(exec.slice(0, 4)).toEqual(['exec', '--contain', '--bind', '/srv/fs/pollinator/p/data:/cfs/pollinator/p/data']);
+    expect(exec.join(' ')).not.toMatch(/--bind \/srv\/fs[: ]/);
   });
 
   it('runtime none with mountWrapper none needs identical paths', () => {

@@ -5,6 +5,7 @@
  * reaches the job exactly as the user wrote it.
  */
 import { BackendError, type JobRequest } from '@pollinator/core';
+import { bwrapArguments, type PathKind } from './bwrap-wrapper';
 import { cpusPerTask, memoryPerNode, timeLimit } from './resources';
 import { isShellVariableName, shellJoin, shellQuote } from './shell-quote';
 
@@ -41,9 +42,13 @@ export interface BatchScriptSettings {
   /**
    * For runtime `none`: how mounts whose container path differs from the host
    * path are made visible. `bwrap` binds them in a private mount namespace
-   * (bubblewrap); `none` requires identical paths.
+   * (bubblewrap), which also hides the job's protected paths and kills
+   * every process of the job with it; `none` requires identical paths and
+   * hides nothing.
    */
   mountWrapper: 'bwrap' | 'none';
+  /** What is at a host path (for the bubblewrap wrapper; default: `stat` on this machine, which sees the shared filesystem). */
+  pathKind?: (path: string) => PathKind;
 }
 
 /** The batch script as data. */
@@ -126,19 +131,20 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
     if (cpus > 0) run.push(`--cpus-per-task=${cpus}`);
   }
   if (settings.runtime === 'none') {
-    const moved = job.mounts.filter((mount) => mount.hostPath !== mount.containerPath);
-    if (moved.length > 0) {
-      if (settings.mountWrapper !== 'bwrap') {
+    if (settings.mountWrapper === 'bwrap') {
+      run.push(...bwrapArguments(job, settings.pathKind));
+    } else {
+      // No wrapper: the job sees and reaches every host path, protected ones included (docs/security.md).
+      const moved = job.mounts.filter((mount) => mount.hostPath !== mount.containerPath);
+      if (moved.length > 0) {
         throw new BackendError('slurm', `Runtime "none" cannot show ${moved[0]!.hostPath} at ${moved[0]!.containerPath} (mountWrapper is "none"): use a container runtime, mountWrapper "bwrap", or an executor directory equal to the mount path`);
       }
-      run.push('bwrap', '--dev-bind', '/', '/');
-      for (const mount of moved) run.push('--bind', mount.hostPath, mount.containerPath);
-      run.push('--');
     }
     run.push(...shellArgv);
   } else {
     if (!settings.imagePath) throw new BackendError('slurm', 'No container image for the job');
-    run.push(settings.runtimeCommand, 'exec');
+    // --contain: no $HOME, /tmp or other host directory beyond the job's own binds.
+    run.push(settings.runtimeCommand, 'exec', '--contain');
     if (gpus > 0) run.push(`--${settings.gpuRuntimeFlag}`);
     for (const mount of job.mounts) {
       for (const path of [mount.hostPath, mount.containerPath]) {

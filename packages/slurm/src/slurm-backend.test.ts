@@ -197,7 +197,7 @@ describe.skipIf(Boolean(shimSkipReason))(`slurm backend with the Singularity sta
     expect(pulls[0]).toEqual(['pull', expect.stringMatching(/\.sif\.pull-[0-9a-f]{8}$/), 'docker://busybox']);
     const execs = calls.filter((argv) => argv[0] === 'exec');
     expect(execs).toHaveLength(2);
-    expect(execs).toContainEqual(['exec', '--bind', `${jobs[0]!.mounts[0]!.hostPath}:/cfs`, sif, '/bin/sh', '-c', 'echo one; cat /etc/os-release']);
+    expect(execs).toContainEqual(['exec', '--contain', '--bind', `${jobs[0]!.mounts[0]!.hostPath}:/cfs`, sif, '/bin/sh', '-c', 'echo one; cat /etc/os-release']);
 
     const logs = await Promise.all(handles.map((handle) => readAllLogs(backend, handle, '', 30_000)));
     const all = logs.map((log) => log.text).join('');

@@ -207,16 +207,16 @@ export function testHostileJobs(name: string, createBackend: () => Backend | Pro
         const before = snapshotTree(hostDir);
         const name = project();
         const swap = (dir: string) => `rm -rf ${dir} 2>/dev/null; ln -s '${hostDir}' ${dir} 2>/dev/null;`;
-        // Without isolation the job also reaches its staging by its host path.
-        const hostSwap = isolated ? '' : swap(`'${join(fsDir, 'pollinator', name, 'result')}'`);
+        // Where the job may reach the staging root, it also tries its host path.
+        const hostSwap = hidesProtected ? '' : swap(`'${join(fsDir, 'pollinator', name, 'result')}'`);
         const script = `${swap('"$PROJECT_DIR/result"')} ${hostSwap} echo swapped`;
         const { process } = await run({ project: name, script });
         expect(filesContaining(server.blobDir, canary.secret)).toEqual([]);
         expect(existsSync(join(hostDir, '.cfs'))).toBe(false);
         expect(snapshotTree(hostDir)).toEqual(before);
         expect(await resultNames(name)).toEqual([]);
-        // When the swap worked (always without isolation), the process fails naming the refused path.
-        if (!isolated) expect(process.state).toBe(PROCESS_STATE.failed);
+        // When the swap worked (always when the job reaches the staging root), the process fails naming the refused path.
+        if (!hidesProtected) expect(process.state).toBe(PROCESS_STATE.failed);
         if (process.state === PROCESS_STATE.failed) expect(process.errors.join(' ')).toContain(`${join(fsDir, 'pollinator', name, 'result')}: it is a symlink`);
       },
       caseTimeoutMs,
@@ -236,7 +236,7 @@ export function testHostileJobs(name: string, createBackend: () => Backend | Pro
         const hostDataDir = join(fsDir, 'pollinator', victim, 'data');
         const plant = (dir: string) => `mkdir -p '${join(dir, '..')}' 2>/dev/null; ln -s '${target}' '${dir}' 2>/dev/null;`;
         // Through the mount path only where that is the job's own view (elsewhere it is a host path).
-        const throughMount = isolated ? plant(`${mountPath}/pollinator/${victim}/data`) : '';
+        const throughMount = isolated || hidesProtected ? plant(`${mountPath}/pollinator/${victim}/data`) : '';
         await run({ project: project(), script: `${throughMount} ${plant(hostDataDir)} echo planted` });
         // B's data label has a file, so staging B writes into its data dir.
         const source = join(root, 'victim-data');
@@ -247,7 +247,7 @@ export function testHostileJobs(name: string, createBackend: () => Backend | Pro
         const { process } = await run({ project: victim, script: `cat "$PROJECT_DIR/data/input.csv"` });
         expect(snapshotTree(target)).toEqual(before);
         expect(existsSync(join(target, 'input.csv'))).toBe(false);
-        if (!isolated) expect(process.state).toBe(PROCESS_STATE.failed);
+        if (!hidesProtected) expect(process.state).toBe(PROCESS_STATE.failed);
         if (process.state === PROCESS_STATE.failed) expect(process.errors.join(' ')).toContain(`${hostDataDir}: it is a symlink`);
       },
       caseTimeoutMs,
