@@ -83,6 +83,29 @@ describe('buildJobManifest (golden)', () => {
     expect(buildJobManifest(request({ mounts: [] }), { namespace: 'x', name: 'y' }).spec!.template.spec!.volumes).toBeUndefined();
   });
 
+  // Issue #13, case 2: a pod sees only its own staged directories of the claim, never the whole staging root.
+  it('mounts each staged dir of the job as its own subPath of the claim, and nothing else of it', () => {
+    const manifest = buildJobManifest(
+      request({
+        mounts: [
+          { hostPath: '/var/lib/pollinator/cfs/pollinator/demo/data', containerPath: '/cfs/pollinator/demo/data' },
+          { hostPath: '/var/lib/pollinator/cfs/pollinator/demo/result', containerPath: '/cfs/pollinator/demo/result' },
+          { hostPath: '/var/lib/pollinator/cfs/pollinator/demo/snap-1/src', containerPath: '/cfs/pollinator/demo/snap-1/src' },
+        ],
+        protectedPaths: ['/var/lib/pollinator/cfs', '/var/lib/pollinator/state'],
+      }),
+      base,
+    );
+    for (const container of manifest.spec!.template.spec!.containers) {
+      expect(container.volumeMounts).toEqual([
+        { name: expect.any(String), mountPath: '/cfs/pollinator/demo/data', subPath: 'pollinator/demo/data' },
+        { name: expect.any(String), mountPath: '/cfs/pollinator/demo/result', subPath: 'pollinator/demo/result' },
+        { name: expect.any(String), mountPath: '/cfs/pollinator/demo/snap-1/src', subPath: 'pollinator/demo/snap-1/src' },
+      ]);
+    }
+    expect(manifest.spec!.template.spec!.volumes).toEqual([{ name: expect.any(String), persistentVolumeClaim: { claimName: 'pollinator-cfs' } }]);
+  });
+
   it('refuses nonsense layouts and a missing image', () => {
     expect(() => buildJobManifest(request({ resources: { ...request().resources, nodes: 0 } }), base)).toThrow(/nodes/);
     expect(() => buildJobManifest(request({ resources: { ...request().resources, processesPerNode: 1.5 } }), base)).toThrow(/processesPerNode/);
