@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectJsonSchema, projectJsonSchemaText } from './json-schema';
+import { SPEC_LIMITS } from './limits';
 
 interface SchemaNode {
   $schema?: string;
@@ -57,5 +58,18 @@ describe('project.schema.json', () => {
     for (const key of Object.keys(schema.properties)) {
       expect(schema.properties[key]?.description).toBeTruthy();
     }
+  });
+
+  it('carries the upper bounds of every number and the one-line rule (issue #13, case 6)', () => {
+    const schema = projectJsonSchema() as unknown as SchemaNode;
+    const conditions = schema.properties.conditions!.properties;
+    expect(conditions.walltime?.maximum).toBe(SPEC_LIMITS.walltimeSeconds);
+    expect(conditions.gpu?.properties.count?.maximum).toBe(SPEC_LIMITS.gpuCount);
+    expect(schema.properties.retries?.maximum).toBe(SPEC_LIMITS.retries);
+    const cmd = schema.properties.environment!.properties.cmd as SchemaNode & { maxLength?: number };
+    expect(cmd.maxLength).toBe(SPEC_LIMITS.maxStringBytes);
+    expect(new RegExp(cmd.pattern ?? '').test('python3 -u')).toBe(true);
+    expect(new RegExp(cmd.pattern ?? '').test('python3\nid')).toBe(false);
+    expect(schema.properties.sync?.properties.symlinks).toMatchObject({ enum: ['skip', 'inside', 'follow'], default: 'skip' });
   });
 });
