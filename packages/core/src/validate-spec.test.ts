@@ -124,3 +124,21 @@ describe('stagingPath', () => {
     expect(() => stagingPath('/srv/fs', 'relative', 'PID')).toThrow(/absolute/);
   });
 });
+
+describe('validateFunctionSpec with values of the wrong type (a hostile spec)', () => {
+  it('names conditions.cpu and conditions.mem instead of throwing', () => {
+    const spec = validSpec();
+    (spec.conditions as { mem: unknown }).mem = 1000;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, conditions.mem must be a string such as "1000Mi", got 1000');
+    spec.conditions.mem = '1000Mi';
+    (spec.conditions as { cpu: unknown }).cpu = null;
+    expect(validateFunctionSpec(spec)).toBe('Invalid funcspec, conditions.cpu must be a string such as "1000m", got null');
+  });
+
+  it('names a walltime that is not a number', () => {
+    const spec = validSpec();
+    (spec.conditions as { walltime: unknown }).walltime = '100';
+    spec.maxexectime = 10;
+    expect(validateFunctionSpec(spec)).toMatch(/conditions\.walltime must be a number/);
+  });
+});

@@ -63,14 +63,16 @@ export function executorError(error: string, context?: string): string {
   return `${ERROR_PREFIX}${error}${context ? `: ${context}` : ''}`;
 }
 
-function validateMemory(mem: string): string | undefined {
+function validateMemory(mem: unknown): string | undefined {
+  if (typeof mem !== 'string') return `Invalid funcspec, conditions.mem must be a string such as "1000Mi", got ${JSON.stringify(mem)}`;
   if (mem.startsWith('-')) return 'Memory cannot be negative';
   if (mem === '') return 'Invalid memory value "", expected e.g. 1000Mi or 2Gi';
   if (parseMemoryBytes(mem) === undefined) return `Invalid memory value ${JSON.stringify(mem)}, expected e.g. 1000Mi or 2Gi`;
   return undefined;
 }
 
-function validateCpu(cpu: string): string | undefined {
+function validateCpu(cpu: unknown): string | undefined {
+  if (typeof cpu !== 'string') return `Invalid funcspec, conditions.cpu must be a string such as "1000m", got ${JSON.stringify(cpu)}`;
   if (cpu.startsWith('-')) return 'CPU cannot be negative';
   const value = parseCpuMillicores(cpu);
   if (value === undefined) return `Invalid CPU value ${JSON.stringify(cpu)}, expected millicores such as 1000m`;
