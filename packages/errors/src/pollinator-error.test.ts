@@ -89,7 +89,8 @@ describe('subclass markers', () => {
 
   it('works across two loaded copies of the package, where instanceof does not', async () => {
     // A query string makes vite load a second, independent instance of the module.
-    const second = (await import('./pollinator-error?second-copy')) as typeof PollinatorErrorModule;
+    const secondCopy = './pollinator-error?second-copy';
+    const second = (await import(secondCopy)) as typeof PollinatorErrorModule;
     expect(second.PollinatorError).not.toBe(PollinatorError);
     const fromSecondCopy = new second.PollinatorError('X', 'from the other copy');
     expect(fromSecondCopy instanceof PollinatorError).toBe(false);
