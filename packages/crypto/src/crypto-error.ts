@@ -1,5 +1,6 @@
-const POLLINATOR_ERROR = Symbol.for('pollinator.error');
-const CRYPTO_ERROR = Symbol.for('pollinator.error.CryptoError');
+import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
+
+const CRYPTO_ERROR = defineErrorMarker<CryptoError>('CryptoError');
 
 /** Stable codes: match on these, never on message text. */
 export type CryptoErrorCode =
@@ -15,19 +16,17 @@ export type CryptoErrorCode =
  * Every failure of `@pollinator/crypto`. Thrown, never returned: a function of
  * this package either gives the right answer or throws one of these.
  */
-export class CryptoError extends Error {
-  readonly code: CryptoErrorCode;
-  readonly [POLLINATOR_ERROR] = true;
-  readonly [CRYPTO_ERROR] = true;
+export class CryptoError extends PollinatorError {
+  declare readonly code: CryptoErrorCode;
 
   constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[pollinator] [crypto] ${message}`, options);
+    super(code, `[pollinator] [crypto] ${message}`, options);
     this.name = 'CryptoError';
-    this.code = code;
+    CRYPTO_ERROR.mark(this);
   }
 
   /** Works across duplicate copies of the package, where `instanceof` does not. */
-  static isInstance(value: unknown): value is CryptoError {
-    return typeof value === 'object' && value !== null && CRYPTO_ERROR in value;
+  static override isInstance(value: unknown): value is CryptoError {
+    return CRYPTO_ERROR.isMarked(value);
   }
 }

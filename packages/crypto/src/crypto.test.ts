@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PollinatorError } from '@pollinator/errors';
 import { describe, expect, it } from 'vitest';
 import {
   CryptoError,
@@ -131,5 +132,18 @@ describe('generatePrivateKey', () => {
     const signature = sign('payload', first);
     expect(verify('payload', signature, idOf(first))).toBe(true);
     expect(verify('payload', signature, idOf(second))).toBe(false);
+  });
+});
+
+describe('CryptoError', () => {
+  it('is a PollinatorError with a stable code, recognised across copies by its markers', () => {
+    const error = new CryptoError('CRYPTO_INVALID_HEX', 'bad');
+    expect(PollinatorError.isInstance(error)).toBe(true);
+    expect(error).toBeInstanceOf(PollinatorError);
+    expect(error.code).toBe('CRYPTO_INVALID_HEX');
+    expect(error.name).toBe('CryptoError');
+    expect(error.message).toBe('[pollinator] [crypto] bad');
+    expect(Symbol.for('pollinator.error.CryptoError') in error).toBe(true);
+    expect(CryptoError.isInstance(new PollinatorError('CRYPTO_INVALID_HEX', 'same code, other class'))).toBe(false);
   });
 });

@@ -3,3 +3,4 @@ export { sha3, sha3Hex } from './hash';
 export { bytesToHex, hexToBytes } from './hex';
 export { generatePrivateKey, idOf, idOfPublicKey, publicKeyOf } from './keys';
 export { recoverId, sign, verify } from './signature';
+export { createSigner, type Signer } from './signer';

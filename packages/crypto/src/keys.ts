@@ -6,19 +6,17 @@ import { bytesToHex, hexToBytes } from './hex';
 
 const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-// A client signs every request with the same key: remember the last one parsed
-// so each signature does not re-validate it.
-let lastPrivateKey: { hex: string; bytes: Uint8Array } | undefined;
-
-/** Parses a 64-hex-digit private key and checks 1 ≤ d < n, as the Go server does. */
+/**
+ * Parses a 64-hex-digit private key and checks 1 ≤ d < n, as the Go server does.
+ * Nothing is remembered here: a caller that signs often with one key holds a
+ * `createSigner(privateKey)`, which parses it once.
+ */
 export function privateKeyBytes(privateKey: string): Uint8Array {
-  if (lastPrivateKey?.hex === privateKey) return lastPrivateKey.bytes;
   const bytes = hexToBytes(privateKey, 'private key', 32);
   const scalar = BigInt(`0x${privateKey}`);
   if (scalar === 0n || scalar >= CURVE_ORDER) {
     throw new CryptoError('CRYPTO_KEY_OUT_OF_RANGE', 'private key must be a number between 1 and the secp256k1 group order − 1');
   }
-  lastPrivateKey = { hex: privateKey, bytes };
   return bytes;
 }
 

@@ -1,15 +1,10 @@
 import { secp256k1 as curves } from '@noble/curves/secp256k1.js';
-import { createHash, createHmac } from 'node:crypto';
 import * as secp256k1 from '@noble/secp256k1';
 import { CryptoError } from './crypto-error';
 import { sha3 } from './hash';
 import { bytesToHex, hexToBytes } from './hex';
 import { idOfPublicKey, privateKeyBytes } from './keys';
-
-// noble v3 needs these hooks for synchronous RFC 6979 signing. OpenSSL's
-// HMAC-SHA256 is used: the nonce derivation calls it several times per signature.
-secp256k1.hashes.sha256 = (message) => createHash('sha256').update(message).digest();
-secp256k1.hashes.hmacSha256 = (key, message) => createHmac('sha256', key).update(message).digest();
+import { ensureSigningHashes } from './signing-hashes';
 
 const HALF_CURVE_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -20,10 +15,13 @@ const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
  * digits r ‖ s ‖ v with v ∈ {0, 1}. Byte-identical to the Go server's signer.
  */
 export function sign(message: string | Uint8Array, privateKey: string): string {
-  const recovered = secp256k1.sign(sha3(message), privateKeyBytes(privateKey), {
-    prehash: false,
-    format: 'recovered',
-  });
+  return signWithKeyBytes(message, privateKeyBytes(privateKey));
+}
+
+/** `sign` with a key already parsed and range-checked by `privateKeyBytes`. */
+export function signWithKeyBytes(message: string | Uint8Array, keyBytes: Uint8Array): string {
+  ensureSigningHashes();
+  const recovered = secp256k1.sign(sha3(message), keyBytes, { prehash: false, format: 'recovered' });
   // noble puts the recovery byte first; ColonyOS wants it last.
   const signature = new Uint8Array(65);
   signature.set(recovered.subarray(1), 0);
