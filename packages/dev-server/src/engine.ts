@@ -37,7 +37,7 @@ import {
   ProcessState,
 } from './model';
 import { takeWithinBudget } from './reply-budget';
-import { LOG_REPLY_BUDGET_CHARACTERS, REQUEST_LIMITS } from './request-limits';
+import { LOG_REPLY_BUDGET_BYTES, REQUEST_LIMITS } from './request-limits';
 import { parseCpu, parseMemory } from './resources';
 import {
   badRequest,
@@ -1253,12 +1253,13 @@ export class ColoniesEngine {
         key = [processId];
       }
       if (count <= 0) return list('getlogsmsg', []);
-      // Bounded by characters too (LOG_REPLY_BUDGET_CHARACTERS): fewer than
-      // `count` entries when the messages are huge; `latest` keeps the newest.
+      // Bounded by bytes too (LOG_REPLY_BUDGET_BYTES): fewer than `count`
+      // entries when the messages are huge; `latest` keeps the newest.
       const query = (sql: string, ...params: unknown[]): LogRow[] =>
         takeWithinBudget(
           this.#db.prepare(sql).safeIntegers(true).iterate(...params) as IterableIterator<LogRow>,
-          LOG_REPLY_BUDGET_CHARACTERS,
+          LOG_REPLY_BUDGET_BYTES,
+          encodedLogSize,
         );
       let rows: LogRow[];
       if (latest) {
@@ -1286,7 +1287,8 @@ export class ColoniesEngine {
           )
           .safeIntegers(true)
           .iterate(colonyname, after, text, Math.max(count, 0)) as IterableIterator<LogRow>,
-        LOG_REPLY_BUDGET_CHARACTERS,
+        LOG_REPLY_BUDGET_BYTES,
+        encodedLogSize,
       );
       return list('searchlogsmsg', rows.map(logJson));
     });
@@ -1465,6 +1467,11 @@ interface SnapshotRow {
   label: string;
   fileids: string;
   added: bigint;
+}
+
+/** Bytes a log entry's message takes in a reply (escapes included). */
+function encodedLogSize(row: LogRow): number {
+  return Buffer.byteLength(goJson(row.message));
 }
 
 function logJson(row: LogRow): JsonObject {

@@ -1,10 +1,10 @@
-// Log replies are bounded by characters as well as by count: 100 lines of
+// Log replies are bounded by bytes as well as by count: 100 lines of
 // 10 MB each used to make a reply too large to build (a 500 on every follow
 // request, so a follower never got past them) and blocked the server meanwhile.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DevServer, startDevServer } from './index';
 import { takeWithinBudget } from './reply-budget';
-import { LOG_REPLY_BUDGET_CHARACTERS } from './request-limits';
+import { LOG_REPLY_BUDGET_BYTES } from './request-limits';
 import { jsonWithRaw, postRaw, rawEnvelope, rpc } from './rpc-test-client.test-helpers';
 
 const servers: DevServer[] = [];
@@ -14,12 +14,13 @@ afterEach(async () => {
 
 describe('takeWithinBudget', () => {
   const rows = (...lengths: number[]) => lengths.map((length, index) => ({ index, message: 'x'.repeat(length) }));
+  const size = (row: { message: string }) => row.message.length;
 
   it('takes rows until their messages pass the budget, and at least one', () => {
-    expect(takeWithinBudget(rows(3, 3, 3, 3), 7).map((row) => row.index)).toEqual([0, 1]);
-    expect(takeWithinBudget(rows(3, 4, 1), 7).map((row) => row.index)).toEqual([0, 1]);
-    expect(takeWithinBudget(rows(50, 1), 7).map((row) => row.index)).toEqual([0]);
-    expect(takeWithinBudget(rows(), 7)).toEqual([]);
+    expect(takeWithinBudget(rows(3, 3, 3, 3), 7, size).map((row) => row.index)).toEqual([0, 1]);
+    expect(takeWithinBudget(rows(3, 4, 1), 7, size).map((row) => row.index)).toEqual([0, 1]);
+    expect(takeWithinBudget(rows(50, 1), 7, size).map((row) => row.index)).toEqual([0]);
+    expect(takeWithinBudget(rows(), 7, size)).toEqual([]);
   });
 
   it('stops reading its source at the budget', () => {
@@ -30,7 +31,7 @@ describe('takeWithinBudget', () => {
         yield { message: 'x'.repeat(10) };
       }
     }
-    expect(takeWithinBudget(source(), 25)).toHaveLength(2);
+    expect(takeWithinBudget(source(), 25, size)).toHaveLength(2);
     expect(read).toBe(3);
   });
 });
@@ -46,7 +47,7 @@ describe('log replies', () => {
     });
     const processid = submitted.json.processid as string;
     await executor('assignprocessmsg', { colonyname: 'dev', timeout: -1 });
-    const lineLength = Math.ceil(LOG_REPLY_BUDGET_CHARACTERS / 3.5); // four lines are more than the budget
+    const lineLength = Math.ceil(LOG_REPLY_BUDGET_BYTES / 3.5); // four lines are more than the budget
     for (const letter of ['a', 'b', 'c', 'd']) {
       expect((await executor('addlogmsg', { processid, message: letter.repeat(lineLength) })).status).toBe(200);
     }

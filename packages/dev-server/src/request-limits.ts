@@ -36,10 +36,11 @@ export const INT64_MAX = 2n ** 63n - 1n;
 export const INT64_MIN = -(2n ** 63n);
 
 /**
- * Characters of log messages one `getlogsmsg` / `searchlogsmsg` reply carries
- * at most (always at least one entry): `count` entries of a megabyte-sized
- * line each would make a reply too large to build, or one that blocks the
- * server while it is built. A client following logs with `since` gets the
+ * Bytes of JSON-encoded log messages one `getlogsmsg` / `searchlogsmsg` reply
+ * carries at most (always at least one entry): `count` entries of a
+ * megabyte-sized line each would make a reply too large to build or to read
+ * (colonies-client takes 64 MiB by default; base64 adds a third), and block
+ * the server while it is built. A client following logs with `since` gets the
  * rest with its next request.
  */
-export const LOG_REPLY_BUDGET_CHARACTERS = 32 * 1024 * 1024;
+export const LOG_REPLY_BUDGET_BYTES = 32 * 1024 * 1024;
