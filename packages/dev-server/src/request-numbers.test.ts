@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type DevServer, startDevServer } from './index';
 import { REQUEST_LIMITS } from './request-limits';
-import { jsonWithRaw, postRaw, rawEnvelope, rpc } from './rpc-test-client.test-helpers';
+import { envelope, jsonWithRaw, postRaw, rawEnvelope, rpc } from './rpc-test-client.test-helpers';
 
 const servers: DevServer[] = [];
 const dirs: string[] = [];
@@ -147,5 +148,25 @@ describe('numbers in requests (issue #13 case 6)', () => {
     expect(assigned.json.processid).toBe(next.json.processid);
     expect((await user('getprocessmsg', { processid: 'c'.repeat(64) })).json.state).toBe(3);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it('answers a /pubsub subscription timeout past what a timer holds with a 400 error frame', async () => {
+    const server = await start();
+    const { user } = server.identities;
+    const submitted = await rpc(server.url, user.privateKey)('submitfuncspecmsg', { spec: spec() });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/pubsub`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const frame = new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString('utf8'))));
+    const subscribe = (timeout: number) =>
+      envelope('subscribeprocessmsg', { processid: submitted.json.processid, executortype: 'container-executor', state: 2, timeout }, user.privateKey);
+    ws.send(subscribe(REQUEST_LIMITS.timeoutSeconds + 1));
+    const reply = JSON.parse(await frame) as { payload: string; error: boolean };
+    expect(reply.error).toBe(true);
+    const error = JSON.parse(Buffer.from(reply.payload, 'base64').toString('utf8')) as { status: number; message: string };
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('field timeout');
+    // The socket is still usable: before, the timer overflowed and fired at once, dropping it.
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
   });
 });
