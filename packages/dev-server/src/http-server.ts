@@ -73,10 +73,16 @@ export function createApiServer(
     sendError(res, error);
     if (req.complete) return;
     req.resume();
-    const cut = setTimeout(() => req.socket.destroy(), REFUSED_BODY_LINGER_MS);
+    const socket = req.socket;
+    const stop = (): void => {
+      clearTimeout(cut);
+      socket.off('close', stop);
+    };
+    const cut = setTimeout(() => socket.destroy(), REFUSED_BODY_LINGER_MS);
     cut.unref();
-    req.once('end', () => clearTimeout(cut));
-    req.socket.once('close', () => clearTimeout(cut));
+    // The body ended in time: the connection stays usable (keep-alive), with no listener left on it.
+    req.once('end', stop);
+    socket.once('close', stop);
   };
   const handleApi = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const started = performance.now();
