@@ -1,10 +1,21 @@
-// Every failure of the client is one of these classes. All carry a stable
-// `code` and a `retryable` flag; match on those (and on `status` for
-// `ColoniesError`), never on message text. Private keys never appear in them.
+// Every failure of the client is one of these classes, all `PollinatorError`s
+// (@pollinator/errors). All carry a stable `code` and a `retryable` flag; match
+// on those (and on `status` for `ColoniesError`), never on message text.
+// Private keys never appear in them. Each class has its own
+// `Symbol.for('pollinator.error.<Name>')` marker, so `X.isInstance(error)` is
+// exact (only X and its subclasses) and works across duplicate package copies.
+import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
 
-const POLLINATOR_ERROR = Symbol.for('pollinator.error');
-const CLIENT_ERROR = Symbol.for('pollinator.error.ColoniesClientError');
-const RPC_ERROR = Symbol.for('pollinator.error.ColoniesError');
+const CLIENT_ERROR = defineErrorMarker<ColoniesClientError>('ColoniesClientError');
+const RPC_ERROR = defineErrorMarker<ColoniesError>('ColoniesError');
+const NETWORK_ERROR = defineErrorMarker<ColoniesNetworkError>('ColoniesNetworkError');
+const TIMEOUT_ERROR = defineErrorMarker<ColoniesTimeoutError>('ColoniesTimeoutError');
+const ABORT_ERROR = defineErrorMarker<ColoniesAbortError>('ColoniesAbortError');
+const BAD_REPLY_ERROR = defineErrorMarker<ColoniesBadReplyError>('ColoniesBadReplyError');
+const REPLY_TOO_LARGE = defineErrorMarker<ColoniesReplyTooLargeError>('ColoniesReplyTooLargeError');
+const UNREADABLE_PROCESS = defineErrorMarker<UnreadableProcessError>('UnreadableProcessError');
+const ARGUMENT_ERROR = defineErrorMarker<ColoniesArgumentError>('ColoniesArgumentError');
+const CONFIG_ERROR = defineErrorMarker<ColoniesConfigError>('ColoniesConfigError');
 
 export type ColoniesErrorCode =
   /** The server (or a proxy in front of it) answered with an error. */
@@ -26,23 +37,21 @@ export type ColoniesErrorCode =
   /** The server sent a process this client cannot decode (see `UnreadableProcessError`). */
   | 'UNREADABLE_PROCESS';
 
-export class ColoniesClientError extends Error {
-  readonly code: ColoniesErrorCode;
+export class ColoniesClientError extends PollinatorError {
+  declare readonly code: ColoniesErrorCode;
   /** True when repeating the same call later may succeed. */
   readonly retryable: boolean;
-  readonly [POLLINATOR_ERROR] = true;
-  readonly [CLIENT_ERROR] = true;
 
   constructor(code: ColoniesErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
-    super(`[pollinator] [colonies-client] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, `[pollinator] [colonies-client] ${message}`, { cause: options.cause });
     this.name = 'ColoniesClientError';
-    this.code = code;
     this.retryable = options.retryable ?? false;
+    CLIENT_ERROR.mark(this);
   }
 
   /** Works across duplicate copies of the package, where `instanceof` does not. */
-  static isInstance(value: unknown): value is ColoniesClientError {
-    return typeof value === 'object' && value !== null && CLIENT_ERROR in value;
+  static override isInstance(value: unknown): value is ColoniesClientError {
+    return CLIENT_ERROR.isMarked(value);
   }
 }
 
@@ -62,7 +71,6 @@ export class ColoniesError extends ColoniesClientError {
   readonly payloadtype: string;
   /** True when the reply was a Colonies error envelope. */
   readonly envelope: boolean;
-  readonly [RPC_ERROR] = true;
 
   constructor(init: {
     status: number;
@@ -82,10 +90,11 @@ export class ColoniesError extends ColoniesClientError {
     this.serverMessage = init.serverMessage;
     this.payloadtype = init.payloadtype;
     this.envelope = init.envelope;
+    RPC_ERROR.mark(this);
   }
 
   static override isInstance(value: unknown): value is ColoniesError {
-    return typeof value === 'object' && value !== null && RPC_ERROR in value;
+    return RPC_ERROR.isMarked(value);
   }
 
   /**
@@ -131,6 +140,11 @@ export class ColoniesNetworkError extends ColoniesClientError {
     this.name = 'ColoniesNetworkError';
     this.mayHaveBeenSent = mayHaveBeenSent;
     this.payloadtype = payloadtype;
+    NETWORK_ERROR.mark(this);
+  }
+
+  static override isInstance(value: unknown): value is ColoniesNetworkError {
+    return NETWORK_ERROR.isMarked(value);
   }
 }
 
@@ -143,6 +157,11 @@ export class ColoniesTimeoutError extends ColoniesClientError {
     this.name = 'ColoniesTimeoutError';
     this.timeoutMs = timeoutMs;
     this.payloadtype = payloadtype;
+    TIMEOUT_ERROR.mark(this);
+  }
+
+  static override isInstance(value: unknown): value is ColoniesTimeoutError {
+    return TIMEOUT_ERROR.isMarked(value);
   }
 }
 
@@ -151,6 +170,11 @@ export class ColoniesAbortError extends ColoniesClientError {
     super('COLONIES_ABORTED', `${what}: aborted`, { cause: reason });
     // The conventional name, so `err.name === 'AbortError'` checks work.
     this.name = 'AbortError';
+    ABORT_ERROR.mark(this);
+  }
+
+  static override isInstance(value: unknown): value is ColoniesAbortError {
+    return ABORT_ERROR.isMarked(value);
   }
 }
 
@@ -163,14 +187,16 @@ export class ColoniesBadReplyError extends ColoniesClientError {
     this.name = 'ColoniesBadReplyError';
     this.payloadtype = payloadtype;
     this.httpStatus = httpStatus;
+    BAD_REPLY_ERROR.mark(this);
+  }
+
+  static override isInstance(value: unknown): value is ColoniesBadReplyError {
+    return BAD_REPLY_ERROR.isMarked(value);
   }
 }
 
-const REPLY_TOO_LARGE = Symbol.for('pollinator.error.ColoniesReplyTooLargeError');
-
 export class ColoniesReplyTooLargeError extends ColoniesClientError {
   readonly payloadtype: string;
-  readonly [REPLY_TOO_LARGE] = true;
   /** The limit that was exceeded, in bytes of the HTTP body (or WebSocket frame). */
   readonly limitBytes: number;
 
@@ -182,14 +208,13 @@ export class ColoniesReplyTooLargeError extends ColoniesClientError {
     this.name = 'ColoniesReplyTooLargeError';
     this.payloadtype = payloadtype;
     this.limitBytes = limitBytes;
+    REPLY_TOO_LARGE.mark(this);
   }
 
   static override isInstance(value: unknown): value is ColoniesReplyTooLargeError {
-    return typeof value === 'object' && value !== null && REPLY_TOO_LARGE in value;
+    return REPLY_TOO_LARGE.isMarked(value);
   }
 }
-
-const UNREADABLE_PROCESS = Symbol.for('pollinator.error.UnreadableProcessError');
 
 /**
  * The server sent a process this client cannot decode (nested deeper than the
@@ -204,7 +229,6 @@ export class UnreadableProcessError extends ColoniesClientError {
   readonly payloadtype: string;
   /** Why it could not be decoded (one line). */
   readonly reason: string;
-  readonly [UNREADABLE_PROCESS] = true;
 
   constructor(init: { payloadtype: string; reason: string; processId?: string | undefined; cause?: unknown }) {
     const which = init.processId === undefined ? 'a process' : `process ${init.processId}`;
@@ -213,10 +237,11 @@ export class UnreadableProcessError extends ColoniesClientError {
     this.processId = init.processId;
     this.payloadtype = init.payloadtype;
     this.reason = init.reason;
+    UNREADABLE_PROCESS.mark(this);
   }
 
   static override isInstance(value: unknown): value is UnreadableProcessError {
-    return typeof value === 'object' && value !== null && UNREADABLE_PROCESS in value;
+    return UNREADABLE_PROCESS.isMarked(value);
   }
 }
 
@@ -224,6 +249,11 @@ export class ColoniesArgumentError extends ColoniesClientError {
   constructor(message: string) {
     super('COLONIES_INVALID_ARGUMENT', message);
     this.name = 'ColoniesArgumentError';
+    ARGUMENT_ERROR.mark(this);
+  }
+
+  static override isInstance(value: unknown): value is ColoniesArgumentError {
+    return ARGUMENT_ERROR.isMarked(value);
   }
 }
 
@@ -245,5 +275,10 @@ export class ColoniesConfigError extends ColoniesClientError {
     this.name = 'ColoniesConfigError';
     this.variable = variable;
     this.issues = issues ?? [{ variable, message }];
+    CONFIG_ERROR.mark(this);
+  }
+
+  static override isInstance(value: unknown): value is ColoniesConfigError {
+    return CONFIG_ERROR.isMarked(value);
   }
 }

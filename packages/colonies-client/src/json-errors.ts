@@ -1,8 +1,12 @@
 // The typed failure of the lossless JSON parser that is not a plain syntax
 // error: nesting deeper than the parser's bound. It extends SyntaxError so that
-// every caller that treats "not JSON" as a bad reply keeps doing so.
+// every caller that treats "not JSON" as a bad reply keeps doing so; it cannot
+// also extend `PollinatorError`, so it carries that class's marker instead:
+// `PollinatorError.isInstance(error)` is true and `code` is stable, as for
+// every other Pollinator error.
+import { defineErrorMarker, POLLINATOR_ERROR_MARKER } from '@pollinator/errors';
 
-const JSON_TOO_DEEP = Symbol.for('pollinator.error.JsonTooDeepError');
+const JSON_TOO_DEEP = defineErrorMarker<JsonTooDeepError>('JsonTooDeepError');
 
 /**
  * Nesting bound of `parseLosslessJson`: 512 levels of arrays and objects. A
@@ -19,17 +23,18 @@ export class JsonTooDeepError extends SyntaxError {
   readonly maxDepth: number;
   /** Index in the text of the bracket that went one level too deep. */
   readonly position: number;
-  readonly [JSON_TOO_DEEP] = true;
 
   constructor(maxDepth: number, position: number) {
     super(`JSON nested deeper than ${maxDepth} levels (at position ${position})`);
     this.name = 'JsonTooDeepError';
     this.maxDepth = maxDepth;
     this.position = position;
+    POLLINATOR_ERROR_MARKER.mark(this);
+    JSON_TOO_DEEP.mark(this);
   }
 
   /** Works across duplicate copies of the package, where `instanceof` does not. */
   static isInstance(value: unknown): value is JsonTooDeepError {
-    return typeof value === 'object' && value !== null && JSON_TOO_DEEP in value;
+    return JSON_TOO_DEEP.isMarked(value);
   }
 }

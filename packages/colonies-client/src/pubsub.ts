@@ -311,7 +311,7 @@ export async function* watchProcess(
       }
       failures = 0;
     } catch (error) {
-      if (!(error instanceof ColoniesNetworkError)) throw error; // abort, server error frame, bad frame
+      if (!ColoniesNetworkError.isInstance(error)) throw error; // abort, server error frame, bad frame
       failures++;
       if (mode === 'auto' && failures >= maxFailures) mode = 'polling';
       else await sleep(Math.min(5000, 250 * 2 ** failures), signal, 'watchProcess');

@@ -289,7 +289,7 @@ export class HttpTransport {
   }
 
   private shouldRetry(error: unknown, read: boolean): boolean {
-    if (error instanceof ColoniesNetworkError && !error.mayHaveBeenSent) return true;
+    if (ColoniesNetworkError.isInstance(error) && !error.mayHaveBeenSent) return true;
     return read && ColoniesClientError.isInstance(error) && error.retryable;
   }
 
