@@ -15,7 +15,7 @@
  * process group (setsid, double fork), and so does the end of its main process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { KubeObject, ObjectStore } from './store';
 
@@ -74,9 +74,9 @@ function pathPattern(mountPath: string): RegExp {
 }
 
 /** Resolves the container's volume mounts to host directories, longest mount path first. */
-export function resolveMounts(pod: KubeObject, container: any, context: KubeletContext): { mountPath: string; hostPath: string }[] {
+export function resolveMounts(pod: KubeObject, container: any, context: KubeletContext): { mountPath: string; hostPath: string; subPath?: string }[] {
   const volumes = new Map<string, any>((pod.spec?.volumes ?? []).map((volume: any) => [volume.name, volume]));
-  const result: { mountPath: string; hostPath: string }[] = [];
+  const result: { mountPath: string; hostPath: string; subPath?: string }[] = [];
   for (const mount of container.volumeMounts ?? []) {
     const volume = volumes.get(mount.name);
     if (!volume) continue;
@@ -103,7 +103,7 @@ export function resolveMounts(pod: KubeObject, container: any, context: KubeletC
     }
     const hostPath = mount.subPath ? join(base, mount.subPath) : base;
     mkdirSync(hostPath, { recursive: true });
-    result.push({ mountPath: mount.mountPath, hostPath });
+    result.push({ mountPath: mount.mountPath, hostPath, ...(volume.persistentVolumeClaim && mount.subPath ? { subPath: String(mount.subPath) } : {}) });
   }
   return result.sort((a, b) => b.mountPath.length - a.mountPath.length);
 }
@@ -113,22 +113,36 @@ function isInside(path: string, ancestor: string): boolean {
 }
 
 /**
- * The directories above mount paths (never existing host directories, never
- * inside another mount), made in the pod's root `rootfs` with a link per
- * mount, as path mappings for `rewritePaths`.
+ * Where a claim's `subPath` mount sits in the container's view of the claim:
+ * `/cfs` for `fs/pollinator/p/data` at `/cfs/pollinator/p/data` (the mount
+ * path without the tail it shares with the subPath; undefined when they
+ * share nothing or everything).
  */
-export function mountAncestors(mounts: { mountPath: string; hostPath: string }[], rootfs: string): { mountPath: string; hostPath: string }[] {
-  const ancestors = new Map<string, string>();
+function claimRoot(mount: { mountPath: string; subPath?: string }): string | undefined {
+  if (!mount.subPath) return undefined;
+  const container = mount.mountPath.split('/').filter(Boolean);
+  const sub = mount.subPath.split('/').filter(Boolean);
+  let shared = 0;
+  while (shared < container.length && shared < sub.length && container[container.length - 1 - shared] === sub[sub.length - 1 - shared]) shared += 1;
+  if (shared === 0 || shared === container.length) return undefined;
+  return `/${container.slice(0, container.length - shared).join('/')}`;
+}
+
+/**
+ * A container runtime makes the directories above a mount point in the
+ * container's root: `/cfs/pollinator/p` exists when only `…/p/data` and
+ * `…/p/result` of a claim are mounted. The fake makes them in the pod's
+ * `rootfs` (with a link per mount) for every claim mounted by `subPath`, and
+ * returns the path mapping (`/cfs` → `<rootfs>/cfs`) for `rewritePaths`.
+ */
+export function mountAncestors(mounts: { mountPath: string; hostPath: string; subPath?: string }[], rootfs: string): { mountPath: string; hostPath: string }[] {
+  const roots = new Map<string, string>();
   for (const mount of mounts) {
-    if (mounts.some((other) => isInside(mount.mountPath, other.mountPath))) continue;
-    const chain: string[] = [];
-    for (let parent = posix.dirname(mount.mountPath); parent !== '/' && parent !== '.'; parent = posix.dirname(parent)) chain.push(parent);
-    if (chain.length === 0 || chain.some((path) => existsSync(path))) continue;
-    for (const ancestor of chain) {
-      mkdirSync(join(rootfs, ancestor), { recursive: true });
-      ancestors.set(ancestor, join(rootfs, ancestor));
-    }
+    const root = claimRoot(mount);
+    if (root === undefined || mounts.some((other) => isInside(mount.mountPath, other.mountPath))) continue;
+    roots.set(root, join(rootfs, root));
     const link = join(rootfs, mount.mountPath);
+    mkdirSync(posix.dirname(link), { recursive: true });
     let present = true;
     try {
       lstatSync(link);
@@ -137,7 +151,7 @@ export function mountAncestors(mounts: { mountPath: string; hostPath: string }[]
     }
     if (!present) symlinkSync(mount.hostPath, link);
   }
-  return [...ancestors].map(([mountPath, hostPath]) => ({ mountPath, hostPath }));
+  return [...roots].map(([mountPath, hostPath]) => ({ mountPath, hostPath }));
 }
 
 /** Pids of the processes carrying `marker` (`NAME=value`) in their environment. */
