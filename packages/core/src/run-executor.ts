@@ -6,21 +6,31 @@
  * safety. See docs/running-an-executor.md.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { cfsMetadataFromClient, removeStaleTempFiles, type BlobStore, type CfsClientLike, type CfsMetadata } from '@pollinator/cfs-sync';
+import { cfsMetadataFromClient, removeStaleTempFiles, type CfsMetadata } from '@pollinator/cfs-sync';
 import { UnreadableProcessError } from '@pollinator/colonies-client';
 import { isFinalJobStatus } from './backend';
-import type { Backend, JobHandle, JobRequest, JobStatus, LogCursor } from './backend';
+import type { JobHandle, JobRequest, JobStatus, LogCursor } from './backend';
 import { setChunkedTimeout } from './chunked-timer';
 import { createExecutorStaging } from './executor-staging';
+import type {
+  ExecutorCapabilities,
+  ExecutorClient,
+  ExecutorEvent,
+  ExecutorProcess,
+  RunExecutorOptions,
+  RunningExecutor,
+  ShutdownMode,
+} from './executor-types';
 import { sleep } from './follow-process';
 import { isAncestorPath, SpecFieldError, stagedDirectories, type StagedDirectory } from './staging-paths';
 import { BackendError } from './backend-error';
 import { EXIT_CODE_ATTRIBUTE, ExitCode } from './exit-codes';
 import { LogBatcher } from './executor-log-batcher';
 import { ExecutorStateFile, type ExecutorJobRecord } from './executor-state';
+import { lockStateDir } from './state-dir-lock';
 import {
   buildCommand,
   executorError,
@@ -32,189 +42,24 @@ import {
   type ExecutorSpec,
 } from './validate-spec';
 
+export type {
+  CallOptions,
+  ExecutorCapabilities,
+  ExecutorClient,
+  ExecutorEvent,
+  ExecutorProcess,
+  ExecutorRegistration,
+  RunExecutorOptions,
+  RunningExecutor,
+  ShutdownMode,
+} from './executor-types';
+
 /** Process states (ColonyOS). */
 const RUNNING = 1;
 const CANCELLED = 4;
 /** Attribute types (ColonyOS). */
 const ATTRIBUTE_OUT = 1;
 const ATTRIBUTE_ENV = 3;
-
-/** The process fields the runtime reads (structurally a `@pollinator/colonies-client` Process). */
-export interface ExecutorProcess {
-  processid: string;
-  state: number;
-  assignedexecutorid: string;
-  isassigned?: boolean;
-  execdeadline?: string;
-  spec: ExecutorSpec & { conditions: ExecutorSpec['conditions'] & { colonyname?: string } };
-}
-
-interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-/**
- * The client methods the runtime calls: a `ColoniesClient` from
- * `@pollinator/colonies-client` fits (structural, so tests can pass a fake).
- */
-export interface ExecutorClient extends CfsClientLike {
-  readonly id: string | undefined;
-  readonly colonyName?: string | undefined;
-  as(privateKey: string): ExecutorClient;
-  assign(
-    request: { timeout?: number; availableCpu?: string; availableMem?: string; colonyName?: string },
-    options?: CallOptions,
-  ): Promise<ExecutorProcess | null>;
-  getProcess(processId: string, options?: CallOptions): Promise<ExecutorProcess>;
-  addLog(processId: string, message: string, options?: CallOptions): Promise<void>;
-  closeSuccessful(processId: string, out?: never[], options?: CallOptions): Promise<void>;
-  closeFailed(processId: string, errors: string[] | string, options?: CallOptions): Promise<void>;
-  addAttribute(
-    attribute: { processId: string; key: string; value: string; type?: 0 | 1 | 2 | 3; colonyName?: string },
-    options?: CallOptions,
-  ): Promise<unknown>;
-  addExecutor(
-    executor: {
-      executorid: string;
-      executorname: string;
-      executortype: string;
-      colonyname?: string;
-      locationname?: string;
-      capabilities?: ExecutorCapabilities;
-    },
-    options?: CallOptions,
-  ): Promise<unknown>;
-  approveExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<void>;
-  removeExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<void>;
-  getExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<{ state: number; executorid: string }>;
-  addFunction(fn: { funcname: string; executorname?: string; colonyname?: string }, options?: CallOptions): Promise<unknown>;
-  removeSnapshot(query: { snapshotId: string; colonyName?: string }, options?: CallOptions): Promise<void>;
-}
-
-/** Executor capabilities, v1.9.6+ shape (arrays). */
-export interface ExecutorCapabilities {
-  hardware?: {
-    model?: string;
-    nodes?: number;
-    cpu?: string;
-    cores?: number;
-    mem?: string;
-    storage?: string;
-    gpu?: { name?: string; mem?: string; count?: number; nodecount?: number };
-    platform?: string;
-    architecture?: string;
-    network?: string[];
-  }[];
-  software?: { name: string; type: string; version: string }[];
-}
-
-/** Self-registration with the colony owner key (add + approve at start, remove at shutdown). */
-export interface ExecutorRegistration {
-  /** Colony owner private key (COLONIES_COLONY_PRVKEY). */
-  colonyPrivateKey: string;
-  /** Executor name, unique in the colony. */
-  name: string;
-  /** Executor type; `container-executor` (what Pollinator submits to) by default. */
-  type?: string;
-  capabilities?: ExecutorCapabilities;
-  locationName?: string;
-  /** Remove the executor from the colony on shutdown (default true; never in `detach` mode). */
-  removeOnShutdown?: boolean;
-}
-
-/** What happens to running jobs on shutdown (SIGTERM, `stop()`, the abort signal). */
-export type ShutdownMode =
-  /** Stop assigning; let running jobs finish, upload and close them; then exit (default). */
-  | 'finish'
-  /** Stop assigning and following; leave the jobs running in the backend, recorded in the state file; a restarted executor re-attaches to them. */
-  | 'detach'
-  /** Stop assigning; cancel running jobs and close them failed ("executor shut down"). */
-  | 'cancel';
-
-export type ExecutorEvent =
-  | { type: 'registered'; executorName: string; executorId: string; selfRegistered: boolean }
-  | { type: 'assigned'; processId: string; funcname: string }
-  | { type: 'job.started'; processId: string; handle: JobHandle }
-  | { type: 'job.reattached'; processId: string; handle: JobHandle }
-  | { type: 'job.finished'; processId: string; status: JobStatus }
-  | { type: 'process.closed'; processId: string; success: boolean; error?: string; exitCode?: number }
-  | { type: 'process.abandoned'; processId: string; reason: string }
-  | { type: 'warning'; message: string; processId?: string; cause?: unknown }
-  | { type: 'shutdown'; mode: ShutdownMode };
-
-export interface RunExecutorOptions {
-  /**
-   * A Colonies client. Without `register`, its key is the executor's own
-   * (pre-registered: `colonies executor add … --approve`). With `register`, it
-   * only provides the connection and colony; the executor's key is generated.
-   */
-  client: ExecutorClient;
-  backend: Backend;
-  /** CFS access for staging: the blob store, and metadata (default: through `client`). */
-  cfs?: { store: BlobStore; metadata?: CfsMetadata };
-  /** Directory where CFS dirs are staged (`<fsDir><dir>`, mounted at `fs.mount`). */
-  fsDir: string;
-  /** Directory for the state file and the jobs' work dirs (must be visible to the backend's jobs). */
-  stateDir: string;
-  /**
-   * Further host paths no job may see or reach (besides `stateDir` and
-   * `fsDir`, which are always protected): key files, the embedded
-   * dev-server's data directory with `identities.json`, … They reach the
-   * backend as `JobRequest.protectedPaths`.
-   */
-  protectedPaths?: string[];
-  colonyName?: string;
-  register?: ExecutorRegistration;
-  /** Name of a pre-registered executor (used to register the `execute` function; optional). */
-  executorName?: string;
-  /** Jobs run at once (default 4). */
-  maxConcurrency?: number;
-  /** What this executor may hand out in total; assign then carries availablecpu/availablemem. */
-  resources?: { cpuMillicores?: number; memoryBytes?: number };
-  /** Long-poll of one assign call in seconds (default 10; also how long shutdown may wait for it). */
-  assignTimeoutSeconds?: number;
-  /** While at capacity, an assign that cannot match is still sent this often (heartbeat; default 240 000 ms). */
-  heartbeatIntervalMs?: number;
-  /** Delay after a failed assign, doubling up to `maxMs` (default 1000 → 30 000 ms). */
-  assignBackoff?: { initialMs?: number; maxMs?: number };
-  /**
-   * How often a running process is checked for cancel (default 2000 ms). The
-   * exec deadline has its own timer: the job is stopped 10% of maxexectime
-   * (at most 2 s) before the server's deadline.
-   */
-  watchIntervalMs?: number;
-  /** Log batching (see LogBatcher). */
-  logs?: { maxBatchBytes?: number; flushIntervalMs?: number; partialLineMs?: number };
-  /** Shutdown behaviour (default `finish`). */
-  shutdown?: ShutdownMode;
-  /** Aborting it shuts the executor down (with `shutdown` mode). */
-  signal?: AbortSignal;
-  /** Install SIGTERM / SIGINT handlers that shut down (default false; the CLI turns it on). */
-  handleSignals?: boolean;
-  onEvent?: (event: ExecutorEvent) => void;
-  /** Alias of `cfs.store` (accepted for callers that pass the blob store directly). */
-  blobStore?: BlobStore;
-  /** Alias: the state file's directory becomes `stateDir`. */
-  stateFile?: string;
-  /** Alias of `maxConcurrency`. */
-  concurrency?: number;
-  /** Alias of `executorName` (a pre-registered executor's name). */
-  name?: string;
-  /** Executor type of a pre-registered executor (informational). */
-  type?: string;
-}
-
-export interface RunningExecutor {
-  /** Resolves once registered and re-attached; rejects when startup fails. */
-  readonly ready: Promise<{ executorName: string | undefined; executorId: string }>;
-  /** Resolves when the executor has shut down. */
-  readonly done: Promise<void>;
-  /** Shut down (idempotent); resolves with `done`. */
-  stop(mode?: ShutdownMode): Promise<void>;
-  /** Ids of the processes being run now. */
-  running(): string[];
-}
 
 class StopJob extends Error {
   constructor(readonly reason: 'cancelled' | 'lost' | 'deadline' | 'detach' | 'shutdown-cancel', message: string) {
@@ -275,38 +120,6 @@ function normaliseOptions(input: RunExecutorOptions): RunExecutorOptions {
   if (!options.stateDir) throw new TypeError('runExecutor: stateDir is required');
   if (!options.fsDir) throw new TypeError('runExecutor: fsDir is required');
   return options;
-}
-
-/**
- * One executor per state directory: a second one would re-attach to the
- * first one's jobs. The lock file holds the owner's pid; a stale lock (its
- * process is gone) is taken over.
- */
-function lockStateDir(stateDir: string): () => void {
-  const path = join(stateDir, 'executor.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(path, 'utf8').trim());
-      let alive = false;
-      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid) {
-        try {
-          process.kill(owner, 0);
-          alive = true;
-        } catch (killError) {
-          alive = (killError as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
-      if (alive || owner === process.pid) {
-        throw new Error(`another executor (pid ${owner}) uses the state directory ${stateDir}`);
-      }
-      rmSync(path, { force: true });
-    }
-  }
-  throw new Error(`could not lock the state directory ${stateDir}`);
 }
 
 /** Starts an executor. It runs until `stop()`, the abort signal, or (with `handleSignals`) SIGTERM/SIGINT. */
