@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBlobStore, createMemoryCfsMetadata } from '@pollinator/cfs-sync';
 import { UnreadableProcessError } from '@pollinator/colonies-client';
+import type { JobHandle } from './backend';
 import { runExecutor, type ExecutorProcess } from './run-executor';
 import { current, FakeBackend, FakeClient, makeProcess, start, until } from './run-executor.test-helpers';
 
@@ -246,5 +247,32 @@ describe('runExecutor: leftovers of a crash (case 11)', () => {
     current.executor = runExecutor({ client, backend: new FakeBackend(), fsDir: join(root, 'fs'), stateDir: join(root, 'state'), assignTimeoutSeconds: 1 });
     await current.executor.ready;
     expect(readdirSync(staged)).toEqual(['input.csv']);
+  });
+});
+
+describe('runExecutor: a job whose process cannot be read back after a restart (case 9)', () => {
+  it('stops the job and closes the process failed', async () => {
+    const client = new FakeClient();
+    class ReattachingBackend extends FakeBackend {
+      async reattach(saved: JobHandle): Promise<JobHandle> {
+        return saved;
+      }
+    }
+    const backend = new ReattachingBackend();
+    client.queue.push(makeProcess('p1'));
+    const first = start(client, backend);
+    await until(() => backend.started.length === 1, 'started');
+    await first.stop('detach');
+    const root = current.root!;
+    current.root = undefined;
+    client.getProcess = async () => {
+      throw new UnreadableProcessError({ payloadtype: 'getprocessmsg', reason: 'kwargs nested too deep', processId: 'p1' });
+    };
+    current.executor = runExecutor({ client, backend, fsDir: join(root, 'fs'), stateDir: join(root, 'state'), assignTimeoutSeconds: 1 });
+    current.root = root;
+    await current.executor.ready;
+    expect(backend.cancelled).toContain('p1');
+    const error = await closedError(client, 'p1');
+    expect(error).toContain('the executor could not read the process after a restart');
   });
 });

@@ -693,6 +693,17 @@ export function runExecutor(input: RunExecutorOptions): RunningExecutor {
         state.remove(processId);
         return;
       }
+      if (UnreadableProcessError.isInstance(error)) {
+        // Its spec cannot be read back: stop the job and fail the process rather than leave it RUNNING.
+        if (record.handle) {
+          const again = await backend.reattach?.(record.handle).catch(() => undefined);
+          if (again) await backend.cancel(again).catch(() => undefined);
+        }
+        await closeFailed(processId, executorError(`the executor could not read the process after a restart (${error.message})`, 'Failed to execute process'));
+        rmSync(workDirOf(processId), { recursive: true, force: true });
+        state.remove(processId);
+        return;
+      }
       throw error;
     }
     const ours = process.state === RUNNING && (!process.assignedexecutorid || process.assignedexecutorid === client.id);
