@@ -114,7 +114,8 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
       try {
         await withStagingLock(dir.hostPath, async () => {
           // The job may have replaced the directory (or an ancestor) with a symlink: refused, never uploaded.
-          await prepare(processId, dir, true);
+          // A dir the job removed is left to cfs-sync, as before (it creates it inside confineTo).
+          await prepare(processId, dir, false);
           await syncDirectory(syncOptions(dir, keepLocal, cfs.store));
         });
       } catch (error) {
