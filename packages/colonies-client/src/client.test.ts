@@ -1,7 +1,8 @@
 import { generatePrivateKey, idOf, recoverId } from '@pollinator/crypto';
 import { findFixtureStep } from '@pollinator/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeSpec, createColoniesClient } from './client';
+import { createColoniesClient } from './client';
+import { completeSpec } from './complete-spec';
 import { decodeReply, encodeRequest } from './envelope';
 import { ColoniesArgumentError, ColoniesConfigError } from './errors';
 import { decodeRequest, replyBody, startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';

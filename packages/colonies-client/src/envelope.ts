@@ -41,9 +41,18 @@ export function encodeRequest(
   fields: Record<string, unknown>,
   privateKey: string | undefined,
 ): RequestEnvelope {
+  return encodeSignedRequest(msgtype, fields, privateKey === undefined ? undefined : (payload) => sign(payload, privateKey));
+}
+
+/** `encodeRequest` with the signing function of a `Signer` (the key parsed once per identity); unsigned without. */
+export function encodeSignedRequest(
+  msgtype: string,
+  fields: Record<string, unknown>,
+  signPayload: ((payload: string) => string) | undefined,
+): RequestEnvelope {
   const json = encodePayloadJson({ ...fields, msgtype });
   const payload = Buffer.from(json, 'utf8').toString('base64');
-  const signature = privateKey === undefined ? '' : sign(payload, privateKey);
+  const signature = signPayload === undefined ? '' : signPayload(payload);
   return { payloadtype: msgtype, payload, signature };
 }
 

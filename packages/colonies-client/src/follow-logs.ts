@@ -7,8 +7,10 @@
 // not lost. Termination: the process state is read *before* each drain; once
 // it was terminal before a drain, that drain saw every log (the server refuses
 // logs on a closed process), so the iteration ends after it.
-import type { ColoniesClient } from './client';
 import { ColoniesAbortError, ColoniesArgumentError } from './errors';
+import { getLogs } from './log-calls';
+import { getProcess } from './process-calls';
+import type { RpcCore } from './rpc-core';
 import { sleep } from './transport';
 import { isTerminalProcessState, type Log } from './types';
 
@@ -25,7 +27,7 @@ export interface FollowLogsOptions {
 }
 
 export async function* followLogs(
-  client: ColoniesClient,
+  core: RpcCore,
   processId: string,
   options: FollowLogsOptions = {},
 ): AsyncGenerator<Log, void, undefined> {
@@ -43,7 +45,7 @@ export async function* followLogs(
 
   for (;;) {
     if (signal?.aborted) throw new ColoniesAbortError('followLogs', signal.reason);
-    const process = await client.getProcess(processId, { signal });
+    const process = await getProcess(core, processId, { signal });
     colonyName ??= process.spec.conditions.colonyname;
     const terminalBeforeDrain = isTerminalProcessState(process.state);
 
@@ -51,7 +53,8 @@ export async function* followLogs(
     let count = pageSize;
     for (;;) {
       const overlap = lastPageFull && seenAtCursor > 0 && cursor > 0n;
-      const page = await client.getLogs(
+      const page = await getLogs(
+        core,
         { processId, colonyName, count, since: overlap ? cursor - 1n : cursor },
         { signal },
       );

@@ -1,4 +1,6 @@
-export { ColoniesClient, createColoniesClient, completeSpec, type ColoniesClientOptions, type ProcessesQuery } from './client';
+export { ColoniesClient, createColoniesClient } from './client';
+export type { ColoniesClientOptions } from './client-options';
+export { completeSpec } from './complete-spec';
 export { loadColoniesConfig, type ColoniesConfig, type LoadColoniesConfigOptions } from './config';
 export {
   ColoniesAbortError,
@@ -25,6 +27,7 @@ export {
   stringifyLosslessJson,
   type LosslessJsonOptions,
 } from './lossless-json';
+export type { ProcessesQuery } from './process-calls';
 export type { ProcessListing } from './process-decoding';
 export type {
   SubscribeProcessesOptions,

@@ -5,7 +5,6 @@
 // once when the process is already in it, and drops the TCP connection without
 // a close frame when the timeout expires. Error frames do not close the socket.
 import WebSocket from 'ws';
-import type { ColoniesClient } from './client';
 import { decodePayloadText } from './envelope';
 import {
   ColoniesAbortError,
@@ -18,7 +17,9 @@ import {
   ColoniesTimeoutError,
 } from './errors';
 import { parseLosslessJson } from './lossless-json';
+import { getProcess } from './process-calls';
 import { decodeProcess } from './process-decoding';
+import type { RpcCore } from './rpc-core';
 import { sleep } from './transport';
 import { isTerminalProcessState, TERMINAL_PROCESS_STATES, type Process, type ProcessState } from './types';
 
@@ -123,7 +124,7 @@ function checkTimeout(timeoutSeconds: number): void {
   }
 }
 
-function openSubscription(client: ColoniesClient, sub: SocketSubscription): AsyncIterableIterator<Process> {
+function openSubscription(core: RpcCore, sub: SocketSubscription): AsyncIterableIterator<Process> {
   const channel = new Channel<Process>();
   const what = sub.msgtype;
   const { signal } = sub;
@@ -148,18 +149,18 @@ function openSubscription(client: ColoniesClient, sub: SocketSubscription): Asyn
     // Sign first: a missing key is an argument error, not a network one.
     let envelopes: string[];
     try {
-      envelopes = sub.frames.map((f) => JSON.stringify(client.signedEnvelope(sub.msgtype, f)));
+      envelopes = sub.frames.map((f) => JSON.stringify(core.signEnvelope(sub.msgtype, f)));
     } catch (error) {
       envelopes = [];
       channel.end(error as Error);
     }
     if (envelopes.length > 0) {
       signal?.addEventListener('abort', onAbort, { once: true });
-      ws = new WebSocket(client.pubsubUrl, {
+      ws = new WebSocket(core.pubsubUrl, {
         handshakeTimeout: sub.connectTimeoutMs,
         perMessageDeflate: false,
-        rejectUnauthorized: !client.core.skipTlsVerify,
-        maxPayload: client.core.transport.maxReplyBytes,
+        rejectUnauthorized: !core.skipTlsVerify,
+        maxPayload: core.maxReplyBytes,
       });
       ws.on('open', () => {
         opened = true;
@@ -195,13 +196,13 @@ function openSubscription(client: ColoniesClient, sub: SocketSubscription): Asyn
       });
       ws.on('error', (error: Error & { code?: unknown }) => {
         // A frame over maxPayload: ws closes the socket (1009); say why instead of ending quietly.
-        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new ColoniesReplyTooLargeError(what, client.core.transport.maxReplyBytes));
+        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new ColoniesReplyTooLargeError(what, core.maxReplyBytes));
         // Before 'open': the WebSocket could not be established (blocked, refused, no upgrade).
-        else if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${client.pubsubUrl}: ${error.message}`, false, error));
+        else if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${core.pubsubUrl}: ${error.message}`, false, error));
         else finish();
       });
       ws.on('close', () => {
-        if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${client.pubsubUrl} closed before opening`, false));
+        if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${core.pubsubUrl} closed before opening`, false));
         else finish();
       });
     }
@@ -221,15 +222,15 @@ function openSubscription(client: ColoniesClient, sub: SocketSubscription): Asyn
 }
 
 export function subscribeProcess(
-  client: ColoniesClient,
+  core: RpcCore,
   processId: string,
   options: SubscribeProcessOptions,
 ): AsyncIterableIterator<Process> {
   const timeoutSeconds = options.timeoutSeconds ?? 60;
   checkTimeout(timeoutSeconds);
   if (options.states.length === 0) throw new ColoniesArgumentError('subscribeProcess: give at least one state');
-  const colonyname = client.colony(options.colonyName);
-  return openSubscription(client, {
+  const colonyname = core.colony(options.colonyName);
+  return openSubscription(core, {
     msgtype: 'subscribeprocessmsg',
     frames: [...new Set(options.states)].map((state) => ({
       colonyname,
@@ -244,13 +245,13 @@ export function subscribeProcess(
   });
 }
 
-export function subscribeProcesses(client: ColoniesClient, options: SubscribeProcessesOptions): AsyncIterableIterator<Process> {
+export function subscribeProcesses(core: RpcCore, options: SubscribeProcessesOptions): AsyncIterableIterator<Process> {
   const timeoutSeconds = options.timeoutSeconds ?? 60;
   checkTimeout(timeoutSeconds);
-  return openSubscription(client, {
+  return openSubscription(core, {
     msgtype: 'subscribeprocessesmsg',
     frames: [
-      { colonyname: client.colony(options.colonyName), executortype: options.executorType, state: options.state, timeout: timeoutSeconds },
+      { colonyname: core.colony(options.colonyName), executortype: options.executorType, state: options.state, timeout: timeoutSeconds },
     ],
     timeoutSeconds,
     signal: options.signal,
@@ -259,7 +260,7 @@ export function subscribeProcesses(client: ColoniesClient, options: SubscribePro
 }
 
 export async function* watchProcess(
-  client: ColoniesClient,
+  core: RpcCore,
   processId: string,
   options: WatchProcessOptions = {},
 ): AsyncGenerator<Process, void, undefined> {
@@ -276,7 +277,7 @@ export async function* watchProcess(
   // Subscribe to the wanted states and always to the terminal ones (to know when to stop).
   const subscribed = [...new Set<ProcessState>([...(options.states ?? ALL_STATES), ...TERMINAL_PROCESS_STATES])];
 
-  let process = await client.getProcess(processId, { signal });
+  let process = await getProcess(core, processId, { signal });
   const colonyName = process.spec.conditions.colonyname;
   const executorType = process.spec.conditions.executortype;
 
@@ -289,12 +290,12 @@ export async function* watchProcess(
 
     if (mode === 'polling') {
       await sleep(pollIntervalMs, signal, 'watchProcess');
-      process = await client.getProcess(processId, { signal });
+      process = await getProcess(core, processId, { signal });
       continue;
     }
 
     try {
-      for await (const event of subscribeProcess(client, processId, {
+      for await (const event of subscribeProcess(core, processId, {
         states: subscribed,
         executorType,
         colonyName,
@@ -317,12 +318,12 @@ export async function* watchProcess(
       else await sleep(Math.min(5000, 250 * 2 ** failures), signal, 'watchProcess');
     }
     // The socket ended (subscription timeout or failure): resynchronise, changes may have been missed.
-    process = await client.getProcess(processId, { signal });
+    process = await getProcess(core, processId, { signal });
   }
 }
 
 export async function waitForProcess(
-  client: ColoniesClient,
+  core: RpcCore,
   processId: string,
   states: readonly ProcessState[] = TERMINAL_PROCESS_STATES,
   options: WaitForProcessOptions = {},
@@ -343,12 +344,12 @@ export async function waitForProcess(
   try {
     if (outer?.aborted) throw new ColoniesAbortError('waitForProcess', outer.reason);
     let last: Process | undefined;
-    for await (const p of watchProcess(client, processId, { ...watch, states: ALL_STATES, signal: controller.signal })) {
+    for await (const p of watchProcess(core, processId, { ...watch, states: ALL_STATES, signal: controller.signal })) {
       last = p;
       if (states.includes(p.state) || isTerminalProcessState(p.state)) return p;
     }
     if (last) return last;
-    return await client.getProcess(processId, { signal: outer });
+    return await getProcess(core, processId, { signal: outer });
   } catch (error) {
     if (timedOut) throw new ColoniesTimeoutError('waitForProcess', timeoutMs ?? 0);
     throw error;
