@@ -96,6 +96,22 @@ describe('runExecutor: hostile staging specs (case 3)', () => {
     backend.finish('owner', { state: 'succeeded', exitCode: 0 });
   });
 
+  it('keeps a keepfiles-false dir while another running process of the project uses it', async () => {
+    const client = new FakeClient();
+    const backend = new FakeBackend();
+    client.queue.push(withDirs('first', [{ dir: '/pollinator/q/result', label: '/pollinator/q/result' }]));
+    client.queue.push(withDirs('second', [{ dir: '/pollinator/q/result', label: '/pollinator/q/result' }]));
+    start(client, backend, { cfs: cfs() });
+    await until(() => backend.started.length === 2, 'both started');
+    const result = join(current.root!, 'fs', 'pollinator', 'q', 'result');
+    backend.finish('first', { state: 'succeeded', exitCode: 0 });
+    await until(() => client.closed.some((close) => close.processId === 'first'), 'first closed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(result)).toBe(true);
+    backend.finish('second', { state: 'succeeded', exitCode: 0 });
+    await until(() => !existsSync(result), 'removed after the last user');
+  });
+
   it('never stages or deletes through a symlinked ancestor (a job planted it), and says which path', async () => {
     const client = new FakeClient();
     const backend = new FakeBackend();
