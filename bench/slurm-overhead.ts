@@ -70,6 +70,7 @@ for (let run = 0; run < RUNS; run += 1) {
     env: { COLONIES_PROCESS_ID: processId },
     resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 0, gpu: { count: 0, name: '' }, walltimeSeconds: 0 },
     mounts: [],
+    protectedPaths: [],
     placement: {},
     workDir,
   };

@@ -34,6 +34,7 @@ export {
   type SyncFileEvent,
   type SyncPlanEvent,
   type SyncProgressEvent,
+  type SyncSymlinksEvent,
   type SyncTarget,
   type WarningEvent,
 } from './events';
@@ -50,6 +51,7 @@ export {
   type ExecutorSummary,
   type ListProcessesOptions,
   type ProcessSummary,
+  type UnreadableProcessSummary,
 } from './process-commands';
 export { processExitCode, recordedExitCode, type ProcessOutcomeInput } from './process-outcome';
 export {

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createColoniesClient, type ColoniesClient, type Process } from '@pollinator/colonies-client';
+import { createColoniesClient, UnreadableProcessError, type ColoniesClient, type Process } from '@pollinator/colonies-client';
 import { cfsMetadataFromClient, createLocalBlobStore, syncDirectory, type BlobStore } from '@pollinator/cfs-sync';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { projectYamlTemplate } from '@pollinator/spec-builder';
@@ -453,6 +453,25 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.SUBMISSION_REJECTED, error: { code: 'SUBMISSION_REJECTED' } });
     expect(ofType(events, 'error')[0]?.message).toMatch(/refused the submission.*403|refused the submission.*elsewhere/);
     expect(ofType(events, 'process.submitted')).toEqual([]);
+  });
+
+  it('a process created but unreadable in the reply is named, not reported as refused', async () => {
+    const dir = await writeProject('unreadable');
+    const user = fixture.user;
+    const processId = 'c'.repeat(64);
+    const submit: ColoniesClient['submit'] = () =>
+      Promise.reject(new UnreadableProcessError({ payloadtype: 'submitfuncspecmsg', processId, reason: 'JSON nested deeper than 512 levels' }));
+    const client = new Proxy(user, {
+      get(target, property) {
+        if (property === 'submit') return submit;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const { result, events } = await collect({ dir, client });
+    expect(result).toMatchObject({ processId, state: 'waiting', error: { code: 'PROCESS_UNREADABLE' } });
+    expect(ofType(events, 'process.submitted')).toEqual([expect.objectContaining({ processId })]);
+    expect(ofType(events, 'error')[0]?.message).toContain(`pollinator cancel ${processId}`);
   });
 
   it('symlinks in cfs/src and cfs/data are not uploaded by default, and run lists each one with the reason and how to opt in', async () => {

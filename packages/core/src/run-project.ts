@@ -4,6 +4,7 @@ import {
   ColoniesClientError,
   ColoniesError,
   createColoniesClient,
+  UnreadableProcessError,
   type ColoniesClient,
   type ColoniesClientOptions,
 } from '@pollinator/colonies-client';
@@ -189,6 +190,18 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
     const process = await client.submit(spec);
     processId = process.processid;
   } catch (error) {
+    if (UnreadableProcessError.isInstance(error) && error.processId) {
+      // The server created the process; only its reply is beyond what this
+      // client reads. Name it, so the user can look at it or cancel it.
+      emit({ type: 'process.submitted', processId: error.processId, colonyName });
+      return stopped(
+        emit,
+        'PROCESS_UNREADABLE',
+        `process ${error.processId} was created, but the server's reply cannot be read (${error.reason}); cancel it with \`pollinator cancel ${error.processId}\` if it should not run`,
+        ExitCode.SUBMISSION_REJECTED,
+        { processId: error.processId, state: 'waiting' },
+      );
+    }
     if (ColoniesError.isInstance(error) || !ColoniesClientError.isInstance(error) || !error.retryable) {
       return stopped(emit, 'SUBMISSION_REJECTED', `the server refused the submission: ${(error as Error).message}`, ExitCode.SUBMISSION_REJECTED);
     }

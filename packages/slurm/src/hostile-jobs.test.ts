@@ -10,8 +10,9 @@
  * and the identities are covered before the job's own dirs are bound.
  *
  * Singularity stand-in: isolated (a read-only image root plus the job's own
- * binds). The stand-in, like Singularity without `--contain`, also binds /tmp
- * and $HOME, so the suite's files live under /var/tmp, which it does not bind.
+ * binds; the backend passes `--contain`, so neither /tmp nor $HOME is shared).
+ * The suite's files live under /var/tmp all the same, so that the case would
+ * still hold on a site whose Singularity binds /tmp whatever the flags say.
  */
 import { testHostileJobs } from '@pollinator/test-utils/hostile-jobs';
 import { requireServices, shimOptions, shimSkipReason, slurmSkipReason } from './services.test-helpers';
