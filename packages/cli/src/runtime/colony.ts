@@ -61,7 +61,7 @@ export async function connectColony(context: CommandContext, options: ConnectOpt
     colonies = loadColoniesConfig(config.env);
   } catch (error) {
     if (ColoniesConfigError.isInstance(error)) {
-      const issues = (error as InstanceType<typeof ColoniesConfigError>).issues;
+      const issues = error.issues;
       throw new CliError('The colony configuration is incomplete', {
         why: `COLONIES_SERVER_HOST is set, so pollinator talks to that colony, but ${issues.length === 1 ? 'one variable is' : `${issues.length} variables are`} missing or malformed`,
         fix: 'Set them (in the environment or a profile, see `pollinator config`), or unset COLONIES_SERVER_HOST to use the embedded default.',
