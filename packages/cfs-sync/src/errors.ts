@@ -1,4 +1,18 @@
-const MARKER = Symbol.for('pollinator.cfs-sync.error');
+import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
+
+/**
+ * The marker this package used before it derived from PollinatorError. Still
+ * set on every CfsError (and accepted by isInstance) so older copies of the
+ * package, and code that checks the symbol directly, keep recognising them.
+ */
+const LEGACY_MARKER = Symbol.for('pollinator.cfs-sync.error');
+const CFS_ERROR = defineErrorMarker<CfsError>('CfsError');
+const UNSAFE_PATH = defineErrorMarker<UnsafePathError>('UnsafePathError');
+const CHECKSUM_MISMATCH = defineErrorMarker<ChecksumMismatchError>('ChecksumMismatchError');
+const CONFLICT_REFUSED = defineErrorMarker<ConflictRefusedError>('ConflictRefusedError');
+const BLOB_NOT_FOUND = defineErrorMarker<BlobNotFoundError>('BlobNotFoundError');
+const FILE_CHANGED = defineErrorMarker<FileChangedError>('FileChangedError');
+const SYMLINK_REFUSED = defineErrorMarker<SymlinkRefusedError>('SymlinkRefusedError');
 
 /** Stable codes of every error this package throws. */
 export type CfsErrorCode =
@@ -13,22 +27,25 @@ export type CfsErrorCode =
   | 'SYNC_FAILED';
 
 /**
- * Base class of every error thrown by `@pollinator/cfs-sync`. Messages are
- * prefixed `[pollinator] [cfs-sync]`; `code` is stable, the message is not.
+ * Base class of every error thrown by `@pollinator/cfs-sync` (a
+ * `PollinatorError`). Messages are prefixed `[pollinator] [cfs-sync]`; `code`
+ * is stable, the message is not. Each subclass has its own
+ * `Symbol.for('pollinator.error.<Name>')` marker, so `X.isInstance(error)` is
+ * exact and works across duplicate copies of the package.
  */
-export class CfsError extends Error {
-  readonly code: CfsErrorCode;
+export class CfsError extends PollinatorError {
+  declare readonly code: CfsErrorCode;
 
   constructor(code: CfsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[pollinator] [cfs-sync] ${message}`, options);
+    super(code, `[pollinator] [cfs-sync] ${message}`, options);
     this.name = 'CfsError';
-    this.code = code;
-    Object.defineProperty(this, MARKER, { value: true });
+    CFS_ERROR.mark(this);
+    Object.defineProperty(this, LEGACY_MARKER, { value: true });
   }
 
-  /** `instanceof` that also works across two copies of this package. */
-  static isInstance(value: unknown): value is CfsError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  /** `instanceof` that also works across two copies of this package (older ones included). */
+  static override isInstance(value: unknown): value is CfsError {
+    return CFS_ERROR.isMarked(value) || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[LEGACY_MARKER] === true);
   }
 }
 
@@ -38,7 +55,13 @@ export class UnsafePathError extends CfsError {
   constructor(path: string, why: string) {
     super('UNSAFE_PATH', `refusing unsafe path ${JSON.stringify(path)}: ${why}`);
     this.name = 'UnsafePathError';
+    UNSAFE_PATH.mark(this);
     this.path = path;
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is UnsafePathError {
+    return UNSAFE_PATH.isMarked(value);
   }
 }
 
@@ -54,6 +77,12 @@ export class ChecksumMismatchError extends CfsError {
       `${path}: downloaded content has SHA-256 ${actual} but CFS records ${expected}; the file was not written`,
     );
     this.name = 'ChecksumMismatchError';
+    CHECKSUM_MISMATCH.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is ChecksumMismatchError {
+    return CHECKSUM_MISMATCH.isMarked(value);
   }
 }
 
@@ -68,6 +97,12 @@ export class ConflictRefusedError extends CfsError {
         `backups (onConflict: "backup") so the local version is kept next to it as <name>.pollinator-conflict-<time>.`,
     );
     this.name = 'ConflictRefusedError';
+    CONFLICT_REFUSED.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is ConflictRefusedError {
+    return CONFLICT_REFUSED.isMarked(value);
   }
 }
 
@@ -76,6 +111,12 @@ export class BlobNotFoundError extends CfsError {
   constructor(readonly key: string, store: string) {
     super('BLOB_NOT_FOUND', `object ${key} not found in the ${store} blob store`);
     this.name = 'BlobNotFoundError';
+    BLOB_NOT_FOUND.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is BlobNotFoundError {
+    return BLOB_NOT_FOUND.isMarked(value);
   }
 }
 
@@ -84,6 +125,12 @@ export class FileChangedError extends CfsError {
   constructor(readonly path: string, detail: string) {
     super('FILE_CHANGED', `${path} changed during the sync (${detail}); nothing was lost, run the sync again`);
     this.name = 'FileChangedError';
+    FILE_CHANGED.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is FileChangedError {
+    return FILE_CHANGED.isMarked(value);
   }
 }
 
@@ -97,7 +144,13 @@ export class SymlinkRefusedError extends CfsError {
   constructor(path: string, detail: string) {
     super('SYMLINK_REFUSED', `${path} is a symbolic link; refusing to follow it: ${detail}`);
     this.name = 'SymlinkRefusedError';
+    SYMLINK_REFUSED.mark(this);
     this.path = path;
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is SymlinkRefusedError {
+    return SYMLINK_REFUSED.isMarked(value);
   }
 }
 
