@@ -54,4 +54,13 @@ describe('removeStaleTempFiles', () => {
     expect(Object.keys(await readTree(dir))).toEqual(['.pollinator-tmp-new']);
     expect(await removeStaleTempFiles(join(dir, 'missing'))).toEqual({ files: 0, bytes: 0 });
   });
+
+  it('without olderThanMs removes every one, even a file stamped in the future (same millisecond, clock skew)', async () => {
+    const dir = await tempDir();
+    await writeTree(dir, { '.pollinator-tmp-ahead': 'ahead' });
+    const ahead = new Date(Date.now() + 60 * 1000);
+    await utimes(join(dir, '.pollinator-tmp-ahead'), ahead, ahead);
+    expect(await removeStaleTempFiles(dir)).toEqual({ files: 1, bytes: 5 });
+    expect(await readTree(dir)).toEqual({});
+  });
 });

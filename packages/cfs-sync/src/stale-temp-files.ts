@@ -17,7 +17,8 @@ export interface RemoveStaleTempFilesOptions {
  */
 export async function removeStaleTempFiles(dir: string, options: RemoveStaleTempFilesOptions = {}): Promise<{ files: number; bytes: number }> {
   const removed = { files: 0, bytes: 0 };
-  const cutoff = Date.now() - (options.olderThanMs ?? 0);
+  const olderThanMs = options.olderThanMs ?? 0;
+  const cutoff = Date.now() - olderThanMs;
   const root = await lstat(dir).catch(() => undefined);
   if (!root?.isDirectory()) return removed;
   const visit = async (current: string): Promise<void> => {
@@ -33,7 +34,10 @@ export async function removeStaleTempFiles(dir: string, options: RemoveStaleTemp
       const path = join(current, entry.name);
       if (isInternalName(entry.name) && !entry.isDirectory()) {
         const info = await lstat(path).catch(() => undefined);
-        if (!info || info.mtimeMs > cutoff) continue;
+        if (!info) continue;
+        // Without an age limit, no clock comparison at all: a file written in this very millisecond (its
+        // mtime has sub-millisecond digits Date.now() lacks), or stamped ahead by a skewed NFS server, still goes.
+        if (olderThanMs > 0 && info.mtimeMs > cutoff) continue;
         await rm(path, { force: true });
         removed.files += 1;
         removed.bytes += info.isFile() ? info.size : 0;
