@@ -1,56 +1,21 @@
 /**
- * CFS metadata shapes as they travel on the wire (colonies-protocol.md §4.1),
+ * The CFS wire shapes cfs-sync reads and writes (colonies-protocol.md §4.1),
+ * defined once in `@pollinator/colonies-client` and only re-exported here,
  * and the narrow slice of a Colonies client that cfs-sync needs.
  */
+import type { CfsFile, FileData, Label, S3Object, Snapshot as WireSnapshot } from '@pollinator/colonies-client';
 
-export interface S3ObjectRef {
-  server: string;
-  port: number;
-  tls: boolean;
-  accesskey: string;
-  secretkey: string;
-  region: string;
-  encryptionkey: string;
-  encryptionalg: string;
-  object: string;
-  bucket: string;
-}
+export type { CfsFile, FileData, Label };
 
-/** A file revision (`addfilemsg.file`, `getfilemsg` reply items). */
-export interface CfsFile {
-  fileid: string;
-  colonyname: string;
-  label: string;
-  name: string;
-  size: number;
-  sequencenr: number;
-  checksum: string;
-  checksumalg: string;
-  ref: { protocol: string; s3object: S3ObjectRef };
-  added: string;
-}
+/** Where a file revision's bytes are (`CfsFile.ref.s3object`); the wire type's name in colonies-client is `S3Object`. */
+export type S3ObjectRef = S3Object;
 
-/** `getfilesmsg` items: the latest revision of each name directly in a label. */
-export interface FileData {
-  name: string;
-  checksum: string;
-  size: number;
-  s3filename: string;
-}
-
-export interface Label {
-  name: string;
-  files: number;
-}
-
-export interface Snapshot {
-  snapshotid: string;
-  colonyname: string;
-  label: string;
-  name: string;
-  fileids: string[] | null;
-  added: string;
-}
+/**
+ * A snapshot as a `CfsMetadata` returns it. Wider than the client's, which
+ * turns the server's `null` (an empty snapshot) into `[]`: a `CfsMetadata`
+ * implemented straight over the wire (or the in-memory one) may hand back `null`.
+ */
+export type Snapshot = Omit<WireSnapshot, 'fileids'> & { fileids: string[] | null };
 
 /**
  * The CFS metadata operations cfs-sync uses, bound to one colony. Build one
