@@ -1,55 +1,26 @@
-/**
- * The ColonyOS FunctionSpec as Pollinator submits it (colonies-protocol.md
- * §3.8). Structurally the same as `FunctionSpec` of `@pollinator/colonies-client`,
- * repeated here so that spec building has no run-time dependency.
- */
-export interface FunctionSpec {
-  nodename: string;
-  funcname: string;
-  args: JsonValue[];
-  kwargs: Record<string, JsonValue>;
-  priority: number;
-  maxwaittime: number;
-  /** Seconds; never 0 (the server would fail the process at once). */
-  maxexectime: number;
-  maxretries: number;
-  conditions: {
-    colonyname: string;
-    executornames: string[];
-    executortype: string;
-    dependencies: string[];
-    nodes: number;
-    cpu: string;
-    processes: number;
-    processespernode: number;
-    mem: string;
-    storage: string;
-    gpu: { name: string; mem: string; count: number; nodecount: number };
-    walltime: number;
-  };
-  label: string;
-  fs: {
-    mount: string;
-    snapshots: SnapshotMount[];
-    dirs: SyncDirMount[];
-  };
-  env: Record<string, string>;
-}
+// The ColonyOS FunctionSpec as Pollinator submits it (colonies-protocol.md
+// §3.8). The wire types live once, in `@pollinator/colonies-client`; this file
+// only re-names them for spec-builder's public API. The import is type-only,
+// so building a spec still loads no client code at run time.
+import type {
+  Conditions as ClientConditions,
+  FunctionSpec as ClientFunctionSpec,
+  JsonValue as ClientJsonValue,
+  SnapshotMount as ClientSnapshotMount,
+  SyncDirMount as ClientSyncDirMount,
+} from '@pollinator/colonies-client';
 
-export interface SnapshotMount {
-  snapshotid: string;
-  label: string;
-  dir: string;
-  keepfiles: boolean;
-  keepsnapshot: boolean;
-}
+/** The spec `buildFunctionSpec` returns and `submit` sends (`maxexectime` is never 0). */
+export type FunctionSpec = ClientFunctionSpec;
 
-export interface SyncDirMount {
-  label: string;
-  dir: string;
-  keepfiles: boolean;
-  onconflicts: { onstart: { keeplocal: boolean }; onclose: { keeplocal: boolean } };
-}
+/** `conditions` of a FunctionSpec: where and with what resources the process may run. */
+export type Conditions = ClientConditions;
+
+/** One snapshot in `fs.snapshots` (the project's `src` and `data`). */
+export type SnapshotMount = ClientSnapshotMount;
+
+/** One synchronised dir in `fs.dirs` (the project's `result`). */
+export type SyncDirMount = ClientSyncDirMount;
 
 /** A JSON value (what spec `args` and `kwargs` may hold). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = ClientJsonValue;
