@@ -9,7 +9,7 @@ export {
   SLURM_KWARGS,
   type BuildFunctionSpecOptions,
 } from './build-function-spec';
-export type { FunctionSpec, JsonValue, SnapshotMount, SyncDirMount } from './function-spec';
+export type { Conditions, FunctionSpec, JsonValue, SnapshotMount, SyncDirMount } from './function-spec';
 export { projectJsonSchema, projectJsonSchemaText } from './json-schema';
 export { loadProject, type LoadedProject } from './load-project';
 export {
@@ -21,7 +21,14 @@ export {
 } from './parse-project';
 export { formatPath } from './schema-issues';
 export { knownKeys, suggestKey } from './suggest-key';
-export { formatProjectIssue, ProjectConfigError, type ProjectIssue } from './project-issues';
+export {
+  formatProjectIssue,
+  formatProjectIssueWithSuggestion,
+  type FormattableProjectIssue,
+  type ProjectIssue,
+} from './project-issues';
+export { ProjectConfigError } from './project-config-error';
+export { ProjectFilesExistError } from './project-files-exist-error';
 export {
   ALLOWED,
   DEFAULT_EXECUTOR_TYPE,

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { PROJECT_YAML_LIMITS } from './limits';
 import { Locator } from './locator';
 import { parseProject, PROJECT_FILE, type ParseProjectOptions, type Project } from './parse-project';
-import { ProjectConfigError, type ProjectIssue } from './project-issues';
+import { ProjectConfigError } from './project-config-error';
+import type { ProjectIssue } from './project-issues';
 import { readYaml } from './read-yaml';
 
 export interface LoadedProject {

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadProject } from './load-project';
 import { parseProject } from './parse-project';
 import { suggestKey } from './suggest-key';
-import { formatProjectIssue, ProjectConfigError, type ProjectIssue } from './project-issues';
+import { ProjectConfigError } from './project-config-error';
+import { formatProjectIssue, type ProjectIssue } from './project-issues';
 
 const VALID = `projectname: demo
 conditions:

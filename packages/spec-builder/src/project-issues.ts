@@ -24,8 +24,16 @@ export interface ProjectIssue {
   suggestion?: string;
 }
 
-/** `project.yaml:4:8 conditions.cpu: <message>; found "2"; allowed: <allowed>` */
-export function formatProjectIssue(issue: ProjectIssue): string {
+/** The fields of a `ProjectIssue` its one-line form shows (its `code` is not shown). */
+export type FormattableProjectIssue = Omit<ProjectIssue, 'code'>;
+
+/**
+ * The one-line form of a project.yaml issue, used wherever one is shown
+ * (`ProjectConfigError`, run events, the CLI's outcome):
+ * `project.yaml:4:8 conditions.cpu: <message>; found "2"; allowed: <allowed>`.
+ * One argument only, so it can be passed to `issues.map` as it is.
+ */
+export function formatProjectIssue(issue: FormattableProjectIssue): string {
   const where = `${issue.file}:${issue.line}:${issue.column}`;
   const parts = [`${where} ${issue.path === '' ? '(file)' : issue.path}: ${issue.message}`];
   if (issue.found !== undefined) parts.push(`found ${issue.found}`);
@@ -33,29 +41,14 @@ export function formatProjectIssue(issue: ProjectIssue): string {
   return parts.join('; ');
 }
 
-const PROJECT_CONFIG_ERROR_MARKER = Symbol.for('pollinator.error.ProjectConfigError');
-
 /**
- * project.yaml is missing or invalid. `issues` lists every problem found (not
- * just the first); `message` has one formatted line per issue.
+ * `formatProjectIssue` followed by ` (did you mean "<suggestion>"?)` when the
+ * issue has a suggestion its message does not already name: the form the
+ * CLI's error details show.
  */
-export class ProjectConfigError extends Error {
-  override readonly name = 'ProjectConfigError';
-  readonly code = 'INVALID_PROJECT';
-  readonly issues: ProjectIssue[];
-  private readonly [PROJECT_CONFIG_ERROR_MARKER] = true;
-
-  constructor(issues: ProjectIssue[], options?: { cause?: unknown }) {
-    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-    super(
-      `[pollinator] [spec-builder] invalid project (${count}):\n${issues.map((issue) => `  ${formatProjectIssue(issue)}`).join('\n')}`,
-      options,
-    );
-    this.issues = issues;
-  }
-
-  /** True for a ProjectConfigError from any copy of this package. */
-  static isInstance(error: unknown): error is ProjectConfigError {
-    return typeof error === 'object' && error !== null && PROJECT_CONFIG_ERROR_MARKER in error;
-  }
+export function formatProjectIssueWithSuggestion(issue: FormattableProjectIssue): string {
+  const line = formatProjectIssue(issue);
+  const { suggestion } = issue;
+  if (suggestion === undefined || issue.message.includes(suggestion)) return line;
+  return `${line} (did you mean "${suggestion}"?)`;
 }

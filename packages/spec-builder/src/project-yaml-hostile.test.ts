@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT_YAML_LIMITS } from './limits';
 import { loadProject } from './load-project';
 import { parseProject, type ParseProjectResult } from './parse-project';
-import { ProjectConfigError, type ProjectIssue } from './project-issues';
+import { ProjectConfigError } from './project-config-error';
+import type { ProjectIssue } from './project-issues';
 
 // Issue #13: a project.yaml is input like any other. These files used to hang
 // (minutes), crash with exit 70, or pass `plan` and fail on the cluster.

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildFunctionSpec } from './build-function-spec';
 import { loadProject } from './load-project';
 import { parseProject } from './parse-project';
+import { ProjectFilesExistError } from './project-files-exist-error';
 import { projectFiles, projectYamlTemplate, randomProjectName, scaffoldProject } from './scaffold';
 
 describe('scaffolding (pollinator new)', () => {
@@ -58,6 +59,8 @@ describe('scaffolding (pollinator new)', () => {
 
     await writeFile(join(dir, 'project.yaml'), 'mine');
     await expect(scaffoldProject(dir)).rejects.toThrow(/not overwriting existing files.*project\.yaml, cfs\/src\/main\.py/);
+    const refused = await scaffoldProject(dir).catch((error: unknown) => error);
+    expect(ProjectFilesExistError.isInstance(refused) && refused.files).toEqual(['project.yaml', 'cfs/src/main.py', 'cfs/data/hello.txt']);
     expect(await readFile(join(dir, 'project.yaml'), 'utf8')).toBe('mine');
   });
 });

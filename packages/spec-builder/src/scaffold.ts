@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ProjectFilesExistError } from './project-files-exist-error';
 import { PROJECT_NAME_PATTERN } from './project-schema';
 
 export interface ScaffoldOptions {
@@ -133,7 +134,7 @@ export async function scaffoldProject(dir: string, options: ScaffoldOptions = {}
     if (exists) existing.push(path);
   }
   if (existing.length > 0) {
-    throw new Error(`[pollinator] [spec-builder] not overwriting existing files in ${dir}: ${existing.join(', ')}`);
+    throw new ProjectFilesExistError(dir, existing);
   }
   for (const [path, contents] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });

@@ -1,26 +1,10 @@
 import type { ErrorEvent, RunResult } from '@pollinator/core';
+import { formatProjectIssue } from '@pollinator/spec-builder/project-issues';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { formatDuration } from './format';
 import { renderError } from './error';
 import type { Output } from './output';
-
-interface IssueLike {
-  file: string;
-  line: number;
-  column: number;
-  path: string;
-  message: string;
-  found?: string;
-  allowed?: string;
-}
-
-function formatIssue(issue: IssueLike): string {
-  let text = `${issue.file}:${issue.line}:${issue.column} ${issue.path === '' ? '(file)' : issue.path}: ${issue.message}`;
-  if (issue.found !== undefined) text += `; found ${issue.found}`;
-  if (issue.allowed !== undefined) text += `; allowed: ${issue.allowed}`;
-  return text;
-}
 
 function clean(message: string): string {
   return message.replace(/^(\[[^\]]+\]\s*)+/, '').trim();
@@ -32,7 +16,7 @@ export function errorFromEvent(event: ErrorEvent, processId: string | undefined)
   switch (event.code) {
     case 'INVALID_PROJECT': {
       const issues = event.issues ?? [];
-      const details = issues.length > 0 ? issues.map(formatIssue) : clean(event.message).split('\n').slice(issues.length > 0 ? 1 : 0).map((line) => line.trim()).filter((line) => line !== '');
+      const details = issues.length > 0 ? issues.map(formatProjectIssue) : clean(event.message).split('\n').slice(issues.length > 0 ? 1 : 0).map((line) => line.trim()).filter((line) => line !== '');
       const count = issues.length > 0 ? ` (${issues.length === 1 ? '1 problem' : `${issues.length} problems`})` : '';
       return new CliError(`project.yaml is invalid${count}`, {
         ...base,
