@@ -1,21 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateBucketCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListPartsCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { loadS3Sdk, loadS3Upload } from './s3-sdk';
 import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError, CfsError, throwIfAborted } from './errors';
 
@@ -114,31 +101,22 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const threshold = Math.max(options.multipartThreshold ?? 16 * MiB, 1);
   const partConcurrency = Math.max(1, options.partConcurrency ?? 4);
   const bucket = options.bucket;
-  const client =
-    options.client ??
-    new S3Client({
-      endpoint: endpointUrl,
-      region: options.region ?? 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: options.accessKey, secretAccessKey: options.secretKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
-      requestHandler: {
-        httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
-        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }),
-      },
-    });
+  // The SDK is loaded (and the client made) on first use, not at import or creation: it costs ~0.5-1 s.
+  let created: S3Client | undefined;
+  const sdkClient = (): S3Client => (created ??= options.client ?? newS3Client(options, endpointUrl));
+  /** The SDK and the client, loading them on the first call. */
+  const s3 = () => ({ sdk: loadS3Sdk(), client: sdkClient() });
 
   let bucketReady: Promise<void> | undefined;
   const ensureBucket = () =>
     (bucketReady ??= (async () => {
+      const { sdk, client } = s3();
       try {
-        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
       } catch (error) {
         if (httpStatus(error) !== 404 || options.createBucket === false) throw error;
         try {
-          await client.send(new CreateBucketCommand({ Bucket: bucket }));
+          await client.send(new sdk.CreateBucketCommand({ Bucket: bucket }));
         } catch (createError) {
           if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(errorName(createError))) throw createError;
         }
@@ -149,6 +127,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     }));
 
   async function putSmall(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+    const { sdk, client } = s3();
     const chunks: Buffer[] = [];
     let seen = 0;
     for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -157,7 +136,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     }
     if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes, got ${seen}`);
     await client.send(
-      new PutObjectCommand({
+      new sdk.PutObjectCommand({
         Bucket: bucket,
         Key: key,
         Body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
@@ -171,8 +150,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   }
 
   async function putWithLibStorage(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+    const { Upload } = loadS3Upload();
     const upload = new Upload({
-      client,
+      client: sdkClient(),
       params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' },
       partSize,
       queueSize: partConcurrency,
@@ -193,6 +173,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   }
 
   async function putResumable(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+    const { sdk, client } = s3();
     const journal = putOptions.resume!;
     const signal = putOptions.signal;
     let state = (await journal.load()) as MultipartState | undefined;
@@ -204,7 +185,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         let marker: string | undefined;
         do {
           const page = await client.send(
-            new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: state.uploadId, PartNumberMarker: marker }),
+            new sdk.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: state.uploadId, PartNumberMarker: marker }),
             { abortSignal: signal },
           );
           for (const part of page.Parts ?? []) if (part.PartNumber && part.ETag) listed.set(part.PartNumber, part.ETag);
@@ -218,7 +199,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     }
     if (!state) {
       const created = await client.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/octet-stream' }),
+        new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/octet-stream' }),
         { abortSignal: signal },
       );
       state = { key, uploadId: created.UploadId!, partSize, parts: [] };
@@ -234,7 +215,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     const sendPart = (partNumber: number, data: Buffer) => {
       const task = (async () => {
         const reply = await client.send(
-          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, PartNumber: partNumber, Body: data, ContentLength: data.length }),
+          new sdk.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, PartNumber: partNumber, Body: data, ContentLength: data.length }),
           { abortSignal: signal },
         );
         current.parts.push({ PartNumber: partNumber, ETag: reply.ETag! });
@@ -291,7 +272,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
     const parts = [...current.parts].sort((a, b) => a.PartNumber - b.PartNumber);
     await client.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, MultipartUpload: { Parts: parts } }),
+      new sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, MultipartUpload: { Parts: parts } }),
       { abortSignal: signal },
     );
     await journal.clear();
@@ -303,11 +284,12 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
    * yielded in order (memory: about partConcurrency + 1 parts).
    */
   async function getRanges(key: string, size: number, signal: AbortSignal | undefined): Promise<Readable> {
+    const { sdk, client } = s3();
     const fetchRange = async (start: number): Promise<Buffer> => {
       const end = Math.min(size, start + partSize) - 1;
       let reply;
       try {
-        reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
+        reply = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
       } catch (error) {
         if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
         throw error;
@@ -346,7 +328,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   return {
     kind: 's3',
     location: { server: hostPort, tls, region: options.region ?? 'us-east-1', bucket },
-    getInstance: () => client,
+    getInstance: sdkClient,
     async put(key, body, putOptions) {
       assertSafeKey(key);
       await ensureBucket();
@@ -355,12 +337,13 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       return putWithLibStorage(key, body, putOptions);
     },
     async get(key, getOptions) {
+      const { sdk, client } = s3();
       assertSafeKey(key);
       await ensureBucket();
       const size = getOptions?.size;
       if (size !== undefined && size >= threshold) return getRanges(key, size, getOptions?.signal);
       try {
-        const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
+        const reply = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
         return reply.Body as Readable;
       } catch (error) {
         if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
@@ -368,10 +351,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       }
     },
     async head(key) {
+      const { sdk, client } = s3();
       assertSafeKey(key);
       await ensureBucket();
       try {
-        const reply = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        const reply = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
         return { size: reply.ContentLength ?? 0 };
       } catch (error) {
         if (errorName(error) === 'NotFound' || httpStatus(error) === 404) return undefined;
@@ -379,25 +363,43 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       }
     },
     async delete(key) {
+      const { sdk, client } = s3();
       assertSafeKey(key);
       await ensureBucket();
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
     async abandon(key, resumeState) {
+      const { sdk, client } = s3();
       assertSafeKey(key);
       const state = resumeState as Partial<MultipartState> | undefined;
       if (state?.key !== key || typeof state.uploadId !== 'string') return;
       try {
         // Parts of an unfinished multipart upload are stored (and billed) until it is aborted.
-        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: state.uploadId }));
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: state.uploadId }));
       } catch (error) {
         if (errorName(error) !== 'NoSuchUpload' && httpStatus(error) !== 404) throw error;
       }
     },
     async close() {
-      if (!options.client) client.destroy();
+      if (!options.client) created?.destroy();
     },
   };
+}
+
+function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client {
+  return new (loadS3Sdk().S3Client)({
+    endpoint: endpointUrl,
+    region: options.region ?? 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: options.accessKey, secretAccessKey: options.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+    requestHandler: {
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }),
+    },
+  });
 }
 
 function abortControllerFor(signal: AbortSignal): AbortController {
