@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ExecutorEvent } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { formatEnvFile } from '../config/env-file';
 import { tildify } from '../config/paths';
 import { usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
+import { createExecutorEventRenderer } from '../render/executor-events';
 import { openEmbeddedColony } from '../runtime/embedded';
 
 export interface DevOptions {
@@ -36,7 +36,7 @@ export async function run(context: CommandContext, options: DevOptions): Promise
     port,
     command: 'dev',
     requireServe: true,
-    onExecutorEvent: (event) => describeEvent(context, event),
+    onExecutorEvent: createExecutorEventRenderer(output, { verbosity: 'brief' }),
   });
   const env = Object.fromEntries(SHOWN_VARIABLES.filter((name) => colony.env[name] !== undefined).map((name) => [name, colony.env[name] ?? '']));
   const envFile = join(colony.dir, 'colonies.env');
@@ -76,35 +76,4 @@ export async function run(context: CommandContext, options: DevOptions): Promise
   if (output.isJson) output.json({ type: 'dev.stopped' });
   else output.step('Stopped');
   return CliExitCode.SUCCESS;
-}
-
-function describeEvent(context: CommandContext, event: ExecutorEvent): void {
-  const { output } = context;
-  if (output.isJson) {
-    output.json({ ...event, type: `executor.${event.type}` });
-    return;
-  }
-  const c = output.colors;
-  const time = c.dim(new Date().toTimeString().slice(0, 8));
-  switch (event.type) {
-    case 'assigned':
-      output.line(`${time} assigned ${event.processId}`);
-      break;
-    case 'job.reattached':
-      output.line(`${time} re-attached to ${event.processId}`);
-      break;
-    case 'process.closed':
-      output.line(
-        `${time} ${event.success ? c.green('succeeded') : c.red('failed')} ${event.processId}${event.exitCode === undefined ? '' : ` (exit ${event.exitCode})`}${event.error ? `: ${event.error}` : ''}`,
-      );
-      break;
-    case 'process.abandoned':
-      output.line(`${time} ${c.yellow('abandoned')} ${event.processId}: ${event.reason}`);
-      break;
-    case 'warning':
-      output.warn(event.message);
-      break;
-    default:
-      break;
-  }
 }

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ExecutorEvent, ExecutorRegistration } from '@pollinator/core';
+import type { ExecutorRegistration } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
+import { createExecutorEventRenderer } from '../render/executor-events';
 import { connectColony } from '../runtime/colony';
-import { startExecutor, type BackendName } from '../runtime/executor';
+import { backendOptionsFromEnv, startExecutor, type BackendName } from '../runtime/executor';
 import { protectedPathsOf } from '../runtime/protected-paths';
 
 export interface ExecutorStartOptions {
@@ -54,9 +55,8 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     });
   }
 
-  const backendOptions = await backendOptionsFor(options.backend, env, home);
-  // A local executor that cannot isolate jobs says so before it takes any.
-  if (options.backend === 'local') backendOptions.onWarning = (message: string) => output.warn(message);
+  // A local executor that cannot isolate jobs says so (onWarning) before it takes any.
+  const backendOptions = await backendOptionsFromEnv(options.backend, env, { home, onWarning: (message) => output.warn(message) });
   const executor = await startExecutor(context, {
     backend: options.backend,
     client: connection.client,
@@ -70,7 +70,7 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     protectedPaths: protectedPathsOf(context.config, home),
     maxConcurrency,
     backendOptions,
-    onEvent: (event) => describe(context, event),
+    onEvent: createExecutorEventRenderer(output, { verbosity: 'full' }),
   }).catch((error: unknown) => {
     if ((error as { name?: string } | null)?.name === 'BackendError') {
       throw new CliError(`The ${options.backend} backend cannot start`, {
@@ -113,60 +113,4 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
   if (output.isJson) output.json({ type: 'executor.stopped' });
   else output.step('Executor stopped');
   return 0;
-}
-
-async function backendOptionsFor(backend: BackendName, env: NodeJS.ProcessEnv, home: string): Promise<Record<string, unknown>> {
-  if (backend === 'k8s') {
-    const k8s = (await import('@pollinator/k8s')) as Record<string, unknown>;
-    const fromEnv = k8s.kubernetesBackendOptionsFromEnv;
-    return typeof fromEnv === 'function' ? (fromEnv as (env: NodeJS.ProcessEnv) => Record<string, unknown>)(env) : {};
-  }
-  if (backend === 'slurm') {
-    // Every POLLINATOR_SLURM_* setting (and the original HPC executor's names) is
-    // read by the backend package itself, so site lines, modules and GPU options
-    // work from the command too.
-    const slurm = await import('@pollinator/slurm');
-    const options: Record<string, unknown> = { ...slurm.slurmOptionsFromEnv(env) };
-    // The image cache must be on a filesystem the compute nodes see; the data directory (under $HOME) usually is.
-    options.imageDir ??= join(home, 'images');
-    return options;
-  }
-  return {};
-}
-
-function describe(context: CommandContext, event: ExecutorEvent): void {
-  const { output } = context;
-  if (output.isJson) {
-    output.json({ ...event, type: `executor.${event.type}` });
-    return;
-  }
-  const c = output.colors;
-  const time = c.dim(new Date().toTimeString().slice(0, 8));
-  switch (event.type) {
-    case 'registered':
-      output.line(`${time} registered as ${event.executorName}${event.selfRegistered ? ' (self-registered)' : ''}`);
-      break;
-    case 'assigned':
-      output.line(`${time} assigned ${event.processId} (${event.funcname})`);
-      break;
-    case 'job.started':
-      output.line(`${time} started ${event.processId} as ${event.handle.backend} job ${event.handle.id}`);
-      break;
-    case 'job.reattached':
-      output.line(`${time} re-attached to ${event.processId}`);
-      break;
-    case 'process.closed':
-      output.line(
-        `${time} ${event.success ? c.green('succeeded') : c.red('failed')} ${event.processId}${event.exitCode === undefined ? '' : ` (exit ${event.exitCode})`}${event.error ? `: ${event.error}` : ''}`,
-      );
-      break;
-    case 'process.abandoned':
-      output.line(`${time} ${c.yellow('abandoned')} ${event.processId}: ${event.reason}`);
-      break;
-    case 'warning':
-      output.warn(event.message);
-      break;
-    default:
-      break;
-  }
 }
