@@ -234,15 +234,8 @@ function checkStructure(document: Document, at: (offset: number) => Position): P
         visit(pair.key);
         visit(pair.value);
       }
-    } else if (isCollection(node)) {
-      for (const item of node.items) {
-        if (isPair(item)) {
-          visit(item.key);
-          visit(item.value);
-        } else {
-          visit(item);
-        }
-      }
+    } else {
+      for (const child of childrenOf(node)) visit(child);
     }
     if (anchor !== undefined) {
       open.pop();
@@ -259,17 +252,16 @@ function findFirstAlias(document: Document): Node | undefined {
     if (found !== undefined) return;
     if (isAlias(node)) {
       found = node;
-    } else if (isCollection(node)) {
-      for (const item of node.items) {
-        if (isPair(item)) {
-          visit(item.key);
-          visit(item.value);
-        } else {
-          visit(item);
-        }
-      }
+    } else {
+      for (const child of childrenOf(node)) visit(child);
     }
   };
   visit(document.contents);
   return found;
+}
+
+/** The nodes directly inside `node`, in document order: each pair's key then value, or each item; none for a scalar. */
+function childrenOf(node: unknown): unknown[] {
+  if (!isCollection(node)) return [];
+  return node.items.flatMap((item: unknown) => (isPair(item) ? [item.key, item.value] : [item]));
 }
