@@ -10,6 +10,7 @@ export type {
   LogCursor,
 } from './backend';
 export { isFinalJobStatus } from './backend';
+export type { BackendProvider, EnvironmentVariables } from '@pollinator/backend';
 export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
 export { BackendError } from './backend-error';
 export {

@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import type { BlobStore } from '@pollinator/cfs-sync';
 import type { ColoniesClient } from '@pollinator/colonies-client';
-import type { Backend, ExecutorEvent, ExecutorRegistration, ShutdownMode } from '@pollinator/core';
+import type { BackendProvider, EnvironmentVariables, ExecutorEvent, ExecutorRegistration, ShutdownMode } from '@pollinator/core';
+import type { KubernetesBackendOptions } from '@pollinator/k8s';
+import type { LocalBackendOptions } from '@pollinator/local';
+import type { SlurmBackendOptions } from '@pollinator/slurm';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -24,8 +28,8 @@ export interface StartExecutorOptions {
   assignTimeoutSeconds?: number;
   /** How often a running job is checked for cancel / deadline, in ms. */
   watchIntervalMs?: number;
-  /** Options for the backend's factory. */
-  backendOptions?: Record<string, unknown>;
+  /** Options for the backend's factory (see `backendOptionsFromEnv`). */
+  backendOptions?: BackendOptionsByName[BackendName];
   /**
    * Host paths no job may see besides the executor's own state and staging
    * directories (pollinator's data and config directories: identities, keys,
@@ -46,39 +50,55 @@ export interface RunningExecutor {
   running(): string[];
 }
 
-const BACKEND_PACKAGES: Record<BackendName, string> = {
-  local: '@pollinator/local',
-  slurm: '@pollinator/slurm',
-  k8s: '@pollinator/k8s',
-};
-
-const BACKEND_FACTORIES: Record<BackendName, string> = {
-  local: 'createLocalBackend',
-  slurm: 'createSlurmBackend',
-  k8s: 'createK8sBackend',
-};
-
-type BackendFactory = (options?: Record<string, unknown>) => Backend;
-
-async function importBackend(name: BackendName): Promise<Record<string, unknown>> {
-  // Literal specifiers, so the bundle and the pack test see every backend package.
-  switch (name) {
-    case 'local':
-      return (await import('@pollinator/local'));
-    case 'slurm':
-      return (await import('@pollinator/slurm'));
-    case 'k8s':
-      return (await import('@pollinator/k8s'));
-  }
+/** A backend package the CLI can run, and how to get its provider once chosen. */
+interface BackendEntry<Options> {
+  packageName: string;
+  /** Imported only when this backend is chosen: its platform libraries (Kubernetes client, …) load then. */
+  load(): Promise<BackendProvider<Options>>;
 }
 
-/** Backends whose package is installed and provides its factory. */
+/** The options each backend takes (types only: nothing is loaded for them). */
+export interface BackendOptionsByName {
+  local: LocalBackendOptions;
+  slurm: SlurmBackendOptions;
+  k8s: KubernetesBackendOptions;
+}
+
+// Literal specifiers, so the bundle and the pack test see every backend package.
+const BACKENDS: { [Name in BackendName]: BackendEntry<BackendOptionsByName[Name]> } = {
+  local: {
+    packageName: '@pollinator/local',
+    async load() {
+      const { createLocalBackend } = await import('@pollinator/local');
+      // The local backend reads no environment of its own.
+      return { name: 'local', create: createLocalBackend, optionsFromEnv: () => ({}) };
+    },
+  },
+  slurm: {
+    packageName: '@pollinator/slurm',
+    async load() {
+      const { createSlurmBackend, slurmOptionsFromEnv } = await import('@pollinator/slurm');
+      return { name: 'slurm', create: createSlurmBackend, optionsFromEnv: slurmOptionsFromEnv };
+    },
+  },
+  k8s: {
+    packageName: '@pollinator/k8s',
+    async load() {
+      const { createK8sBackend, kubernetesBackendOptionsFromEnv } = await import('@pollinator/k8s');
+      return { name: 'k8s', create: createK8sBackend, optionsFromEnv: kubernetesBackendOptionsFromEnv };
+    },
+  },
+};
+
+export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'k8s'];
+
+/** Backends whose package is installed and loads. */
 export async function installedBackends(): Promise<BackendName[]> {
   const names: BackendName[] = [];
-  for (const name of ['local', 'slurm', 'k8s'] as const) {
+  for (const name of BACKEND_NAMES) {
     try {
-      const module = await importBackend(name);
-      if (typeof module[BACKEND_FACTORIES[name]] === 'function') names.push(name);
+      await BACKENDS[name].load();
+      names.push(name);
     } catch {
       // not installed, or fails to load
     }
@@ -86,28 +106,46 @@ export async function installedBackends(): Promise<BackendName[]> {
   return names;
 }
 
-/** Loads a backend's factory; says which backends are installed when it is missing. */
-export async function loadBackend(name: BackendName): Promise<BackendFactory> {
-  let module: Record<string, unknown> | undefined;
-  let loadError: unknown;
+/** Loads a backend's provider; says which backends are installed when it cannot. */
+export async function loadBackendProvider<Name extends BackendName>(name: Name): Promise<BackendProvider<BackendOptionsByName[Name]>> {
+  const entry: BackendEntry<BackendOptionsByName[Name]> = BACKENDS[name];
   try {
-    module = await importBackend(name);
+    return await entry.load();
   } catch (error) {
-    loadError = error;
+    const installed = await installedBackends();
+    throw new CliError(`The ${name} backend is not available`, {
+      why: `${entry.packageName} cannot be loaded (${error instanceof Error ? error.message : String(error)})`,
+      fix: `Installed backends: ${installed.length > 0 ? installed.join(', ') : 'none'}.`,
+      exitCode: CliExitCode.USAGE,
+      code: 'BACKEND_UNAVAILABLE',
+      cause: error,
+    });
   }
-  const factory = module?.[BACKEND_FACTORIES[name]];
-  if (typeof factory === 'function') return factory as BackendFactory;
-  const installed = await installedBackends();
-  throw new CliError(`The ${name} backend is not available`, {
-    why:
-      module === undefined
-        ? `${BACKEND_PACKAGES[name]} cannot be loaded (${(loadError as Error | undefined)?.message ?? 'not installed'})`
-        : `this version of ${BACKEND_PACKAGES[name]} does not provide ${BACKEND_FACTORIES[name]}() yet`,
-    fix: `Installed backends: ${installed.length > 0 ? installed.join(', ') : 'none'}.`,
-    exitCode: CliExitCode.USAGE,
-    code: 'BACKEND_UNAVAILABLE',
-    cause: loadError,
-  });
+}
+
+/** What the command adds to a backend's own environment settings. */
+export interface BackendHostSettings {
+  /** The executor's data directory: the Slurm image cache defaults to `<home>/images`. */
+  home: string;
+  /** Where the local backend's warnings go (a local executor that cannot isolate jobs says so). */
+  onWarning: (message: string) => void;
+}
+
+/**
+ * A backend's options for `executor start`: what its package reads from the
+ * environment (every `POLLINATOR_SLURM_*` / `POLLINATOR_K8S_*` setting, and the
+ * original HPC executor's names), plus the command's own settings.
+ */
+export async function backendOptionsFromEnv<Name extends BackendName>(
+  name: Name,
+  env: EnvironmentVariables,
+  settings: BackendHostSettings,
+): Promise<BackendOptionsByName[Name]> {
+  const options: BackendOptionsByName[BackendName] = (await loadBackendProvider(name)).optionsFromEnv(env);
+  if (name === 'local') (options as LocalBackendOptions).onWarning = settings.onWarning;
+  // The image cache must be on a filesystem the compute nodes see; the data directory (under $HOME) usually is.
+  if (name === 'slurm') (options as SlurmBackendOptions).imageDir ??= join(settings.home, 'images');
+  return options;
 }
 
 /**
@@ -116,8 +154,8 @@ export async function loadBackend(name: BackendName): Promise<BackendFactory> {
  * cleanup stops it (`finish` mode) unless it was stopped before.
  */
 export async function startExecutor(context: CommandContext, options: StartExecutorOptions): Promise<RunningExecutor> {
-  const createBackend = await loadBackend(options.backend);
-  const backend = createBackend(options.backendOptions ?? {});
+  const provider: BackendProvider<BackendOptionsByName[BackendName]> = await loadBackendProvider(options.backend);
+  const backend = provider.create(options.backendOptions ?? {});
   const { runExecutor } = await import('@pollinator/core');
   const running = runExecutor({
     client: options.client,
