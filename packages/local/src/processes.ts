@@ -2,9 +2,9 @@
  * Finding a job's processes on this machine through /proc: the supervisor,
  * the job's process group, and every process carrying the job's marker in
  * its environment (the way to reach children that left the group with
- * `setsid` or a double fork when no PID namespace holds them). The
- * supervisor (supervisor-source.ts) carries its own copy of the group and
- * marker scans, since it runs as a separate program with nothing to import.
+ * `setsid` or a double fork when no PID namespace holds them). The one
+ * place that reads /proc: the backend and the supervisor (supervisor/main.ts)
+ * both use it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -94,6 +94,15 @@ export function markedProcesses(marker: string): number[] {
     if (!ended(statFields(pid)?.[0])) found.push(pid);
   }
   return found;
+}
+
+/** Sends `signal` to the process group, if it is still there. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // gone already
+  }
 }
 
 /** Sends `signal` to every process carrying the marker; returns how many there were. */

@@ -1,0 +1,60 @@
+/**
+ * A local job's status, from what its work directory and /proc say: the
+ * supervisor's result once there is one, else whether the supervisor and the
+ * job's process group are still alive.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { JobHandle, JobStatus } from '@pollinator/core';
+import { JOB_FILES, readJobPgid, readJsonFile, readSupervisorResult, type SupervisorConfig, type SupervisorResult } from './job-files';
+import { handleData, supervisorPid, type LocalHandleData } from './local-handle';
+import { groupAlive, pidAlive } from './processes';
+
+/** The final status a supervisor's result stands for. */
+export function statusFromResult(result: SupervisorResult, data: LocalHandleData): JobStatus {
+  if (result.outcome === 'cancelled') return { state: 'cancelled', reason: 'cancelled' };
+  if (result.outcome === 'timeLimit') {
+    const config = readJsonFile<Partial<SupervisorConfig>>(join(data.workDir, JOB_FILES.config));
+    return {
+      state: 'failed',
+      exitCode: null,
+      reason: `TIMEOUT: time limit of ${config?.walltimeSeconds ?? '?'} s reached`,
+      timeLimit: true,
+    };
+  }
+  if (result.error) return { state: 'failed', exitCode: result.exitCode, reason: `could not start the job: ${result.error}` };
+  if (result.exitCode === 0) return { state: 'succeeded', exitCode: 0, nodes: [hostname()] };
+  if (result.exitCode !== null) {
+    if (data.mode !== 'process' && result.exitCode === 125) {
+      return {
+        state: 'failed',
+        exitCode: 125,
+        reason: `${data.mode} could not run the container (exit code 125); see the job output`,
+      };
+    }
+    return { state: 'failed', exitCode: result.exitCode, reason: `exit code ${result.exitCode}` };
+  }
+  return { state: 'failed', exitCode: null, reason: `killed by ${result.signal ?? 'a signal'}` };
+}
+
+export async function readJobStatus(handle: JobHandle): Promise<JobStatus> {
+  const data = handleData(handle);
+  const result = readSupervisorResult(data.workDir);
+  if (result) return statusFromResult(result, data);
+  const pid = supervisorPid(handle);
+  if (pidAlive(pid, data.startTicks)) {
+    const pgid = readJobPgid(data.workDir);
+    if (pgid === undefined) return { state: 'pending', reason: 'starting' };
+    return { state: 'running', nodes: [hostname()] };
+  }
+  // The supervisor may have written its result between the two reads.
+  const late = readSupervisorResult(data.workDir);
+  if (late) return statusFromResult(late, data);
+  const pgid = readJobPgid(data.workDir);
+  if (pgid !== undefined && groupAlive(pgid)) return { state: 'running', nodes: [hostname()] };
+  return {
+    state: 'failed',
+    exitCode: null,
+    reason: 'the job supervisor disappeared without recording an exit (machine restart or killed)',
+  };
+}
