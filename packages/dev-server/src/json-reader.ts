@@ -4,18 +4,27 @@
 // exact: beyond ±(2^53 − 1) a JavaScript number has lost digits, so such a
 // value is refused (400, naming the field) unless the field is an exact int64
 // read by `int64` from the lossless request parser.
+import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
 import { INT64_MAX, INT64_MIN } from './request-limits';
 
+const INVALID_JSON_ERROR = defineErrorMarker<InvalidJsonError>('InvalidJsonError');
+
 /** Thrown when a payload does not decode into the message's Go struct. */
-export class InvalidJsonError extends Error {
-  readonly code = 'INVALID_JSON';
+export class InvalidJsonError extends PollinatorError {
+  declare readonly code: 'INVALID_JSON';
   /** The offending field, when one is to blame. */
   readonly field?: string;
 
   constructor(detail: string, field?: string) {
-    super(detail);
+    super('INVALID_JSON', detail);
     this.name = 'InvalidJsonError';
     this.field = field;
+    INVALID_JSON_ERROR.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is InvalidJsonError {
+    return INVALID_JSON_ERROR.isMarked(value);
   }
 }
 

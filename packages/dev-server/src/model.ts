@@ -231,8 +231,8 @@ export interface AttributeRow {
   attributeid: string;
   targetid: string;
   colonyname: string;
-  state: number | bigint;
-  type: number | bigint;
+  state: number;
+  type: number;
   key: string;
   value: string;
 }

@@ -1,0 +1,115 @@
+// Logs (§4.2): lines added by a process's assigned executor or by an
+// executor about itself, read and searched by members. Replies are bounded by
+// bytes too (LOG_REPLY_BUDGET_BYTES): fewer than `count` lines when the
+// messages are huge.
+import { SECOND } from '../clock';
+import { goJson } from '../go-json';
+import { bool, int, int64, type JsonObject, str } from '../json-reader';
+import type { LogSource } from '../log-statements';
+import { takeWithinBudget } from '../reply-budget';
+import { LOG_REPLY_BUDGET_BYTES } from '../request-limits';
+import { type Call, type HandlerContext, type HandlerTable, list, ok, type RpcReply } from '../rpc-reply';
+import { badRequest, forbidden, serverError } from '../rpc-error';
+import type { LogRow } from '../stored-rows';
+
+const MAX_LOG_COUNT = 500;
+const MAX_SEARCH_COUNT = 100;
+const MAX_SEARCH_DAYS = 30;
+const DAY = 86_400n * SECOND;
+
+/** Bytes a log entry's message takes in a reply (escapes included). */
+function encodedLogSize(row: LogRow): number {
+  return Buffer.byteLength(goJson(row.message));
+}
+
+function logJson(row: LogRow): JsonObject {
+  return {
+    processid: row.processid,
+    colonyname: row.colonyname,
+    executorname: row.executorname,
+    message: row.message,
+    timestamp: row.timestamp,
+  };
+}
+
+function withinBudget(rows: Iterable<LogRow>): LogRow[] {
+  return takeWithinBudget(rows, LOG_REPLY_BUDGET_BYTES, encodedLogSize);
+}
+
+function addLog({ authorization, statements, logTimestamps }: HandlerContext, { signer, msg }: Call): RpcReply {
+  const processId = str(msg, 'processid');
+  const message = str(msg, 'message');
+  const row = authorization.requireAssignedExecutor(signer, processId, {
+    notRunning: 'Failed to set output, process is not running',
+    notAllowed: 'Failed to add log, not allowed to add log, only the assigned Executor may att logs',
+  });
+  // The assigned executor exists: its id is the process's assignedexecutorid.
+  const executor = authorization.requireExecutor(signer, () => serverError('Failed to add log, executor not found'));
+  statements.logs.insert({
+    processid: processId,
+    colonyname: row.colonyname,
+    executorname: executor.name,
+    message,
+    timestamp: logTimestamps.next(),
+  });
+  return ok('addlogmsg');
+}
+
+function addExecutorLog({ authorization, statements, logTimestamps }: HandlerContext, { signer, msg }: Call): RpcReply {
+  const colonyname = str(msg, 'colonyname');
+  authorization.requireMember(signer, colonyname);
+  const executor = authorization.requireExecutor(signer, () => serverError('Failed to add executor log, executor not found'));
+  if (executor.name !== str(msg, 'executorname')) throw forbidden('Not allowed to add logs for another executor');
+  statements.logs.insert({
+    processid: '',
+    colonyname,
+    executorname: executor.name,
+    message: str(msg, 'message'),
+    timestamp: logTimestamps.next(),
+  });
+  return ok('addexecutorlogmsg');
+}
+
+function getLogs({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
+  const colonyname = str(msg, 'colonyname');
+  const processId = str(msg, 'processid');
+  const executorName = str(msg, 'executorname');
+  const count = int(msg, 'count');
+  const since = int64(msg, 'since');
+  const latest = bool(msg, 'latest');
+  authorization.requireMember(signer, colonyname);
+  if (count > MAX_LOG_COUNT) throw forbidden(`Count exceeds max log count (${MAX_LOG_COUNT})`);
+  let source: LogSource;
+  if (executorName) {
+    source = { colonyName: colonyname, executorName };
+  } else {
+    const row = statements.processes.get(processId);
+    if (!row || row.colonyname !== colonyname) throw serverError('Failed to get logs, process does not exist');
+    source = { processId };
+  }
+  if (count <= 0) return list('getlogsmsg', []);
+  const rows = withinBudget(statements.logs.page({ source, count, since, latest }));
+  // `latest` reads newest first, so the budget keeps the newest lines; the reply is oldest first.
+  if (latest) rows.reverse();
+  return list('getlogsmsg', rows.map(logJson));
+}
+
+function searchLogs({ authorization, statements, clock }: HandlerContext, { signer, msg }: Call): RpcReply {
+  const colonyname = str(msg, 'colonyname');
+  const text = str(msg, 'text');
+  const days = int(msg, 'days');
+  const count = int(msg, 'count');
+  authorization.requireMember(signer, colonyname);
+  if (days > MAX_SEARCH_DAYS) throw badRequest(`Failed to search logs, days cannot be larger than ${MAX_SEARCH_DAYS}`);
+  if (count > MAX_SEARCH_COUNT) throw badRequest(`Failed to search logs, count cannot be larger than ${MAX_SEARCH_COUNT}`);
+  const after = clock.now() - BigInt(Math.max(days, 0)) * DAY;
+  const rows = withinBudget(statements.logs.search(colonyname, after, text, Math.max(count, 0)));
+  return list('searchlogsmsg', rows.map(logJson));
+}
+
+export const logHandlers: HandlerTable = {
+  addlogmsg: addLog,
+  addexecutorlogmsg: addExecutorLog,
+  getlogsmsg: getLogs,
+  searchlogsmsg: searchLogs,
+};
