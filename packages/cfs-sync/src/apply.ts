@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { newObjectKey, type BlobStore } from './blob-store';
-import { planInternals, type SyncPlan, type SyncPlanEntry } from './plan';
+import { preparedSync, type SyncPlan, type SyncPlanEntry } from './plan';
 import { BACKUP_INFIX, MARKER_FILE, TEMP_PREFIX, localPath } from './paths';
 import { EMPTY_SHA256 } from './hash';
 import { IO_BUFFER_BYTES } from './local-blob-store';
@@ -140,7 +140,7 @@ const sameContentStat = (a: StatIdentity, b: StatIdentity) => a.size === b.size 
  */
 export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<SyncResult> {
   const started = performance.now();
-  const inner = planInternals(plan);
+  const inner = preparedSync(plan);
   const { state, metadata } = inner;
   const store = options.store;
   const refused = plan.entries.filter((entry) => entry.resolution === 'refuse');
