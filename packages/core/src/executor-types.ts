@@ -4,6 +4,7 @@
  */
 import type { CfsClientLike, BlobStore, CfsMetadata } from '@pollinator/cfs-sync';
 import type { Backend, JobHandle, JobStatus } from './backend';
+import type { ExecutorClock } from './executor-clock';
 import type { ExecutorSpec } from './validate-spec';
 
 /** The process fields the runtime reads (structurally a `@pollinator/colonies-client` Process). */
@@ -160,6 +161,11 @@ export interface RunExecutorOptions {
   /** Install SIGTERM / SIGINT handlers that shut down (default false; the CLI turns it on). */
   handleSignals?: boolean;
   onEvent?: (event: ExecutorEvent) => void;
+  /**
+   * Time as the executor sees it: deadlines, back-off, heartbeats and polls
+   * (default: real time). Tests pass their own to drive deadlines.
+   */
+  clock?: ExecutorClock;
   /** Alias of `cfs.store` (accepted for callers that pass the blob store directly). */
   blobStore?: BlobStore;
   /** Alias: the state file's directory becomes `stateDir`. */

@@ -1,0 +1,187 @@
+/**
+ * One process, from assign to close: refused early when its spec is not
+ * runnable, staged (PreSync), started, followed, then closed by the close
+ * decision table (after the PostSync upload) and cleaned up. A crash at any
+ * point never leaves the process RUNNING for ever.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { isFinalJobStatus, type JobHandle, type JobStatus } from './backend';
+import { BackendError } from './backend-error';
+import { decideClose, keepsProcess } from './executor-close-decision';
+import type { ExecutorContext } from './executor-context';
+import { JobFollow } from './executor-job-follow';
+import { buildJobRequest } from './executor-job-request';
+import { jobWorkDir } from './executor-options';
+import { errorText } from './executor-reporter';
+import { stagedDirsOrNone, stagingProblem } from './executor-staging-check';
+import type { ExecutorJobRecord } from './executor-state';
+import type { ExecutorProcess } from './executor-types';
+import { ExitCode } from './exit-codes';
+import type { StagedDirectory } from './staging-paths';
+import { executorError, validateFunctionSpec, type ExecutorSpec } from './validate-spec';
+
+/** After the output ended, the final status is polled this often … */
+const FINAL_STATUS_POLL_INTERVAL_MS = 200;
+/** … this many times (30 s) before the job counts as never ending. */
+const FINAL_STATUS_POLLS = 150;
+
+/**
+ * Removes what a job left: its staged files (as keepfiles/keepsnapshot say),
+ * the backend's leftovers, its work dir and its state record.
+ */
+export async function cleanUpJob(context: ExecutorContext, processId: string, spec: ExecutorSpec, handle: JobHandle | null): Promise<void> {
+  const dirs = stagedDirsOrNone(spec, context.settings.fsDir, processId);
+  await context.staging.cleanFiles(processId, spec, dirs).catch(() => undefined);
+  if (handle) await context.settings.backend.cleanup?.(handle).catch(() => undefined);
+  rmSync(jobWorkDir(context.settings, processId), { recursive: true, force: true });
+  context.state.remove(processId);
+}
+
+export class JobSession {
+  readonly #context: ExecutorContext;
+  readonly #process: ExecutorProcess;
+  readonly #signal: AbortSignal;
+  readonly #dirs: StagedDirectory[];
+
+  constructor(context: ExecutorContext, process: ExecutorProcess, signal: AbortSignal) {
+    this.#context = context;
+    this.#process = process;
+    this.#signal = signal;
+    this.#dirs = stagedDirsOrNone(process.spec, context.settings.fsDir, process.processid);
+  }
+
+  get #processId(): string {
+    return this.#process.processid;
+  }
+
+  /** A newly assigned process, run to its close. */
+  async execute(): Promise<void> {
+    const { state, reporter, settings } = this.#context;
+    const spec = this.#process.spec;
+    const assignedAt = settings.clock.now();
+    const record: ExecutorJobRecord = {
+      processId: this.#processId,
+      handle: null,
+      cursor: '',
+      assignedAt: new Date(assignedAt).toISOString(),
+      deadline: spec.maxexectime > 0 ? assignedAt + spec.maxexectime * 1000 : null,
+    };
+    state.put(record);
+    reporter.emit({ type: 'assigned', processId: this.#processId, funcname: spec.funcname });
+    try {
+      const handle = await this.#prepareAndStart();
+      if (!handle) return;
+      record.handle = handle;
+      state.update(this.#processId, { handle });
+      reporter.emit({ type: 'job.started', processId: this.#processId, handle });
+      await this.followToClose(record, handle);
+    } catch (error) {
+      // Whatever went wrong, the process must not stay RUNNING for ever.
+      if (this.#neverStarted()) {
+        await reporter.closeFailed(this.#processId, executorError(`executor error: ${errorText(error)}`, 'Failed to start job'));
+      }
+      throw error;
+    } finally {
+      if (this.#neverStarted()) {
+        // Never started (closed above, or a sync): nothing left to follow.
+        if (spec.funcname === 'execute') await this.#context.staging.cleanFiles(this.#processId, spec, this.#dirs).catch(() => undefined);
+        rmSync(jobWorkDir(settings, this.#processId), { recursive: true, force: true });
+        state.remove(this.#processId);
+      }
+    }
+  }
+
+  /** Follows a started (or re-attached) job to the end, then uploads, records the exit code, closes and cleans up. */
+  async followToClose(record: ExecutorJobRecord, handle: JobHandle): Promise<void> {
+    const { reporter, staging, settings } = this.#context;
+    const follow = new JobFollow(this.#context, this.#process, record, handle, this.#signal);
+    await follow.run();
+    // Left running for a restarted executor: the state file keeps the handle and cursor.
+    if (follow.stop?.reason === 'detach') return;
+    const status = await this.#finalStatus(handle);
+    reporter.emit({ type: 'job.finished', processId: this.#processId, status });
+    let uploadError: string | undefined;
+    if (keepsProcess(follow.stop)) {
+      await follow.recordAttributes(status);
+      uploadError = await staging.postSync(this.#processId, this.#process.spec, this.#dirs);
+    }
+    const decision = decideClose({ stop: follow.stop, status, uploadError, backendName: settings.backend.name });
+    if (decision.action === 'abandon') reporter.emit({ type: 'process.abandoned', processId: this.#processId, reason: decision.reason });
+    else if (decision.action === 'close-successful') await reporter.closeSuccessful(this.#processId);
+    else await reporter.closeFailed(this.#processId, decision.message, decision.exitCode);
+    await cleanUpJob(this.#context, this.#processId, this.#process.spec, handle);
+  }
+
+  #neverStarted(): boolean {
+    return this.#context.state.get(this.#processId)?.handle === null;
+  }
+
+  /** Why the process cannot be run as given, checked before any staging work. */
+  #refusal(): string | undefined {
+    const spec = this.#process.spec;
+    if (spec.funcname !== 'execute' && spec.funcname !== 'sync') {
+      return `Unsupported funcname ${JSON.stringify(spec.funcname)} (this executor runs "execute" and "sync")`;
+    }
+    if (spec.funcname === 'execute') {
+      const invalid = validateFunctionSpec(spec);
+      if (invalid) return executorError(invalid, 'Failed to validate funcspec');
+    }
+    // A spec's dirs and labels are hostile until checked.
+    return stagingProblem(spec, this.#context.settings.fsDir, this.#processId, this.#context.jobs.dirsOfOthers(this.#processId));
+  }
+
+  /** Refuses, stages and starts; the handle of the started job, or undefined when the process was closed instead. */
+  async #prepareAndStart(): Promise<JobHandle | undefined> {
+    const { reporter, staging, settings } = this.#context;
+    const processId = this.#processId;
+    const spec = this.#process.spec;
+    const refusal = this.#refusal();
+    if (refusal) return this.#closeFailed(refusal);
+    const workDir = jobWorkDir(settings, processId);
+    mkdirSync(workDir, { recursive: true });
+    const job = spec.funcname === 'execute' ? buildJobRequest(this.#process, workDir, this.#dirs, settings.protectedPaths) : undefined;
+    if (job && 'error' in job) return this.#closeFailed(job.error);
+    try {
+      await staging.preSync(processId, spec, this.#dirs);
+    } catch (error) {
+      return this.#closeFailed(errorText(error), ExitCode.SYNC_FAILED);
+    }
+    if (spec.funcname === 'sync' || !job) {
+      await reporter.closeSuccessful(processId);
+      return undefined;
+    }
+    if (this.#signal.aborted && this.#context.shutdownMode() === 'cancel') {
+      return this.#closeFailed(executorError('the executor was shut down before the job started', 'Failed to start job'));
+    }
+    try {
+      return await settings.backend.start(job);
+    } catch (error) {
+      const message = BackendError.isInstance(error) ? error.message : errorText(error);
+      return this.#closeFailed(executorError(message, 'Failed to start job'));
+    }
+  }
+
+  /** Closes the process failed before its job started (nothing to follow). */
+  async #closeFailed(message: string, exitCode?: number): Promise<undefined> {
+    await this.#context.reporter.closeFailed(this.#processId, message, exitCode);
+    return undefined;
+  }
+
+  /** The job's final status; a job whose output ended but that never reports an end is stopped and counts as failed. */
+  async #finalStatus(handle: JobHandle): Promise<JobStatus> {
+    const { backend, clock } = this.#context.settings;
+    const read = () => backend.status(handle).catch((error: unknown): JobStatus => ({ state: 'pending', reason: errorText(error) }));
+    let status = await read();
+    for (let polls = 0; !isFinalJobStatus(status) && polls < FINAL_STATUS_POLLS; polls += 1) {
+      await clock.sleep(FINAL_STATUS_POLL_INTERVAL_MS);
+      status = await read();
+    }
+    if (isFinalJobStatus(status)) return status;
+    await backend.cancel(handle).catch(() => undefined);
+    return {
+      state: 'failed',
+      exitCode: null,
+      reason: `the ${backend.name} backend reported no end of the job (last status: ${status.state}${'reason' in status ? `, ${status.reason}` : ''})`,
+    };
+  }
+}
