@@ -37,3 +37,6 @@ export {
   SECRET_ENVIRONMENT_PREFIXES,
 } from './environment';
 export { backoffDelay, retry, type BackoffOptions, type RetryOptions } from './retry';
+export { parseCpuMillicores, parseMemoryBytes } from './resource-units';
+export { slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit } from './slurm-resources';
+export { kubernetesCpuQuantity, kubernetesMemoryQuantity } from './kubernetes-resources';

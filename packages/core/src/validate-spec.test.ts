@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FunctionSpec } from '@pollinator/colonies-client';
 import {
   buildCommand,
   parseKwargs,
@@ -140,5 +141,50 @@ describe('validateFunctionSpec with values of the wrong type (a hostile spec)', 
     (spec.conditions as { walltime: unknown }).walltime = '100';
     spec.maxexectime = 10;
     expect(validateFunctionSpec(spec)).toMatch(/conditions\.walltime must be a number/);
+  });
+});
+
+describe('ExecutorSpec', () => {
+  // Issue #18: the executor's view of a spec is derived from the one wire type, so the two cannot drift apart.
+  it('accepts a FunctionSpec of the client as it is, and the looser specs a server may send', () => {
+    const wire: FunctionSpec = {
+      nodename: '',
+      funcname: 'execute',
+      args: [],
+      kwargs: { cmd: 'echo', 'docker-image': 'busybox' },
+      priority: 0,
+      maxwaittime: -1,
+      maxexectime: 10,
+      maxretries: 3,
+      conditions: {
+        colonyname: 'c',
+        executornames: [],
+        executortype: 'container-executor',
+        dependencies: [],
+        nodes: 1,
+        cpu: '100m',
+        processes: 1,
+        processespernode: 1,
+        mem: '1000Mi',
+        storage: '',
+        gpu: { name: '', mem: '', count: 0, nodecount: 0 },
+        walltime: 100,
+      },
+      label: '',
+      fs: { mount: '/cfs', snapshots: [], dirs: [] },
+      env: {},
+    };
+    const asExecutorSpec: ExecutorSpec = wire;
+    expect(validateFunctionSpec(asExecutorSpec)).toBeUndefined();
+    const loose: ExecutorSpec = {
+      ...validSpec(),
+      args: null,
+      kwargs: null,
+      fs: null,
+      env: null,
+      conditions: { ...validSpec().conditions, gpu: null },
+    };
+    expect(validateFunctionSpec(loose)).toBeUndefined();
+    expect(parseKwargs(loose)).toEqual({ error: 'Failed to parse docker image flag' });
   });
 });

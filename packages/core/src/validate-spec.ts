@@ -14,6 +14,7 @@
  * - memory in any unit the server accepts (`Ki`, `Mi`, `Gi`, `Ti`, `K`, `M`,
  *   `G`, …) is understood; the server hands processes back as `"<n>Mi"` anyway.
  */
+import type { Conditions, FunctionSpec, Gpu, SnapshotMount, SyncDirMount } from '@pollinator/colonies-client';
 import type { JobPlacement, JobResources } from './backend';
 import { quoteShellWord } from './shell-word';
 import { substituteProcessId } from './staging-paths';
@@ -24,36 +25,31 @@ import { checkSpecNumbers, checkSpecStrings } from './spec-bounds';
 export { parseCpuMillicores, parseMemoryBytes } from './resource-units';
 export { stagingPath, substituteProcessId } from './staging-paths';
 
-/** The FunctionSpec fields an executor reads (structurally compatible with the client's type). */
-export interface ExecutorSpec {
-  funcname: string;
+/**
+ * The FunctionSpec fields an executor reads: the wire type of
+ * `@pollinator/colonies-client` (one definition), narrowed to those fields and
+ * widened where a server may send less than the type promises (`null` lists,
+ * missing optional parts, elements of any JSON type): the executor checks
+ * them one by one instead of trusting them. A `FunctionSpec` is an `ExecutorSpec`.
+ */
+export interface ExecutorSpec extends Pick<FunctionSpec, 'funcname' | 'maxexectime' | 'maxretries'> {
   args?: unknown[] | null;
   kwargs?: Record<string, unknown> | null;
-  maxexectime: number;
-  maxretries: number;
-  conditions: {
-    nodes: number;
-    processespernode: number;
-    cpu: string;
-    mem: string;
-    walltime: number;
-    gpu?: { name?: string; count?: number } | null;
-    executortype?: string;
-  };
-  fs?: {
-    mount: string;
-    snapshots?: { snapshotid: string; label: string; dir: string; keepfiles: boolean; keepsnapshot: boolean }[] | null;
-    dirs?:
-      | {
-          label: string;
-          dir: string;
-          keepfiles: boolean;
-          onconflicts?: { onstart?: { keeplocal?: boolean }; onclose?: { keeplocal?: boolean } };
-        }[]
-      | null;
-  } | null;
-  env?: Record<string, string> | null;
+  conditions: Pick<Conditions, 'nodes' | 'processespernode' | 'cpu' | 'mem' | 'walltime'> &
+    Partial<Pick<Conditions, 'executortype'>> & { gpu?: Partial<Pick<Gpu, 'name' | 'count'>> | null };
+  fs?:
+    | (Pick<FunctionSpec['fs'], 'mount'> & {
+        snapshots?: SnapshotMount[] | null;
+        dirs?: (Omit<SyncDirMount, 'onconflicts'> & { onconflicts?: ExecutorConflictRules })[] | null;
+      })
+    | null;
+  env?: FunctionSpec['env'] | null;
 }
+
+/** `SyncDirMount['onconflicts']` with every part optional. */
+type ExecutorConflictRules = {
+  [Phase in keyof SyncDirMount['onconflicts']]?: Partial<SyncDirMount['onconflicts'][Phase]>;
+};
 
 /** Prefix of every error the executor reports (kept from the original executors). */
 export const ERROR_PREFIX = 'ContainerExecutor: ';
