@@ -2,6 +2,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
+import { createHash } from 'node:crypto';
+import { newObjectKey } from './blob-store';
+import { createMemoryBlobStore, type MemoryBlobStore } from './memory-blob-store';
+import { createMemoryCfsMetadata } from './memory-metadata';
+import type { CfsFile } from './types';
 
 const created: string[] = [];
 afterAll(async () => {
@@ -54,4 +59,49 @@ export async function fingerprint(root: string): Promise<string> {
 
 export function withoutMarkers(tree: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(tree).filter(([path]) => !path.endsWith('.cfs')));
+}
+
+/** SHA-256 of `text`, hex. */
+export const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+
+/** The label the sync tests use. */
+export const TEST_LABEL = '/pollinator/proj/src';
+
+/** A small tree: nested directories, an empty file, a unicode name. */
+export const TEST_TREE = {
+  'main.py': 'print("hello")\n',
+  'empty.txt': '',
+  'résumé 日本.txt': 'unicode name\n',
+  'dirA/a.txt': 'A\n',
+  'dirA/deep/d.txt': 'deep\n',
+  'dirB/b.txt': 'B\n',
+};
+
+/** In-memory metadata (colony `dev`) and blob store, and a stat cache directory. */
+export async function memorySetup() {
+  const metadata = createMemoryCfsMetadata('dev');
+  const store = createMemoryBlobStore();
+  const stateDir = await tempDir('cfs-state-');
+  return { metadata, store, stateDir };
+}
+
+/** A file record as another client would register it, its content put in `store` (none for an empty file). */
+export function remoteRecord(label: string, name: string, content: string, store: MemoryBlobStore): CfsFile {
+  const key = newObjectKey();
+  if (content.length > 0) store.objects.set(key, Buffer.from(content));
+  return {
+    fileid: '',
+    colonyname: 'dev',
+    label,
+    name,
+    size: Buffer.byteLength(content),
+    sequencenr: 0,
+    checksum: sha(content),
+    checksumalg: 'SHA256',
+    ref: {
+      protocol: 's3',
+      s3object: { server: '', port: -1, tls: false, accesskey: '', secretkey: '', region: '', encryptionkey: '', encryptionalg: '', object: key, bucket: '' },
+    },
+    added: '0001-01-01T00:00:00Z',
+  };
 }

@@ -1,79 +1,35 @@
-import { createHash } from 'node:crypto';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBlobStore } from './memory-blob-store';
-import { createMemoryCfsMetadata } from './memory-metadata';
 import { planSync } from './plan';
 import { applySync, type SyncEvent } from './apply';
 import { syncDirectory } from './sync';
-import { createSnapshot, materializeSnapshot, ROOT_KEEP_FILE } from './snapshot';
 import { ChecksumMismatchError, ConflictRefusedError, FileChangedError, UnsafePathError } from './errors';
-import { EMPTY_SHA256 } from './hash';
-import { newObjectKey, type BlobStore } from './blob-store';
-import { fingerprint, readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers';
-import type { CfsFile } from './types';
-
-const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
-const LABEL = '/pollinator/proj/src';
-
-const TREE = {
-  'main.py': 'print("hello")\n',
-  'empty.txt': '',
-  'résumé 日本.txt': 'unicode name\n',
-  'dirA/a.txt': 'A\n',
-  'dirA/deep/d.txt': 'deep\n',
-  'dirB/b.txt': 'B\n',
-};
-
-async function setup() {
-  const metadata = createMemoryCfsMetadata('dev');
-  const store = createMemoryBlobStore();
-  const stateDir = await tempDir('cfs-state-');
-  return { metadata, store, stateDir };
-}
-
-function remoteRecord(label: string, name: string, content: string, store: ReturnType<typeof createMemoryBlobStore>): CfsFile {
-  const key = newObjectKey();
-  if (content.length > 0) store.objects.set(key, Buffer.from(content));
-  return {
-    fileid: '',
-    colonyname: 'dev',
-    label,
-    name,
-    size: Buffer.byteLength(content),
-    sequencenr: 0,
-    checksum: sha(content),
-    checksumalg: 'SHA256',
-    ref: {
-      protocol: 's3',
-      s3object: { server: '', port: -1, tls: false, accesskey: '', secretkey: '', region: '', encryptionkey: '', encryptionalg: '', object: key, bucket: '' },
-    },
-    added: '0001-01-01T00:00:00Z',
-  };
-}
+import type { BlobStore } from './blob-store';
+import { fingerprint, memorySetup, readTree, remoteRecord, sha, tempDir, TEST_LABEL, TEST_TREE, withoutMarkers, writeTree } from './sync.test-helpers';
 
 describe('upload, no-op re-sync and download', () => {
   it('uploads a tree as the Go client does: one label per directory, SHA-256, .cfs markers, empty files not uploaded', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
-    await writeTree(dir, TREE);
-    const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    await writeTree(dir, TEST_TREE);
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     expect(result.uploaded).toBe(6);
     const byPath = new Map(metadata.revisions.map((file) => [`${file.label}/${file.name}`, file]));
     expect([...byPath.keys()].sort()).toEqual(
       [
-        `${LABEL}/main.py`,
-        `${LABEL}/empty.txt`,
-        `${LABEL}/résumé 日本.txt`,
-        `${LABEL}/dirA/a.txt`,
-        `${LABEL}/dirA/deep/d.txt`,
-        `${LABEL}/dirB/b.txt`,
+        `${TEST_LABEL}/main.py`,
+        `${TEST_LABEL}/empty.txt`,
+        `${TEST_LABEL}/résumé 日本.txt`,
+        `${TEST_LABEL}/dirA/a.txt`,
+        `${TEST_LABEL}/dirA/deep/d.txt`,
+        `${TEST_LABEL}/dirB/b.txt`,
       ].sort(),
     );
-    for (const [path, content] of Object.entries(TREE)) {
-      const file = byPath.get(`${LABEL}/${path}`)!;
+    for (const [path, content] of Object.entries(TEST_TREE)) {
+      const file = byPath.get(`${TEST_LABEL}/${path}`)!;
       expect(file.checksum).toBe(sha(content));
       expect(file.checksumalg).toBe('SHA256');
       expect(file.size).toBe(Buffer.byteLength(content));
@@ -85,21 +41,21 @@ describe('upload, no-op re-sync and download', () => {
       else expect(store.objects.get(file.ref.s3object.object)?.toString()).toBe(content);
     }
     const tree = await readTree(dir);
-    expect(JSON.parse(tree['.cfs']!)).toEqual({ label: LABEL });
-    expect(JSON.parse(tree['dirA/deep/.cfs']!)).toEqual({ label: `${LABEL}/dirA/deep` });
+    expect(JSON.parse(tree['.cfs']!)).toEqual({ label: TEST_LABEL });
+    expect(JSON.parse(tree['dirA/deep/.cfs']!)).toEqual({ label: `${TEST_LABEL}/dirA/deep` });
   });
 
   it('re-syncs an unchanged tree from the stat cache: no content read, one listing per label, no writes', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
-    await writeTree(dir, TREE);
+    await writeTree(dir, TEST_TREE);
     // make the files old enough not to be "racy"
     const old = new Date(Date.now() - 60_000);
-    for (const path of Object.keys(TREE)) await utimes(join(dir, path), old, old);
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    for (const path of Object.keys(TEST_TREE)) await utimes(join(dir, path), old, old);
+    await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     const before = await fingerprint(dir);
     const calls = { ...metadata.calls };
-    const second = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    const second = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     expect(second.plan.summary.unchanged.files).toBe(6);
     expect(second.plan.hashedFiles).toBe(0);
     expect(second.uploaded + second.downloaded).toBe(0);
@@ -110,66 +66,66 @@ describe('upload, no-op re-sync and download', () => {
   });
 
   it('never trusts the cache over a changed size or mtime', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { 'f.txt': 'one\n' });
     const old = new Date(Date.now() - 60_000);
     await utimes(join(dir, 'f.txt'), old, old);
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     await writeFile(join(dir, 'f.txt'), 'two\n'); // same size
     await utimes(join(dir, 'f.txt'), old, old); // same mtime: ctime/inode still differ → re-hash
-    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir });
+    const plan = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir });
     expect(plan.hashedFiles).toBe(1);
     expect(plan.entries.find((entry) => entry.path === 'f.txt')).toMatchObject({ action: 'conflict', resolution: 'upload' });
   });
 
   it('downloads a tree into an empty directory, including the empty file and every sub-label', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const source = await tempDir();
-    await writeTree(source, TREE);
-    await syncDirectory({ dir: source, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    await writeTree(source, TEST_TREE);
+    await syncDirectory({ dir: source, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     const target = join(await tempDir(), 'fresh');
-    const result = await syncDirectory({ dir: target, label: LABEL, metadata, store, keepLocal: false, stateDir });
+    const result = await syncDirectory({ dir: target, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
     expect(result.downloaded).toBe(6);
-    expect(withoutMarkers(await readTree(target))).toEqual(TREE);
+    expect(withoutMarkers(await readTree(target))).toEqual(TEST_TREE);
     // and it is a no-op afterwards
-    const again = await planSync({ dir: target, label: LABEL, metadata, keepLocal: false, stateDir });
+    const again = await planSync({ dir: target, label: TEST_LABEL, metadata, keepLocal: false, stateDir });
     expect(again.summary.unchanged.files).toBe(6);
   });
 
   it('syncs completely when the root label has no direct files (server quirk)', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const source = await tempDir();
     await writeTree(source, { 'a/x.txt': 'x', 'a/b/y.txt': 'y', 'c/z.txt': 'z' });
-    await syncDirectory({ dir: source, label: LABEL, metadata, store, keepLocal: true, stateDir });
-    expect(await metadata.getFileLabels(LABEL, true)).toEqual([]); // the quirk, reproduced
+    await syncDirectory({ dir: source, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
+    expect(await metadata.getFileLabels(TEST_LABEL, true)).toEqual([]); // the quirk, reproduced
     const target = await tempDir();
-    await syncDirectory({ dir: target, label: LABEL, metadata, store, keepLocal: false, stateDir });
+    await syncDirectory({ dir: target, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
     expect(withoutMarkers(await readTree(target))).toEqual({ 'a/x.txt': 'x', 'a/b/y.txt': 'y', 'c/z.txt': 'z' });
   });
 
   it('does not mistake a sibling label with the same prefix for a sub-label', async () => {
-    const { metadata, store, stateDir } = await setup();
-    await metadata.addFile(remoteRecord(`${LABEL}2`, 'other.txt', 'other', store));
-    await metadata.addFile(remoteRecord(LABEL, 'mine.txt', 'mine', store));
+    const { metadata, store, stateDir } = await memorySetup();
+    await metadata.addFile(remoteRecord(`${TEST_LABEL}2`, 'other.txt', 'other', store));
+    await metadata.addFile(remoteRecord(TEST_LABEL, 'mine.txt', 'mine', store));
     const target = await tempDir();
-    await syncDirectory({ dir: target, label: LABEL, metadata, store, keepLocal: false, stateDir });
+    await syncDirectory({ dir: target, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
     expect(withoutMarkers(await readTree(target))).toEqual({ 'mine.txt': 'mine' });
   });
 });
 
 describe('planSync is pure', () => {
   it('writes nothing locally or remotely and lists every file with action, size and reason', async () => {
-    const { metadata, store } = await setup();
+    const { metadata, store } = await memorySetup();
     const stateDir = join(await tempDir(), 'state-not-created');
-    await metadata.addFile(remoteRecord(LABEL, 'remote.txt', 'from cfs', store));
-    await metadata.addFile(remoteRecord(`${LABEL}/sub`, 'same.txt', 'same', store));
-    await metadata.addFile(remoteRecord(`${LABEL}/sub`, 'diff.txt', 'remote version', store));
+    await metadata.addFile(remoteRecord(TEST_LABEL, 'remote.txt', 'from cfs', store));
+    await metadata.addFile(remoteRecord(`${TEST_LABEL}/sub`, 'same.txt', 'same', store));
+    await metadata.addFile(remoteRecord(`${TEST_LABEL}/sub`, 'diff.txt', 'remote version', store));
     const dir = await tempDir();
     await writeTree(dir, { 'local.txt': 'only here', 'sub/same.txt': 'same', 'sub/diff.txt': 'local version', 'node_modules/x/i.js': 'x' });
     const before = await fingerprint(dir);
     const objects = store.objects.size;
-    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: false, stateDir });
+    const plan = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: false, stateDir });
     expect(await fingerprint(dir)).toBe(before);
     expect(store.objects.size).toBe(objects);
     expect(metadata.calls.addFile).toBe(3);
@@ -190,16 +146,16 @@ describe('planSync is pure', () => {
 
 describe('conflicts', () => {
   async function conflictSetup() {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { 'data.txt': 'local edit\n' });
-    await metadata.addFile(remoteRecord(LABEL, 'data.txt', 'remote version\n', store));
+    await metadata.addFile(remoteRecord(TEST_LABEL, 'data.txt', 'remote version\n', store));
     return { metadata, store, stateDir, dir };
   }
 
   it('keepLocal: the local version is uploaded as a new revision (the old revision stays)', async () => {
     const { metadata, store, stateDir, dir } = await conflictSetup();
-    const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     expect(result.uploaded).toBe(1);
     expect(metadata.revisions.filter((file) => file.name === 'data.txt').map((file) => file.checksum)).toEqual([
       sha('remote version\n'),
@@ -210,33 +166,33 @@ describe('conflicts', () => {
 
   it('remote wins: the local version is kept as a visible backup, never lost', async () => {
     const { metadata, store, stateDir, dir } = await conflictSetup();
-    const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir });
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
     expect(result.backups).toHaveLength(1);
     const backup = result.backups[0]!.backup;
     expect(backup).toMatch(/^data\.txt\.pollinator-conflict-\d{8}T\d{6}Z$/);
     expect(await readFile(join(dir, 'data.txt'), 'utf8')).toBe('remote version\n');
     expect(await readFile(join(dir, backup), 'utf8')).toBe('local edit\n');
     // the backup is ignored by default: not uploaded by the next sync
-    const next = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir });
+    const next = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir });
     expect(next.entries.find((entry) => entry.path === backup)).toMatchObject({ action: 'ignored' });
   });
 
   it('onConflict "fail": refuses, says how to resolve, and changes nothing', async () => {
     const { metadata, store, stateDir, dir } = await conflictSetup();
     const before = await fingerprint(dir);
-    const promise = syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, onConflict: 'fail', stateDir });
+    const promise = syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, onConflict: 'fail', stateDir });
     await expect(promise).rejects.toBeInstanceOf(ConflictRefusedError);
     await expect(promise).rejects.toThrow(/keepLocal|move\/delete/);
     expect(await fingerprint(dir)).toBe(before);
   });
 
   it('a local copy unchanged since the last sync is simply updated (no backup)', async () => {
-    const { metadata, store, stateDir } = await setup();
-    await metadata.addFile(remoteRecord(LABEL, 'r.txt', 'v1', store));
+    const { metadata, store, stateDir } = await memorySetup();
+    await metadata.addFile(remoteRecord(TEST_LABEL, 'r.txt', 'v1', store));
     const dir = await tempDir();
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir });
-    await metadata.addFile(remoteRecord(LABEL, 'r.txt', 'v2', store));
-    const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir });
+    await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
+    await metadata.addFile(remoteRecord(TEST_LABEL, 'r.txt', 'v2', store));
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
     expect(result.plan.entries.find((entry) => entry.path === 'r.txt')).toMatchObject({ action: 'download' });
     expect(result.backups).toEqual([]);
     expect(await readFile(join(dir, 'r.txt'), 'utf8')).toBe('v2');
@@ -245,22 +201,22 @@ describe('conflicts', () => {
 
 describe('safety', () => {
   for (const [label, name] of [
-    [LABEL, '../escape.txt'],
-    [LABEL, '..'],
-    [LABEL, 'a\\..\\b'],
-    [LABEL, 'nul\0byte'],
-    [LABEL, '.cfs'],
-    [`${LABEL}/../../etc`, 'passwd'],
-    [`${LABEL}/x/./y`, 'f'],
-    [`${LABEL}/C:`, 'f'],
+    [TEST_LABEL, '../escape.txt'],
+    [TEST_LABEL, '..'],
+    [TEST_LABEL, 'a\\..\\b'],
+    [TEST_LABEL, 'nul\0byte'],
+    [TEST_LABEL, '.cfs'],
+    [`${TEST_LABEL}/../../etc`, 'passwd'],
+    [`${TEST_LABEL}/x/./y`, 'f'],
+    [`${TEST_LABEL}/C:`, 'f'],
   ] as const) {
     it(`refuses remote ${JSON.stringify(`${label}/${name}`)} with a clear error and writes nothing`, async () => {
-      const { metadata, store, stateDir } = await setup();
+      const { metadata, store, stateDir } = await memorySetup();
       await metadata.addFile(remoteRecord(label, name, 'evil', store));
-      await metadata.addFile(remoteRecord(LABEL, 'ok.txt', 'ok', store));
+      await metadata.addFile(remoteRecord(TEST_LABEL, 'ok.txt', 'ok', store));
       const root = await tempDir();
       const dir = join(root, 'target');
-      const promise = syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir });
+      const promise = syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
       await expect(promise).rejects.toBeInstanceOf(UnsafePathError);
       await expect(promise).rejects.toThrow(/refusing unsafe path/);
       expect(await readTree(root)).toEqual({});
@@ -268,7 +224,7 @@ describe('safety', () => {
   }
 
   it('refuses an unsafe root label', async () => {
-    const { metadata } = await setup();
+    const { metadata } = await memorySetup();
     for (const label of ['relative', '/', '/a/../b', '/a//b', '/a/']) {
       await expect(planSync({ dir: await tempDir(), label, metadata, keepLocal: true, stateDir: false })).rejects.toBeInstanceOf(
         UnsafePathError,
@@ -277,36 +233,36 @@ describe('safety', () => {
   });
 
   it('verifies downloads: a corrupt blob is refused and nothing appears under the real name', async () => {
-    const { metadata, store, stateDir } = await setup();
-    const record = remoteRecord(LABEL, 'data.bin', 'the real content', store);
+    const { metadata, store, stateDir } = await memorySetup();
+    const record = remoteRecord(TEST_LABEL, 'data.bin', 'the real content', store);
     store.objects.set(record.ref.s3object.object, Buffer.from('tampered content'));
     await metadata.addFile(record);
     const dir = await tempDir();
-    await expect(syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir })).rejects.toBeInstanceOf(
+    await expect(syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir })).rejects.toBeInstanceOf(
       ChecksumMismatchError,
     );
     expect(withoutMarkers(await readTree(dir))).toEqual({});
   });
 
   it('a file modified between plan and apply is not registered (FileChangedError), and nothing is lost', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { 'a.txt': 'first' });
-    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir });
+    const plan = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir });
     await writeFile(join(dir, 'a.txt'), 'second, longer');
     await expect(applySync(plan, { store })).rejects.toBeInstanceOf(FileChangedError);
     expect(metadata.revisions).toHaveLength(0);
     expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('second, longer');
-    const again = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    const again = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     expect(again.uploaded).toBe(1);
     expect(metadata.revisions[0]!.checksum).toBe(sha('second, longer'));
   });
 
   it('cleans up download temp files left by an interrupted sync', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { '.pollinator-tmp-0123456789abcdef': 'half written', 'x.txt': 'x' });
-    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir });
+    const plan = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir });
     expect(plan.entries.map((entry) => entry.path)).toEqual(['x.txt']);
     await applySync(plan, { store });
     expect(Object.keys(await readTree(dir)).sort()).toEqual(['.cfs', 'x.txt']);
@@ -315,7 +271,7 @@ describe('safety', () => {
 
 describe('ignore rules', () => {
   it('applies defaults, nested .pollinatorignore files with negation, and names the file and line', async () => {
-    const { metadata, stateDir } = await setup();
+    const { metadata, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, {
       '.pollinatorignore': '# comment\n*.log\nbuild/\n',
@@ -332,7 +288,7 @@ describe('ignore rules', () => {
       'sub/secret.txt': 's',
       'sub/ok.txt': 'ok',
     });
-    const plan = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir });
+    const plan = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir });
     const ignored = Object.fromEntries(
       plan.entries.filter((entry) => entry.action === 'ignored').map((entry) => [entry.path, entry.ignoredBy && `${entry.ignoredBy.file}:${entry.ignoredBy.line} ${entry.ignoredBy.pattern}`]),
     );
@@ -352,12 +308,12 @@ describe('ignore rules', () => {
   });
 
   it('honours .gitignore only when asked', async () => {
-    const { metadata } = await setup();
+    const { metadata } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { '.gitignore': 'secret.env\n', 'secret.env': 's', 'a.py': 'a' });
-    const without = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir: false });
+    const without = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir: false });
     expect(without.entries.find((entry) => entry.path === 'secret.env')!.action).toBe('upload');
-    const withGit = await planSync({ dir, label: LABEL, metadata, keepLocal: true, stateDir: false, ignore: { gitignore: true } });
+    const withGit = await planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, stateDir: false, ignore: { gitignore: true } });
     expect(withGit.entries.find((entry) => entry.path === 'secret.env')).toMatchObject({
       action: 'ignored',
       ignoredBy: { file: '.gitignore', line: 1, pattern: 'secret.env' },
@@ -365,11 +321,11 @@ describe('ignore rules', () => {
   });
 
   it('ignored paths are not downloaded either', async () => {
-    const { metadata, store, stateDir } = await setup();
-    await metadata.addFile(remoteRecord(`${LABEL}/__pycache__`, 'x.pyc', 'bytecode', store));
-    await metadata.addFile(remoteRecord(LABEL, 'a.py', 'a', store));
+    const { metadata, store, stateDir } = await memorySetup();
+    await metadata.addFile(remoteRecord(`${TEST_LABEL}/__pycache__`, 'x.pyc', 'bytecode', store));
+    await metadata.addFile(remoteRecord(TEST_LABEL, 'a.py', 'a', store));
     const dir = join(await tempDir(), 'not-yet-there');
-    const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: false, stateDir });
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
     expect(result.downloaded).toBe(1);
     expect(result.plan.entries.find((entry) => entry.path === '__pycache__/x.pyc')).toMatchObject({ action: 'ignored' });
     expect(withoutMarkers(await readTree(dir))).toEqual({ 'a.py': 'a' });
@@ -378,11 +334,11 @@ describe('ignore rules', () => {
 
 describe('progress events', () => {
   it('reports start, every file, bytes, rate, ETA and the result', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}.txt`, 'x'.repeat(1000 + i)])));
     const events: SyncEvent[] = [];
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir, onEvent: (event) => events.push(event), progressIntervalMs: 0 });
+    await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir, onEvent: (event) => events.push(event), progressIntervalMs: 0 });
     expect(events[0]).toMatchObject({ type: 'sync-start', files: 20 });
     expect(events.filter((event) => event.type === 'file-done')).toHaveLength(20);
     const last = events.filter((event) => event.type === 'progress').at(-1)!;
@@ -395,9 +351,9 @@ describe('progress events', () => {
 
 describe('abort', () => {
   it('an aborted sync stops, says so, and leaves no half-written file under a real name', async () => {
-    const { metadata, stateDir } = await setup();
+    const { metadata, stateDir } = await memorySetup();
     const inner = createMemoryBlobStore();
-    for (let i = 0; i < 20; i++) await metadata.addFile(remoteRecord(LABEL, `f${i}.bin`, `content ${i}`.repeat(1000), inner));
+    for (let i = 0; i < 20; i++) await metadata.addFile(remoteRecord(TEST_LABEL, `f${i}.bin`, `content ${i}`.repeat(1000), inner));
     const slow: BlobStore = {
       ...inner,
       async get(key, options) {
@@ -416,7 +372,7 @@ describe('abort', () => {
     const controller = new AbortController();
     const promise = syncDirectory({
       dir,
-      label: LABEL,
+      label: TEST_LABEL,
       metadata,
       store: slow,
       keepLocal: false,
@@ -440,7 +396,7 @@ describe('abort', () => {
 
 describe('resumable uploads', () => {
   it('an interrupted large upload resumes where it stopped on the next sync', async () => {
-    const { metadata, stateDir } = await setup();
+    const { metadata, stateDir } = await memorySetup();
     const inner = createMemoryBlobStore();
     let failOnce = true;
     const flaky: BlobStore = {
@@ -465,12 +421,12 @@ describe('resumable uploads', () => {
     const dir = await tempDir();
     const big = Buffer.alloc(6 * 1024 * 1024, 1);
     await writeTree(dir, { 'big.bin': big });
-    await expect(syncDirectory({ dir, label: LABEL, metadata, store: flaky, keepLocal: true, stateDir, resumeThreshold: 1024 })).rejects.toThrow(
+    await expect(syncDirectory({ dir, label: TEST_LABEL, metadata, store: flaky, keepLocal: true, stateDir, resumeThreshold: 1024 })).rejects.toThrow(
       /connection reset/,
     );
     expect(metadata.revisions).toHaveLength(0);
     const events: SyncEvent[] = [];
-    await syncDirectory({ dir, label: LABEL, metadata, store: flaky, keepLocal: true, stateDir, resumeThreshold: 1024, onEvent: (event) => events.push(event) });
+    await syncDirectory({ dir, label: TEST_LABEL, metadata, store: flaky, keepLocal: true, stateDir, resumeThreshold: 1024, onEvent: (event) => events.push(event) });
     const done = events.find((event) => event.type === 'file-done');
     expect(done).toMatchObject({ path: 'big.bin', action: 'upload' });
     expect(done?.type === 'file-done' && done.resumedBytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
@@ -479,122 +435,14 @@ describe('resumable uploads', () => {
   });
 });
 
-describe('snapshots', () => {
-  it('creates a snapshot and materialises it into a directory, sub-labels included', async () => {
-    const { metadata, store, stateDir } = await setup();
-    const dir = await tempDir();
-    await writeTree(dir, TREE);
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
-    const snapshot = await createSnapshot({ metadata, store, label: LABEL, name: 'snap-1' });
-    expect(snapshot.fileids).toHaveLength(6);
-    const target = await tempDir();
-    const result = await materializeSnapshot({ metadata, store, snapshot: { snapshotId: snapshot.snapshotid }, dir: target });
-    expect(result.downloaded).toBe(6);
-    expect(await readTree(target)).toEqual(TREE);
-    // later revisions do not change the snapshot
-    await writeFile(join(dir, 'main.py'), 'changed');
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
-    const again = await materializeSnapshot({ metadata, store, snapshot: { name: 'snap-1' }, dir: target });
-    expect(again).toMatchObject({ downloaded: 0, skipped: 6 });
-    expect((await readTree(target))['main.py']).toBe(TREE['main.py']);
-  });
-
-  it('snapshots a tree whose root label has no direct files (registers an empty .pollinator-keep)', async () => {
-    const { metadata, store, stateDir } = await setup();
-    const dir = await tempDir();
-    await writeTree(dir, { 'pkg/mod.py': 'm', 'pkg/sub/x.py': 'x' });
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
-    const snapshot = await createSnapshot({ metadata, store, label: LABEL });
-    expect(snapshot.fileids).toHaveLength(3);
-    const target = await tempDir();
-    await materializeSnapshot({ metadata, store, snapshot: { snapshotId: snapshot.snapshotid }, dir: target });
-    expect(await readTree(target)).toEqual({ [ROOT_KEEP_FILE]: '', 'pkg/mod.py': 'm', 'pkg/sub/x.py': 'x' });
-    expect(metadata.revisions.find((file) => file.name === ROOT_KEEP_FILE)).toMatchObject({ size: 0, checksum: EMPTY_SHA256 });
-    // a later sync does not bring the marker into the user's directory
-    const next = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
-    expect(next.plan.entries.find((entry) => entry.name === ROOT_KEEP_FILE)).toMatchObject({ action: 'ignored' });
-    expect(Object.keys(await readTree(dir))).not.toContain(ROOT_KEEP_FILE);
-  });
-
-  it('refuses a snapshot whose files would escape the target directory', async () => {
-    const { metadata, store } = await setup();
-    await metadata.addFile(remoteRecord(LABEL, 'ok.txt', 'ok', store));
-    await metadata.addFile(remoteRecord(LABEL, '../../evil', 'evil', store));
-    const snapshot = await metadata.createSnapshot(LABEL, 'bad');
-    const target = join(await tempDir(), 'out');
-    await expect(materializeSnapshot({ metadata, store, snapshot: { snapshotId: snapshot.snapshotid }, dir: target })).rejects.toBeInstanceOf(
-      UnsafePathError,
-    );
-    await expect(stat(target)).rejects.toThrow();
-  });
-});
-
-describe('files written by the Go client (conformance fixture 10-go-cli-cfs)', () => {
-  it('reads them: labels, names, object names, the empty file, the unicode name', async () => {
-    const fixturePath = new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url);
-    const fixture = JSON.parse(await readFile(fixturePath, 'utf8')) as {
-      steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
-    };
-    const written = fixture.steps.filter((step) => step.source === 'go-cli' && step.request.payloadtype === 'addfilemsg').map((step) => step.request.payloadJson.file!);
-    expect(written).toHaveLength(6);
-    const contents: Record<string, string> = { 'main.py': 'print("hello from fixture")\n', 'a.txt': 'A\n', 'b.txt': 'B\n', 'd.txt': 'deep\n', 'empty.txt': '' };
-    const { metadata, store, stateDir } = await setup();
-    for (const file of written) {
-      if (contents[file.name] !== undefined && file.size > 0) store.objects.set(file.ref.s3object.object, Buffer.from(contents[file.name]!));
-      await metadata.addFile(file);
-    }
-    const dir = await tempDir();
-    // the unicode file's content is not in the fixture: plan it, but leave it out of the download
-    const plan = await planSync({ dir, label: '/pollinator/fixture/src', metadata, keepLocal: false, stateDir });
-    expect(plan.entries.find((entry) => entry.name === 'résumé 日本.txt')).toMatchObject({ action: 'download', size: 22, path: 'résumé 日本.txt' });
-    const result = await syncDirectory({
-      dir,
-      label: '/pollinator/fixture/src',
-      metadata,
-      store,
-      keepLocal: false,
-      stateDir,
-      ignore: { extraRules: ['résumé*'] },
-    });
-    expect(result.downloaded).toBe(5);
-    expect(withoutMarkers(await readTree(dir))).toEqual({
-      'main.py': contents['main.py'],
-      'empty.txt': '',
-      'dirA/a.txt': 'A\n',
-      'dirA/deep/d.txt': 'deep\n',
-      'dirB/b.txt': 'B\n',
-    });
-  });
-
-  it('writes records in the shape the Go client writes (and reads: s3object.object), minus the credentials', async () => {
-    const fixturePath = new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url);
-    const fixture = JSON.parse(await readFile(fixturePath, 'utf8')) as {
-      steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
-    };
-    const goFile = fixture.steps.find((step) => step.source === 'go-cli' && step.request.payloadtype === 'addfilemsg')!.request.payloadJson.file!;
-    const { metadata, store, stateDir } = await setup();
-    const dir = await tempDir();
-    await writeTree(dir, { 'x.txt': 'x' });
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
-    const ours = metadata.revisions[0]!;
-    const keys = (value: object): string[] => Object.keys(value).sort();
-    expect(keys(ours)).toEqual(keys(goFile));
-    expect(keys(ours.ref)).toEqual(keys(goFile.ref));
-    expect(keys(ours.ref.s3object)).toEqual(keys(goFile.ref.s3object));
-    expect(ours.ref.protocol).toBe(goFile.ref.protocol);
-    expect(ours.checksumalg).toBe(goFile.checksumalg);
-    expect(ours.ref.s3object.port).toBe(goFile.ref.s3object.port);
-  });
-});
-
 describe('remove', () => {
   it('nothing is ever deleted: a file deleted locally comes back from CFS', async () => {
-    const { metadata, store, stateDir } = await setup();
+    const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { 'a.txt': 'a', 'b.txt': 'b' });
-    await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     await rm(join(dir, 'a.txt'));
-    const result = await syncDirectory({ dir, label: LABEL, metadata, store, keepLocal: true, stateDir });
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
     expect(result.downloaded).toBe(1);
     expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('a');
   });
