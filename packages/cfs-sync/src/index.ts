@@ -12,6 +12,7 @@ export {
   planSync,
   listLabels,
   type PlanOptions,
+  type PreparedSync,
   type SyncAction,
   type SyncPlan,
   type SyncPlanEntry,
