@@ -2,7 +2,7 @@
  * Backend behaviour that needs no Slurm: a scripted `CommandRunner` stands in
  * for the Slurm commands.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,5 +85,32 @@ describe('slurm backend with scripted Slurm commands', () => {
     const handle = await backend.start(job());
     const status = await backend.status(handle);
     expect(status).toMatchObject({ state: 'failed', exitCode: null, reason: expect.stringContaining('Slurm no longer knows job 77') });
+  });
+
+  it('a status query leaves the log alone: logs() writes the pending and started notices, once each', async () => {
+    let state = running.replace('JobState=RUNNING Reason=None', 'JobState=PENDING Reason=PartitionDown').replace('NodeList=nid[001-002]', 'NodeList=(null)');
+    const runner = scriptedRunner((command) => {
+      if (command === 'sbatch') return ok('77\n');
+      if (command === 'scontrol') return ok(`${state}\n`);
+      return ok('');
+    });
+    const backend = createSlurmBackend({ runtime: 'none', runner, statusCacheMs: 0, pendingNoticeDelayMs: 0, logPollIntervalMs: 10, accounting: false });
+    const request = job();
+    const handle = await backend.start(request);
+    const outputFile = join(request.workDir, 'output.log');
+    for (let query = 0; query < 3; query += 1) {
+      expect(await backend.status(handle)).toEqual({ state: 'pending', reason: 'PartitionDown (the partition is down)' });
+    }
+    expect(readFileSync(outputFile, 'utf8')).toBe('');
+
+    const controller = new AbortController();
+    let seen = '';
+    for await (const chunk of backend.logs(handle, '', controller.signal)) {
+      seen += chunk.text;
+      if (seen.includes('is pending')) state = running;
+      if (seen.includes('started on')) setTimeout(() => controller.abort(), 50);
+    }
+    expect(seen).toBe('[pollinator] Slurm job 77 is pending: PartitionDown (the partition is down)\n[pollinator] Slurm job 77 started on nid001,nid002\n');
+    expect(readFileSync(outputFile, 'utf8')).toBe(seen);
   });
 });

@@ -23,7 +23,6 @@ import {
 } from './batch-script';
 import { ImageCache } from './image-cache';
 import {
-  describeReason,
   isFinalSlurmState,
   jobInfoFromSacct,
   jobInfoFromScontrol,
@@ -31,7 +30,9 @@ import {
   toJobStatus,
   type SlurmJobInfo,
 } from './job-state';
+import { followOutputLog } from './output-log';
 import { createLocalRunner, type CommandRunner } from './runner';
+import { stateNotice, type NoticeMemory } from './state-notices';
 
 export const BACKEND_NAME = 'slurm';
 
@@ -100,8 +101,6 @@ export interface SlurmHandleData {
 const DEFAULT_PASS_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'SLURM_CONF'];
 const DEFAULT_SECRET_PREFIXES = ['COLONIES_', 'AWS_S3_', 'EXECUTOR_'];
 const CANCELLED_MARKER = 'cancelled-by-pollinator';
-const READ_SIZE = 1024 * 1024;
-const MAX_CHUNK = 64 * 1024;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -124,29 +123,15 @@ function handleData(handle: JobHandle): SlurmHandleData {
   return { submittedAt: 0, ...data } as SlurmHandleData;
 }
 
-/** Length of the longest prefix of `buffer` that ends on a whole UTF-8 character. */
-function utf8Boundary(buffer: Buffer, end: number): number {
-  let index = end;
-  // Step back over continuation bytes (10xxxxxx) to the start of the last character.
-  let back = 0;
-  while (index > 0 && back < 4 && (buffer[index - 1]! & 0xc0) === 0x80) {
-    index -= 1;
-    back += 1;
-  }
-  if (index === 0) return end;
-  const lead = buffer[index - 1]!;
-  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return length === back + 1 ? end : index - 1;
-}
-
 export function createSlurmBackend(options: SlurmBackendOptions = {}): Backend {
   return new SlurmBackend(options);
 }
 
-interface JobMemory {
+interface JobMemory extends NoticeMemory {
   lastStatus?: { at: number; status: JobStatus };
   final?: JobStatus;
-  noticedReason?: string;
+  /** Slurm's `Reason` when the last status read found the job pending (for the notices). */
+  slurmReason?: string;
   cancelled?: boolean;
 }
 
@@ -335,6 +320,7 @@ class SlurmBackend implements Backend {
     const memory = this.#memory(handle.id);
     const info = await this.#jobInfo(handle);
     if (!info) {
+      memory.slurmReason = undefined;
       // Aged out of slurmctld (MinJobAge) and no accounting: the script's own record.
       const exitCode = await this.#recordedExitCode(handle, data);
       if (exitCode === 0) return { state: 'succeeded', exitCode: 0 };
@@ -347,57 +333,42 @@ class SlurmBackend implements Backend {
       };
     }
     const status = toJobStatus(info, info.state === 'CANCELLED' && (await this.#cancelledByUs(handle, data)));
-    if (status.state === 'pending') {
-      const reason = info.reason || 'None';
-      const pendedMs = Date.now() - (data.submittedAt || Date.now());
-      if (reason !== 'None' && reason !== memory.noticedReason && pendedMs >= (this.#options.pendingNoticeDelayMs ?? 5000)) {
-        memory.noticedReason = reason;
-        await this.#notice(data.outputFile, `[pollinator] Slurm job ${handle.id} is pending: ${describeReason(reason)}\n`);
-      }
-    } else if (status.state === 'running' && memory.noticedReason !== undefined && memory.noticedReason !== '') {
-      memory.noticedReason = '';
-      await this.#notice(data.outputFile, `[pollinator] Slurm job ${handle.id} started on ${status.nodes.join(',') || 'its nodes'}\n`);
-    }
+    memory.slurmReason = status.state === 'pending' ? info.reason || 'None' : undefined;
     return status;
   }
 
   async *logs(handle: JobHandle, from: LogCursor, signal?: AbortSignal): AsyncIterable<LogChunk> {
     const data = handleData(handle);
-    let offset = from === '' ? 0 : Number(from);
+    const offset = from === '' ? 0 : Number(from);
     if (!Number.isSafeInteger(offset) || offset < 0) throw new BackendError(BACKEND_NAME, `Invalid log cursor ${JSON.stringify(from)}`);
-    const interval = this.#options.logPollIntervalMs ?? 250;
-    let finalSeen = 0;
-    while (!signal?.aborted) {
-      // Decide about finality before reading, so nothing written before the end is missed.
-      const final = isFinalJobStatus(await this.status(handle));
-      let yielded = false;
-      for (;;) {
-        if (signal?.aborted) return;
-        const buffer = await this.#runner.readFile(data.outputFile, offset, READ_SIZE);
-        if (!buffer || buffer.length === 0) break;
-        let take: number;
-        if (final) {
-          take = Math.min(buffer.length, MAX_CHUNK);
-          const newline = buffer.lastIndexOf(0x0a, take - 1);
-          if (take < buffer.length && newline >= 0) take = newline + 1;
-        } else {
-          const newline = buffer.lastIndexOf(0x0a, MAX_CHUNK - 1);
-          if (newline >= 0) take = newline + 1;
-          else if (buffer.length >= MAX_CHUNK) take = utf8Boundary(buffer, MAX_CHUNK);
-          else break; // an unfinished line: wait for the rest of it
-        }
-        const text = buffer.subarray(0, take).toString('utf8');
-        offset += take;
-        yielded = true;
-        yield { text, cursor: String(offset) };
-      }
-      if (final && !yielded) {
-        // One more look after a pause: output on a shared filesystem can lag behind the state.
-        finalSeen += 1;
-        if (finalSeen >= 2) return;
-      }
-      await sleep(interval, signal);
-    }
+    yield* followOutputLog({
+      runner: this.#runner,
+      path: data.outputFile,
+      offset,
+      intervalMs: this.#options.logPollIntervalMs ?? 250,
+      status: () => this.#statusWithNotices(handle, data),
+      signal,
+      sleep,
+    });
+  }
+
+  /**
+   * The status as `logs()` sees it, after writing the notice its change calls
+   * for into the output file (where it is read next, in order with the job's
+   * own output).
+   */
+  async #statusWithNotices(handle: JobHandle, data: SlurmHandleData): Promise<JobStatus> {
+    const status = await this.status(handle);
+    const memory = this.#memory(handle.id);
+    const notice = stateNotice(memory, {
+      jobId: handle.id,
+      status,
+      slurmReason: memory.slurmReason,
+      pendedMs: Date.now() - (data.submittedAt || Date.now()),
+      pendingNoticeDelayMs: this.#options.pendingNoticeDelayMs ?? 5000,
+    });
+    if (notice !== undefined) await this.#notice(data.outputFile, notice);
+    return status;
   }
 
   async cancel(handle: JobHandle): Promise<void> {
