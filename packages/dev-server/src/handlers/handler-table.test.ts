@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ok } from '../rpc-reply';
+import { allHandlers } from './handler-table';
+
+/** Every message type engine.ts answered before it was split (issue #18): none may go missing. */
+const PAYLOAD_TYPES = [
+  'versionmsg', 'getserverinfomsg',
+  'addcolonymsg', 'removecolonymsg', 'getcoloniesmsg', 'getcolonymsg', 'getcolonystatsmsg',
+  'pauseassignmentsmsg', 'resumeassignmentsmsg', 'getpausestatusmsg',
+  'addusermsg', 'getusersmsg', 'getusermsg', 'removeusermsg',
+  'addexecutormsg', 'approveexecutormsg', 'rejectexecutormsg', 'removeexecutormsg',
+  'getexecutormsg', 'getexecutorbyidmsg', 'getexecutorsmsg', 'updateexecutormsg',
+  'addfunctionmsg', 'getfunctionsmsg', 'removefunctionmsg',
+  'submitfuncspecmsg', 'getprocessmsg', 'getprocessesmsg', 'assignprocessmsg',
+  'closesuccessfulmsg', 'closefailedmsg', 'setoutputmsg', 'cancelprocessmsg', 'removeprocessmsg', 'removeallprocessesmsg',
+  'addattributemsg', 'getattributemsg',
+  'addlogmsg', 'addexecutorlogmsg', 'getlogsmsg', 'searchlogsmsg',
+  'addfilemsg', 'getfilesmsg', 'getfilemsg', 'getfilelabelsmsg', 'removefilemsg',
+  'createsnapshotmsg', 'getsnapshotmsg', 'getsnapshotsmsg', 'removesnapshotmsg', 'removeallsnapshotmsg',
+];
+
+describe('the handler table', () => {
+  it('registers exactly the message types the engine answered before the split', () => {
+    expect([...allHandlers().keys()].sort()).toEqual([...PAYLOAD_TYPES].sort());
+  });
+
+  it('refuses a message type registered by two resource modules', () => {
+    const handler = () => ok('versionmsg');
+    expect(() => allHandlers([{ versionmsg: handler }, { versionmsg: handler }])).toThrow('two handlers for versionmsg');
+  });
+});
