@@ -1,20 +1,13 @@
 // cfs-sync against the records the Go CFS client writes (recorded in test-utils' conformance fixtures).
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { planSync } from './plan';
 import { syncDirectory } from './sync';
-import { memorySetup, readTree, tempDir, TEST_LABEL, withoutMarkers, writeTree } from './sync.test-helpers';
-import type { CfsFile } from './types';
+import { goClientFixture, memorySetup, readTree, tempDir, TEST_LABEL, withoutMarkers, writeTree } from './sync.test-helpers';
 
 describe('files written by the Go client (conformance fixture 10-go-cli-cfs)', () => {
   it('reads them: labels, names, object names, the empty file, the unicode name', async () => {
-    const fixturePath = new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url);
-    const fixture = JSON.parse(await readFile(fixturePath, 'utf8')) as {
-      steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
-    };
-    const written = fixture.steps.filter((step) => step.source === 'go-cli' && step.request.payloadtype === 'addfilemsg').map((step) => step.request.payloadJson.file!);
+    const { written, contents, downloadedTree } = await goClientFixture();
     expect(written).toHaveLength(6);
-    const contents: Record<string, string> = { 'main.py': 'print("hello from fixture")\n', 'a.txt': 'A\n', 'b.txt': 'B\n', 'd.txt': 'deep\n', 'empty.txt': '' };
     const { metadata, store, stateDir } = await memorySetup();
     for (const file of written) {
       if (contents[file.name] !== undefined && file.size > 0) store.objects.set(file.ref.s3object.object, Buffer.from(contents[file.name]!));
@@ -34,21 +27,11 @@ describe('files written by the Go client (conformance fixture 10-go-cli-cfs)', (
       ignore: { extraRules: ['résumé*'] },
     });
     expect(result.downloaded).toBe(5);
-    expect(withoutMarkers(await readTree(dir))).toEqual({
-      'main.py': contents['main.py'],
-      'empty.txt': '',
-      'dirA/a.txt': 'A\n',
-      'dirA/deep/d.txt': 'deep\n',
-      'dirB/b.txt': 'B\n',
-    });
+    expect(withoutMarkers(await readTree(dir))).toEqual(downloadedTree);
   });
 
   it('writes records in the shape the Go client writes (and reads: s3object.object), minus the credentials', async () => {
-    const fixturePath = new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url);
-    const fixture = JSON.parse(await readFile(fixturePath, 'utf8')) as {
-      steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
-    };
-    const goFile = fixture.steps.find((step) => step.source === 'go-cli' && step.request.payloadtype === 'addfilemsg')!.request.payloadJson.file!;
+    const goFile = (await goClientFixture()).written[0]!;
     const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, { 'x.txt': 'x' });

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,13 +9,10 @@ import { applySync } from './apply';
 import { syncDirectory } from './sync';
 import { materializeSnapshot } from './snapshot';
 import { CfsError, FileChangedError, SymlinkRefusedError } from './errors';
-import { newObjectKey } from './blob-store';
-import { fingerprint, readTree, tempDir, writeTree } from './sync.test-helpers';
-import type { CfsFile } from './types';
+import { fingerprint, readTree, remoteRecord, tempDir, writeTree } from './sync.test-helpers';
 
 const LABEL = '/pollinator/proj/src';
 const SECRET = 'HOST-SECRET-0123456789';
-const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
 /** A host directory outside every synced tree, holding a secret file and a sub-directory. */
 async function hostFiles() {
@@ -33,26 +29,6 @@ function storeHolds(store: MemoryBlobStore, text: string): boolean {
   return [...store.objects.values(), ...[...store.partials.values()].map((chunks) => Buffer.concat(chunks))].some((data) =>
     data.toString('utf8').includes(text),
   );
-}
-
-function remoteRecord(label: string, name: string, content: string, store: MemoryBlobStore): CfsFile {
-  const key = newObjectKey();
-  if (content.length > 0) store.objects.set(key, Buffer.from(content));
-  return {
-    fileid: '',
-    colonyname: 'dev',
-    label,
-    name,
-    size: Buffer.byteLength(content),
-    sequencenr: 0,
-    checksum: sha(content),
-    checksumalg: 'SHA256',
-    ref: {
-      protocol: 's3',
-      s3object: { server: '', port: -1, tls: false, accesskey: '', secretkey: '', region: '', encryptionkey: '', encryptionalg: '', object: key, bucket: '' },
-    },
-    added: '0001-01-01T00:00:00Z',
-  };
 }
 
 describe('default policy (skip): symlinks are listed, never followed', () => {

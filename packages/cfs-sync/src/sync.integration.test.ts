@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,20 +14,10 @@ import { syncDirectory } from './sync';
 import { planSync } from './plan';
 import { createSnapshot, materializeSnapshot } from './snapshot';
 import type { BlobStore } from './blob-store';
-import type { CfsFile, CfsMetadata } from './types';
+import type { CfsMetadata } from './types';
 import { Readable } from 'node:stream';
-import { readTree, tempDir, withoutMarkers, writeTree } from './sync.test-helpers';
+import { goClientFixture, readTree, sha, tempDir, TEST_TREE, withoutMarkers, writeTree } from './sync.test-helpers';
 import { s3TestOptions, S3_SKIP_REASON } from './s3-test-env.test-helpers';
-
-const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-const TREE = {
-  'main.py': 'print("hello")\n',
-  'empty.txt': '',
-  'résumé 日本.txt': 'unicode name\n',
-  'dirA/a.txt': 'A\n',
-  'dirA/deep/d.txt': 'deep\n',
-  'dirB/b.txt': 'B\n',
-};
 
 let server: DevServer;
 let metadata: CfsMetadata;
@@ -60,7 +50,7 @@ function flow(storeName: string, makeStore: () => BlobStore) {
       const label = `${prefix}/src`;
       const stateDir = await tempDir('cfs-state-');
       const dir = await tempDir();
-      await writeTree(dir, TREE);
+      await writeTree(dir, TEST_TREE);
       const first = await syncDirectory({ dir, label, metadata, store, keepLocal: true, stateDir });
       expect(first.uploaded).toBe(6);
       const noop = await syncDirectory({ dir, label, metadata, store, keepLocal: true, stateDir });
@@ -70,7 +60,7 @@ function flow(storeName: string, makeStore: () => BlobStore) {
       const target = await tempDir();
       const down = await syncDirectory({ dir: target, label, metadata, store, keepLocal: false, stateDir });
       expect(down.downloaded).toBe(6);
-      expect(withoutMarkers(await readTree(target))).toEqual(TREE);
+      expect(withoutMarkers(await readTree(target))).toEqual(TEST_TREE);
     });
 
     it('syncs a tree whose root has no direct files completely (server quirk), and snapshots it', async () => {
@@ -112,14 +102,10 @@ describe.skipIf(!s3)(`S3 (Ceph RGW)${S3_SKIP_REASON}`, () => {
 
 describe('files written by the Go client, through the dev-server', () => {
   it('downloads the records of fixture 10-go-cli-cfs (Go CLI uploads) into a directory', async () => {
-    const fixture = JSON.parse(await readFile(new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url), 'utf8')) as {
-      steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
-    };
-    const contents: Record<string, string> = { 'main.py': 'print("hello from fixture")\n', 'a.txt': 'A\n', 'b.txt': 'B\n', 'd.txt': 'deep\n', 'empty.txt': '' };
+    const { written, contents, downloadedTree } = await goClientFixture();
     const store = createLocalBlobStore({ dir: server.blobDir });
     const root = `/pollinator/go-${randomBytes(4).toString('hex')}/src`;
-    for (const step of fixture.steps.filter((item) => item.source === 'go-cli' && item.request.payloadtype === 'addfilemsg')) {
-      const file = step.request.payloadJson.file!;
+    for (const file of written) {
       const content = contents[file.name];
       if (content === undefined) continue; // the unicode file's bytes are not in the fixture
       if (content.length > 0) await store.put(file.ref.s3object.object, Readable.from([Buffer.from(content)]), { size: content.length });
@@ -129,13 +115,7 @@ describe('files written by the Go client, through the dev-server', () => {
     const dir = await tempDir();
     const result = await syncDirectory({ dir, label: root, metadata, store, keepLocal: false, stateDir: false });
     expect(result.downloaded).toBe(5);
-    expect(withoutMarkers(await readTree(dir))).toEqual({
-      'main.py': contents['main.py'],
-      'empty.txt': '',
-      'dirA/a.txt': 'A\n',
-      'dirA/deep/d.txt': 'deep\n',
-      'dirB/b.txt': 'B\n',
-    });
+    expect(withoutMarkers(await readTree(dir))).toEqual(downloadedTree);
   });
 });
 

@@ -105,3 +105,25 @@ export function remoteRecord(label: string, name: string, content: string, store
     added: '0001-01-01T00:00:00Z',
   };
 }
+
+/**
+ * The records the Go CLI registered in conformance fixture 10-go-cli-cfs
+ * (`addfilemsg` of source go-cli), the contents the fixture knows (not the
+ * unicode file's), and the tree a download of them gives.
+ */
+export async function goClientFixture(): Promise<{ written: CfsFile[]; contents: Record<string, string>; downloadedTree: Record<string, string> }> {
+  const fixturePath = new URL('../../test-utils/fixtures/rpc/10-go-cli-cfs.json', import.meta.url);
+  const fixture = JSON.parse(await readFile(fixturePath, 'utf8')) as {
+    steps: { source?: string; request: { payloadtype: string; payloadJson: { file?: CfsFile } } }[];
+  };
+  const written = fixture.steps.filter((step) => step.source === 'go-cli' && step.request.payloadtype === 'addfilemsg').map((step) => step.request.payloadJson.file!);
+  const contents: Record<string, string> = { 'main.py': 'print("hello from fixture")\n', 'a.txt': 'A\n', 'b.txt': 'B\n', 'd.txt': 'deep\n', 'empty.txt': '' };
+  const downloadedTree = {
+    'main.py': contents['main.py']!,
+    'empty.txt': '',
+    'dirA/a.txt': 'A\n',
+    'dirA/deep/d.txt': 'deep\n',
+    'dirB/b.txt': 'B\n',
+  };
+  return { written, contents, downloadedTree };
+}
