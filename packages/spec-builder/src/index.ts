@@ -45,13 +45,10 @@ export {
 export { containsNulOrLineBreak, PROJECT_YAML_LIMITS, SPEC_LIMITS, utf8ByteLength } from './limits';
 export {
   CPU_PATTERN,
-  cpuToSlurmCpusPerTask,
-  formatWalltime,
   MAX_NODES,
   MAX_PROCESSES_PER_NODE,
   MEMORY_PATTERN,
   memoryToBytes,
-  memoryToSlurm,
   parseCpuMillicores,
   validateCpu,
   validateMemory,

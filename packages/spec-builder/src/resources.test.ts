@@ -1,15 +1,10 @@
+import { slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit } from '@pollinator/backend';
 import { describe, expect, it } from 'vitest';
-import {
-  cpuToSlurmCpusPerTask,
-  formatWalltime,
-  memoryToBytes,
-  memoryToSlurm,
-  validateCpu,
-  validateMemory,
-  validateWalltime,
-} from './resources';
+import { memoryToBytes, parseCpuMillicores, validateCpu, validateMemory, validateWalltime } from './resources';
 
-// Vectors from executors.md §1.4–1.6 (the Go executors' parsers, run).
+// Vectors from executors.md §1.4–1.6 (the Go executors' parsers, run). What a
+// valid value becomes in Slurm is the backends' one converter
+// (`@pollinator/backend`), applied to the number this package validated.
 describe('cpu', () => {
   it.each([
     ['10m', 1],
@@ -22,7 +17,7 @@ describe('cpu', () => {
     ['10000m', 10],
   ])('%s → --cpus-per-task=%i', (cpu, cores) => {
     expect(validateCpu(cpu)).toBeUndefined();
-    expect(cpuToSlurmCpusPerTask(cpu)).toBe(cores);
+    expect(slurmCpusPerTask(parseCpuMillicores(cpu) ?? Number.NaN)).toBe(cores);
   });
 
   it.each([
@@ -38,6 +33,8 @@ describe('cpu', () => {
     ['', /not a millicore/],
     [' 500m', /not a millicore/],
     ['abcm', /not a millicore/],
+    ['100000001m', /more than 100000000m/],
+    ['99999999999999999999m', /more than 100000000m/],
   ])('rejects %j', (cpu, message) => {
     expect(validateCpu(cpu)).toMatch(message);
   });
@@ -46,16 +43,20 @@ describe('cpu', () => {
 describe('memory', () => {
   it.each([
     ['1Mi', '1M', 1048576],
-    ['100Mi', '105M', 104857600],
-    ['1000Mi', '1049M', 1048576000],
-    ['15000Mi', '15729M', 15728640000],
-    ['1Gi', '1074M', 1073741824],
-    ['10Gi', '10737M', 10737418240],
-    ['30Gi', '32212M', 32212254720],
+    ['100Mi', '100M', 104857600],
+    ['1000Mi', '1000M', 1048576000],
+    ['15000Mi', '15000M', 15728640000],
+    ['1Gi', '1024M', 1073741824],
+    ['10Gi', '10240M', 10737418240],
+    ['30Gi', '30720M', 32212254720],
   ])('%s → --mem=%s (%i bytes)', (mem, slurm, bytes) => {
     expect(validateMemory(mem)).toBeUndefined();
-    expect(memoryToSlurm(mem)).toBe(slurm);
     expect(memoryToBytes(mem)).toBe(bytes);
+    expect(slurmMemoryPerNode(bytes)).toBe(slurm);
+  });
+
+  it('gives Slurm the mebibytes the project asked for (Slurm\'s M is MiB): 1000Mi is 1000M, not 1049M', () => {
+    expect(slurmMemoryPerNode(memoryToBytes('1000Mi') ?? 0)).toBe('1000M');
   });
 
   it.each([
@@ -69,6 +70,7 @@ describe('memory', () => {
     ['Mi', /not a memory value/],
     ['-1Gi', /negative/],
     ['xMi', /not a memory value/],
+    ['1048577Gi', /more than 1048576Gi/],
   ])('rejects %j', (mem, message) => {
     expect(validateMemory(mem)).toMatch(message);
   });
@@ -83,7 +85,7 @@ describe('walltime', () => {
     [360000, '100:00:00'],
   ])('%i s → --time=%s', (seconds, time) => {
     expect(validateWalltime(seconds)).toBeUndefined();
-    expect(formatWalltime(seconds)).toBe(time);
+    expect(slurmTimeLimit(seconds)).toBe(time);
   });
 
   it('rejects 0, negative and fractional walltimes', () => {

@@ -1,3 +1,4 @@
+import { parseCpuMillicores, parseMemoryBytes } from '@pollinator/backend';
 import { SPEC_LIMITS } from './limits';
 
 /**
@@ -6,9 +7,17 @@ import { SPEC_LIMITS } from './limits';
  * them on submit (§1.5 "server constraint", colonies-protocol.md §3.5, §3.8).
  *
  * Every `validate*` function returns `undefined` when the value is accepted,
- * or one sentence saying what is wrong. The conversion functions assume a
- * value that passed validation.
+ * or one sentence saying what is wrong. The numbers come from the one resource
+ * grammar of `@pollinator/backend` (the backends convert the same numbers to
+ * Slurm and Kubernetes units), so what is validated here is what they run.
  */
+
+// The numbers of the one resource grammar, under the names spec-builder has
+// always exported (each is `undefined` for a malformed value).
+/** `"2500m"` → 2500. */
+export { parseCpuMillicores };
+/** `"1Gi"` → 1073741824 (exact for any valid value below 2^53 bytes). */
+export const memoryToBytes: (mem: string) => number | undefined = parseMemoryBytes;
 
 /** The server never assigns a process with more nodes / processes per node than this (hard-coded MaxInt8). */
 export const MAX_NODES = 127;
@@ -37,27 +46,13 @@ export function validateCpu(cpu: string): string | undefined {
   if (/^[0-9]*\.[0-9]+m$/.test(cpu)) return 'millicores must be a whole number';
   if (/^[0-9]m$/.test(cpu)) return 'the executors reject cpu values shorter than 3 characters; use at least "10m"';
   if (!CPU_PATTERN.test(cpu)) return 'not a millicore value';
-  if (parseCpuMillicores(cpu) === 0) return 'cpu must be more than 0m';
-  if (parseCpuMillicores(cpu) > SPEC_LIMITS.cpuMillicores) {
+  // Past 2^53 the grammar gives no number: that is more than the bound too.
+  const millicores = parseCpuMillicores(cpu);
+  if (millicores === 0) return 'cpu must be more than 0m';
+  if (millicores === undefined || millicores > SPEC_LIMITS.cpuMillicores) {
     return `cpu is more than ${SPEC_LIMITS.cpuMillicores}m (100,000 cores), the most a spec may ask for`;
   }
   return undefined;
-}
-
-/** `"2500m"` → 2500. */
-export function parseCpuMillicores(cpu: string): number {
-  return Number.parseInt(cpu.slice(0, -1), 10);
-}
-
-/**
- * Whole cores Slurm gets for `--cpus-per-task`, as the HPC executor computes
- * them: any value below one core is 1, anything else is rounded up
- * (10m→1, 1000m→1, 1001m→2, 2400m→3; "00m"→0, which drops the directive).
- */
-export function cpuToSlurmCpusPerTask(cpu: string): number {
-  const millicores = parseCpuMillicores(cpu);
-  if (millicores > 0 && millicores < 1000) return 1;
-  return Math.ceil(millicores / 1000);
 }
 
 /** Why `mem` is not acceptable, or `undefined` when it is. */
@@ -72,27 +67,12 @@ export function validateMemory(mem: string): string | undefined {
     return `the unit "${unit}" is not understood by the executors; use Mi or Gi`;
   }
   if (!MEMORY_PATTERN.test(mem)) return 'not a memory value';
-  if (memoryToBytes(mem) === 0) return 'memory must be more than 0 (Slurm reads --mem=0 as "all memory of the node")';
-  if (memoryToBytes(mem) > SPEC_LIMITS.memoryBytes) {
+  const bytes = memoryToBytes(mem);
+  if (bytes === 0) return 'memory must be more than 0 (Slurm reads --mem=0 as "all memory of the node")';
+  if (bytes === undefined || bytes > SPEC_LIMITS.memoryBytes) {
     return `memory is more than ${MAX_MEMORY_GI}Gi (1 PiB), the most a spec may ask for`;
   }
   return undefined;
-}
-
-/** `"1Gi"` → 1073741824. Exact for any valid value below 2^53 bytes. */
-export function memoryToBytes(mem: string): number {
-  const value = Number.parseInt(mem.slice(0, -2), 10);
-  return mem.endsWith('Gi') ? value * 1024 * 1024 * 1024 : value * 1024 * 1024;
-}
-
-/**
- * The Slurm `--mem` value the HPC executor derives (`"<n>M"`, decimal megabytes,
- * rounded): 1000Mi → "1049M", 1Gi → "1074M", 10Gi → "10737M".
- */
-export function memoryToSlurm(mem: string): string {
-  const value = Number.parseFloat(mem.slice(0, -2));
-  const bytes = mem.endsWith('Gi') ? value * 1024 * 1048576 : value * 1048576;
-  return `${Math.round(bytes / 1e6)}M`;
 }
 
 /** Why `walltime` is not acceptable, or `undefined` when it is. */
@@ -103,13 +83,4 @@ export function validateWalltime(walltime: number): string | undefined {
     return `walltime is more than ${SPEC_LIMITS.walltimeSeconds} seconds (365 days), the most a spec may ask for`;
   }
   return undefined;
-}
-
-/** Seconds → Slurm `--time` `HH:MM:SS`, hours may exceed 24 (70 → "00:01:10", 360000 → "100:00:00"). */
-export function formatWalltime(seconds: number): string {
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  const two = (value: number) => String(value).padStart(2, '0');
-  return `${two(hours)}:${two(minutes)}:${two(rest)}`;
 }
