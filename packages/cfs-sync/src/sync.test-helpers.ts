@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { newObjectKey } from './blob-store';
+import { newObjectKey, type BlobStore } from './blob-store';
 import { createMemoryBlobStore, type MemoryBlobStore } from './memory-blob-store';
 import { createMemoryCfsMetadata } from './memory-metadata';
 import type { CfsFile } from './types';
@@ -126,4 +127,27 @@ export async function goClientFixture(): Promise<{ written: CfsFile[]; contents:
     'dirB/b.txt': 'B\n',
   };
   return { written, contents, downloadedTree };
+}
+
+/** A store that loses the connection after `cutAfter` bytes of the first put. */
+export function failingOnce(inner: BlobStore, cutAfter: number): BlobStore {
+  let failOnce = true;
+  return {
+    ...inner,
+    async put(key, body, options) {
+      if (!failOnce) return inner.put(key, body, options);
+      failOnce = false;
+      let seen = 0;
+      const cut = Readable.from(
+        (async function* () {
+          for await (const chunk of body as AsyncIterable<Buffer>) {
+            seen += chunk.length;
+            if (seen > cutAfter) throw new Error('connection reset (simulated)');
+            yield chunk;
+          }
+        })(),
+      );
+      return inner.put(key, cut, options);
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { applySync, type SyncEvent } from './apply';
 import { syncDirectory } from './sync';
 import { ChecksumMismatchError, ConflictRefusedError, FileChangedError, UnsafePathError } from './errors';
 import type { BlobStore } from './blob-store';
-import { fingerprint, memorySetup, readTree, remoteRecord, sha, tempDir, TEST_LABEL, TEST_TREE, withoutMarkers, writeTree } from './sync.test-helpers';
+import { failingOnce, fingerprint, memorySetup, readTree, remoteRecord, sha, tempDir, TEST_LABEL, TEST_TREE, withoutMarkers, writeTree } from './sync.test-helpers';
 
 describe('upload, no-op re-sync and download', () => {
   it('uploads a tree as the Go client does: one label per directory, SHA-256, .cfs markers, empty files not uploaded', async () => {
@@ -398,26 +398,7 @@ describe('resumable uploads', () => {
   it('an interrupted large upload resumes where it stopped on the next sync', async () => {
     const { metadata, stateDir } = await memorySetup();
     const inner = createMemoryBlobStore();
-    let failOnce = true;
-    const flaky: BlobStore = {
-      ...inner,
-      async put(key, body, options) {
-        if (!failOnce) return inner.put(key, body, options);
-        failOnce = false;
-        // consume 3 MiB, then lose the connection
-        let seen = 0;
-        const cut = Readable.from(
-          (async function* () {
-            for await (const chunk of body as AsyncIterable<Buffer>) {
-              seen += chunk.length;
-              if (seen > 3 * 1024 * 1024) throw new Error('connection reset (simulated)');
-              yield chunk;
-            }
-          })(),
-        );
-        return inner.put(key, cut, options);
-      },
-    };
+    const flaky = failingOnce(inner, 3 * 1024 * 1024); // consume 3 MiB, then lose the connection
     const dir = await tempDir();
     const big = Buffer.alloc(6 * 1024 * 1024, 1);
     await writeTree(dir, { 'big.bin': big });

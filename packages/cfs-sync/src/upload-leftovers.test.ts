@@ -7,33 +7,10 @@ import { createLocalBlobStore, DEFAULT_PARTIAL_MAX_AGE_MS } from './local-blob-s
 import { createMemoryBlobStore } from './memory-blob-store';
 import { createMemoryCfsMetadata } from './memory-metadata';
 import { syncDirectory } from './sync';
-import { tempDir, writeTree } from './sync.test-helpers';
+import { failingOnce, tempDir, writeTree } from './sync.test-helpers';
 
 const LABEL = '/pollinator/proj/data';
 const MiB = 1024 * 1024;
-
-/** A store that loses the connection after `cutAfter` bytes of the first put. */
-function failingOnce(inner: BlobStore, cutAfter: number): BlobStore {
-  let failOnce = true;
-  return {
-    ...inner,
-    async put(key, body, options) {
-      if (!failOnce) return inner.put(key, body, options);
-      failOnce = false;
-      let seen = 0;
-      const cut = Readable.from(
-        (async function* () {
-          for await (const chunk of body as AsyncIterable<Buffer>) {
-            seen += chunk.length;
-            if (seen > cutAfter) throw new Error('connection reset (simulated)');
-            yield chunk;
-          }
-        })(),
-      );
-      return inner.put(key, cut, options);
-    },
-  };
-}
 
 async function interruptedThenChanged(store: BlobStore) {
   const metadata = createMemoryCfsMetadata('dev');
