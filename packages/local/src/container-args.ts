@@ -2,7 +2,7 @@
  * The `docker run` / `podman run` command line for one job. Both runtimes
  * take the same flags for everything used here.
  */
-import type { JobRequest } from '@pollinator/core';
+import type { JobRequest } from '@pollinator/backend';
 
 export type ContainerRuntime = 'docker' | 'podman';
 

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobHandle } from '@pollinator/core';
+import type { JobHandle } from '@pollinator/backend';
 import { JOB_FILES } from './job-files';
 import { createLocalBackend } from './local-backend';
 import { groupAlive } from './processes';

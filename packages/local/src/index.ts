@@ -1,12 +1,5 @@
-export {
-  createLocalBackend,
-  detectLocalMode,
-  LOCAL_BACKEND_NAME,
-  type LocalBackend,
-  type LocalBackendOptions,
-  type LocalMode,
-} from './local-backend';
-export { containerRunArguments, type ContainerRuntime } from './container-args';
-export { type LocalIsolation } from './plain-process';
-export { JOB_MARKER_ENV } from './processes';
-export { bwrapArguments, bwrapUsable, rewritePaths, REWRITE_MODE_WARNING, type SandboxLayout } from './sandbox';
+export { createLocalBackend } from './local-backend';
+export { type LocalBackendOptions } from './local-options';
+export { localBackendProvider, localOptionsFromEnv } from './local-provider';
+// Kept for @pollinator/cli's test/embedded-isolation.test.ts (it skips without a usable bubblewrap).
+export { bwrapUsable } from './sandbox';

@@ -5,9 +5,9 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { JobHandle, JobStatus } from '@pollinator/core';
+import { JobStatusMemo, type JobHandle, type JobStatus } from '@pollinator/backend';
 import { JOB_FILES, readJobPgid, readJsonFile, readSupervisorResult, type SupervisorConfig, type SupervisorResult } from './job-files';
-import { handleData, supervisorPid, type LocalHandleData } from './local-handle';
+import { localHandles, supervisorPid, type LocalHandleData } from './local-handle';
 import { groupAlive, pidAlive } from './processes';
 
 /** The final status a supervisor's result stands for. */
@@ -37,10 +37,26 @@ export function statusFromResult(result: SupervisorResult, data: LocalHandleData
   return { state: 'failed', exitCode: null, reason: `killed by ${result.signal ?? 'a signal'}` };
 }
 
-export async function readJobStatus(handle: JobHandle): Promise<JobStatus> {
-  const data = handleData(handle);
-  const result = readSupervisorResult(data.workDir);
-  if (result) return statusFromResult(result, data);
+/**
+ * `status()`: a job's status. The one the supervisor's result stands for is
+ * final and never changes, so it is remembered (the work directory may be
+ * gone later); a status inferred from vanished processes is not (a late
+ * result or a cancel may still be recorded).
+ */
+export function jobStatusReader(): (handle: JobHandle) => Promise<JobStatus> {
+  const recorded = new JobStatusMemo();
+  return async (handle) => {
+    const key = `${handle.processId}/${handle.id}`;
+    const known = recorded.final(key);
+    if (known) return known;
+    const data = localHandles.read(handle);
+    const result = readSupervisorResult(data.workDir);
+    if (result) return recorded.record(key, statusFromResult(result, data));
+    return statusWithoutResult(handle, data);
+  };
+}
+
+async function statusWithoutResult(handle: JobHandle, data: LocalHandleData): Promise<JobStatus> {
   const pid = supervisorPid(handle);
   if (pidAlive(pid, data.startTicks)) {
     const pgid = readJobPgid(data.workDir);

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isFinalJobStatus, type Backend, type JobHandle, type JobRequest, type JobStatus } from '@pollinator/core';
+import { isFinalJobStatus, type Backend, type JobHandle, type JobRequest, type JobStatus } from '@pollinator/backend';
 import { createLocalBackend, type LocalBackend } from './local-backend';
 import { pidAlive } from './processes';
 import { bwrapUsable, REWRITE_MODE_WARNING } from './sandbox';

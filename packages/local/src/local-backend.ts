@@ -7,12 +7,12 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, JobHandle } from '@pollinator/core';
+import type { Backend, JobHandle } from '@pollinator/backend';
 import { runContainerClient } from './container-client';
 import { JOB_FILES, readJobPgid, readJsonFile, readSupervisorResult } from './job-files';
 import { followJobLog } from './job-logs';
-import { readJobStatus } from './job-status';
-import { handleData, type LocalHandleData } from './local-handle';
+import { jobStatusReader } from './job-status';
+import { localHandles } from './local-handle';
 import { detectLocalMode, type LocalMode } from './local-mode';
 import { LOCAL_BACKEND_NAME, localSettings, type LocalBackendOptions, type LocalSettings } from './local-options';
 import { describeIsolation, plainProcessIsolation, type LocalIsolation } from './plain-process';
@@ -32,13 +32,13 @@ export type LocalBackend = Backend & {
 /** `reattach()`: the saved handle when its supervisor (or its job) is still the one it names, or a result is there. */
 function reattachJob(saved: JobHandle): JobHandle | undefined {
   if (saved.backend !== LOCAL_BACKEND_NAME) return undefined;
-  const data = saved.data as Partial<LocalHandleData>;
-  if (typeof data.workDir !== 'string') return undefined;
+  const data = localHandles.tryRead(saved);
+  if (data === undefined) return undefined;
   const recorded = readJsonFile<{ processId: string; id: string }>(join(data.workDir, JOB_FILES.handle));
   if (!recorded || recorded.processId !== saved.processId || recorded.id !== saved.id) return undefined;
   const handle: JobHandle = { ...saved, data: { ...saved.data } };
   if (readSupervisorResult(data.workDir)) return handle;
-  if (pidAlive(Number(saved.id), data.startTicks ?? null)) return handle;
+  if (pidAlive(Number(saved.id), typeof data.startTicks === 'string' ? data.startTicks : null)) return handle;
   const pgid = readJobPgid(data.workDir);
   if (pgid !== undefined && groupAlive(pgid)) return handle;
   return undefined;
@@ -46,7 +46,7 @@ function reattachJob(saved: JobHandle): JobHandle | undefined {
 
 /** `cleanup()`: removes the container of a container job (`--rm` usually has already). */
 async function cleanupJob(handle: JobHandle, settings: LocalSettings): Promise<void> {
-  const data = handleData(handle);
+  const data = localHandles.read(handle);
   if (data.containerName && data.mode !== 'process') {
     await runContainerClient(settings, data, ['rm', '--force', data.containerName], 30_000);
   }
@@ -56,6 +56,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   const mode: LocalMode = options.mode === undefined || options.mode === 'auto' ? detectLocalMode() : options.mode;
   const settings = localSettings(mode, options);
   const isolation = mode === 'process' ? plainProcessIsolation(LOCAL_BACKEND_NAME, options) : undefined;
+  const status = jobStatusReader();
 
   return {
     name: LOCAL_BACKEND_NAME,
@@ -64,12 +65,12 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       return isolation === undefined ? { isolation: 'container', isolatesFilesystem: true } : describeIsolation(await isolation());
     },
     start: (job) => startJob(job, settings, isolation),
-    status: readJobStatus,
-    logs: (handle, from, signal) => followJobLog(handle, from, { status: readJobStatus, pollMs: settings.logPollMs }, signal),
+    status,
+    logs: (handle, from, signal) => followJobLog(handle, from, { status, pollMs: settings.logPollMs }, signal),
     cancel: (handle) => cancelJob(handle, settings),
     reattach: async (saved) => reattachJob(saved),
     async attributes(handle) {
-      const data = handleData(handle);
+      const data = localHandles.read(handle);
       const attributes: Record<string, string> = { NODES: hostname() };
       if (data.containerName) attributes['CONTAINER-NAME'] = data.containerName;
       return attributes;

@@ -2,7 +2,7 @@
  * What a local job handle carries (`JobHandle.data`: it is saved in the
  * executor's state and read back after a restart) and how it is read.
  */
-import { BackendError, type JobHandle } from '@pollinator/core';
+import { BackendError, jobHandleCodec, type JobHandle } from '@pollinator/backend';
 import type { LocalMode } from './local-mode';
 import { LOCAL_BACKEND_NAME } from './local-options';
 
@@ -17,13 +17,12 @@ export interface LocalHandleData {
   marker?: string;
 }
 
-export function handleData(handle: JobHandle): LocalHandleData {
-  const data = handle.data as Partial<LocalHandleData>;
-  if (typeof data.workDir !== 'string') {
-    throw new BackendError(LOCAL_BACKEND_NAME, `handle of process ${handle.processId} has no work directory`);
-  }
-  return data as LocalHandleData;
-}
+/** Local handles: `read` throws `BackendError` for a handle without a work directory. */
+export const localHandles = jobHandleCodec<LocalHandleData>({
+  backend: LOCAL_BACKEND_NAME,
+  decode: (data) => (typeof data.workDir === 'string' ? (data as LocalHandleData) : undefined),
+  invalid: (handle) => `handle of process ${handle.processId} has no work directory`,
+});
 
 /** The handle's id: the supervisor's pid. */
 export function supervisorPid(handle: JobHandle): number {

@@ -6,7 +6,7 @@
  */
 import { lstatSync, mkdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import { BackendError } from '@pollinator/core';
+import { BackendError } from '@pollinator/backend';
 
 function isWithin(path: string, ancestor: string): boolean {
   return path === ancestor || path.startsWith(ancestor.endsWith('/') ? ancestor : `${ancestor}/`);

@@ -5,7 +5,7 @@
  * under it.
  */
 import { randomBytes } from 'node:crypto';
-import { BackendError, type JobRequest } from '@pollinator/core';
+import { BackendError, type JobRequest } from '@pollinator/backend';
 import { JOB_MARKER_ENV } from './processes';
 import { bwrapArguments, bwrapUsable, rewritePaths, REWRITE_MODE_WARNING } from './sandbox';
 

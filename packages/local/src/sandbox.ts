@@ -28,7 +28,7 @@ import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
-import type { JobMount } from '@pollinator/core';
+import type { JobMount } from '@pollinator/backend';
 
 /** What the backend says once when it has to run jobs without bubblewrap. */
 export const REWRITE_MODE_WARNING =

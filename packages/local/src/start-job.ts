@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackendError, type JobHandle, type JobRequest } from '@pollinator/core';
+import { BackendError, DEFAULT_PATH, type JobHandle, type JobRequest } from '@pollinator/backend';
 import { containerName, containerRunArguments } from './container-args';
 import { JOB_FILES, type SupervisorConfig } from './job-files';
-import { baseEnvironment, containerClientEnvironment, DEFAULT_PATH } from './job-environment';
-import type { LocalHandleData } from './local-handle';
+import { baseEnvironment, containerClientEnvironment } from './job-environment';
+import { localHandles } from './local-handle';
 import { LOCAL_BACKEND_NAME, type LocalSettings } from './local-options';
 import { prepareMountDirectory } from './mount-directory';
 import { plainProcessCommand } from './plain-process';
@@ -94,7 +94,7 @@ export async function startJob(job: JobRequest, settings: LocalSettings, isolati
   writeFileSync(join(job.workDir, JOB_FILES.output), '');
 
   const pid = await spawnSupervisor(settings, job.workDir, configPath);
-  const data: LocalHandleData = {
+  const data = {
     workDir: job.workDir,
     mode: settings.mode,
     startTicks: procStartTicks(pid),
@@ -103,5 +103,5 @@ export async function startJob(job: JobRequest, settings: LocalSettings, isolati
   };
   // Record who the supervisor is, so reattach can check a saved handle against it.
   writeFileSync(join(job.workDir, JOB_FILES.handle), JSON.stringify({ processId: job.processId, id: String(pid) }));
-  return { backend: LOCAL_BACKEND_NAME, processId: job.processId, id: String(pid), data };
+  return localHandles.create(job.processId, String(pid), data);
 }

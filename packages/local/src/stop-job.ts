@@ -6,21 +6,22 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobHandle } from '@pollinator/core';
+import { waitUntilGone, type JobHandle } from '@pollinator/backend';
 import { runContainerClient } from './container-client';
 import { JOB_FILES, readJobPgid, readSupervisorResult, type SupervisorResult } from './job-files';
-import { handleData, supervisorPid, type LocalHandleData } from './local-handle';
+import { localHandles, supervisorPid, type LocalHandleData } from './local-handle';
 import type { LocalSettings } from './local-options';
 import { groupAlive, pidAlive, signalGroup, signalMarked } from './processes';
 
 const POLL_MS = 50;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls `remaining` (undefined once gone) every POLL_MS until it is gone or `deadline` (ms since the epoch) passes. */
+function waitUntil(deadline: number, remaining: () => string | undefined): Promise<boolean> {
+  return waitUntilGone({ remaining, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: POLL_MS });
 }
 
 export async function cancelJob(handle: JobHandle, settings: LocalSettings): Promise<void> {
-  const data = handleData(handle);
+  const data = localHandles.read(handle);
   if (readSupervisorResult(data.workDir)) return;
   const pid = supervisorPid(handle);
   const deadline = Date.now() + settings.graceMs + 10_000;
@@ -30,7 +31,9 @@ export async function cancelJob(handle: JobHandle, settings: LocalSettings): Pro
     } catch {
       // gone already
     }
-    while (Date.now() < deadline && pidAlive(pid, data.startTicks) && !readSupervisorResult(data.workDir)) await sleep(POLL_MS);
+    await waitUntil(deadline, () =>
+      pidAlive(pid, data.startTicks) && !readSupervisorResult(data.workDir) ? 'the supervisor' : undefined,
+    );
     if (readSupervisorResult(data.workDir)) return;
   }
   await stopWithoutSupervisor(data, settings, deadline);
@@ -48,10 +51,11 @@ async function stopWithoutSupervisor(data: LocalHandleData, settings: LocalSetti
       await runContainerClient(settings, data, ['kill', data.containerName], 10_000);
     }
     signalGroup(pgid, 'SIGKILL');
-    while (Date.now() < deadline && groupAlive(pgid)) await sleep(POLL_MS);
+    await waitUntil(deadline, () => (groupAlive(pgid) ? 'the job process group' : undefined));
   }
   // Children that left the group (setsid, double fork) still carry the job's marker.
   if (typeof data.marker === 'string') {
-    while (signalMarked(data.marker, 'SIGKILL') > 0 && Date.now() < deadline) await sleep(POLL_MS);
+    const marker = data.marker;
+    await waitUntil(deadline, () => (signalMarked(marker, 'SIGKILL') > 0 ? 'marked processes' : undefined));
   }
 }

@@ -18,31 +18,21 @@
  *   (bounded) until they are gone, and writes `result.json`
  *   atomically: `{ exitCode, signal, outcome, error, finishedAt }`.
  *
- * It imports only Node built-ins and this package's own modules, so it runs
- * the same from the TypeScript sources (tests) and from `dist/`.
+ * It imports only Node built-ins, `@pollinator/backend` and this package's
+ * own modules, so it runs the same from the TypeScript sources (tests) and
+ * from `dist/`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setChunkedTimeout } from '@pollinator/backend';
 import { JOB_FILES, type SupervisorConfig, type SupervisorResult } from '../job-files';
 import { groupAlive, markedProcesses, signalGroup, signalMarked } from '../processes';
 
 /** How long the supervisor keeps killing what is left of a job after its leader exited. */
 const SETTLE_MS = 5000;
-/** The longest delay one `setTimeout` honours. */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 type Outcome = SupervisorResult['outcome'];
-
-/** Calls `callback` at `deadline` (ms since the epoch), waiting in chunks a single timer can hold. */
-function atTime(deadline: number, callback: () => void): void {
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) {
-    callback();
-    return;
-  }
-  setTimeout(() => atTime(deadline, callback), Math.min(remaining, MAX_TIMER_DELAY_MS)).unref();
-}
 
 function errorText(error: unknown): string {
   return String(error instanceof Error && error.message ? error.message : error);
@@ -109,7 +99,8 @@ export function superviseJob(configPath: string): void {
   if (job.pid !== undefined) writeFileSync(join(dir, JOB_FILES.pgid), String(job.pid));
 
   if (config.walltimeSeconds > 0) {
-    atTime(config.startedAt + config.walltimeSeconds * 1000, () => stop('timeLimit'));
+    // Chunked: a single timer past 2^31 - 1 ms would fire at once.
+    setChunkedTimeout(() => stop('timeLimit'), config.startedAt + config.walltimeSeconds * 1000 - Date.now(), { unref: true });
   }
 
   // Keep the event loop alive while the job runs.
