@@ -9,7 +9,7 @@ import { UnreadableProcessError } from '@pollinator/colonies-client';
 import { admission } from './executor-capacity';
 import type { ExecutorContext } from './executor-context';
 import { JobSession } from './executor-job-session';
-import { errorText } from './executor-reporter';
+import { errorText } from './error-text';
 
 interface AssignRequest {
   timeout: number;

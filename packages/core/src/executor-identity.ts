@@ -8,7 +8,8 @@
 import os from 'node:os';
 import { generatePrivateKey } from '@pollinator/crypto';
 import { colonyOption, type ExecutorSettings } from './executor-options';
-import { errorText, type ExecutorConnection, type ExecutorReporter } from './executor-reporter';
+import { errorText } from './error-text';
+import type { ExecutorConnection, ExecutorReporter } from './executor-reporter';
 import type { ExecutorStateFile } from './executor-state';
 import type { ExecutorCapabilities, ExecutorClient, ExecutorRegistration, ShutdownMode } from './executor-types';
 

@@ -12,7 +12,7 @@ import type { ExecutorContext } from './executor-context';
 import { JobFollow } from './executor-job-follow';
 import { buildJobRequest } from './executor-job-request';
 import { jobWorkDir } from './executor-options';
-import { errorText } from './executor-reporter';
+import { errorText } from './error-text';
 import { stagedDirsOrNone, stagingProblem } from './executor-staging-check';
 import type { ExecutorJobRecord } from './executor-state';
 import type { ExecutorProcess } from './executor-types';

@@ -5,6 +5,7 @@
  * no longer ours has nothing left to add to.
  */
 import type { UnreadableProcessError } from '@pollinator/colonies-client';
+import { errorText } from './error-text';
 import { EXIT_CODE_ATTRIBUTE } from './exit-codes';
 import type { ExecutorClient, ExecutorEvent } from './executor-types';
 import { executorError } from './validate-spec';
@@ -16,10 +17,6 @@ const ATTRIBUTE_ENV = 3;
 /** The client the executor acts with: the connection's, replaced by the executor's own once registered. */
 export interface ExecutorConnection {
   client: ExecutorClient;
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The HTTP status of a client error, if it has one. */

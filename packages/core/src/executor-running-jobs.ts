@@ -4,7 +4,8 @@
  */
 import { jobDemand, type JobDemand } from './executor-capacity';
 import type { ExecutorClock, ExecutorTimer } from './executor-clock';
-import { errorText, type ExecutorReporter } from './executor-reporter';
+import { errorText } from './error-text';
+import type { ExecutorReporter } from './executor-reporter';
 import { stagedDirsOrNone } from './executor-staging-check';
 import { shutdownStop, StopJob } from './executor-stop';
 import type { ExecutorProcess, ShutdownMode } from './executor-types';

@@ -13,6 +13,7 @@ import {
   type BlobStore,
   type CfsMetadata,
 } from '@pollinator/cfs-sync';
+import { errorText } from './error-text';
 import { ensureConfinedDirectory, removeConfinedDirectory, removeSymlinksBelow } from './confined-directory';
 import { createKeyedLock } from './keyed-lock';
 import { isAncestorPath, type StagedDirectory } from './staging-paths';
@@ -29,10 +30,6 @@ export interface ExecutorStagingContext {
   warn(processId: string, message: string): void;
   /** Staging directories (host paths) of the other processes this executor runs now. */
   dirsOfOthers(processId: string): string[];
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export interface ExecutorStaging {
@@ -59,18 +56,28 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     return true;
   }
 
-  function syncOptions(dir: StagedDirectory, keepLocal: boolean, store: BlobStore) {
-    return {
-      // cfs-sync checks every component below fsDir again right before it writes, and never follows a link.
-      confineTo: context.fsDir,
-      symlinks: 'skip' as const,
-      dir: dir.hostPath,
-      label: dir.label,
-      metadata: context.metadata(),
-      store,
-      keepLocal,
-      stateDir: cfsStateDir,
-    };
+  /**
+   * Syncs one staged dir (its turn under the dir's lock), after checking it
+   * and removing job-made symlinks. `create`: PreSync makes a missing dir;
+   * PostSync does not (the job may have replaced the directory or an ancestor
+   * with a symlink: refused, never uploaded; a dir the job removed is left to
+   * cfs-sync, which creates it inside confineTo).
+   */
+  async function syncStagedDir(processId: string, dir: StagedDirectory, options: { keepLocal: boolean; create: boolean; store: BlobStore }): Promise<void> {
+    await withStagingLock(dir.hostPath, async () => {
+      await prepare(processId, dir, options.create);
+      await syncDirectory({
+        // cfs-sync checks every component below fsDir again right before it writes, and never follows a link.
+        confineTo: context.fsDir,
+        symlinks: 'skip',
+        dir: dir.hostPath,
+        label: dir.label,
+        metadata: context.metadata(),
+        store: options.store,
+        keepLocal: options.keepLocal,
+        stateDir: cfsStateDir,
+      });
+    });
   }
 
   async function preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void> {
@@ -93,10 +100,7 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     for (const dir of dirs.filter((entry) => entry.kind === 'dir')) {
       const keepLocal = entries[dir.index]!.onconflicts?.onstart?.keeplocal ?? false;
       try {
-        await withStagingLock(dir.hostPath, async () => {
-          await prepare(processId, dir, true);
-          await syncDirectory(syncOptions(dir, keepLocal, cfs.store));
-        });
+        await syncStagedDir(processId, dir, { keepLocal, create: true, store: cfs.store });
       } catch (error) {
         throw new Error(executorError(errorText(error), `Failed to apply syncplan, Label:${dir.label} Dir:${dir.dir}`));
       }
@@ -112,12 +116,7 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     for (const dir of dirs.filter((entry) => entry.kind === 'dir')) {
       const keepLocal = entries[dir.index]!.onconflicts?.onclose?.keeplocal ?? false;
       try {
-        await withStagingLock(dir.hostPath, async () => {
-          // The job may have replaced the directory (or an ancestor) with a symlink: refused, never uploaded.
-          // A dir the job removed is left to cfs-sync, as before (it creates it inside confineTo).
-          await prepare(processId, dir, false);
-          await syncDirectory(syncOptions(dir, keepLocal, cfs.store));
-        });
+        await syncStagedDir(processId, dir, { keepLocal, create: false, store: cfs.store });
       } catch (error) {
         failure ??= executorError(`${errorText(error)} (label ${dir.label})`, 'Failed to sync to filesystem, onProcessStart=false');
       }

@@ -7,7 +7,7 @@ import { removeStaleTempFiles } from '@pollinator/cfs-sync';
 import type { ExecutorContext } from './executor-context';
 import { establishIdentity } from './executor-identity';
 import { resumeJob } from './executor-job-resume';
-import { errorText } from './executor-reporter';
+import { errorText } from './error-text';
 
 export interface ExecutorReady {
   executorName: string | undefined;
