@@ -45,88 +45,79 @@ export function capIssues(issues: ProjectIssue[], file: string, total = issues.l
   return shown;
 }
 
-function toProjectIssues(issue: z.core.$ZodIssue, data: unknown, locator: Locator, file: string): ProjectIssue[] {
-  const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
+/** What an issue says besides where it is. */
+type IssueText = Pick<ProjectIssue, 'code' | 'message'> & Partial<Pick<ProjectIssue, 'found' | 'allowed' | 'suggestion'>>;
 
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.slice(0, PROJECT_YAML_LIMITS.maxIssues).map((key) => {
-      const keyPath = [...path, key];
-      const suggestion = suggestKey(path, key);
-      const known = knownKeys(path);
-      const shown = quote(key);
-      return {
-        file,
-        ...locator.locate(keyPath, 'key'),
-        path: formatPath(keyPath),
-        code: 'unknown_key',
-        message: suggestion === undefined ? `unknown key ${shown}` : `unknown key ${shown} (did you mean "${suggestion}"?)`,
-        found: shown,
-        allowed: known.length > 0 ? `one of ${known.join(', ')}` : allowedFor(path),
-        ...(suggestion === undefined ? {} : { suggestion }),
-      };
-    });
-  }
-
-  if (issue.code === 'invalid_key') {
-    const inner = issue.issues[0]?.message ?? 'invalid key';
-    const key = path.at(-1);
-    return [
-      {
-        file,
-        ...locator.locate(path, 'key'),
-        path: formatPath(path),
-        code: 'invalid_value',
-        message: inner,
-        found: typeof key === 'string' ? quote(key) : String(key),
-        allowed: ALLOWED[`${patternOf(path.slice(0, -1))}.<name>`] ?? allowedFor(path),
-      },
-    ];
-  }
-
-  const value = valueAt(data, path);
-  const allowedText = allowedFor(path);
-  if (value === undefined && path.length > 0) {
-    return [
-      {
-        file,
-        ...locator.locate(path, 'key'),
-        path: formatPath(path),
-        code: 'missing_key',
-        message: `missing required key "${String(path.at(-1))}"`,
-        found: 'nothing',
-        allowed: allowedText,
-      },
-    ];
-  }
-  if (value === undefined || (path.length === 0 && value === null)) {
-    return [
-      {
-        file,
-        line: 1,
-        column: 1,
-        path: '',
-        code: 'invalid_value',
-        message: 'the file is empty',
-        found: 'nothing',
-        allowed: allowedText,
-      },
-    ];
-  }
-  const problem = issue.message === allowedText ? 'invalid value' : issue.message;
-  return [
-    {
-      file,
-      ...locator.locate(path, 'value'),
-      path: formatPath(path),
-      code: 'invalid_value',
-      message: problem,
-      found: describeValue(value),
-      allowed: allowedText,
-    },
-  ];
+/** Where an issue is: the file, the line and column of the key or the value at `path`, and the path. */
+interface IssuePlace {
+  file: string;
+  locator: Locator;
+  path: readonly PathSegment[];
 }
 
-function valueAt(data: unknown, path: PathSegment[]): unknown {
+function locatedIssue(place: IssuePlace, part: 'key' | 'value', text: IssueText): ProjectIssue {
+  return { file: place.file, ...place.locator.locate(place.path, part), path: formatPath(place.path), ...text };
+}
+
+function toProjectIssues(issue: z.core.$ZodIssue, data: unknown, locator: Locator, file: string): ProjectIssue[] {
+  const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.slice(0, PROJECT_YAML_LIMITS.maxIssues).map((key) => unknownKeyIssue({ file, locator, path }, key));
+  }
+  if (issue.code === 'invalid_key') {
+    const key = path.at(-1);
+    return [
+      locatedIssue({ file, locator, path }, 'key', {
+        code: 'invalid_value',
+        message: issue.issues[0]?.message ?? 'invalid key',
+        found: typeof key === 'string' ? quote(key) : String(key),
+        allowed: ALLOWED[`${patternOf(path.slice(0, -1))}.<name>`] ?? allowedFor(path),
+      }),
+    ];
+  }
+  return [valueIssue(issue.message, data, { file, locator, path })];
+}
+
+/** `key` is not a key of the mapping at `parent.path`: with the nearest known key, if one is near. */
+function unknownKeyIssue(parent: IssuePlace, key: string): ProjectIssue {
+  const suggestion = suggestKey(parent.path, key);
+  const known = knownKeys(parent.path);
+  const shown = quote(key);
+  return locatedIssue({ ...parent, path: [...parent.path, key] }, 'key', {
+    code: 'unknown_key',
+    message: suggestion === undefined ? `unknown key ${shown}` : `unknown key ${shown} (did you mean "${suggestion}"?)`,
+    found: shown,
+    allowed: known.length > 0 ? `one of ${known.join(', ')}` : allowedFor(parent.path),
+    ...(suggestion === undefined ? {} : { suggestion }),
+  });
+}
+
+/** The value at `place.path` is missing, or the whole file is empty, or the value is not accepted. */
+function valueIssue(message: string, data: unknown, place: IssuePlace): ProjectIssue {
+  const { path } = place;
+  const value = valueAt(data, path);
+  const allowed = allowedFor(path);
+  if (value === undefined && path.length > 0) {
+    return locatedIssue(place, 'key', {
+      code: 'missing_key',
+      message: `missing required key "${String(path.at(-1))}"`,
+      found: 'nothing',
+      allowed,
+    });
+  }
+  if (value === undefined || (path.length === 0 && value === null)) {
+    const wholeFile = { file: place.file, line: 1, column: 1, path: '' };
+    return { ...wholeFile, code: 'invalid_value', message: 'the file is empty', found: 'nothing', allowed };
+  }
+  return locatedIssue(place, 'value', {
+    code: 'invalid_value',
+    message: message === allowed ? 'invalid value' : message,
+    found: describeValue(value),
+    allowed,
+  });
+}
+
+function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   let current = data;
   for (const segment of path) {
     if (current === null || typeof current !== 'object') return undefined;
