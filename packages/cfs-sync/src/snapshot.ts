@@ -5,7 +5,7 @@ import type { CfsMetadata, Snapshot } from './types';
 import { assertSafeLabel, assertSafeName, joinRel, labelToRelative, localPath } from './paths';
 import { listLabels } from './plan';
 import { EMPTY_SHA256, sha256File } from './hash';
-import { downloadVerified } from './apply';
+import { downloadVerified } from './download-file';
 import { CfsError, SymlinkRefusedError, throwIfAborted } from './errors';
 import { lstat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';

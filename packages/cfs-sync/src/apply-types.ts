@@ -1,0 +1,58 @@
+import type { BlobStore } from './blob-store';
+
+/** Progress events of applySync (JSON-serialisable). */
+export type SyncEvent =
+  | { type: 'sync-start'; dir: string; label: string; files: number; bytes: number }
+  | { type: 'file-start'; path: string; action: 'upload' | 'download'; size: number }
+  | {
+      type: 'file-done';
+      path: string;
+      action: 'upload' | 'download';
+      size: number;
+      checksum: string;
+      /** Bytes an interrupted upload had already stored (not sent again). */
+      resumedBytes?: number;
+      /** Where the local version was kept when the remote version won a conflict. */
+      backup?: string;
+    }
+  | {
+      type: 'progress';
+      filesDone: number;
+      filesTotal: number;
+      bytesDone: number;
+      bytesTotal: number;
+      /** Average transfer rate since the start. */
+      bytesPerSecond: number;
+      /** Seconds left at that rate; null until there is a rate. */
+      etaSeconds: number | null;
+      elapsedMs: number;
+    }
+  | { type: 'sync-done'; result: SyncResult };
+
+export interface SyncResult {
+  dir: string;
+  label: string;
+  uploaded: number;
+  downloaded: number;
+  unchanged: number;
+  ignored: number;
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  /** Local versions kept aside when the remote version won a conflict (paths relative to dir). */
+  backups: { path: string; backup: string }[];
+  durationMs: number;
+}
+
+export interface ApplyOptions {
+  store: BlobStore;
+  /** Files transferred in parallel. Default 32. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: SyncEvent) => void;
+  /** Minimum time between two `progress` events. Default 100 ms. */
+  progressIntervalMs?: number;
+  /** fsync downloaded files before renaming them into place (survives an OS crash, not only a killed process). Default false. */
+  fsync?: boolean;
+  /** Files at least this large keep a resume journal while uploading. Default 8 MiB. */
+  resumeThreshold?: number;
+}
