@@ -1,6 +1,8 @@
+import { defineErrorMarker, PollinatorError, type ErrorDetails } from '@pollinator/errors';
 import { CliExitCode } from './exit-codes';
 
-const marker = Symbol.for('pollinator.error.CliError');
+// The marker is `Symbol.for('pollinator.error.CliError')`, as before the error base existed.
+const CLI_ERROR = defineErrorMarker<CliError>('CliError');
 
 export interface CliErrorOptions {
   /** Why it failed, when known (one sentence). */
@@ -17,30 +19,39 @@ export interface CliErrorOptions {
 }
 
 /**
+ * The lines printed under the paragraph. `PollinatorError`'s `details` is a
+ * record of facts; the CLI's were a list of lines before the base existed
+ * (part of its API), and a list is also such a record.
+ */
+export type CliErrorDetails = string[] & ErrorDetails;
+
+/**
  * An error the CLI knows how to explain: what failed, why, and what to do.
  * Rendered as one paragraph (plus optional detail lines); a stack trace only
  * with `-v`.
  */
-export class CliError extends Error {
-  readonly [marker] = true;
+export class CliError extends PollinatorError {
+  /** Stable machine-readable code for `--json` consumers (`ERROR` when none was given). */
+  declare readonly code: string;
   readonly why: string | undefined;
   readonly fix: string | undefined;
   readonly exitCode: number;
-  readonly details: string[];
-  readonly code: string;
+  /** Extra lines printed under the paragraph (empty when there are none). */
+  declare readonly details: CliErrorDetails;
 
   constructor(what: string, options: CliErrorOptions = {}) {
-    super(what, options.cause === undefined ? undefined : { cause: options.cause });
+    super(options.code ?? 'ERROR', what, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'CliError';
     this.why = options.why;
     this.fix = options.fix;
     this.exitCode = options.exitCode ?? CliExitCode.INTERNAL;
-    this.details = options.details ?? [];
-    this.code = options.code ?? 'ERROR';
+    this.details = (options.details ?? []) as CliErrorDetails;
+    CLI_ERROR.mark(this);
   }
 
-  static isInstance(value: unknown): value is CliError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  /** `instanceof` that also works across two installed copies of the package. */
+  static override isInstance(value: unknown): value is CliError {
+    return CLI_ERROR.isMarked(value);
   }
 }
 

@@ -5,6 +5,7 @@ import { CliError, ExitSignal } from './errors';
 import { CliExitCode } from './exit-codes';
 import { createProgram } from './program';
 import { renderError } from './render/error';
+import { explainError } from './render/explain-error';
 import { Output } from './render/output';
 
 function applyRecursively(command: Command, apply: (command: Command) => void): void {
@@ -112,7 +113,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       exitCode = error.exitCode;
     } else {
       const output = context?.output ?? new Output({ ...earlyFlags(argv), env });
-      exitCode = renderError(output, error);
+      exitCode = renderError(output, await explainError(error));
     }
   } finally {
     if (context !== undefined) {

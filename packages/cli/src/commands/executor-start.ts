@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ExecutorRegistration } from '@pollinator/core';
+import { BackendError, type ExecutorRegistration } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -72,9 +72,9 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     backendOptions,
     onEvent: createExecutorEventRenderer(output, { verbosity: 'full' }),
   }).catch((error: unknown) => {
-    if ((error as { name?: string } | null)?.name === 'BackendError') {
+    if (BackendError.isInstance(error)) {
       throw new CliError(`The ${options.backend} backend cannot start`, {
-        why: (error as Error).message.replace(/^(\[[^\]]+\]\s*)+/, ''),
+        why: error.message.replace(/^(\[[^\]]+\]\s*)+/, ''),
         fix:
           options.backend === 'slurm'
             ? 'Configure it with the POLLINATOR_SLURM_* variables (runtime, image directory, partition, account, QoS, modules, site lines; docs/slurm.md).'

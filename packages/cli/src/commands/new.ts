@@ -58,7 +58,7 @@ export async function run(context: CommandContext, dirArgument: string | undefin
     });
   }
 
-  const { scaffoldProject } = await import('@pollinator/spec-builder');
+  const { ProjectFilesExistError, scaffoldProject } = await import('@pollinator/spec-builder');
   const projectName = options.name ?? defaultProjectName(dir);
   let written: string[];
   try {
@@ -67,10 +67,9 @@ export async function run(context: CommandContext, dirArgument: string | undefin
       executorNames: options.executor === undefined ? undefined : [options.executor],
     });
   } catch (error) {
-    const message = (error as Error).message;
-    if (/not overwriting/.test(message)) {
+    if (ProjectFilesExistError.isInstance(error)) {
       throw new CliError(`Not creating a project in ${shown}`, {
-        why: message.replace(/^(\[[^\]]+\]\s*)+/, ''),
+        why: error.message.replace(/^(\[[^\]]+\]\s*)+/, ''),
         fix: 'Remove those files first or choose another directory.',
         exitCode: CliExitCode.USAGE,
         code: 'FILES_EXIST',

@@ -1,3 +1,4 @@
+import { ColoniesError } from '@pollinator/colonies-client';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -17,10 +18,13 @@ export function checkProcessId(id: string): string {
   return trimmed;
 }
 
+/** How the Colonies server words "no such process" (it has no code for it). */
+const PROCESS_NOT_FOUND = /not found|does not exist|no such|failed to get process/i;
+
 /** A server error about a process that does not exist, explained. */
 export function explainProcessError(error: unknown, processId: string, connection: ColonyConnection): unknown {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/not found|does not exist|no such|failed to get process/i.test(message)) {
+  // Only the server's refusal: a local "no such file" is not an unknown process.
+  if (ColoniesError.isInstance(error) && PROCESS_NOT_FOUND.test(error.message)) {
     return new CliError(`No process ${processId}`, {
       why: `${connection.description} does not know it`,
       fix: `\`pollinator ps\` lists its processes${connection.mode === 'embedded' ? '; a process submitted to another colony is not visible on the embedded default (check `pollinator config`)' : ''}.`,
