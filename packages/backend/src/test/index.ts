@@ -5,3 +5,4 @@
 export { readAllLogs, testBackend, waitForFinalStatus, type BackendConformanceOptions } from './backend-conformance';
 export { testHostileJobs, type HostileJobOptions } from './hostile-jobs';
 export { filesContaining, hostileSpec, processesWithMarker, snapshotTree } from './hostile-jobs-helpers';
+export { testExecutorFlow, type ExecutorFlowOptions } from './executor-flow';
