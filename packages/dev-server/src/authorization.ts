@@ -45,14 +45,15 @@ export class Authorization {
   /**
    * Users and approved executors of the colony; with `pendingOk`, executors
    * still waiting for approval too (the listing and update messages allow them).
+   * Returns the colony's name, so a handler reads and checks it in one line.
    */
-  requireMember(signer: string, colonyName: string, pendingOk = false): void {
+  requireMember(signer: string, colonyName: string, pendingOk = false): string {
     this.colony(colonyName);
-    if (this.#statements.users.byId(colonyName, signer)) return;
+    if (this.#statements.users.byId(colonyName, signer)) return colonyName;
     const executor = this.#statements.executors.byId(signer);
     if (executor && executor.colonyname === colonyName) {
-      if (executor.state === ExecutorState.APPROVED) return;
-      if (pendingOk && executor.state === ExecutorState.PENDING) return;
+      if (executor.state === ExecutorState.APPROVED) return colonyName;
+      if (pendingOk && executor.state === ExecutorState.PENDING) return colonyName;
     }
     throw notMember(colonyName);
   }

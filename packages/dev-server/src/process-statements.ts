@@ -8,30 +8,25 @@ import { allRows, getRow, prepareExact, statementCache } from './statement-helpe
 /** A Go int8: larger nodes/procs/ppn values never match an executor (v1.9.12 stores them as int8). */
 const MAX_INT8 = 127;
 
-/** A process as `submitfuncspecmsg` stores it (the named parameters of the insert). */
-export interface NewProcess {
-  processid: string;
-  colonyname: string;
-  executortype: string;
-  executornames: string;
-  locationname: string;
-  label: string;
-  initiatorid: string;
-  initiatorname: string;
-  prioritytime: Nanos;
-  submissiontime: Nanos;
-  waitdeadline: Nanos;
-  maxretries: number;
-  maxexectime: number;
-  maxwaittime: number;
-  cpu: number;
-  mem: bigint;
-  storage: bigint;
-  nodes: number;
-  procs: number;
-  ppn: number;
-  spec: string;
-}
+/** A process as `submitfuncspecmsg` stores it (the named parameters of the insert; the rest starts at zero). */
+export type NewProcess = Pick<
+  ProcessRow,
+  | 'processid'
+  | 'colonyname'
+  | 'executortype'
+  | 'executornames'
+  | 'locationname'
+  | 'label'
+  | 'initiatorid'
+  | 'initiatorname'
+  | 'prioritytime'
+  | 'submissiontime'
+  | 'waitdeadline'
+  | 'mem'
+  | 'storage'
+  | 'spec'
+> &
+  Record<'maxretries' | 'maxexectime' | 'maxwaittime' | 'cpu' | 'nodes' | 'procs' | 'ppn', number>;
 
 /** What a waiting executor offers: the process it may take. */
 export interface ProcessMatch {

@@ -62,17 +62,8 @@ function userStatements(db: Database.Database) {
   };
 }
 
-/** An executor as `addexecutormsg` stores it. */
-export interface NewExecutor {
-  executorid: string;
-  colonyname: string;
-  name: string;
-  type: string;
-  state: number;
-  locationname: string;
-  commissiontime: Nanos;
-  body: string;
-}
+/** An executor as `addexecutormsg` stores it (never heard from yet). */
+export type NewExecutor = Omit<ExecutorRow, 'lastheard'>;
 
 function executorStatements(db: Database.Database) {
   const byId = prepareExact(db, 'SELECT * FROM executors WHERE executorid = ?');

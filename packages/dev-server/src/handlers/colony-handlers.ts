@@ -31,8 +31,7 @@ function getColonies({ authorization, statements }: HandlerContext, { signer }: 
 }
 
 function getColony({ authorization }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const name = str(msg, 'colonyname');
-  authorization.requireMember(signer, name);
+  const name = authorization.requireMember(signer, str(msg, 'colonyname'));
   const colony = authorization.colony(name);
   return ok('getcolonymsg', { colonyid: colony.colonyid, name: colony.name });
 }
@@ -53,8 +52,7 @@ function resumeAssignments({ authorization, statements, scheduler }: HandlerCont
 }
 
 function getPauseStatus({ authorization }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const name = str(msg, 'colonyname');
-  authorization.requireMember(signer, name);
+  const name = authorization.requireMember(signer, str(msg, 'colonyname'));
   return ok('pausestatusreplymsg', { colonyname: name, ispaused: authorization.colony(name).paused === 1 });
 }
 

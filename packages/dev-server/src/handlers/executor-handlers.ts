@@ -92,31 +92,27 @@ function executorStateHandler(payloadtype: string, verb: string, state: number):
 }
 
 function getExecutor({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const executor = statements.executors.byName(colonyname, str(msg, 'executorname'));
   if (!executor) throw serverError('Failed to get executor, executor is nil');
   return ok('getexecutormsg', executorJson(executor));
 }
 
 function getExecutorById({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const executor = statements.executors.byId(str(msg, 'executorid'));
   if (!executor || executor.colonyname !== colonyname) throw serverError('Failed to get executor, executor is nil');
   return ok('getexecutorbyidmsg', executorJson(executor));
 }
 
 function getExecutors({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname, true);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'), true);
   return list('getexecutorsmsg', statements.executors.list(colonyname).map(executorJson));
 }
 
 function updateExecutor({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
   const capabilities = normaliseCapabilities(obj(msg, 'capabilities'));
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname, true);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'), true);
   const executor = statements.executors.byName(colonyname, str(msg, 'executorname'));
   if (!executor) throw serverError('Failed to update executor, executor is nil');
   if (executor.executorid !== signer) throw forbidden('Not allowed to update another executor');

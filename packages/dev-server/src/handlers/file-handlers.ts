@@ -65,8 +65,7 @@ function addFile({ authorization, statements, clock }: HandlerContext, { signer,
 }
 
 function getFiles({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const rows = statements.files.latestInLabel(colonyname, str(msg, 'label'));
   return ok(
     'getfilesmsg',
@@ -75,8 +74,7 @@ function getFiles({ authorization, statements }: HandlerContext, { signer, msg }
 }
 
 function getFile({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const fileId = str(msg, 'fileid');
   if (fileId) {
     const row = statements.files.byId(colonyname, fileId);
@@ -106,8 +104,7 @@ function getFileLabels({ authorization, statements }: HandlerContext, { signer, 
 }
 
 function removeFile({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const fileId = str(msg, 'fileid');
   if (fileId) statements.files.removeById(colonyname, fileId);
   else statements.files.removeByName(colonyname, str(msg, 'label'), str(msg, 'name'));

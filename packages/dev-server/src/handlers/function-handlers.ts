@@ -37,8 +37,7 @@ function addFunction({ authorization, statements }: HandlerContext, { signer, ms
 }
 
 function getFunctions({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const bodies = statements.functions.bodies(colonyname, str(msg, 'executorname'));
   return list('getfunctionsmsg', bodies.map((body) => JSON.parse(body) as unknown));
 }

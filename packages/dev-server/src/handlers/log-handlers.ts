@@ -56,8 +56,7 @@ function addLog({ authorization, statements, logTimestamps }: HandlerContext, { 
 }
 
 function addExecutorLog({ authorization, statements, logTimestamps }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const executor = authorization.requireExecutor(signer, () => serverError('Failed to add executor log, executor not found'));
   if (executor.name !== str(msg, 'executorname')) throw forbidden('Not allowed to add logs for another executor');
   statements.logs.insert({

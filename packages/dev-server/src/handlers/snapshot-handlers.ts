@@ -18,8 +18,7 @@ function snapshotJson(row: SnapshotRow): JsonObject {
 }
 
 function createSnapshot({ authorization, statements, clock }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const label = str(msg, 'label').replace(/\/$/, '');
   const name = str(msg, 'name');
   checkName(name, 'snapshot');
@@ -45,8 +44,7 @@ function createSnapshot({ authorization, statements, clock }: HandlerContext, { 
 }
 
 function getSnapshot({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const snapshotId = str(msg, 'snapshotid');
   const name = str(msg, 'name');
   const row = snapshotId ? statements.snapshots.byId(colonyname, snapshotId) : statements.snapshots.byName(colonyname, name);
@@ -61,14 +59,12 @@ function getSnapshot({ authorization, statements }: HandlerContext, { signer, ms
 }
 
 function getSnapshots({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   return list('getsnapshotsmsg', statements.snapshots.list(colonyname).map(snapshotJson));
 }
 
 function removeSnapshot({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const snapshotId = str(msg, 'snapshotid');
   if (snapshotId) statements.snapshots.removeById(colonyname, snapshotId);
   else statements.snapshots.removeByName(colonyname, str(msg, 'name'));
@@ -76,8 +72,7 @@ function removeSnapshot({ authorization, statements }: HandlerContext, { signer,
 }
 
 function removeAllSnapshots({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   statements.snapshots.removeAll(colonyname);
   return ok('removeallsnapshotmsg');
 }

@@ -4,8 +4,7 @@ import { ExecutorState, ProcessState } from '../model';
 import { type Call, type HandlerContext, type HandlerTable, ok, type RpcReply } from '../rpc-reply';
 
 function getColonyStatistics({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const name = str(msg, 'colonyname');
-  authorization.requireMember(signer, name);
+  const name = authorization.requireMember(signer, str(msg, 'colonyname'));
   const { statistics } = statements;
   const processes = (state: number): number => statistics.processesInState(name, state);
   return ok('getcolonystatsmsg', {

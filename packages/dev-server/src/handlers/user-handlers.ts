@@ -24,14 +24,12 @@ function addUser({ authorization, statements }: HandlerContext, { signer, msg }:
 }
 
 function getUsers({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   return list('getusersmsg', statements.users.list(colonyname).map(userJson));
 }
 
 function getUser({ authorization, statements }: HandlerContext, { signer, msg }: Call): RpcReply {
-  const colonyname = str(msg, 'colonyname');
-  authorization.requireMember(signer, colonyname);
+  const colonyname = authorization.requireMember(signer, str(msg, 'colonyname'));
   const user = statements.users.byName(colonyname, str(msg, 'name'));
   if (!user) throw serverError('Failed to get user, user not found');
   return ok('getusermsg', userJson(user));
