@@ -5,4 +5,5 @@ export * from './conformance-fixtures';
 export * from './backend-conformance';
 export * from './fake-kubernetes';
 export * from './hostile-jobs';
+export * from './executor-flow';
 export { filesContaining, hostileSpec, processesWithMarker, snapshotTree } from './hostile-jobs-helpers';
