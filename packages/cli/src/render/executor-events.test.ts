@@ -1,25 +1,7 @@
-import { PassThrough } from 'node:stream';
 import type { ExecutorEvent } from '@pollinator/core';
 import { describe, expect, it } from 'vitest';
 import { createExecutorEventRenderer, type ExecutorEventVerbosity } from './executor-events';
-import { Output } from './output';
-
-function capture(json = false) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const output = new Output({
-    json,
-    color: false,
-    env: { CI: '1' },
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { output, text: () => ({ stdout: out, stderr: err }) };
-}
+import { captureOutput } from './output.test-helpers';
 
 const EVENTS: ExecutorEvent[] = [
   { type: 'registered', executorName: 'laptop-local', executorId: 'e1', selfRegistered: true },
@@ -35,7 +17,7 @@ const EVENTS: ExecutorEvent[] = [
 ];
 
 async function render(verbosity: ExecutorEventVerbosity, json = false) {
-  const { output, text } = capture(json);
+  const { output, text } = captureOutput({ json });
   const renderer = createExecutorEventRenderer(output, { verbosity, now: () => new Date(2026, 0, 2, 3, 4, 5) });
   for (const event of EVENTS) renderer(event);
   await new Promise((resolve) => setImmediate(resolve));

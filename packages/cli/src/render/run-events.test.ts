@@ -1,27 +1,10 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Output } from './output';
+import { captureOutput } from './output.test-helpers';
 import { RunRenderer } from './run-events';
-
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const output = new Output({
-    color: false,
-    env: { CI: '1' },
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { output, text: () => ({ stdout: out, stderr: err }) };
-}
 
 describe('RunRenderer: sync.symlinks', () => {
   it('prints one warning line on stderr per skipped symlink, with the reason and how to opt in', async () => {
-    const { output, text } = capture();
+    const { output, text } = captureOutput();
     const renderer = new RunRenderer(output);
     renderer.handle({
       type: 'sync.symlinks',
