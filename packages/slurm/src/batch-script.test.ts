@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendError, type JobRequest } from '@pollinator/core';
+import { BackendError, type JobRequest } from '@pollinator/backend';
 import { buildBatchScript, renderBatchScript, type BatchScriptSettings } from './batch-script';
 
 const PID = 'a3f1c0de5b7e4c2d9f8a6b1e0d3c5a7f9e2b4d6c8a0f1e3d5b7c9a1e3f5d7b9c';

@@ -4,7 +4,7 @@
  * templated: a command or env value with quotes, `$`, `&&`, newlines or unicode
  * reaches the job exactly as the user wrote it.
  */
-import { BackendError, type JobRequest } from '@pollinator/core';
+import { BackendError, isSecretEnvironmentName, type JobRequest } from '@pollinator/backend';
 import { bwrapArguments, type PathKind } from './bwrap-wrapper';
 import { cpusPerTask, memoryPerNode, timeLimit } from './resources';
 import { isShellVariableName, shellJoin, shellQuote } from './shell-quote';
@@ -114,7 +114,7 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
   for (const [name, value] of Object.entries(settings.siteEnv)) exports.push([checkedName(name, 'site'), value]);
   const skippedEnv: BatchScript['skippedEnv'] = [];
   for (const name of Object.keys(job.env).sort()) {
-    if (settings.secretPrefixes.some((prefix) => name.startsWith(prefix)) && name !== 'COLONIES_PROCESS_ID') {
+    if (isSecretEnvironmentName(name, settings.secretPrefixes) && name !== 'COLONIES_PROCESS_ID') {
       skippedEnv.push({ name, why: `names starting with ${settings.secretPrefixes.join(', ')} are reserved for the executor` });
     } else if (!isShellVariableName(name)) {
       // e.g. `SLURM-JOBID` (an ENV attribute that came back in the env of a retried process)

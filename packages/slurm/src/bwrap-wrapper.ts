@@ -10,7 +10,7 @@
  * double fork) outlives a cancel.
  */
 import { statSync } from 'node:fs';
-import type { JobRequest } from '@pollinator/core';
+import type { JobRequest } from '@pollinator/backend';
 
 /** What is at a host path: a directory, something else, or nothing. */
 export type PathKind = 'directory' | 'file' | undefined;

@@ -4,7 +4,7 @@
  * Singularity stand-in. Both suites are in this one file so that they run one
  * after the other on the shared two-CPU slurmd.
  */
-import { testBackend } from '@pollinator/test-utils/backend-conformance';
+import { testBackend } from '@pollinator/backend/test';
 import { createSlurmBackend } from './slurm-backend';
 import { requireServices, shimOptions, shimSkipReason, slurmSkipReason } from './services.test-helpers';
 

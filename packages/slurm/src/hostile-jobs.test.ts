@@ -14,7 +14,7 @@
  * The suite's files live under /var/tmp all the same, so that the case would
  * still hold on a site whose Singularity binds /tmp whatever the flags say.
  */
-import { testHostileJobs } from '@pollinator/test-utils/hostile-jobs';
+import { testHostileJobs } from '@pollinator/backend/test';
 import { requireServices, shimOptions, shimSkipReason, slurmSkipReason } from './services.test-helpers';
 import { createSlurmBackend } from './slurm-backend';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError } from '@pollinator/core';
+import { BackendError } from '@pollinator/backend';
 import { ImageCache, imageFileName, imageUri } from './image-cache';
 import type { CommandRunner } from './runner';
 

@@ -8,7 +8,7 @@
  * own error.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { BackendError } from '@pollinator/core';
+import { BackendError } from '@pollinator/backend';
 import type { CommandRunner } from './runner';
 
 export interface ImageCacheOptions {

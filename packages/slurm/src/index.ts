@@ -1,15 +1,9 @@
-export { createSlurmBackend, BACKEND_NAME, type SlurmBackendOptions, type SlurmHandleData } from './slurm-backend';
-export { createLocalRunner, type CommandRunner, type CommandResult, type RunOptions } from './runner';
-export {
-  buildBatchScript,
-  renderBatchScript,
-  type BatchScript,
-  type BatchScriptSettings,
-  type ContainerRuntime,
-} from './batch-script';
-export { expandHostlist } from './hostlist';
-export { shellQuote, shellJoin } from './shell-quote';
-export { cpusPerTask, memoryPerNode, timeLimit } from './resources';
-export { imageFileName, imageUri, ImageCache } from './image-cache';
-export { toJobStatus, jobInfoFromScontrol, jobInfoFromSacct, describeReason, type SlurmJobInfo } from './job-state';
-export { slurmOptionsFromEnv, SLURM_ENV_VARIABLES } from './options-from-env';
+// @pollinator/slurm: the factory, its options, the provider and the environment reader.
+// Everything else (batch script, hostlists, quoting, job states) is internal.
+export { createSlurmBackend } from './slurm-backend';
+export type { SlurmBackendOptions } from './slurm-backend-options';
+export { slurmBackendProvider } from './slurm-backend-provider';
+export { slurmOptionsFromEnv } from './options-from-env';
+// Types the options are made of (`runner`, `runtime`), so a caller can name them.
+export type { CommandResult, CommandRunner, RunOptions } from './runner';
+export type { ContainerRuntime } from './batch-script';

@@ -2,7 +2,7 @@
  * Reading Slurm's view of a job (`scontrol show job -o`, `sacct -P`) and
  * mapping it onto the backend contract's `JobStatus`.
  */
-import type { JobStatus } from '@pollinator/core';
+import type { JobStatus } from '@pollinator/backend';
 import { expandHostlist } from './hostlist';
 
 /** What the backend needs to know about a job, from whichever command answered. */

@@ -5,10 +5,8 @@
  * `SLURM_MODULE`, `EXECUTOR_IMAGE_DIR`, `GRES`, `EXECUTOR_ROCM`) so an existing
  * env file keeps working; the `POLLINATOR_SLURM_*` names win.
  */
-import { BackendError } from '@pollinator/core';
-import type { SlurmBackendOptions } from './slurm-backend';
-
-type Env = Record<string, string | undefined>;
+import { BackendError, type EnvironmentVariables } from '@pollinator/backend';
+import type { SlurmBackendOptions } from './slurm-backend-options';
 
 /** Documented variables (docs/slurm.md), name → meaning. */
 export const SLURM_ENV_VARIABLES: Record<string, string> = {
@@ -46,7 +44,7 @@ function lines(value: string | undefined, separator: RegExp): string[] | undefin
   return value.split(separator).map((line) => line.trim()).filter(Boolean);
 }
 
-export function slurmOptionsFromEnv(env: Env = process.env): SlurmBackendOptions {
+export function slurmOptionsFromEnv(env: EnvironmentVariables = process.env): SlurmBackendOptions {
   const options: SlurmBackendOptions = {};
   const runtime = oneOf('POLLINATOR_SLURM_RUNTIME', env.POLLINATOR_SLURM_RUNTIME, ['singularity', 'apptainer', 'none'] as const);
   if (runtime) options.runtime = runtime;

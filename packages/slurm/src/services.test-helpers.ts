@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'vitest';
-import type { SlurmBackendOptions } from './slurm-backend';
+import type { SlurmBackendOptions } from './slurm-backend-options';
 
 export const slurmAvailable = process.env.POLLINATOR_TEST_SLURM === '1';
 export const shimPath = process.env.POLLINATOR_TEST_SINGULARITY ?? '';

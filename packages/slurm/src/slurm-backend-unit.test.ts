@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobRequest } from '@pollinator/core';
+import type { JobRequest } from '@pollinator/backend';
 import { createLocalRunner, type CommandResult, type CommandRunner } from './runner';
 import { createSlurmBackend } from './slurm-backend';
 

@@ -10,8 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendError, type Backend, type JobHandle, type JobRequest } from '@pollinator/core';
-import { readAllLogs, waitForFinalStatus } from '@pollinator/test-utils/backend-conformance';
+import { BackendError, type Backend, type JobHandle, type JobRequest } from '@pollinator/backend';
+import { readAllLogs, waitForFinalStatus } from '@pollinator/backend/test';
 import { createSlurmBackend } from './slurm-backend';
 import { downPartition, requireServices, shimCalls, shimOptions, shimSkipReason, slurmAvailable, slurmSkipReason } from './services.test-helpers';
 

@@ -5,7 +5,7 @@
  * the backend writes them where the log is read (`logs()`), never from a
  * `status()` query, so asking for a job's status has no effect on its log.
  */
-import type { JobStatus } from '@pollinator/core';
+import type { JobStatus } from '@pollinator/backend';
 import { describeReason } from './job-state';
 
 /** What the notices remember of one job. */
