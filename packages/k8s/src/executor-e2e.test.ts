@@ -16,7 +16,7 @@ import { runExecutor, runProject, type ExecutorEvent, type RunningExecutor } fro
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { scaffoldProject } from '@pollinator/spec-builder';
 import { startFakeKubernetes, type FakeKubernetes } from '@pollinator/test-utils';
-import { createK8sBackend } from './index';
+import { createK8sBackend } from './kubernetes-backend';
 
 let server: DevServer;
 let fake: FakeKubernetes;

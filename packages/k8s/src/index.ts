@@ -1,22 +1,7 @@
+// @pollinator/k8s: the factory, its options, the provider and the environment reader.
+// Everything else (manifests, labels, status rules, log following) is internal.
 export { createK8sBackend, createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
-export {
-  KUBERNETES_DEFAULTS,
-  kubernetesBackendOptionsFromEnv,
-  type KubernetesBackendOptions,
-  type KubernetesSharedVolume,
-} from './kubernetes-backend-options';
-export {
-  ANNOTATION_LAYOUT,
-  ANNOTATION_PROCESS_ID,
-  BACKEND_NAME,
-  LABEL_EXECUTOR,
-  LABEL_MANAGED_BY,
-  LABEL_PROCESS_ID,
-  buildJobManifest,
-  jobName,
-  jobScript,
-  memoryQuantity,
-  processIdLabel,
-  type JobLayout,
-} from './job-manifest';
-export { deriveJobStatus, STUCK_WAITING_REASONS, type DeriveOptions, type DerivedStatus } from './job-status';
+export type { KubernetesBackendOptions, KubernetesSharedVolume } from './kubernetes-backend-options';
+export { k8sBackendProvider } from './kubernetes-backend-provider';
+// kubernetesBackendOptionsFromEnv: the name packages/cli/src/runtime/executor.ts imports today.
+export { k8sOptionsFromEnv, kubernetesBackendOptionsFromEnv } from './options-from-env';

@@ -5,7 +5,7 @@
  * semantic rules (the same validation the fake API server applies).
  */
 import { describe, expect, it } from 'vitest';
-import type { JobRequest } from '@pollinator/core';
+import type { JobRequest } from '@pollinator/backend';
 import { validateObject } from '@pollinator/test-utils';
 import { buildJobManifest, jobName, jobScript, memoryQuantity, processIdLabel } from './job-manifest';
 import type { KubernetesBackendOptions } from './kubernetes-backend-options';

@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import type { V1Container, V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { BackendError, type JobRequest } from '@pollinator/core';
+import { BackendError, type JobRequest } from '@pollinator/backend';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 
 export const BACKEND_NAME = 'k8s';

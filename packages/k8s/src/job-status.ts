@@ -13,7 +13,7 @@
  *   backend to delete the Job so nothing lingers).
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import type { JobStatus } from '@pollinator/core';
+import type { JobStatus } from '@pollinator/backend';
 
 /** Waiting reasons of a container that will not go away by themselves. */
 export const STUCK_WAITING_REASONS = new Set([

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { JobHandle, JobRequest, JobStatus, LogChunk } from '@pollinator/core';
+import type { JobHandle, JobRequest, JobStatus, LogChunk } from '@pollinator/backend';
 import { readAllLogs, startFakeKubernetes, waitForFinalStatus, type FakeKubernetes } from '@pollinator/test-utils';
 import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
 import type { KubernetesBackendOptions } from './kubernetes-backend-options';

@@ -10,11 +10,14 @@ import { request as httpsRequest } from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
 import type * as KubernetesClient from '@kubernetes/client-node';
 import type { BatchV1Api, CoreV1Api, Informer, KubeConfig, ObjectCache, V1Job, V1Pod } from '@kubernetes/client-node';
-import { BackendError } from '@pollinator/core';
+import { BackendError, backoffDelay } from '@pollinator/backend';
 import { BACKEND_NAME, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from './job-manifest';
 import type { KubernetesBackendOptions } from './kubernetes-backend-options';
 
 type ClientModule = typeof KubernetesClient;
+
+/** Restarting a failed watch: after 0.5 s, doubling up to 10 s (back to 0.5 s once it is healthy again). */
+const INFORMER_BACKOFF = { initialDelayMs: 500, maxDelayMs: 10_000 };
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -131,7 +134,7 @@ export class WatchCache {
     };
     for (const informer of informers) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.notify());
-      let delay = 500;
+      let restarts = 0;
       informer.on('error', () => {
         // The informer stops on errors; until it is back, status reads the API directly.
         healthy.set(informer, false);
@@ -144,13 +147,13 @@ export class WatchCache {
             () => settle(informer),
             () => undefined,
           );
-        }, delay);
+        }, backoffDelay(restarts, INFORMER_BACKOFF));
         this.restartTimers.add(timer);
-        delay = Math.min(delay * 2, 10_000);
+        restarts += 1;
         this.notify();
       });
       informer.on('connect', () => {
-        if (healthy.get(informer)) delay = 500;
+        if (healthy.get(informer)) restarts = 0;
       });
     }
     await Promise.all(informers.map((informer) => informer.start().then(() => settle(informer))));

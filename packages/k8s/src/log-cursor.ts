@@ -3,7 +3,7 @@
  * how many bytes of its output have been emitted. JSON with sorted keys, so
  * the same position always encodes the same way.
  */
-import { BackendError, type LogCursor } from '@pollinator/core';
+import { BackendError, type LogCursor } from '@pollinator/backend';
 import { BACKEND_NAME } from './job-manifest';
 
 /** Bytes emitted per stream key (`<pod>/<container>`). */

@@ -10,7 +10,7 @@
  * `final` (the stream has ended) emits everything, a last partial line
  * included (with a newline in prefixed mode).
  */
-import { completeUtf8Length } from './utf8';
+import { completeUtf8Length } from '@pollinator/backend';
 
 /** Longest partial line held back in prefixed mode before it is emitted anyway. */
 export const MAX_LINE_BYTES = 64 * 1024;

@@ -2,8 +2,10 @@ import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { JobStatus, LogChunk } from '@pollinator/core';
-import { MAX_LINE_BYTES, completeUtf8Length, decodeCursor, encodeCursor, followJobLogs, type LogSource } from './pod-logs';
+import { completeUtf8Length, type JobStatus, type LogChunk } from '@pollinator/backend';
+import { decodeCursor, encodeCursor } from './log-cursor';
+import { MAX_LINE_BYTES } from './log-framing';
+import { followJobLogs, type LogSource } from './pod-logs';
 
 /** A scripted log source: pods with one container each, their output fed by the test. */
 function scripted(podNames: string[]) {

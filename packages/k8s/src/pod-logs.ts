@@ -17,15 +17,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { isFinalJobStatus, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/core';
+import { isFinalJobStatus, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/backend';
 import { ContainerLogStream, type StreamOwner } from './container-log-stream';
 import { decodeCursor, encodeCursor, type LogOffsets } from './log-cursor';
 import type { JobLayout } from './job-manifest';
 import { sortPods } from './job-status';
-
-export { decodeCursor, encodeCursor } from './log-cursor';
-export { MAX_LINE_BYTES } from './log-framing';
-export { completeUtf8Length } from './utf8';
 
 export interface LogSource {
   pods(): Promise<V1Pod[]>;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRequest } from '@pollinator/core';
+import type { JobRequest } from '@pollinator/backend';
 import { readAllLogs, startFakeKubernetes, waitForFinalStatus, type FakeKubernetes, type PolicyRule } from '@pollinator/test-utils';
 import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
 
