@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBackend, waitForFinalStatus, readAllLogs } from '@pollinator/test-utils/backend-conformance';
+import { testBackend, waitForFinalStatus, readAllLogs } from '@pollinator/backend/test';
 import { containerRunArguments } from './container-args';
 import { createLocalBackend } from './local-backend';
 

@@ -1,11 +1,14 @@
 /**
- * End to end through @pollinator/dev-server: runProject() submits the sample
- * project, runExecutor() with the local backend runs it here, and the results
- * come back; an executor killed mid-job and restarted finishes (or fails) the
- * job, never orphans it; a cancel from the client stops the job in seconds.
+ * End to end through @pollinator/dev-server. The cases every backend shares
+ * (the sample project's results come back, a failing job's exit code, a
+ * cancel from the client, re-attaching after a restart, the walltime) are the
+ * executor-flow suite of @pollinator/backend/test. Here: what only the local
+ * backend can show cheaply: self-registration, `sync` processes, an unknown
+ * funcname, and an executor process killed mid-job and restarted, which
+ * finishes (or fails) the job, never orphans it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +18,10 @@ import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-
 import { runExecutor, runProject, type ExecutorEvent, type RunningExecutor } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { scaffoldProject } from '@pollinator/spec-builder';
+import { testExecutorFlow } from '@pollinator/backend/test';
 import { createLocalBackend } from './index';
+
+testExecutorFlow('local (plain process)', () => createLocalBackend({ mode: 'process', stopGraceSeconds: 2 }), { timeLimit: true });
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const executorMain = fileURLToPath(new URL('./__fixtures__/executor-main.ts', import.meta.url));
@@ -79,96 +85,7 @@ async function shellProject(dir: string, script: string, walltime = 600): Promis
   writeFileSync(join(dir, 'cfs', 'src', 'job.sh'), script);
 }
 
-describe('runProject + runExecutor(local) through the dev-server', { timeout: 60_000 }, () => {
-  it('runs the sample project and its results come back', async () => {
-    const paths = dirs();
-    const projectName = `sample-${Date.now()}`;
-    await scaffoldProject(paths.project, { projectName });
-    // The sample's init command installs numpy with pip: not on this offline machine.
-    const yaml = readFileSync(join(paths.project, 'project.yaml'), 'utf8').replace('init-cmd: pip3 install numpy', 'init-cmd: ""');
-    writeFileSync(join(paths.project, 'project.yaml'), yaml);
-    const events: ExecutorEvent[] = [];
-    const executor = startInProcess(paths, events);
-    await executor.ready;
-
-    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
-    const logs: string[] = [];
-    for await (const event of run) if (event.type === 'log') logs.push(event.message);
-    const result = await run.result;
-    expect(result, logs.join('')).toMatchObject({ state: 'success', exitCode: 0 });
-    const output = logs.join('');
-    expect(output).toContain('Hello world!');
-    expect(output).toContain(`process id: ${result.processId}`);
-    expect(readFileSync(join(paths.project, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
-    expect(events.some((event) => event.type === 'process.closed' && event.success)).toBe(true);
-    expect(executor.running()).toEqual([]);
-    // Cleanup per keepfiles: result (keepfiles: false) is gone, data and the src snapshot stay.
-    const staged = join(paths.fsDir, 'pollinator', projectName);
-    expect(existsSync(join(staged, 'result'))).toBe(false);
-    expect(readFileSync(join(staged, 'data', 'hello.txt'), 'utf8')).toBe('Hello world!\n');
-    const process = await userClient.getProcess(result.processId!);
-    const snapshotDir = process.spec.fs.snapshots[0]!.dir;
-    expect(existsSync(join(paths.fsDir, snapshotDir, 'main.py'))).toBe(true);
-    // The job's attributes: the exit code, and where it ran.
-    expect(process.attributes.find((attribute) => attribute.key === 'EXITCODE')?.value).toBe('0');
-  });
-
-  it('reports a failing job with its exit code, and uploads its results anyway', async () => {
-    const paths = dirs();
-    await shellProject(paths.project, 'echo partial > "$PROJECT_DIR/result/partial.txt"\necho failing\nexit 3\n');
-    const executor = startInProcess(paths);
-    await executor.ready;
-    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
-    const result = await run.result;
-    expect(result).toMatchObject({ state: 'failed', exitCode: 3 });
-    const process = await userClient.getProcess(result.processId!);
-    expect(process.errors[0]).toBe('ContainerExecutor: Exit with an error, exit code = 3: Failed to execute process');
-    expect(readFileSync(join(paths.project, 'cfs', 'result', 'partial.txt'), 'utf8')).toBe('partial\n');
-  });
-
-  it('stops the job within seconds when the client cancels it', async () => {
-    const paths = dirs();
-    const marker = join(root, `cancel-marker-${counter}`);
-    await shellProject(paths.project, `echo started\nsleep 60\necho finished > ${marker}\n`);
-    const events: ExecutorEvent[] = [];
-    const executor = startInProcess(paths, events);
-    await executor.ready;
-    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, follow: false });
-    const { processId } = await run.result;
-    // Wait until the job runs, then cancel.
-    for await (const log of userClient.followLogs(processId!, { signal: AbortSignal.timeout(20_000) })) {
-      if (log.message.includes('started')) break;
-    }
-    const cancelledAt = Date.now();
-    await userClient.cancelProcess(processId!);
-    while (!events.some((event) => event.type === 'job.finished' && event.processId === processId)) {
-      expect(Date.now() - cancelledAt).toBeLessThan(10_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const stoppedIn = Date.now() - cancelledAt;
-    expect(stoppedIn).toBeLessThan(5000);
-    const finished = events.find((event) => event.type === 'job.finished' && event.processId === processId);
-    expect(finished).toMatchObject({ status: { state: 'cancelled' } });
-    expect((await userClient.getProcess(processId!)).state).toBe(4);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(executor.running()).toEqual([]);
-  });
-
-  it('stops a job that outlives its walltime: exit code 124', async () => {
-    const paths = dirs();
-    await shellProject(paths.project, 'echo started\nsleep 30\necho not-reached\n', 3);
-    const executor = startInProcess(paths);
-    await executor.ready;
-    const startedAt = Date.now();
-    const run = runProject({ dir: paths.project, client: userClient, blobStore: store, stateDir: false, pollIntervalMs: 100 });
-    const result = await run.result;
-    expect(Date.now() - startedAt).toBeLessThan(10_000);
-    expect(result).toMatchObject({ state: 'failed', exitCode: 124 });
-    const process = await userClient.getProcess(result.processId!);
-    expect(process.errors[0]).toMatch(/^ContainerExecutor: (maxexectime of 3 s exceeded|TIMEOUT: time limit of 3 s reached)/);
-    expect(process.retries).toBe(0);
-  });
-
+describe('runExecutor(local) through the dev-server', { timeout: 60_000 }, () => {
   it('registers itself with the colony owner key and removes itself on shutdown', async () => {
     const paths = dirs();
     const name = `self-registered-${Date.now()}`;

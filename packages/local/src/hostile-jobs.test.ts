@@ -6,7 +6,7 @@
  * the suite checks that the executor itself never follows, uploads or writes
  * through what the job made, and that a cancel leaves no child running.
  */
-import { testHostileJobs } from '@pollinator/test-utils/hostile-jobs';
+import { testHostileJobs } from '@pollinator/backend/test';
 import { createLocalBackend } from './local-backend';
 import { bwrapUsable } from './sandbox';
 

@@ -1,6 +1,6 @@
 import { bwrapUsable } from './sandbox';
 import { createLocalBackend } from './local-backend';
-import { testBackend } from '@pollinator/test-utils/backend-conformance';
+import { testBackend } from '@pollinator/backend/test';
 
 const requireServices = process.env.POLLINATOR_REQUIRE_SERVICES === '1';
 const bwrapMissing = !(await bwrapUsable());
