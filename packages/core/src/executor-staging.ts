@@ -124,31 +124,31 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     return failure;
   }
 
-  /** keepfiles / keepsnapshot, as the original, but only the job's own exact dirs, never one in use by another process. */
-  async function cleanFiles(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void> {
-    const snapshots = spec.fs?.snapshots ?? [];
-    for (const dir of dirs.filter((entry) => entry.kind === 'snapshot')) {
-      const snapshot = snapshots[dir.index]!;
-      if (snapshot.keepsnapshot) continue;
-      try {
-        await context.removeSnapshot(snapshot.snapshotid);
-      } catch (error) {
-        context.warn(processId, `could not remove snapshot ${snapshot.snapshotid}: ${errorText(error)}`);
-      }
-    }
-    const others = context.dirsOfOthers(processId);
-    for (const dir of dirs) {
-      // As the original: a kept snapshot keeps its files too.
-      if (dir.keepfiles || (dir.kind === 'snapshot' && snapshots[dir.index]!.keepsnapshot)) continue;
-      // Another running process stages this dir, or one below it: keep it.
-      if (others.some((other) => other === dir.hostPath || isAncestorPath(dir.hostPath, other))) continue;
-      try {
-        await removeConfinedDirectory(context.fsDir, dir.hostPath);
-      } catch (error) {
-        context.warn(processId, `did not remove ${dir.dir}: ${errorText(error)}`);
-      }
+  return { preSync, postSync, cleanFiles: (processId, spec, dirs) => cleanStagedFiles(context, processId, spec, dirs) };
+}
+
+/** Cleanup: keepfiles / keepsnapshot, as the original, but only the job's own exact dirs, never one in use by another process. */
+async function cleanStagedFiles(context: ExecutorStagingContext, processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void> {
+  const snapshots = spec.fs?.snapshots ?? [];
+  for (const dir of dirs.filter((entry) => entry.kind === 'snapshot')) {
+    const snapshot = snapshots[dir.index]!;
+    if (snapshot.keepsnapshot) continue;
+    try {
+      await context.removeSnapshot(snapshot.snapshotid);
+    } catch (error) {
+      context.warn(processId, `could not remove snapshot ${snapshot.snapshotid}: ${errorText(error)}`);
     }
   }
-
-  return { preSync, postSync, cleanFiles };
+  const others = context.dirsOfOthers(processId);
+  for (const dir of dirs) {
+    // As the original: a kept snapshot keeps its files too.
+    if (dir.keepfiles || (dir.kind === 'snapshot' && snapshots[dir.index]!.keepsnapshot)) continue;
+    // Another running process stages this dir, or one below it: keep it.
+    if (others.some((other) => other === dir.hostPath || isAncestorPath(dir.hostPath, other))) continue;
+    try {
+      await removeConfinedDirectory(context.fsDir, dir.hostPath);
+    } catch (error) {
+      context.warn(processId, `did not remove ${dir.dir}: ${errorText(error)}`);
+    }
+  }
 }
