@@ -99,7 +99,7 @@ export function createApiServer(
     const signature = typeof envelope.signature === 'string' ? envelope.signature : '';
     const finish = (outcome: RpcReply | RpcError): void => {
       try {
-        if (outcome instanceof RpcError) sendError(res, outcome);
+        if (RpcError.isInstance(outcome)) sendError(res, outcome);
         else sendReply(res, outcome);
       } catch (error) {
         // e.g. a reply too large to encode: fail this request, not the server.
@@ -108,7 +108,7 @@ export function createApiServer(
       if (debug) {
         logger.debug('rpc', {
           payloadtype,
-          status: outcome instanceof RpcError ? outcome.status : 200,
+          status: RpcError.isInstance(outcome) ? outcome.status : 200,
           ms: Math.round((performance.now() - started) * 1000) / 1000,
         });
       }
@@ -209,7 +209,7 @@ export function createApiServer(
 }
 
 function toRpcError(error: unknown, logger: Logger): RpcError {
-  if (error instanceof RpcError) return error;
+  if (RpcError.isInstance(error)) return error;
   logger.error('internal error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   return new RpcError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -71,7 +71,7 @@ export class PubSub {
         this.#subscribe(ws, Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
       } catch (error) {
         const rpcError =
-          error instanceof RpcError ? error : new RpcError(500, error instanceof Error ? error.message : String(error));
+          RpcError.isInstance(error) ? error : new RpcError(500, error instanceof Error ? error.message : String(error));
         this.#sendError(ws, rpcError);
       }
     });
@@ -130,7 +130,7 @@ export class PubSub {
         this.#arm(ws, timeout);
       }
     } catch (error) {
-      if (error instanceof InvalidJsonError) throw new RpcError(400, 'Failed to subscribe to process, invalid JSON');
+      if (InvalidJsonError.isInstance(error)) throw new RpcError(400, 'Failed to subscribe to process, invalid JSON');
       throw error;
     }
   }
