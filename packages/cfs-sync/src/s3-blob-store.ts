@@ -60,52 +60,6 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       throw error;
     }));
 
-  async function putSmall(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
-    const { sdk, client } = s3();
-    const chunks: Buffer[] = [];
-    let seen = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      seen += chunk.length;
-    }
-    if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes, got ${seen}`);
-    await client.send(
-      new sdk.PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
-        ContentLength: seen,
-        ContentType: 'application/octet-stream',
-      }),
-      { abortSignal: putOptions.signal },
-    );
-    putOptions.onBytes?.(seen);
-    return { resumedBytes: 0 };
-  }
-
-  async function putWithLibStorage(key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
-    const { Upload } = loadS3Upload();
-    const upload = new Upload({
-      client: sdkClient(),
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' },
-      partSize,
-      queueSize: partConcurrency,
-      leavePartsOnError: false,
-      abortController: putOptions.signal ? abortControllerFor(putOptions.signal) : undefined,
-    });
-    let reported = 0;
-    upload.on('httpUploadProgress', (progress) => {
-      const loaded = progress.loaded ?? 0;
-      if (loaded > reported) {
-        putOptions.onBytes?.(loaded - reported);
-        reported = loaded;
-      }
-    });
-    await upload.done();
-    if (reported < putOptions.size) putOptions.onBytes?.(putOptions.size - reported);
-    return { resumedBytes: 0 };
-  }
-
   return {
     kind: 's3',
     location: { server: hostPort, tls, region: options.region ?? 'us-east-1', bucket },
@@ -113,9 +67,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     async put(key, body, putOptions) {
       assertSafeKey(key);
       await ensureBucket();
-      if (putOptions.size < threshold) return putSmall(key, body, putOptions);
+      if (putOptions.size < threshold) return putSmall(access(), key, body, putOptions);
       if (putOptions.resume) return putResumable(access(), key, body, putOptions);
-      return putWithLibStorage(key, body, putOptions);
+      return putWithLibStorage(access(), key, body, putOptions);
     },
     async get(key, getOptions) {
       const { sdk, client } = s3();
@@ -165,6 +119,55 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       if (!options.client) created?.destroy();
     },
   };
+}
+
+/** One PutObject with the whole body in memory (objects below the multipart threshold). */
+async function putSmall(access: S3Access, key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+  const { sdk, client, bucket } = access;
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    seen += chunk.length;
+  }
+  if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes, got ${seen}`);
+  await client.send(
+    new sdk.PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+      ContentLength: seen,
+      ContentType: 'application/octet-stream',
+    }),
+    { abortSignal: putOptions.signal },
+  );
+  putOptions.onBytes?.(seen);
+  return { resumedBytes: 0 };
+}
+
+/** A multipart upload by `@aws-sdk/lib-storage` (large objects without a resume journal). */
+async function putWithLibStorage(access: S3Access, key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+  const { client, bucket, partSize, partConcurrency } = access;
+  const { Upload } = loadS3Upload();
+  const upload = new Upload({
+    client,
+    params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' },
+    partSize,
+    queueSize: partConcurrency,
+    leavePartsOnError: false,
+    abortController: putOptions.signal ? abortControllerFor(putOptions.signal) : undefined,
+  });
+  let reported = 0;
+  upload.on('httpUploadProgress', (progress) => {
+    const loaded = progress.loaded ?? 0;
+    if (loaded > reported) {
+      putOptions.onBytes?.(loaded - reported);
+      reported = loaded;
+    }
+  });
+  await upload.done();
+  if (reported < putOptions.size) putOptions.onBytes?.(putOptions.size - reported);
+  return { resumedBytes: 0 };
 }
 
 function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client {
