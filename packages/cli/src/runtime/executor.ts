@@ -66,28 +66,9 @@ export interface BackendOptionsByName {
 
 // Literal specifiers, so the bundle and the pack test see every backend package.
 const BACKENDS: { [Name in BackendName]: BackendEntry<BackendOptionsByName[Name]> } = {
-  local: {
-    packageName: '@pollinator/local',
-    async load() {
-      const { createLocalBackend } = await import('@pollinator/local');
-      // The local backend reads no environment of its own.
-      return { name: 'local', create: createLocalBackend, optionsFromEnv: () => ({}) };
-    },
-  },
-  slurm: {
-    packageName: '@pollinator/slurm',
-    async load() {
-      const { createSlurmBackend, slurmOptionsFromEnv } = await import('@pollinator/slurm');
-      return { name: 'slurm', create: createSlurmBackend, optionsFromEnv: slurmOptionsFromEnv };
-    },
-  },
-  k8s: {
-    packageName: '@pollinator/k8s',
-    async load() {
-      const { createK8sBackend, kubernetesBackendOptionsFromEnv } = await import('@pollinator/k8s');
-      return { name: 'k8s', create: createK8sBackend, optionsFromEnv: kubernetesBackendOptionsFromEnv };
-    },
-  },
+  local: { packageName: '@pollinator/local', load: async () => (await import('@pollinator/local')).localBackendProvider },
+  slurm: { packageName: '@pollinator/slurm', load: async () => (await import('@pollinator/slurm')).slurmBackendProvider },
+  k8s: { packageName: '@pollinator/k8s', load: async () => (await import('@pollinator/k8s')).k8sBackendProvider },
 };
 
 export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'k8s'];
