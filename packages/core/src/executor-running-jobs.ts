@@ -50,8 +50,7 @@ export class RunningJobs {
 
   /**
    * Runs `run` for `process`, counted as running until it settles. While
-   * shutting down (`shutdown`), it starts stopped: cancelled in `cancel`
-   * mode, else detached (left to a restarted executor).
+   * shutting down (`shutdown`), it starts stopped.
    */
   track(process: ExecutorProcess, run: (signal: AbortSignal) => Promise<void>, shutdown: ShutdownMode | undefined): void {
     const processId = process.processid;
@@ -73,6 +72,8 @@ export class RunningJobs {
         this.#slotFreed?.();
       });
     this.#jobs.set(processId, entry);
+    // Taken while shutting down (the assign poll in flight): cancelled in
+    // `cancel` mode; otherwise started and detached, left in the state file.
     if (shutdown) controller.abort(new StopJob(shutdown === 'cancel' ? 'shutdown-cancel' : 'detach', 'executor shutting down'));
   }
 

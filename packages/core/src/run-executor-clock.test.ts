@@ -63,4 +63,40 @@ describe('runExecutor with an injected clock', () => {
     await until(() => backend.started.length === 1, 'job started after the errors');
     expect(clock.sleeps.slice(0, 4)).toEqual([1000, 2000, 4000, 5000]);
   });
+
+  class FlakyLogClient extends FakeClient {
+    constructor(public failures: number[]) {
+      super();
+    }
+    override async addLog(processId: string, message: string): Promise<void> {
+      const status = this.failures.shift();
+      if (status !== undefined) throw Object.assign(new Error(`${status} from the server`), { status });
+      await super.addLog(processId, message);
+    }
+  }
+  const backoffSleeps = (clock: ManualClock) => clock.sleeps.filter((ms) => ms === 500 || ms === 1000 || ms === 2000);
+
+  it('sends a log batch again after 0.5 and 1 s on the clock when the server fails', async () => {
+    const client = new FlakyLogClient([502, 503]);
+    const backend = new FakeBackend();
+    const clock = new ManualClock();
+    client.queue.push(makeProcess('p1'));
+    start(client, backend, { clock, watchIntervalMs: 60_000 });
+    await until(() => client.logs.length === 1, 'the output delivered after two failures');
+    expect(client.logs[0]).toEqual({ processId: 'p1', message: 'output of p1\n' });
+    expect(backoffSleeps(clock)).toEqual([500, 1000]);
+  });
+
+  it('never sends a log batch again after a 4xx (the process is closed or no longer ours)', async () => {
+    const client = new FlakyLogClient([409]);
+    const backend = new FakeBackend();
+    const clock = new ManualClock();
+    client.queue.push(makeProcess('p1'));
+    start(client, backend, { clock, watchIntervalMs: 60_000 });
+    await until(() => client.failures.length === 0, 'the batch refused');
+    backend.finish('p1', { state: 'succeeded', exitCode: 0 });
+    await until(() => client.closed.length === 1, 'closed');
+    expect(backoffSleeps(clock)).toEqual([]);
+    expect(client.logs).toEqual([]);
+  });
 });
