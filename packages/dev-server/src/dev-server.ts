@@ -1,16 +1,18 @@
 // startDevServer(): the embedded Colonies-compatible server with its data
 // directory (SQLite database, bootstrap identities, local blob directory).
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generatePrivateKey, idOf } from '@pollinator/crypto';
+import type Database from 'better-sqlite3';
 import { NanoClock } from './clock';
+import { initialiseServer, loadOrCreateIdentities } from './data-dir';
+import { devServerEnv } from './dev-env';
 import { ColoniesEngine } from './engine';
-import { createApiServer } from './http-server';
+import { type ApiServer, createApiServer } from './http-server';
 import { createLogger, type Logger, type LogLevel } from './logger';
-import { ExecutorState } from './model';
 import { PubSub } from './pubsub';
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './request-limits';
 import { SignatureVerifier } from './signature-verifier';
@@ -112,28 +114,65 @@ export interface DevServer {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;
 
-interface StoredIdentities extends DevServerIdentities {
-  version: 1;
+/** Runs `task` every `intervalMs`, logging (never throwing) its failures; returns the timer. */
+function every(intervalMs: number, task: () => void, logger: Logger, what: string): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    try {
+      task();
+    } catch (error) {
+      logger.error(`${what} failed`, { error: String(error) });
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
-function loadOrCreateIdentities(dataDir: string, options: DevServerOptions): { identities: StoredIdentities; fresh: boolean } {
-  const file = join(dataDir, 'identities.json');
-  if (existsSync(file)) return { identities: JSON.parse(readFileSync(file, 'utf8')) as StoredIdentities, fresh: false };
-  const identity = (privateKey = generatePrivateKey()): DevIdentity => ({ id: idOf(privateKey), privateKey });
-  const identities: StoredIdentities = {
-    version: 1,
-    serverOwner: identity(options.serverOwnerPrivateKey),
-    colony: { ...identity(), name: options.colonyName ?? 'dev' },
-    user: { ...identity(), name: options.userName ?? 'dev-user' },
-    executor: {
-      ...identity(),
-      name: options.executorName ?? 'dev-executor',
-      type: options.executorType ?? 'container-executor',
-    },
-  };
-  writeFileSync(file, `${JSON.stringify(identities, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { identities, fresh: true };
+/** Listens on `host:port` (0: any free port) and returns the port. */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** The data directory (a fresh temporary one, `owned`, when none is given) and its blob directory. */
+async function prepareDataDir(given: string | undefined): Promise<{ dataDir: string; blobDir: string; ownsDataDir: boolean }> {
+  const dataDir = resolve(given ?? (await mkdtemp(join(tmpdir(), 'pollinator-dev-server-'))));
+  mkdirSync(dataDir, { recursive: true });
+  const blobDir = join(dataDir, 'blobs');
+  mkdirSync(blobDir, { recursive: true });
+  return { dataDir, blobDir, ownsDataDir: given === undefined };
+}
+
+interface RunningServer {
+  api: ApiServer;
+  engine: ColoniesEngine;
+  pubsub: PubSub;
+  db: Database.Database;
+  timers: NodeJS.Timeout[];
+  logger: Logger;
+  url: string;
+}
+
+/** Stops accepting, answers waiting assigns, lets in-flight requests finish (10 s at most), then releases everything. */
+async function shutdown(running: RunningServer, removeDataDir: () => Promise<void>): Promise<void> {
+  const { api, engine, pubsub, db, logger, url } = running;
+  for (const timer of running.timers) clearInterval(timer);
+  const closed = new Promise<void>((resolveClose) => api.server.close(() => resolveClose()));
+  engine.close();
+  pubsub.close();
+  api.server.closeIdleConnections();
+  const deadline = Date.now() + 10_000;
+  while (api.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  api.server.closeAllConnections();
+  await closed;
+  db.close();
+  await removeDataDir();
+  logger.info('dev-server closed', { url });
 }
 
 /** Starts the dev-server. Resolves when it listens. */
@@ -149,50 +188,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const logger =
     options.logger ??
     createLogger(options.logLevel ?? ((process.env.POLLINATOR_DEV_SERVER_LOG as LogLevel | undefined) || 'silent'));
-  const ownsDataDir = options.dataDir === undefined;
-  const dataDir = resolve(options.dataDir ?? (await mkdtemp(join(tmpdir(), 'pollinator-dev-server-'))));
-  mkdirSync(dataDir, { recursive: true });
-  const blobDir = join(dataDir, 'blobs');
-  mkdirSync(blobDir, { recursive: true });
+  const { dataDir, blobDir, ownsDataDir } = await prepareDataDir(options.dataDir);
 
   const db = openStore(join(dataDir, 'colonies.sqlite'), options.durability);
   const { identities, fresh } = loadOrCreateIdentities(dataDir, options);
   const clock = new NanoClock();
-  const meta = db.prepare('SELECT value FROM meta WHERE key = ?');
-  if (!meta.get('serverid')) {
-    db.transaction(() => {
-      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('serverid', identities.serverOwner.id);
-      if (fresh && options.bootstrap !== false) {
-        const now = clock.now();
-        db.prepare('INSERT INTO colonies (name, colonyid) VALUES (?, ?)').run(identities.colony.name, identities.colony.id);
-        db.prepare('INSERT INTO users (colonyname, name, userid, email, phone) VALUES (?, ?, ?, ?, ?)').run(
-          identities.colony.name,
-          identities.user.name,
-          identities.user.id,
-          '',
-          '',
-        );
-        db.prepare(
-          'INSERT INTO executors (executorid, colonyname, name, type, state, locationname, commissiontime, lastheard, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ).run(
-          identities.executor.id,
-          identities.colony.name,
-          identities.executor.name,
-          identities.executor.type,
-          ExecutorState.APPROVED,
-          '',
-          now,
-          0n,
-          JSON.stringify({
-            requirefuncreg: false,
-            capabilities: { hardware: [], software: [] },
-            allocations: { projects: {} },
-          }),
-        );
-      }
-    })();
-  }
-  const serverId = (meta.get('serverid') as { value: string }).value;
+  const serverId = initialiseServer(db, { identities, fresh, bootstrap: options.bootstrap !== false }, clock);
 
   const listening = { port: 0 };
   const engine = new ColoniesEngine({
@@ -210,58 +211,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const pubsub = new PubSub(engine, verifier, logger);
   const api = createApiServer(engine, verifier, pubsub, logger, { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs });
 
-  await new Promise<void>((resolvePromise, reject) => {
-    api.server.once('error', reject);
-    api.server.listen(options.port ?? 0, host, () => {
-      api.server.off('error', reject);
-      resolvePromise();
-    });
-  });
-  const port = (api.server.address() as AddressInfo).port;
+  const port = await listen(api.server, options.port ?? 0, host);
   listening.port = port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
 
-  const deadlineTimer = setInterval(() => {
-    try {
-      engine.sweepDeadlines();
-    } catch (error) {
-      logger.error('deadline check failed', { error: String(error) });
-    }
-  }, options.deadlineCheckIntervalMs ?? 200);
-  deadlineTimer.unref();
-  const cleanupTimer = setInterval(() => {
-    try {
-      engine.removeStaleExecutors();
-    } catch (error) {
-      logger.error('stale executor cleanup failed', { error: String(error) });
-    }
-  }, (options.cleanupIntervalSeconds ?? 60) * 1000);
-  cleanupTimer.unref();
+  const deadlineTimer = every(options.deadlineCheckIntervalMs ?? 200, () => engine.sweepDeadlines(), logger, 'deadline check');
+  const cleanupTimer = every(
+    (options.cleanupIntervalSeconds ?? 60) * 1000,
+    () => engine.removeStaleExecutors(),
+    logger,
+    'stale executor cleanup',
+  );
 
-  const env = (as: 'user' | 'executor' = 'user'): Record<string, string> => {
-    const caller = as === 'executor' ? identities.executor : identities.user;
-    return {
-      COLONIES_SERVER_HOST: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host,
-      COLONIES_SERVER_PORT: String(port),
-      COLONIES_SERVER_HTTP_PORT: String(port),
-      COLONIES_TLS: 'false',
-      COLONIES_SERVER_TLS: 'false',
-      COLONIES_INSECURE: 'true',
-      COLONIES_COLONY_NAME: identities.colony.name,
-      COLONIES_COLONY_ID: identities.colony.id,
-      COLONIES_COLONY_PRVKEY: identities.colony.privateKey,
-      COLONIES_SERVER_ID: identities.serverOwner.id,
-      COLONIES_SERVER_PRVKEY: identities.serverOwner.privateKey,
-      COLONIES_PRVKEY: caller.privateKey,
-      COLONIES_ID: caller.id,
-      COLONIES_USER_NAME: identities.user.name,
-      COLONIES_EXECUTOR_NAME: identities.executor.name,
-      COLONIES_EXECUTOR_TYPE: identities.executor.type,
-      COLONIES_EXECUTOR_ID: identities.executor.id,
-      POLLINATOR_BLOB_DIR: blobDir,
-    };
-  };
+  const env = (as: 'user' | 'executor' = 'user'): Record<string, string> => devServerEnv({ identities, host, port, blobDir }, as);
   const writeEnvFile = async (path: string, as: 'user' | 'executor' = 'user'): Promise<void> => {
     const lines = Object.entries(env(as)).map(([key, value]) => `${key}=${value}`);
     await writeFile(path, `# @pollinator/dev-server at ${url} (${as} identity)\n${lines.join('\n')}\n`, { mode: 0o600 });
@@ -271,21 +234,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      clearInterval(deadlineTimer);
-      clearInterval(cleanupTimer);
-      const closed = new Promise<void>((resolveClose) => api.server.close(() => resolveClose()));
-      engine.close();
-      pubsub.close();
-      api.server.closeIdleConnections();
-      const deadline = Date.now() + 10_000;
-      while (api.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      api.server.closeAllConnections();
-      await closed;
-      db.close();
+    (closing ??= shutdown({ api, engine, pubsub, db, timers: [deadlineTimer, cleanupTimer], logger, url }, async () => {
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
-      logger.info('dev-server closed', { url });
-    })());
+    }));
 
   return {
     url,

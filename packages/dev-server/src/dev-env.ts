@@ -1,0 +1,34 @@
+// The `COLONIES_*` variables a client of this dev-server needs, for the user or the executor identity.
+import type { DevServerIdentities } from './dev-server';
+
+export interface DevEnvironmentSource {
+  identities: DevServerIdentities;
+  host: string;
+  port: number;
+  blobDir: string;
+}
+
+export function devServerEnv(source: DevEnvironmentSource, as: 'user' | 'executor'): Record<string, string> {
+  const { identities, host, port, blobDir } = source;
+  const caller = as === 'executor' ? identities.executor : identities.user;
+  return {
+    COLONIES_SERVER_HOST: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host,
+    COLONIES_SERVER_PORT: String(port),
+    COLONIES_SERVER_HTTP_PORT: String(port),
+    COLONIES_TLS: 'false',
+    COLONIES_SERVER_TLS: 'false',
+    COLONIES_INSECURE: 'true',
+    COLONIES_COLONY_NAME: identities.colony.name,
+    COLONIES_COLONY_ID: identities.colony.id,
+    COLONIES_COLONY_PRVKEY: identities.colony.privateKey,
+    COLONIES_SERVER_ID: identities.serverOwner.id,
+    COLONIES_SERVER_PRVKEY: identities.serverOwner.privateKey,
+    COLONIES_PRVKEY: caller.privateKey,
+    COLONIES_ID: caller.id,
+    COLONIES_USER_NAME: identities.user.name,
+    COLONIES_EXECUTOR_NAME: identities.executor.name,
+    COLONIES_EXECUTOR_TYPE: identities.executor.type,
+    COLONIES_EXECUTOR_ID: identities.executor.id,
+    POLLINATOR_BLOB_DIR: blobDir,
+  };
+}
