@@ -436,19 +436,22 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     expect(result.processId).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('a rejected submission exits 77 and follows nothing', async () => {
-    const dir = await writeProject('rejected');
-    // The server refuses a spec for a colony the user is not a member of (403).
-    const user = fixture.user;
-    const submit: ColoniesClient['submit'] = (spec) =>
-      user.submit({ ...spec, conditions: { ...spec.conditions, colonyname: 'elsewhere' } });
-    const client = new Proxy(user, {
+  /** The user's client with its `submit` replaced (everything else goes to the real one). */
+  function withSubmit(user: ColoniesClient, submit: ColoniesClient['submit']): ColoniesClient {
+    return new Proxy(user, {
       get(target, property) {
         if (property === 'submit') return submit;
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
+  }
+
+  it('a rejected submission exits 77 and follows nothing', async () => {
+    const dir = await writeProject('rejected');
+    // The server refuses a spec for a colony the user is not a member of (403).
+    const user = fixture.user;
+    const client = withSubmit(user, (spec) => user.submit({ ...spec, conditions: { ...spec.conditions, colonyname: 'elsewhere' } }));
     const { result, events } = await collect({ dir, client });
     expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.SUBMISSION_REJECTED, error: { code: 'SUBMISSION_REJECTED' } });
     expect(ofType(events, 'error')[0]?.message).toMatch(/refused the submission.*403|refused the submission.*elsewhere/);
@@ -459,15 +462,9 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     const dir = await writeProject('unreadable');
     const user = fixture.user;
     const processId = 'c'.repeat(64);
-    const submit: ColoniesClient['submit'] = () =>
-      Promise.reject(new UnreadableProcessError({ payloadtype: 'submitfuncspecmsg', processId, reason: 'JSON nested deeper than 512 levels' }));
-    const client = new Proxy(user, {
-      get(target, property) {
-        if (property === 'submit') return submit;
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const client = withSubmit(user, () =>
+      Promise.reject(new UnreadableProcessError({ payloadtype: 'submitfuncspecmsg', processId, reason: 'JSON nested deeper than 512 levels' })),
+    );
     const { result, events } = await collect({ dir, client });
     expect(result).toMatchObject({ processId, state: 'waiting', error: { code: 'PROCESS_UNREADABLE' } });
     expect(ofType(events, 'process.submitted')).toEqual([expect.objectContaining({ processId })]);
