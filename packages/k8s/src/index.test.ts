@@ -13,7 +13,7 @@ describe('@pollinator/k8s public surface', () => {
     expect(options).toEqual({ namespace: 'jobs' });
     const backend = k8s.k8sBackendProvider.create(options);
     expect(backend.name).toBe('k8s');
-    await backend.close();
+    await backend.close?.();
   });
 });
 

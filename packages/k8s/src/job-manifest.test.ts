@@ -5,9 +5,9 @@
  * semantic rules (the same validation the fake API server applies).
  */
 import { describe, expect, it } from 'vitest';
-import type { JobRequest } from '@pollinator/backend';
+import { kubernetesMemoryQuantity as memoryQuantity, type JobRequest } from '@pollinator/backend';
 import { validateObject } from '@pollinator/test-utils';
-import { buildJobManifest, jobName, jobScript, memoryQuantity, processIdLabel } from './job-manifest';
+import { buildJobManifest, jobName, jobScript, processIdLabel } from './job-manifest';
 import type { KubernetesBackendOptions } from './kubernetes-backend-options';
 
 const PROCESS_ID = '5f1c0d9a2b3e4f5061728394a5b6c7d8e9f00112233445566778899aabbccdd';

@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import type { V1Container, V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { BackendError, type JobRequest } from '@pollinator/backend';
+import { BackendError, kubernetesCpuQuantity, kubernetesMemoryQuantity, type JobRequest } from '@pollinator/backend';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 
 export const BACKEND_NAME = 'k8s';
@@ -40,13 +40,6 @@ export function processIdLabel(processId: string): string {
 export function jobName(processId: string, suffix: string): string {
   const stem = processId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12) || 'job';
   return `pollinator-${stem}-${suffix}`;
-}
-
-/** Kubernetes quantity for a byte count, in the largest binary unit that divides it. */
-export function memoryQuantity(bytes: number): string {
-  const units: [string, number][] = [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
-  for (const [unit, size] of units) if (bytes % size === 0) return `${bytes / size}${unit}`;
-  return String(bytes);
 }
 
 /** The shell script a container runs: the init command first, in the same shell. */
@@ -132,12 +125,12 @@ export function buildJobManifest(job: JobRequest, options: KubernetesBackendOpti
     const requests: Record<string, string> = {};
     const limits: Record<string, string> = {};
     if (cpuMillicores > 0) {
-      requests.cpu = `${cpuMillicores}m`;
-      if (cpuLimits) limits.cpu = `${cpuMillicores}m`;
+      requests.cpu = kubernetesCpuQuantity(cpuMillicores);
+      if (cpuLimits) limits.cpu = kubernetesCpuQuantity(cpuMillicores);
     }
     if (memoryPerContainer > 0) {
-      requests.memory = memoryQuantity(memoryPerContainer);
-      limits.memory = memoryQuantity(memoryPerContainer);
+      requests.memory = kubernetesMemoryQuantity(memoryPerContainer);
+      limits.memory = kubernetesMemoryQuantity(memoryPerContainer);
     }
     const gpus = gpusPerContainer(index);
     if (gpus > 0) limits[gpuResource] = String(gpus);

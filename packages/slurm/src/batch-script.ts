@@ -4,9 +4,8 @@
  * templated: a command or env value with quotes, `$`, `&&`, newlines or unicode
  * reaches the job exactly as the user wrote it.
  */
-import { BackendError, isSecretEnvironmentName, type JobRequest } from '@pollinator/backend';
+import { BackendError, isSecretEnvironmentName, slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit, type JobRequest } from '@pollinator/backend';
 import { bwrapArguments, type PathKind } from './bwrap-wrapper';
-import { cpusPerTask, memoryPerNode, timeLimit } from './resources';
 import { isShellVariableName, shellJoin, shellQuote } from './shell-quote';
 
 export type ContainerRuntime = 'singularity' | 'apptainer' | 'none';
@@ -92,10 +91,10 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
   add('--qos', job.placement.qos || settings.qos);
   add('--nodes', positiveInteger('nodes', resources.nodes));
   add('--ntasks-per-node', positiveInteger('processes per node', resources.processesPerNode));
-  const cpus = cpusPerTask(resources.cpuMillicores);
+  const cpus = slurmCpusPerTask(resources.cpuMillicores);
   if (cpus > 0) add('--cpus-per-task', cpus);
-  add('--mem', memoryPerNode(resources.memoryBytes));
-  add('--time', timeLimit(resources.walltimeSeconds));
+  add('--mem', slurmMemoryPerNode(resources.memoryBytes));
+  add('--time', slurmTimeLimit(resources.walltimeSeconds));
   const gpus = Math.max(0, Math.floor(resources.gpu.count));
   if (gpus > 0) {
     if (settings.gpuOption === 'gpus-per-node') add('--gpus-per-node', gpus);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpusPerTask, memoryPerNode, timeLimit } from './resources';
+// The kit's Slurm converters, pinned here with the directives this backend has always written.
+import { slurmCpusPerTask as cpusPerTask, slurmMemoryPerNode as memoryPerNode, slurmTimeLimit as timeLimit } from '@pollinator/backend';
 
 describe('cpusPerTask (whole cores, rounded up)', () => {
   it.each([
