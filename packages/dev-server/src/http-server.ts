@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type BodyLimits, type BufferedBytes, readBody } from './body-reader';
-import type { ColoniesEngine, RpcReply } from './engine';
+import type { ColoniesEngine, HandlerResult, RpcReply } from './engine';
 import type { Logger } from './logger';
 import type { PubSub } from './pubsub';
 import { RpcError } from './rpc-error';
@@ -34,6 +34,174 @@ export interface ApiServer {
   bufferedBodyBytes(): number;
 }
 
+function send(res: ServerResponse, status: number, body: string): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.writeHead(status, { ...HEADERS, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendReply(res: ServerResponse, reply: RpcReply): void {
+  send(
+    res,
+    200,
+    `{"payloadtype":${JSON.stringify(reply.payloadtype)},"payload":"${Buffer.from(reply.json, 'utf8').toString('base64')}","error":false}`,
+  );
+}
+
+function sendError(res: ServerResponse, error: RpcError): void {
+  const payload = Buffer.from(JSON.stringify({ status: error.status, message: error.message })
+    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e')).toString('base64');
+  send(res, error.status, `{"payloadtype":"error","payload":"${payload}","error":true}`);
+}
+
+/**
+ * Answers a body that broke a limit. The rest of the body is read and
+ * discarded for a short while, then the connection is cut: closing at once
+ * would reset it while the client is still sending, and the client would
+ * never see the answer.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse, error: RpcError, logger: Logger): void {
+  logger.warn('request body refused', { status: error.status, message: error.message });
+  sendError(res, error);
+  if (req.complete) return;
+  req.resume();
+  const socket = req.socket;
+  const stop = (): void => {
+    clearTimeout(cut);
+    socket.off('close', stop);
+  };
+  const cut = setTimeout(() => socket.destroy(), REFUSED_BODY_LINGER_MS);
+  cut.unref();
+  // The body ended in time: the connection stays usable (keep-alive), with no listener left on it.
+  req.once('end', stop);
+  socket.once('close', stop);
+}
+
+/** Answers CORS preflights, `/health` and unknown paths; true when it did (anything but `POST /api`). */
+function answeredWithoutBody(req: IncomingMessage, res: ServerResponse): boolean {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, {
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+      'Access-Control-Allow-Headers': '*',
+    });
+    res.end();
+    return true;
+  }
+  if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+    res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
+    res.end();
+    return true;
+  }
+  if (path !== '/api' || req.method !== 'POST') {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('404 page not found');
+    return true;
+  }
+  return false;
+}
+
+interface Envelope {
+  payloadtype: string;
+  payload: string;
+  signature: string;
+}
+
+/** The envelope's three fields (a field of another type reads as empty); a 400 when the body is no JSON object. */
+function parseEnvelope(body: string): Envelope {
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(body);
+    if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) throw new Error('not an object');
+  } catch (error) {
+    throw new RpcError(400, `invalid envelope: ${(error as Error).message}`);
+  }
+  const field = (name: string): string => {
+    const value: unknown = (envelope as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value : '';
+  };
+  return { payloadtype: field('payloadtype'), payload: field('payload'), signature: field('signature') };
+}
+
+function unknownPayloadType(payloadtype: string): RpcError {
+  return new RpcError(
+    403,
+    payloadtype === ''
+      ? 'invalid rpcMsg.PayloadType: empty (this usually means the client is misconfigured - check that COLONIES_PRVKEY and other environment variables are set correctly)'
+      : `invalid rpcMsg.PayloadType: ${payloadtype}`,
+  );
+}
+
+/** `POST /api` envelopes: verified, handed to the engine, answered; counts what is in flight. */
+class ApiRequests {
+  inFlight = 0;
+  readonly buffered: BufferedBytes = { bytes: 0 };
+  readonly #engine: ColoniesEngine;
+  readonly #verifier: SignatureVerifier;
+  readonly #logger: Logger;
+  readonly #debug: boolean;
+
+  constructor(engine: ColoniesEngine, verifier: SignatureVerifier, logger: Logger) {
+    this.#engine = engine;
+    this.#verifier = verifier;
+    this.#logger = logger;
+    this.#debug = logger.enabled?.('debug') ?? true;
+  }
+
+  handle(res: ServerResponse, body: string): void {
+    const started = performance.now();
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(body);
+    } catch (error) {
+      sendError(res, toRpcError(error, this.#logger));
+      return;
+    }
+    const finish = (outcome: RpcReply | RpcError): void => this.#finish(res, outcome, envelope.payloadtype, started);
+    try {
+      const result = this.#run(envelope);
+      if (result instanceof Promise) {
+        // A long-poll: stop waiting when the client goes away.
+        res.on('close', () => this.#engine.abandon(result));
+        this.inFlight++;
+        result.then(
+          (reply) => finish(reply),
+          (error: unknown) => finish(toRpcError(error, this.#logger)),
+        ).finally(() => this.inFlight--);
+      } else {
+        finish(result);
+      }
+    } catch (error) {
+      finish(toRpcError(error, this.#logger));
+    }
+  }
+
+  #run({ payloadtype, payload, signature }: Envelope): HandlerResult {
+    const signerId = UNSIGNED.has(payloadtype) ? '' : this.#verifier.recover(payload, signature).id;
+    if (!this.#engine.has(payloadtype)) throw unknownPayloadType(payloadtype);
+    const payloadText = BASE64.test(payload) && payload.length % 4 === 0 ? Buffer.from(payload, 'base64').toString('utf8') : '\u0000';
+    return this.#engine.handle(payloadtype, payloadText, signerId);
+  }
+
+  #finish(res: ServerResponse, outcome: RpcReply | RpcError, payloadtype: string, started: number): void {
+    try {
+      if (RpcError.isInstance(outcome)) sendError(res, outcome);
+      else sendReply(res, outcome);
+    } catch (error) {
+      // e.g. a reply too large to encode: fail this request, not the server.
+      sendError(res, toRpcError(error, this.#logger));
+    }
+    if (this.#debug) {
+      this.#logger.debug('rpc', {
+        payloadtype,
+        status: RpcError.isInstance(outcome) ? outcome.status : 200,
+        ms: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+    }
+  }
+}
+
 export function createApiServer(
   engine: ColoniesEngine,
   verifier: SignatureVerifier,
@@ -41,144 +209,21 @@ export function createApiServer(
   logger: Logger,
   limits: BodyLimits,
 ): ApiServer {
-  let inFlight = 0;
-  const buffered: BufferedBytes = { bytes: 0 };
-  const debug = logger.enabled?.('debug') ?? true;
-
-  const send = (res: ServerResponse, status: number, body: string): void => {
-    if (res.writableEnded || res.destroyed) return;
-    res.writeHead(status, { ...HEADERS, 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-  const sendReply = (res: ServerResponse, reply: RpcReply): void => {
-    send(
-      res,
-      200,
-      `{"payloadtype":${JSON.stringify(reply.payloadtype)},"payload":"${Buffer.from(reply.json, 'utf8').toString('base64')}","error":false}`,
-    );
-  };
-  const sendError = (res: ServerResponse, error: RpcError): void => {
-    const payload = Buffer.from(JSON.stringify({ status: error.status, message: error.message })
-      .replace(/</g, '\\u003c').replace(/>/g, '\\u003e')).toString('base64');
-    send(res, error.status, `{"payloadtype":"error","payload":"${payload}","error":true}`);
-  };
-  /**
-   * Answers a body that broke a limit. The rest of the body is read and
-   * discarded for a short while, then the connection is cut: closing at once
-   * would reset it while the client is still sending, and the client would
-   * never see the answer.
-   */
-  const refuseBody = (req: IncomingMessage, res: ServerResponse, error: RpcError): void => {
-    logger.warn('request body refused', { status: error.status, message: error.message });
-    sendError(res, error);
-    if (req.complete) return;
-    req.resume();
-    const socket = req.socket;
-    const stop = (): void => {
-      clearTimeout(cut);
-      socket.off('close', stop);
-    };
-    const cut = setTimeout(() => socket.destroy(), REFUSED_BODY_LINGER_MS);
-    cut.unref();
-    // The body ended in time: the connection stays usable (keep-alive), with no listener left on it.
-    req.once('end', stop);
-    socket.once('close', stop);
-  };
-  const handleApi = (req: IncomingMessage, res: ServerResponse, body: string): void => {
-    const started = performance.now();
-    let envelope: { payloadtype?: unknown; payload?: unknown; signature?: unknown };
-    try {
-      envelope = JSON.parse(body) as typeof envelope;
-      if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) throw new Error('not an object');
-    } catch (error) {
-      sendError(res, new RpcError(400, `invalid envelope: ${(error as Error).message}`));
-      return;
-    }
-    const payloadtype = typeof envelope.payloadtype === 'string' ? envelope.payloadtype : '';
-    const payload = typeof envelope.payload === 'string' ? envelope.payload : '';
-    const signature = typeof envelope.signature === 'string' ? envelope.signature : '';
-    const finish = (outcome: RpcReply | RpcError): void => {
-      try {
-        if (RpcError.isInstance(outcome)) sendError(res, outcome);
-        else sendReply(res, outcome);
-      } catch (error) {
-        // e.g. a reply too large to encode: fail this request, not the server.
-        sendError(res, toRpcError(error, logger));
-      }
-      if (debug) {
-        logger.debug('rpc', {
-          payloadtype,
-          status: RpcError.isInstance(outcome) ? outcome.status : 200,
-          ms: Math.round((performance.now() - started) * 1000) / 1000,
-        });
-      }
-    };
-    try {
-      let signerId = '';
-      if (!UNSIGNED.has(payloadtype)) {
-        signerId = verifier.recover(payload, signature).id;
-      }
-      if (!engine.has(payloadtype)) {
-        throw new RpcError(
-          403,
-          payloadtype === ''
-            ? 'invalid rpcMsg.PayloadType: empty (this usually means the client is misconfigured - check that COLONIES_PRVKEY and other environment variables are set correctly)'
-            : `invalid rpcMsg.PayloadType: ${payloadtype}`,
-        );
-      }
-      const payloadText = BASE64.test(payload) && payload.length % 4 === 0 ? Buffer.from(payload, 'base64').toString('utf8') : '\u0000';
-      const result = engine.handle(payloadtype, payloadText, signerId);
-      if (result instanceof Promise) {
-        // A long-poll: stop waiting when the client goes away.
-        res.on('close', () => engine.abandon(result));
-      }
-      if (result instanceof Promise) {
-        inFlight++;
-        result.then(
-          (reply) => finish(reply),
-          (error: unknown) => finish(toRpcError(error, logger)),
-        ).finally(() => inFlight--);
-      } else {
-        finish(result);
-      }
-    } catch (error) {
-      finish(toRpcError(error, logger));
-    }
-  };
-
+  const requests = new ApiRequests(engine, verifier, logger);
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-        'Access-Control-Allow-Headers': '*',
-      });
-      res.end();
-      return;
-    }
-    if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
-      res.end();
-      return;
-    }
-    if (path !== '/api' || req.method !== 'POST') {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('404 page not found');
-      return;
-    }
-    inFlight++;
+    if (answeredWithoutBody(req, res)) return;
+    requests.inFlight++;
     let done = false;
     const settle = (): void => {
       if (!done) {
         done = true;
-        inFlight--;
+        requests.inFlight--;
       }
     };
-    readBody(req, limits, buffered, {
+    readBody(req, limits, requests.buffered, {
       onBody: (body) => {
         try {
-          handleApi(req, res, body.toString('utf8'));
+          requests.handle(res, body.toString('utf8'));
         } catch (error) {
           sendError(res, toRpcError(error, logger));
         } finally {
@@ -186,7 +231,7 @@ export function createApiServer(
         }
       },
       onRefused: (error) => {
-        refuseBody(req, res, error);
+        refuseBody(req, res, error, logger);
         settle();
       },
     });
@@ -205,7 +250,7 @@ export function createApiServer(
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
     else socket.destroy();
   });
-  return { server, inFlight: () => inFlight, bufferedBodyBytes: () => buffered.bytes };
+  return { server, inFlight: () => requests.inFlight, bufferedBodyBytes: () => requests.buffered.bytes };
 }
 
 function toRpcError(error: unknown, logger: Logger): RpcError {
