@@ -102,3 +102,19 @@ export async function* skipBytes(body: AsyncIterable<Buffer>, skip: number): Asy
     }
   }
 }
+
+/**
+ * The whole body of a small object, which must be exactly `size` bytes (else
+ * an error naming `key`); reading stops as soon as it is longer.
+ */
+export async function readExactly(body: Readable, size: number, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    seen += chunk.length;
+    if (seen > size) break;
+  }
+  if (seen !== size) throw new Error(`[pollinator] [cfs-sync] expected ${size} bytes for ${key}, got ${seen}`);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}

@@ -3,7 +3,7 @@ import { lstat, mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertSafeKey, skipBytes, type BlobStore, type GetOptions, type PutOptions, type PutResult } from './blob-store';
+import { assertSafeKey, readExactly, skipBytes, type BlobStore, type GetOptions, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError } from './errors';
 
 export interface LocalBlobStoreOptions {
@@ -47,59 +47,14 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       const partial = join(dir, PARTIAL_DIR, key);
       if (putOptions.size <= SMALL_OBJECT_BYTES && !putOptions.resume) {
         // Small objects: gather, then one synchronous write and rename (no thread-pool round trips).
-        const chunks: Buffer[] = [];
-        let seen = 0;
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          chunks.push(chunk);
-          seen += chunk.length;
-          if (seen > putOptions.size) break;
-        }
-        if (seen !== putOptions.size) {
-          throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
-        }
+        const data = await readExactly(body, putOptions.size, key);
         const temp = `${partial}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-        writeFileSync(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+        writeFileSync(temp, data);
         renameSync(temp, join(dir, key));
-        putOptions.onBytes?.(seen);
+        putOptions.onBytes?.(data.length);
         return { resumedBytes: 0 };
       }
-      let stored = 0;
-      if (putOptions.resume) {
-        const previous = (await putOptions.resume.load()) as { key?: string } | undefined;
-        if (previous?.key === key) {
-          stored = Math.min(putOptions.size, await stat(partial).then((s) => s.size, () => 0));
-          await truncate(partial, stored).catch(() => (stored = 0));
-        } else {
-          await putOptions.resume.save({ key });
-        }
-      }
-      let seen = 0;
-      const counted = async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          seen += chunk.length;
-          putOptions.onBytes?.(chunk.length);
-          yield chunk;
-        }
-      };
-      try {
-        await pipeline(
-          body,
-          counted,
-          (source: AsyncIterable<Buffer>) => skipBytes(source, stored),
-          createWriteStream(partial, { flags: stored > 0 ? 'r+' : 'w', start: stored, highWaterMark: IO_BUFFER_BYTES }),
-          { signal: putOptions.signal },
-        );
-      } catch (error) {
-        // Without a journal nothing will ever resume this partial object.
-        if (!putOptions.resume) await rm(partial, { force: true });
-        throw error;
-      }
-      if (seen !== putOptions.size) {
-        throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
-      }
-      await rename(partial, join(dir, key));
-      await putOptions.resume?.clear();
-      return { resumedBytes: stored };
+      return putStreamed(partial, join(dir, key), key, body, putOptions);
     },
     async get(key: string, getOptions?: GetOptions): Promise<Readable> {
       assertSafeKey(key);
@@ -131,6 +86,51 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       await rm(join(dir, PARTIAL_DIR, key), { force: true });
     },
   };
+}
+
+/**
+ * Streams `body` into `partial`, then renames it to `target`. With a resume
+ * journal for the same key, the bytes already in `partial` are kept and
+ * skipped in `body`; without one, a failed put removes its partial object.
+ */
+async function putStreamed(partial: string, target: string, key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
+  let stored = 0;
+  if (putOptions.resume) {
+    const previous = (await putOptions.resume.load()) as { key?: string } | undefined;
+    if (previous?.key === key) {
+      stored = Math.min(putOptions.size, await stat(partial).then((s) => s.size, () => 0));
+      await truncate(partial, stored).catch(() => (stored = 0));
+    } else {
+      await putOptions.resume.save({ key });
+    }
+  }
+  let seen = 0;
+  const counted = async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      seen += chunk.length;
+      putOptions.onBytes?.(chunk.length);
+      yield chunk;
+    }
+  };
+  try {
+    await pipeline(
+      body,
+      counted,
+      (source: AsyncIterable<Buffer>) => skipBytes(source, stored),
+      createWriteStream(partial, { flags: stored > 0 ? 'r+' : 'w', start: stored, highWaterMark: IO_BUFFER_BYTES }),
+      { signal: putOptions.signal },
+    );
+  } catch (error) {
+    // Without a journal nothing will ever resume this partial object.
+    if (!putOptions.resume) await rm(partial, { force: true });
+    throw error;
+  }
+  if (seen !== putOptions.size) {
+    throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes for ${key}, got ${seen}`);
+  }
+  await rename(partial, target);
+  await putOptions.resume?.clear();
+  return { resumedBytes: stored };
 }
 
 /** Removes partial objects (and small-object temporaries of a crashed put) last written more than `maxAgeMs` ago. */

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { assertSafeKey, type BlobStore, type PutOptions, type PutResult } from './blob-store';
+import { assertSafeKey, readExactly, type BlobStore, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError } from './errors';
 import { putResumable, type MultipartState } from './s3-multipart-put';
 import type { S3BlobStoreOptions } from './s3-options';
@@ -124,24 +124,12 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
 /** One PutObject with the whole body in memory (objects below the multipart threshold). */
 async function putSmall(access: S3Access, key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
   const { sdk, client, bucket } = access;
-  const chunks: Buffer[] = [];
-  let seen = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    seen += chunk.length;
-  }
-  if (seen !== putOptions.size) throw new Error(`[pollinator] [cfs-sync] expected ${putOptions.size} bytes, got ${seen}`);
+  const data = await readExactly(body, putOptions.size, key);
   await client.send(
-    new sdk.PutObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      Body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
-      ContentLength: seen,
-      ContentType: 'application/octet-stream',
-    }),
+    new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.length, ContentType: 'application/octet-stream' }),
     { abortSignal: putOptions.signal },
   );
-  putOptions.onBytes?.(seen);
+  putOptions.onBytes?.(data.length);
   return { resumedBytes: 0 };
 }
 
