@@ -1,8 +1,12 @@
 /**
- * End to end on real Slurm: the sample project (`pollinator new`) run through
- * `runProject` (what `pollinator run` does; the CLI command itself is another
- * issue) against `@pollinator/dev-server`, executed by `runExecutor` with the
- * Slurm backend (runtime `none`).
+ * End to end on real Slurm: projects run through `runProject` (what
+ * `pollinator run` does) against `@pollinator/dev-server`, executed by
+ * `runExecutor` with the Slurm backend. The cases every backend shares (the
+ * sample project, a failing job, a cancel from the client, a detached and
+ * restarted executor) are the executor-flow suite of `@pollinator/backend/test`,
+ * with Slurm's own checks in its hooks (SLURM-JOBID and NODES, nothing left in
+ * squeue after a cancel); the cases only Slurm has stay here: a pending reason
+ * in the log, a time limit, an executor killed with SIGKILL, containers.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
 import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
+import { testExecutorFlow } from '@pollinator/backend/test';
 import { ExitCode, runExecutor, type ExecutorEvent, runProject, type PollinatorEvent, type RunResult, type RunningExecutor } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { scaffoldProject } from '@pollinator/spec-builder';
@@ -104,6 +109,25 @@ function squeueByName(processId: string): string {
   return execFileSync('squeue', ['-h', '-n', processId, '-o', '%i %T'], { encoding: 'utf8' }).trim();
 }
 
+async function untilSqueueForgets(processId: string): Promise<void> {
+  // The executor sees the cancel within its watch interval and waits for Slurm to confirm.
+  const deadline = Date.now() + 15_000;
+  while (squeueByName(processId) !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+  expect(squeueByName(processId)).toBe('');
+}
+
+testExecutorFlow('slurm (runtime none)', () => createSlurmBackend({ runtime: 'none', pendingNoticeDelayMs: 0 }), {
+  skip: slurmSkipReason || false,
+  watchIntervalMs: 500,
+  // scancel, then until squeue no longer lists the job (COMPLETING included).
+  cancelWithinMs: 10_000,
+  afterCancel: untilSqueueForgets,
+  checkAttributes(attributes) {
+    expect(attributes['SLURM-JOBID']).toMatch(/^\d+$/);
+    expect(attributes.NODES).toBe(execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim());
+  },
+});
+
 describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(slurm)${slurmSkipReason ? ` (skipped: ${slurmSkipReason})` : ''}`, () => {
   let colony: Colony;
   let executor: RunningExecutor;
@@ -118,43 +142,6 @@ describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(
     if (colony) rmSync(colony.root, { recursive: true, force: true });
   });
 
-  it('runs the sample project: logs, results back, exit code 0', async () => {
-    const dir = await sampleProject(colony);
-    const { result, logs } = await run(colony, dir);
-    expect(result, logs).toMatchObject({ state: 'success', exitCode: 0 });
-    expect(logs).toContain(`process id: ${result.processId}\n`);
-    expect(logs).toContain('Hello world!\n');
-    expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
-  });
-
-  // The job runs a few seconds so that the runtime sees it running (it asks the backend for
-  // attributes on its first watch tick that finds the job running).
-  it('a failing job returns its own exit code; the process gets SLURM-JOBID and NODES', async () => {
-    const dir = await sampleProject(colony, { mainPy: 'import sys, time\nprint("about to fail", flush=True)\ntime.sleep(3)\nsys.exit(3)\n' });
-    const { result, logs } = await run(colony, dir);
-    expect(result, logs).toMatchObject({ state: 'failed', exitCode: 3 });
-    expect(logs).toContain('about to fail\n');
-    const process = await colony.user.getProcess(result.processId!);
-    const attributes = Object.fromEntries(process.attributes.map((attribute) => [attribute.key, attribute.value]));
-    expect(attributes['SLURM-JOBID']).toMatch(/^\d+$/);
-    expect(attributes.NODES).toBe(execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim());
-  });
-
-  it('a cancel stops the job: nothing left in squeue', async () => {
-    const dir = await sampleProject(colony, { mainPy: 'import time\nprint("started", flush=True)\ntime.sleep(120)\nprint("not reached")\n' });
-    let processId = '';
-    const { result, logs } = await run(colony, dir, (event, abort) => {
-      if (event.type === 'process.submitted') processId = event.processId;
-      if (event.type === 'log' && event.message.includes('started')) abort();
-    });
-    expect(result.exitCode).toBe(ExitCode.CANCELLED);
-    expect(logs).not.toContain('not reached');
-    // The executor sees the cancel within its watch interval and waits for Slurm to confirm.
-    const deadline = Date.now() + 15_000;
-    while (squeueByName(processId) !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(squeueByName(processId)).toBe('');
-  });
-
   it('a job that can never be scheduled shows its pending reason (then is cancelled)', async () => {
     const dir = await sampleProject(colony, { yaml: (text) => `${text}\nslurm:\n  partition: down\n` });
     let processId = '';
@@ -163,9 +150,7 @@ describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(
       if (event.type === 'log' && event.message.includes('is pending: PartitionDown')) abort();
     });
     expect(logs).toMatch(/^\[pollinator\] Slurm job \d+ is pending: PartitionDown \(the partition is down\)$/m);
-    const deadline = Date.now() + 15_000;
-    while (squeueByName(processId) !== '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(squeueByName(processId)).toBe('');
+    await untilSqueueForgets(processId);
   });
 
   // maxexectime is the walltime, so the process deadline (counted from assign) comes before
