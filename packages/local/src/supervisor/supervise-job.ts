@@ -55,11 +55,6 @@ export function superviseJob(configPath: string): void {
     process.exit(0);
   };
 
-  const killJob = (pgid: number, signal: NodeJS.Signals) => {
-    signalGroup(pgid, signal);
-    if (config.marker) signalMarked(config.marker, signal);
-  };
-
   const runQuiet = (argv: string[] | null) => {
     if (!argv || argv.length === 0) return;
     helpers.push(runHelper(argv, config.env));
@@ -71,10 +66,10 @@ export function superviseJob(configPath: string): void {
     const pid = child?.pid;
     if (pid === undefined) finish({ exitCode: null, signal: null, outcome, error: null });
     runQuiet(config.stopArgv);
-    killJob(pid!, 'SIGTERM');
+    killJob(config, pid!, 'SIGTERM');
     setTimeout(() => {
       runQuiet(config.killArgv);
-      killJob(pid!, 'SIGKILL');
+      killJob(config, pid!, 'SIGKILL');
     }, config.graceMs).unref();
   };
 
@@ -109,24 +104,34 @@ export function superviseJob(configPath: string): void {
   job.on('exit', (code, signal) => {
     if (finished) return;
     finished = true;
-    const pgid = job.pid!;
-    killJob(pgid, 'SIGKILL');
-    const waitUntil = Date.now() + SETTLE_MS;
-    const settle = () => {
-      const left = groupAlive(pgid) || (config.marker ? markedProcesses(config.marker).length > 0 : false);
-      if (left && Date.now() < waitUntil) {
-        killJob(pgid, 'SIGKILL');
-        setTimeout(settle, 20);
-        return;
-      }
-      const bounded = new Promise<void>((resolve) => setTimeout(resolve, config.graceMs + 10_000).unref());
-      void Promise.race([Promise.all(helpers), bounded]).then(() => {
-        clearInterval(keepAlive);
-        finish({ exitCode: code, signal, outcome, error: null });
-      });
-    };
-    settle();
+    void settle(config, job.pid!, helpers).then(() => {
+      clearInterval(keepAlive);
+      finish({ exitCode: code, signal, outcome, error: null });
+    });
   });
+}
+
+/** Signals the job's process group and every process carrying its marker. */
+function killJob(config: SupervisorConfig, pgid: number, signal: NodeJS.Signals): void {
+  signalGroup(pgid, signal);
+  if (config.marker) signalMarked(config.marker, signal);
+}
+
+/**
+ * Once the job's leader exited: kills what is left of the job until it is
+ * gone (at most SETTLE_MS), then waits for the container stop / kill helpers
+ * (at most the grace plus 10 s).
+ */
+async function settle(config: SupervisorConfig, pgid: number, helpers: Promise<void>[]): Promise<void> {
+  const waitUntil = Date.now() + SETTLE_MS;
+  killJob(config, pgid, 'SIGKILL');
+  const left = () => groupAlive(pgid) || (config.marker ? markedProcesses(config.marker).length > 0 : false);
+  while (left() && Date.now() < waitUntil) {
+    killJob(config, pgid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const bounded = new Promise<void>((resolve) => setTimeout(resolve, config.graceMs + 10_000).unref());
+  await Promise.race([Promise.all(helpers), bounded]);
 }
 
 /** Writes `result.json` atomically (a reader never sees half of it). */
