@@ -9,16 +9,26 @@
  */
 import { lstat, mkdir, readdir, readlink, rm, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
 
 /** A symlink (or other non-directory) where the executor needs a real directory. */
-export class SymlinkRefusedError extends Error {
-  readonly code = 'SYMLINK_REFUSED';
+// Its own marker name: cfs-sync has a SymlinkRefusedError of its own, and
+// each class's isInstance must match only its own errors.
+const EXECUTOR_SYMLINK_REFUSED = defineErrorMarker<SymlinkRefusedError>('ExecutorSymlinkRefusedError');
+
+export class SymlinkRefusedError extends PollinatorError {
   constructor(
     readonly path: string,
     reason: string,
   ) {
-    super(`refused ${path}: ${reason}; the executor never follows a symlink a job made`);
+    super('SYMLINK_REFUSED', `refused ${path}: ${reason}; the executor never follows a symlink a job made`, { details: { path } });
     this.name = 'SymlinkRefusedError';
+    EXECUTOR_SYMLINK_REFUSED.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is SymlinkRefusedError {
+    return EXECUTOR_SYMLINK_REFUSED.isMarked(value);
   }
 }
 

@@ -25,7 +25,7 @@ export function stagingProblem(spec: ExecutorSpec, fsDir: string, processId: str
   try {
     dirs = stagedDirectories(spec, fsDir, processId);
   } catch (error) {
-    if (error instanceof SpecFieldError) return executorError(`Invalid funcspec, ${error.message}`, 'Failed to validate funcspec');
+    if (SpecFieldError.isInstance(error)) return executorError(`Invalid funcspec, ${error.message}`, 'Failed to validate funcspec');
     throw error;
   }
   for (const dir of dirs) {

@@ -11,17 +11,25 @@
  * namespace such as `/pollinator` that holds every project. Labels follow
  * the same rules with at least one component.
  */
+import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
 import type { ExecutorSpec } from './validate-spec';
 
 /** A spec field that cannot be used; `field` names it (`fs.dirs[0].dir`). */
-export class SpecFieldError extends Error {
-  readonly code = 'INVALID_SPEC_FIELD';
+const SPEC_FIELD_ERROR = defineErrorMarker<SpecFieldError>('SpecFieldError');
+
+export class SpecFieldError extends PollinatorError {
   constructor(
     readonly field: string,
     readonly problem: string,
   ) {
-    super(`${field} ${problem}`);
+    super('INVALID_SPEC_FIELD', `${field} ${problem}`, { details: { field } });
     this.name = 'SpecFieldError';
+    SPEC_FIELD_ERROR.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is SpecFieldError {
+    return SPEC_FIELD_ERROR.isMarked(value);
   }
 }
 
