@@ -11,8 +11,8 @@
  */
 export function exceedsJsonDepth(value: unknown, limit: number): boolean {
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const { value: current, depth } = entry;
     if (current === null || typeof current !== 'object') continue;
     if (depth + 1 > limit) return true;
     const members = Array.isArray(current) ? current : Object.values(current as Record<string, unknown>);

@@ -36,9 +36,9 @@ function memoryError(): RpcError {
  * More than REQUEST_LIMITS.cpuMillicores is a 400 naming `field`.
  */
 export function parseCpu(text: string, field = 'cpu'): number {
-  const match = /^(\d+)m$/.exec(text.trim());
-  if (!match) return 0;
-  const millicores = exactDigits(match[1]!);
+  const digits = /^(\d+)m$/.exec(text.trim())?.[1];
+  if (digits === undefined) return 0;
+  const millicores = exactDigits(digits);
   if (millicores > BigInt(REQUEST_LIMITS.cpuMillicores)) {
     throw badRequest(`${field} ${shorten(text.trim())} is larger than the limit of ${REQUEST_LIMITS.cpuMillicores}m`);
   }
@@ -53,10 +53,12 @@ export function parseMemory(text: string, field = 'mem'): bigint {
   const trimmed = text.trim();
   if (trimmed === '') return 0n;
   const match = /^(\d+)([A-Za-z]+)$/.exec(trimmed);
-  if (!match) throw memoryError();
-  const unit = MEMORY_UNITS[match[2]!];
+  const digits = match?.[1];
+  const unitName = match?.[2];
+  if (digits === undefined || unitName === undefined) throw memoryError();
+  const unit = MEMORY_UNITS[unitName];
   if (unit === undefined) throw memoryError();
-  const bytes = exactDigits(match[1]!) * unit;
+  const bytes = exactDigits(digits) * unit;
   if (bytes > REQUEST_LIMITS.memoryBytes) {
     throw badRequest(`${field} ${shorten(trimmed)} is larger than the limit of ${REQUEST_LIMITS.memoryBytes} bytes (int64)`);
   }

@@ -32,13 +32,14 @@ interface ParsedSignature {
 function parseSignature(signature: string): ParsedSignature {
   if (!HEX.test(signature)) {
     const bad = [...signature].find((c) => !/[0-9a-fA-F]/.test(c)) ?? '?';
-    const code = bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    const code = (bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
     throw forbidden(`encoding/hex: invalid byte: U+${code} '${bad}'`);
   }
   if (signature.length % 2 !== 0) throw forbidden('encoding/hex: odd length hex string');
   const bytes = Buffer.from(signature, 'hex');
   if (bytes.length !== 65) throw forbidden('Invalid signature length');
-  const v = bytes[64]!;
+  // Exactly 65 bytes (checked above): the recovery id is the last.
+  const v = bytes.readUInt8(64);
   if (v > 7) {
     throw forbidden(
       `Failed to recover public key: invalid signature: public key recovery code ${v + 27} is not in the valid range [27, 34]`,
@@ -84,7 +85,8 @@ export class SignatureVerifier {
     if (!signer) {
       signer = { id: idOfPublicKey(publicKey) };
       this.#recent.set(key, signer);
-      if (this.#recent.size > 256) this.#recent.delete(this.#recent.keys().next().value!);
+      const oldest = this.#recent.keys().next();
+      if (this.#recent.size > 256 && !oldest.done) this.#recent.delete(oldest.value);
     }
     return signer;
   }
