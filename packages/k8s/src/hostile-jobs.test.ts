@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { startFakeKubernetes, testHostileJobs, type FakeKubernetes } from '@pollinator/test-utils';
+import { testHostileJobs } from '@pollinator/backend/test';
+import { startFakeKubernetes, type FakeKubernetes } from '@pollinator/test-utils';
 import { createKubernetesBackend } from './kubernetes-backend';
 
 const volumeDir = mkdtempSync(join(tmpdir(), 'pollinator-k8s-hostile-'));

@@ -4,8 +4,8 @@
  * Job name, so the golden tests pin it.
  */
 import { posix } from 'node:path';
-import type { V1Container, V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { BackendError, kubernetesCpuQuantity, kubernetesMemoryQuantity, type JobRequest } from '@pollinator/backend';
+import type { V1Container, V1EnvVar, V1Job, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { BackendError, isSecretEnvironmentName, kubernetesCpuQuantity, kubernetesMemoryQuantity, type JobRequest } from '@pollinator/backend';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 
 export const BACKEND_NAME = 'k8s';
@@ -25,10 +25,13 @@ export const VOLUME_NAME = 'cfs';
 export const JOB_DEADLINE_SLACK_SECONDS = 60;
 
 /**
- * Environment the executor itself uses; never passed to a job even if a
- * caller put it in `JobRequest.env` (the runtime already strips it).
+ * Environment the executor itself uses (`COLONIES_*` but the process id,
+ * `EXECUTOR_*`, `AWS_S3_*`); never passed to a job even if a caller put it in
+ * `JobRequest.env` (the runtime already strips it).
  */
-const EXECUTOR_SECRET = /^(COLONIES_(?!PROCESS_ID$).*|EXECUTOR_.*|AWS_S3_.*)$/;
+function isExecutorSecret(name: string): boolean {
+  return isSecretEnvironmentName(name) && name !== 'COLONIES_PROCESS_ID';
+}
 
 /** A label value (≤ 63 characters, alphanumeric at both ends) derived from a process id. */
 export function processIdLabel(processId: string): string {
@@ -76,6 +79,32 @@ function volumeMounts(job: JobRequest, options: KubernetesBackendOptions): { vol
 }
 
 /**
+ * Requests and limits of container `index` of a pod: the cpu per process,
+ * the node's memory split evenly, the node's GPUs split evenly when they
+ * divide (else all on `task-0`).
+ */
+function containerResources(resources: JobRequest['resources'], index: number, options: KubernetesBackendOptions): V1ResourceRequirements {
+  const { processesPerNode, cpuMillicores, memoryBytes, gpu } = resources;
+  const requests: Record<string, string> = {};
+  const limits: Record<string, string> = {};
+  if (cpuMillicores > 0) {
+    requests.cpu = kubernetesCpuQuantity(cpuMillicores);
+    if (options.cpuLimits ?? KUBERNETES_DEFAULTS.cpuLimits) limits.cpu = kubernetesCpuQuantity(cpuMillicores);
+  }
+  const memoryPerContainer = memoryBytes > 0 ? Math.floor(memoryBytes / processesPerNode) : 0;
+  if (memoryPerContainer > 0) {
+    requests.memory = kubernetesMemoryQuantity(memoryPerContainer);
+    limits.memory = kubernetesMemoryQuantity(memoryPerContainer);
+  }
+  const gpus = gpu.count <= 0 ? 0 : gpu.count % processesPerNode === 0 ? gpu.count / processesPerNode : index === 0 ? gpu.count : 0;
+  if (gpus > 0) limits[options.gpuResource ?? KUBERNETES_DEFAULTS.gpuResource] = String(gpus);
+  return {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+}
+
+/**
  * The Job manifest. `nodes` → Indexed completion with `parallelism` =
  * `completions` = nodes (one pod per node, `JOB_COMPLETION_INDEX` = its rank);
  * `processesPerNode` → that many containers per pod (`task-0`, `task-1`, …,
@@ -88,15 +117,13 @@ function volumeMounts(job: JobRequest, options: KubernetesBackendOptions): { vol
  * `backoffLimit: 0` (ColonyOS retries, not Kubernetes).
  */
 export function buildJobManifest(job: JobRequest, options: KubernetesBackendOptions & { namespace: string; name: string }): V1Job {
-  const { nodes, processesPerNode, cpuMillicores, memoryBytes, gpu, walltimeSeconds } = job.resources;
+  const { nodes, processesPerNode, gpu, walltimeSeconds } = job.resources;
   if (!Number.isInteger(nodes) || nodes < 1) throw new BackendError(BACKEND_NAME, `nodes must be a positive integer, got ${nodes}`);
   if (!Number.isInteger(processesPerNode) || processesPerNode < 1)
     throw new BackendError(BACKEND_NAME, `processesPerNode must be a positive integer, got ${processesPerNode}`);
   if (!job.image) throw new BackendError(BACKEND_NAME, 'the job has no container image (kwargs docker-image)');
 
   const pendingTimeout = options.pendingTimeoutSeconds ?? KUBERNETES_DEFAULTS.pendingTimeoutSeconds;
-  const gpuResource = options.gpuResource ?? KUBERNETES_DEFAULTS.gpuResource;
-  const cpuLimits = options.cpuLimits ?? KUBERNETES_DEFAULTS.cpuLimits;
   const { volumes, mounts } = volumeMounts(job, options);
 
   const labels: Record<string, string> = {
@@ -109,35 +136,13 @@ export function buildJobManifest(job: JobRequest, options: KubernetesBackendOpti
   const annotations = { [ANNOTATION_PROCESS_ID]: job.processId, [ANNOTATION_LAYOUT]: JSON.stringify(layout) };
 
   const env: V1EnvVar[] = Object.entries(job.env)
-    .filter(([name]) => !EXECUTOR_SECRET.test(name))
+    .filter(([name]) => !isExecutorSecret(name))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => ({ name, value }));
   env.push({ name: 'POLLINATOR_NODES', value: String(nodes) }, { name: 'POLLINATOR_PROCESSES_PER_NODE', value: String(processesPerNode) });
 
-  const gpusPerContainer = (index: number): number => {
-    if (gpu.count <= 0) return 0;
-    if (gpu.count % processesPerNode === 0) return gpu.count / processesPerNode;
-    return index === 0 ? gpu.count : 0;
-  };
-  const memoryPerContainer = memoryBytes > 0 ? Math.floor(memoryBytes / processesPerNode) : 0;
-
   const containers: V1Container[] = Array.from({ length: processesPerNode }, (_, index) => {
-    const requests: Record<string, string> = {};
-    const limits: Record<string, string> = {};
-    if (cpuMillicores > 0) {
-      requests.cpu = kubernetesCpuQuantity(cpuMillicores);
-      if (cpuLimits) limits.cpu = kubernetesCpuQuantity(cpuMillicores);
-    }
-    if (memoryPerContainer > 0) {
-      requests.memory = kubernetesMemoryQuantity(memoryPerContainer);
-      limits.memory = kubernetesMemoryQuantity(memoryPerContainer);
-    }
-    const gpus = gpusPerContainer(index);
-    if (gpus > 0) limits[gpuResource] = String(gpus);
-    const resources = {
-      ...(Object.keys(requests).length ? { requests } : {}),
-      ...(Object.keys(limits).length ? { limits } : {}),
-    };
+    const resources = containerResources(job.resources, index, options);
     return {
       name: `task-${index}`,
       image: job.image,

@@ -77,14 +77,33 @@ function where(pod: V1Pod, container: string | undefined, several: boolean): str
   return container ? ` (pod ${pod.metadata?.name}, container ${container})` : ` (pod ${pod.metadata?.name})`;
 }
 
+/** What every rule needs: the pods in completion order, the Job, and whether messages name a pod. */
+interface RuleInput {
+  job: V1Job | undefined;
+  pods: V1Pod[];
+  several: boolean;
+  options: DeriveOptions;
+}
+
+/** The rules, in order: the first that has an answer decides. */
+const RULES: ((input: RuleInput) => DerivedStatus | undefined)[] = [timeLimitStatus, containerFailure, podFailure, successStatus, stuckPendingStatus];
+
 export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], options: DeriveOptions): DerivedStatus {
   const pods = sortPods(podList);
   const several =
     pods.length > 1 ||
     (job?.spec?.completions ?? 1) > 1 ||
     (job?.spec?.template?.spec?.containers?.length ?? pods[0]?.spec?.containers?.length ?? 1) > 1;
+  const input: RuleInput = { job, pods, several, options };
+  for (const rule of RULES) {
+    const derived = rule(input);
+    if (derived) return derived;
+  }
+  return runningOrPendingStatus(input);
+}
 
-  // 1. A time limit reported by a pod or the Job.
+/** 1. A time limit reported by a pod or the Job. */
+function timeLimitStatus({ job, pods, several, options }: RuleInput): DerivedStatus | undefined {
   for (const pod of pods) {
     if (pod.status?.reason === 'DeadlineExceeded') {
       const limit = options.walltimeSeconds > 0 ? ` of ${options.walltimeSeconds} s` : '';
@@ -102,8 +121,11 @@ export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], option
   if (jobFailed?.reason === 'DeadlineExceeded') {
     return { status: { state: 'failed', exitCode: null, timeLimit: true, reason: `DeadlineExceeded: ${oneLine(jobFailed.message) || 'Job was active longer than specified deadline'}` } };
   }
+  return undefined;
+}
 
-  // 2. A container that exited non-zero (first pod by completion index).
+/** 2. A container that exited non-zero (first pod by completion index). */
+function containerFailure({ pods, several }: RuleInput): DerivedStatus | undefined {
   for (const pod of pods) {
     for (const status of pod.status?.containerStatuses ?? []) {
       const terminated = status.state?.terminated;
@@ -120,8 +142,11 @@ export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], option
       }
     }
   }
+  return undefined;
+}
 
-  // 3. A pod that failed without a container exit code (node lost, evicted, …).
+/** 3. A pod that failed without a container exit code (node lost, evicted, …), or the Job's Failed condition. */
+function podFailure({ job, pods, several }: RuleInput): DerivedStatus | undefined {
   for (const pod of pods) {
     if (pod.status?.phase === 'Failed') {
       const reason = pod.status.reason ?? 'PodFailed';
@@ -129,52 +154,69 @@ export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], option
       return { status: { state: 'failed', exitCode: null, reason: `${reason}${message ? `: ${message}` : ''}${where(pod, undefined, several)}` } };
     }
   }
+  const jobFailed = condition(job, 'Failed');
   if (jobFailed) {
     return { status: { state: 'failed', exitCode: null, reason: `${jobFailed.reason ?? 'JobFailed'}: ${oneLine(jobFailed.message) || 'the Kubernetes Job failed'}` } };
   }
+  return undefined;
+}
 
-  // 4. Success: every completion done and every container exited 0.
+function exitedCleanly(pod: V1Pod): boolean {
+  return (pod.status?.containerStatuses ?? []).every((status) => status.state?.terminated?.exitCode === 0);
+}
+
+/** 4. Success: every completion done and every container exited 0. */
+function successStatus({ job, pods }: RuleInput): DerivedStatus | undefined {
   const completions = job?.spec?.completions ?? 1;
   const succeededIndexes = new Set(
     pods
       .filter((pod) => pod.status?.phase === 'Succeeded')
-      .filter((pod) => (pod.status?.containerStatuses ?? []).every((status) => status.state?.terminated?.exitCode === 0))
+      .filter(exitedCleanly)
       .map((pod) => completionIndex(pod)),
   );
-  const allPodsClean = pods.every(
-    (pod) =>
-      pod.status?.phase === 'Succeeded' &&
-      (pod.status.containerStatuses ?? []).length > 0 &&
-      (pod.status.containerStatuses ?? []).every((status) => status.state?.terminated?.exitCode === 0),
-  );
+  const allPodsClean = pods.every((pod) => pod.status?.phase === 'Succeeded' && (pod.status.containerStatuses ?? []).length > 0 && exitedCleanly(pod));
   if ((condition(job, 'Complete') && allPodsClean) || (pods.length > 0 && allPodsClean && succeededIndexes.size >= completions)) {
     return { status: { state: 'succeeded', exitCode: 0, nodes: nodesOf(pods) } };
   }
+  return undefined;
+}
 
-  // 5. Stuck Pending pods fail after the grace period.
-  for (const pod of pods) {
-    if (pod.status?.phase !== 'Pending' || pod.metadata?.deletionTimestamp) continue;
-    let stuck: { reason: string; message: string; since: number } | undefined;
-    const scheduled = pod.status.conditions?.find((entry) => entry.type === 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-      stuck = {
-        reason: 'Unschedulable',
-        message: oneLine(scheduled.message),
-        since: toMillis(scheduled.lastTransitionTime) ?? toMillis(pod.metadata?.creationTimestamp) ?? options.now,
+interface StuckReason {
+  reason: string;
+  message: string;
+  /** Since when it has been stuck, epoch ms. */
+  since: number;
+}
+
+/** Why a Pending pod will not start by itself, if it will not. */
+function stuckReason(pod: V1Pod, now: number): StuckReason | undefined {
+  const scheduled = pod.status?.conditions?.find((entry) => entry.type === 'PodScheduled');
+  for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    const waiting = status.state?.waiting;
+    if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
+      return {
+        reason: waiting.reason,
+        message: oneLine(waiting.message) || `container ${status.name}, image ${status.image}`,
+        // From when the pod was scheduled: time spent Unschedulable (an autoscaler adding a node) does not count.
+        since: toMillis(scheduled?.status === 'True' ? scheduled.lastTransitionTime : undefined) ?? toMillis(pod.metadata?.creationTimestamp) ?? now,
       };
     }
-    for (const status of [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])]) {
-      const waiting = status.state?.waiting;
-      if (waiting?.reason && STUCK_WAITING_REASONS.has(waiting.reason)) {
-        stuck = {
-          reason: waiting.reason,
-          message: oneLine(waiting.message) || `container ${status.name}, image ${status.image}`,
-          // From when the pod was scheduled: time spent Unschedulable (an autoscaler adding a node) does not count.
-          since: toMillis(scheduled?.status === 'True' ? scheduled.lastTransitionTime : undefined) ?? toMillis(pod.metadata?.creationTimestamp) ?? options.now,
-        };
-        break;
-      }
-    }
+  }
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return {
+      reason: 'Unschedulable',
+      message: oneLine(scheduled.message),
+      since: toMillis(scheduled.lastTransitionTime) ?? toMillis(pod.metadata?.creationTimestamp) ?? now,
+    };
+  }
+  return undefined;
+}
+
+/** 5. Stuck Pending pods fail after the grace period. */
+function stuckPendingStatus({ pods, several, options }: RuleInput): DerivedStatus | undefined {
+  for (const pod of pods) {
+    if (pod.status?.phase !== 'Pending' || pod.metadata?.deletionTimestamp) continue;
+    const stuck = stuckReason(pod, options.now);
     if (!stuck) continue;
     const text = `${stuck.reason}: ${stuck.message}${where(pod, undefined, several)}`;
     if (options.now - stuck.since >= options.pendingTimeoutMs) {
@@ -185,8 +227,11 @@ export function deriveJobStatus(job: V1Job | undefined, podList: V1Pod[], option
     }
     return { status: { state: 'pending', reason: text } };
   }
+  return undefined;
+}
 
-  // 6. Running, or still pending.
+/** 6. Running, or still pending. */
+function runningOrPendingStatus({ job, pods }: RuleInput): DerivedStatus {
   const running = pods.filter((pod) => pod.status?.phase === 'Running');
   if (running.length > 0) return { status: { state: 'running', nodes: nodesOf(running) } };
   const waiting = pods

@@ -17,7 +17,7 @@
  * `busybox` unless POLLINATOR_TEST_K8S_IMAGE says otherwise; the missing-image
  * case really pulls from the registry.
  */
-import { testBackend } from '@pollinator/test-utils';
+import { testBackend } from '@pollinator/backend/test';
 import { createKubernetesBackend } from './kubernetes-backend';
 
 const kubeconfig = process.env.KUBECONFIG;

@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { startFakeKubernetes, testBackend, type FakeKubernetes } from '@pollinator/test-utils';
+import { testBackend } from '@pollinator/backend/test';
+import { startFakeKubernetes, type FakeKubernetes } from '@pollinator/test-utils';
 import { createKubernetesBackend } from './kubernetes-backend';
 
 const volumeDir = mkdtempSync(join(tmpdir(), 'pollinator-k8s-volume-'));

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobHandle, JobRequest, JobStatus, LogChunk } from '@pollinator/backend';
-import { readAllLogs, startFakeKubernetes, waitForFinalStatus, type FakeKubernetes } from '@pollinator/test-utils';
+import { readAllLogs, waitForFinalStatus } from '@pollinator/backend/test';
+import { startFakeKubernetes, type FakeKubernetes } from '@pollinator/test-utils';
 import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
 import type { KubernetesBackendOptions } from './kubernetes-backend-options';
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRequest } from '@pollinator/backend';
-import { readAllLogs, startFakeKubernetes, waitForFinalStatus, type FakeKubernetes, type PolicyRule } from '@pollinator/test-utils';
+import { readAllLogs, waitForFinalStatus } from '@pollinator/backend/test';
+import { startFakeKubernetes, type FakeKubernetes, type PolicyRule } from '@pollinator/test-utils';
 import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
 
 const role = (loadAllYaml(readFileSync(new URL('../../../docs/kubernetes-rbac.yaml', import.meta.url), 'utf8')) as { kind: string; rules?: PolicyRule[] }[]).find(

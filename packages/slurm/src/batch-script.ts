@@ -75,6 +75,24 @@ export interface BatchScript {
 export const OUTPUT_FILE_NAME = 'output.log';
 export const EXIT_CODE_FILE_NAME = 'exit-code';
 
+/** The variables the script exports (site env, then the job env by name) and the job env it cannot export. */
+function jobExports(job: JobRequest, settings: BatchScriptSettings): Pick<BatchScript, 'exports' | 'skippedEnv'> {
+  const exports: [string, string][] = [];
+  for (const [name, value] of Object.entries(settings.siteEnv)) exports.push([checkedName(name, 'site'), value]);
+  const skippedEnv: BatchScript['skippedEnv'] = [];
+  for (const name of Object.keys(job.env).sort()) {
+    if (isSecretEnvironmentName(name, settings.secretPrefixes) && name !== 'COLONIES_PROCESS_ID') {
+      skippedEnv.push({ name, why: `names starting with ${settings.secretPrefixes.join(', ')} are reserved for the executor` });
+    } else if (!isShellVariableName(name)) {
+      // e.g. `SLURM-JOBID` (an ENV attribute that came back in the env of a retried process)
+      skippedEnv.push({ name, why: 'not a valid shell variable name' });
+    } else {
+      exports.push([name, job.env[name]!]);
+    }
+  }
+  return { exports, skippedEnv };
+}
+
 /** Builds the batch script of one job. Throws `BackendError` for values Slurm or the runtime cannot carry. */
 export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings): BatchScript {
   const { resources } = job;
@@ -109,19 +127,7 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
     directives.push({ raw });
   }
 
-  const exports: [string, string][] = [];
-  for (const [name, value] of Object.entries(settings.siteEnv)) exports.push([checkedName(name, 'site'), value]);
-  const skippedEnv: BatchScript['skippedEnv'] = [];
-  for (const name of Object.keys(job.env).sort()) {
-    if (isSecretEnvironmentName(name, settings.secretPrefixes) && name !== 'COLONIES_PROCESS_ID') {
-      skippedEnv.push({ name, why: `names starting with ${settings.secretPrefixes.join(', ')} are reserved for the executor` });
-    } else if (!isShellVariableName(name)) {
-      // e.g. `SLURM-JOBID` (an ENV attribute that came back in the env of a retried process)
-      skippedEnv.push({ name, why: 'not a valid shell variable name' });
-    } else {
-      exports.push([name, job.env[name]!]);
-    }
-  }
+  const { exports, skippedEnv } = jobExports(job, settings);
 
   const shellArgv = commandArgv(job.initCommand, job.command);
   const run: string[] = [];

@@ -51,53 +51,56 @@ export interface CommandRunner {
   remove(path: string): Promise<void>;
 }
 
+/** Runs `command` as a child process (no shell) and collects its output; see `CommandRunner.run`. */
+function runLocalCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+  return new Promise<CommandResult>((resolve, reject) => {
+    const child = spawn(command, [...args], {
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: options.signal,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      }, options.timeoutMs);
+    }
+    child.stdout.on('data', (data: Buffer) => {
+      stdout.push(data);
+      options.onOutput?.(data.toString('utf8'));
+    });
+    child.stderr.on('data', (data: Buffer) => {
+      stderr.push(data);
+      options.onOutput?.(data.toString('utf8'));
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      if (error.code === 'ENOENT') {
+        resolve({ exitCode: 127, stdout: '', stderr: `${command}: command not found` });
+      } else {
+        reject(error);
+      }
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({
+        exitCode: code ?? (signal ? 128 + signalNumber(signal) : 1),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
 /** Runs commands as child processes of the executor and files through `node:fs`. */
 export function createLocalRunner(): CommandRunner {
   return {
-    run(command, args, options = {}) {
-      return new Promise<CommandResult>((resolve, reject) => {
-        const child = spawn(command, [...args], {
-          env: options.env ?? process.env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-          signal: options.signal,
-        });
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        let timer: NodeJS.Timeout | undefined;
-        if (options.timeoutMs !== undefined) {
-          timer = setTimeout(() => {
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-          }, options.timeoutMs);
-        }
-        child.stdout.on('data', (data: Buffer) => {
-          stdout.push(data);
-          options.onOutput?.(data.toString('utf8'));
-        });
-        child.stderr.on('data', (data: Buffer) => {
-          stderr.push(data);
-          options.onOutput?.(data.toString('utf8'));
-        });
-        child.on('error', (error: NodeJS.ErrnoException) => {
-          if (timer) clearTimeout(timer);
-          if (error.code === 'ENOENT') {
-            resolve({ exitCode: 127, stdout: '', stderr: `${command}: command not found` });
-          } else {
-            reject(error);
-          }
-        });
-        child.on('close', (code, signal) => {
-          if (timer) clearTimeout(timer);
-          resolve({
-            exitCode: code ?? (signal ? 128 + signalNumber(signal) : 1),
-            stdout: Buffer.concat(stdout).toString('utf8'),
-            stderr: Buffer.concat(stderr).toString('utf8'),
-          });
-        });
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(options.input ?? '');
-      });
-    },
+    run: runLocalCommand,
     async readFile(path, offset, maxBytes) {
       let handle;
       try {
