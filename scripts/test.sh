@@ -42,5 +42,7 @@ echo "==> typecheck"
 pnpm typecheck
 echo "==> lint"
 pnpm lint
+echo "==> public API reports (api/)"
+pnpm api:check
 echo "==> test"
 pnpm test

@@ -8,6 +8,8 @@
 // invalid JSON…) are listed in MALFORMED_ON_PURPOSE: the client sends its own
 // correct request and only the reply handling is checked. Steps the client
 // refuses before sending (silent server traps) are in REFUSED_LOCALLY.
+// Longer than ~500 lines on purpose: most of it is the per-step tables of
+// expected values, which read best next to the loop that checks them.
 import { recoverId } from '@pollinator/crypto';
 import {
   decodeFixturePayload,

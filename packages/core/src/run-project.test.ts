@@ -1,3 +1,6 @@
+// runProject end to end against a real dev-server and blob store. Longer than
+// ~500 lines on purpose: each case is one whole run (sync, submit, follow,
+// results) whose set-up reads best beside its assertions.
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -9,7 +9,8 @@
  *
  * It uses only the `Backend` contract, builds its `JobRequest`s itself, and runs
  * commands that exist in a plain POSIX `sh` with coreutils and in a `busybox`
- * image. Each case says in its comment what it asserts. Options let a backend
+ * image. Each case says in its comment what it asserts. (About 500 lines: one
+ * case after another, each self-contained, so a reader sees a case whole.) Options let a backend
  * declare what it does not support and scale the times it needs (Slurm's
  * minimum time limit is one minute, so there the time-limit case is slow).
  */

@@ -7,6 +7,11 @@
  * `ttlSecondsAfterFinished`) and the garbage collector (Background and
  * Foreground propagation, orphaning). Controllers react to store events, as
  * the real ones react to watches.
+ *
+ * Longer than ~500 lines on purpose: the four controllers share one event loop
+ * over the store and hand objects to each other within a tick; split apart,
+ * each would need the others' private state through an interface wider than
+ * the code it saves.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
