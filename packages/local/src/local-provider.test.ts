@@ -12,6 +12,13 @@ describe('localBackendProvider', () => {
     await backend.close?.();
   });
 
+  it('reads POLLINATOR_LOCAL_ISOLATION, so an operator can require bubblewrap', () => {
+    expect(localOptionsFromEnv({ POLLINATOR_LOCAL_ISOLATION: 'bwrap' })).toEqual({ isolation: 'bwrap' });
+    expect(localOptionsFromEnv({ POLLINATOR_LOCAL_ISOLATION: ' rewrite ' })).toEqual({ isolation: 'rewrite' });
+    expect(localOptionsFromEnv({ POLLINATOR_LOCAL_ISOLATION: '' })).toEqual({});
+    expect(() => localOptionsFromEnv({ POLLINATOR_LOCAL_ISOLATION: 'chroot' })).toThrow(/POLLINATOR_LOCAL_ISOLATION must be one of auto, bwrap, rewrite, got "chroot"/);
+  });
+
   it('is what the package exports, with the factory, and no internals', () => {
     expect(Object.keys(local).sort()).toEqual(['bwrapUsable', 'createLocalBackend', 'localBackendProvider', 'localOptionsFromEnv']);
   });

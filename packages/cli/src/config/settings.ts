@@ -41,6 +41,7 @@ export const KNOWN_VARIABLES: readonly ConfigVariable[] = [
   { name: 'POLLINATOR_PROFILE', description: 'profile to read (name or path); same as --profile', secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_DATA_DIR', description: "where the embedded default keeps its state", secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_CONFIG_DIR', description: 'where profiles live (<dir>/profiles/<name>.env)', secret: false, group: 'pollinator' },
+  { name: 'POLLINATOR_LOCAL_ISOLATION', description: '`executor start --backend local`: auto, bwrap (require bubblewrap) or rewrite', secret: false, group: 'pollinator' },
 ];
 
 const SECRET_PATTERN = /PRVKEY|SECRET|PASSWORD|TOKEN|ACCESSKEY/;
