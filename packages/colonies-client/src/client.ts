@@ -4,11 +4,12 @@
 // works through the narrow `RpcCore` of this view's identity.
 import { idOf } from '@pollinator/crypto';
 import { checkKey, createClientConfig, type ColoniesClientOptions } from './client-options';
+import { colonyCallOptions, type ColonyCallOptions } from './colony-call-options';
 import * as colonyCalls from './colony-calls';
 import type { ColonyInput, UserInput } from './colony-calls';
 import { ColoniesArgumentError } from './errors';
 import * as executorCalls from './executor-calls';
-import type { ExecutorCallOptions, ExecutorUpdate, FunctionsQuery } from './executor-calls';
+import type { ExecutorUpdate, FunctionsQuery } from './executor-calls';
 import * as fileCalls from './file-calls';
 import type { FileLabelsQuery, FileQuery, FileRevisionsQuery, SnapshotInput, SnapshotQuery } from './file-calls';
 import { followLogs, type FollowLogsOptions } from './follow-logs';
@@ -17,39 +18,12 @@ import type { AttributeInput, ExecutorLogEntry, LogSearch, LogsQuery } from './l
 import * as processCalls from './process-calls';
 import type { AssignRequest, ProcessesQuery, ProcessHistoryQuery, RemoveAllProcessesQuery } from './process-calls';
 import type { ProcessListing } from './process-decoding';
-import {
-  subscribeProcess,
-  subscribeProcesses,
-  waitForProcess,
-  watchProcess,
-  type SubscribeProcessesOptions,
-  type SubscribeProcessOptions,
-  type WaitForProcessOptions,
-  type WatchProcessOptions,
-} from './pubsub';
+import * as pubsub from './pubsub';
 import { createRpcCore, type ClientConfig, type RpcCore } from './rpc-core';
 import type { CallOptions } from './transport';
 import type {
-  Attribute,
-  CfsFile,
-  CfsFileInput,
-  Colony,
-  ColonyStatistics,
-  ColoniesFunction,
-  Executor,
-  ExecutorInput,
-  FileData,
-  FunctionInput,
-  FunctionSpecInput,
-  JsonValue,
-  Label,
-  Log,
-  Process,
-  ProcessState,
-  ServerInfo,
-  Snapshot,
-  User,
-  VersionInfo,
+  Attribute, CfsFile, CfsFileInput, Colony, ColonyStatistics, ColoniesFunction, Executor, ExecutorInput, FileData, FunctionInput, FunctionSpecInput,
+  JsonValue, Label, Log, Process, ProcessState, ServerInfo, Snapshot, User, VersionInfo,
 } from './types';
 
 /** Cheap view on one identity; `as()` gives another identity sharing the connections. */
@@ -167,13 +141,19 @@ export class ColoniesClient {
   }
 
   /** `getcolonymsg` (members; the colony owner is not a member). */
-  async getColony(colonyName?: string, options?: CallOptions): Promise<Colony> {
-    return colonyCalls.getColony(this.#core, colonyName, options);
+  getColony(options?: ColonyCallOptions): Promise<Colony>;
+  /** @deprecated Pass the colony in the options: `getColony({ colonyName, signal })`. */
+  getColony(colonyName: string | undefined, options?: CallOptions): Promise<Colony>;
+  async getColony(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<Colony> {
+    return colonyCalls.getColony(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   /** `getcolonystatsmsg`. */
-  async getColonyStatistics(colonyName?: string, options?: CallOptions): Promise<ColonyStatistics> {
-    return colonyCalls.getColonyStatistics(this.#core, colonyName, options);
+  getColonyStatistics(options?: ColonyCallOptions): Promise<ColonyStatistics>;
+  /** @deprecated Pass the colony in the options: `getColonyStatistics({ colonyName })`. */
+  getColonyStatistics(colonyName: string | undefined, options?: CallOptions): Promise<ColonyStatistics>;
+  async getColonyStatistics(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<ColonyStatistics> {
+    return colonyCalls.getColonyStatistics(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   // ---------------------------------------------------------------- users (colony owner)
@@ -184,13 +164,16 @@ export class ColoniesClient {
   }
 
   /** `removeusermsg` (colony owner). */
-  async removeUser(name: string, options?: CallOptions & { colonyName?: string }): Promise<void> {
+  async removeUser(name: string, options?: ColonyCallOptions): Promise<void> {
     return colonyCalls.removeUser(this.#core, name, options);
   }
 
   /** `getusersmsg`. */
-  async getUsers(colonyName?: string, options?: CallOptions): Promise<User[]> {
-    return colonyCalls.getUsers(this.#core, colonyName, options);
+  getUsers(options?: ColonyCallOptions): Promise<User[]>;
+  /** @deprecated Pass the colony in the options: `getUsers({ colonyName })`. */
+  getUsers(colonyName: string | undefined, options?: CallOptions): Promise<User[]>;
+  async getUsers(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<User[]> {
+    return colonyCalls.getUsers(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   // ---------------------------------------------------------------- executors
@@ -201,33 +184,36 @@ export class ColoniesClient {
   }
 
   /** `approveexecutormsg` (colony owner). */
-  async approveExecutor(executorName: string, options?: ExecutorCallOptions): Promise<void> {
+  async approveExecutor(executorName: string, options?: ColonyCallOptions): Promise<void> {
     return executorCalls.changeExecutor(this.#core, 'approveexecutormsg', executorName, options);
   }
 
   /** `rejectexecutormsg` (colony owner). */
-  async rejectExecutor(executorName: string, options?: ExecutorCallOptions): Promise<void> {
+  async rejectExecutor(executorName: string, options?: ColonyCallOptions): Promise<void> {
     return executorCalls.changeExecutor(this.#core, 'rejectexecutormsg', executorName, options);
   }
 
   /** `removeexecutormsg` (colony owner). The record stays as UNREGISTERED; its functions are deleted. */
-  async removeExecutor(executorName: string, options?: ExecutorCallOptions): Promise<void> {
+  async removeExecutor(executorName: string, options?: ColonyCallOptions): Promise<void> {
     return executorCalls.changeExecutor(this.#core, 'removeexecutormsg', executorName, options);
   }
 
   /** `getexecutormsg`. */
-  async getExecutor(executorName: string, options?: ExecutorCallOptions): Promise<Executor> {
+  async getExecutor(executorName: string, options?: ColonyCallOptions): Promise<Executor> {
     return executorCalls.getExecutor(this.#core, executorName, options);
   }
 
   /** `getexecutorbyidmsg`. */
-  async getExecutorById(executorId: string, options?: ExecutorCallOptions): Promise<Executor> {
+  async getExecutorById(executorId: string, options?: ColonyCallOptions): Promise<Executor> {
     return executorCalls.getExecutorById(this.#core, executorId, options);
   }
 
   /** `getexecutorsmsg` (order not stable). */
-  async getExecutors(colonyName?: string, options?: CallOptions): Promise<Executor[]> {
-    return executorCalls.getExecutors(this.#core, colonyName, options);
+  getExecutors(options?: ColonyCallOptions): Promise<Executor[]>;
+  /** @deprecated Pass the colony in the options: `getExecutors({ colonyName })`. */
+  getExecutors(colonyName: string | undefined, options?: CallOptions): Promise<Executor[]>;
+  async getExecutors(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<Executor[]> {
+    return executorCalls.getExecutors(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   /** `updateexecutormsg` (the executor itself): replaces its capabilities. */
@@ -334,18 +320,27 @@ export class ColoniesClient {
   }
 
   /** `pauseassignmentsmsg` (colony owner): assign calls wait (408/503) until resumed. */
-  async pauseAssignments(colonyName?: string, options?: CallOptions): Promise<void> {
-    return processCalls.setAssignmentsPaused(this.#core, true, colonyName, options);
+  pauseAssignments(options?: ColonyCallOptions): Promise<void>;
+  /** @deprecated Pass the colony in the options: `pauseAssignments({ colonyName })`. */
+  pauseAssignments(colonyName: string | undefined, options?: CallOptions): Promise<void>;
+  async pauseAssignments(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<void> {
+    return processCalls.setAssignmentsPaused(this.#core, true, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   /** `resumeassignmentsmsg` (colony owner). */
-  async resumeAssignments(colonyName?: string, options?: CallOptions): Promise<void> {
-    return processCalls.setAssignmentsPaused(this.#core, false, colonyName, options);
+  resumeAssignments(options?: ColonyCallOptions): Promise<void>;
+  /** @deprecated Pass the colony in the options: `resumeAssignments({ colonyName })`. */
+  resumeAssignments(colonyName: string | undefined, options?: CallOptions): Promise<void>;
+  async resumeAssignments(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<void> {
+    return processCalls.setAssignmentsPaused(this.#core, false, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   /** `getpausestatusmsg` (members): whether assignments are paused (reply `pausestatusreplymsg`). */
-  async getPauseStatus(colonyName?: string, options?: CallOptions): Promise<boolean> {
-    return processCalls.getPauseStatus(this.#core, colonyName, options);
+  getPauseStatus(options?: ColonyCallOptions): Promise<boolean>;
+  /** @deprecated Pass the colony in the options: `getPauseStatus({ colonyName })`. */
+  getPauseStatus(colonyName: string | undefined, options?: CallOptions): Promise<boolean>;
+  async getPauseStatus(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<boolean> {
+    return processCalls.getPauseStatus(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   // ---------------------------------------------------------------- logs
@@ -413,7 +408,7 @@ export class ColoniesClient {
   }
 
   /** `getfilesmsg`: the newest revision of each file directly in `label` (not sub-labels). */
-  async getFiles(label: string, options?: CallOptions & { colonyName?: string }): Promise<FileData[]> {
+  async getFiles(label: string, options?: ColonyCallOptions): Promise<FileData[]> {
     return fileCalls.getFiles(this.#core, label, options);
   }
 
@@ -444,8 +439,11 @@ export class ColoniesClient {
   }
 
   /** `getsnapshotsmsg`. */
-  async getSnapshots(colonyName?: string, options?: CallOptions): Promise<Snapshot[]> {
-    return fileCalls.getSnapshots(this.#core, colonyName, options);
+  getSnapshots(options?: ColonyCallOptions): Promise<Snapshot[]>;
+  /** @deprecated Pass the colony in the options: `getSnapshots({ colonyName, signal })`. */
+  getSnapshots(colonyName: string | undefined, options?: CallOptions): Promise<Snapshot[]>;
+  async getSnapshots(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<Snapshot[]> {
+    return fileCalls.getSnapshots(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   /** `removesnapshotmsg` by id or name (files untouched; unknown → no error). */
@@ -454,30 +452,33 @@ export class ColoniesClient {
   }
 
   /** `removeallsnapshotmsg`. */
-  async removeAllSnapshots(colonyName?: string, options?: CallOptions): Promise<void> {
-    return fileCalls.removeAllSnapshots(this.#core, colonyName, options);
+  removeAllSnapshots(options?: ColonyCallOptions): Promise<void>;
+  /** @deprecated Pass the colony in the options: `removeAllSnapshots({ colonyName })`. */
+  removeAllSnapshots(colonyName: string | undefined, options?: CallOptions): Promise<void>;
+  async removeAllSnapshots(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<void> {
+    return fileCalls.removeAllSnapshots(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
   // ---------------------------------------------------------------- pubsub
 
   /** One `/pubsub` socket with one `subscribeprocessmsg` frame per state; ends when the server drops it. */
-  subscribeProcess(processId: string, options: SubscribeProcessOptions): AsyncIterableIterator<Process> {
-    return subscribeProcess(this.#core, processId, options);
+  subscribeProcess(processId: string, options: pubsub.SubscribeProcessOptions): AsyncIterableIterator<Process> {
+    return pubsub.subscribeProcess(this.#core, processId, options);
   }
 
   /** One `/pubsub` socket with `subscribeprocessesmsg` (executors only). */
-  subscribeProcesses(options: SubscribeProcessesOptions): AsyncIterableIterator<Process> {
-    return subscribeProcesses(this.#core, options);
+  subscribeProcesses(options: pubsub.SubscribeProcessesOptions): AsyncIterableIterator<Process> {
+    return pubsub.subscribeProcesses(this.#core, options);
   }
 
   /** State changes of a process, resubscribing as needed, polling when WebSockets are blocked. */
-  watchProcess(processId: string, options: WatchProcessOptions = {}): AsyncIterableIterator<Process> {
-    return watchProcess(this.#core, processId, options);
+  watchProcess(processId: string, options: pubsub.WatchProcessOptions = {}): AsyncIterableIterator<Process> {
+    return pubsub.watchProcess(this.#core, processId, options);
   }
 
   /** Resolves with the process once it is in one of `states` (default: terminal) or terminal. */
-  waitForProcess(processId: string, states?: readonly ProcessState[], options?: WaitForProcessOptions): Promise<Process> {
-    return waitForProcess(this.#core, processId, states, options);
+  waitForProcess(processId: string, states?: readonly ProcessState[], options?: pubsub.WaitForProcessOptions): Promise<Process> {
+    return pubsub.waitForProcess(this.#core, processId, states, options);
   }
 }
 

@@ -1,5 +1,6 @@
 // Server information, colonies and users.
 import { checkName } from './argument-checks';
+import type { ColonyCallOptions } from './colony-call-options';
 import { asIs, expectList, expectObject, toColony } from './convert';
 import { read, write, type RpcCore } from './rpc-core';
 import type { CallOptions } from './transport';
@@ -46,13 +47,13 @@ export async function getColonies(core: RpcCore, options?: CallOptions): Promise
   return expectList('getcoloniesmsg', await read(core, 'getcoloniesmsg', {}, options), toColony);
 }
 
-export async function getColony(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<Colony> {
-  const reply = await read(core, 'getcolonymsg', { colonyname: core.colony(colonyName) }, options);
+export async function getColony(core: RpcCore, options?: ColonyCallOptions): Promise<Colony> {
+  const reply = await read(core, 'getcolonymsg', { colonyname: core.colony(options?.colonyName) }, options);
   return toColony(expectObject('getcolonymsg', reply));
 }
 
-export async function getColonyStatistics(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<ColonyStatistics> {
-  const reply = await read(core, 'getcolonystatsmsg', { colonyname: core.colony(colonyName) }, options);
+export async function getColonyStatistics(core: RpcCore, options?: ColonyCallOptions): Promise<ColonyStatistics> {
+  const reply = await read(core, 'getcolonystatsmsg', { colonyname: core.colony(options?.colonyName) }, options);
   return expectObject('getcolonystatsmsg', reply) as unknown as ColonyStatistics;
 }
 
@@ -68,10 +69,10 @@ export async function addUser(core: RpcCore, user: UserInput, options?: CallOpti
   return expectObject('addusermsg', await write(core, 'addusermsg', { user: body }, options)) as unknown as User;
 }
 
-export async function removeUser(core: RpcCore, name: string, options?: CallOptions & { colonyName?: string }): Promise<void> {
+export async function removeUser(core: RpcCore, name: string, options?: ColonyCallOptions): Promise<void> {
   await write(core, 'removeusermsg', { colonyname: core.colony(options?.colonyName), name }, options);
 }
 
-export async function getUsers(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<User[]> {
-  return expectList('getusersmsg', await read(core, 'getusersmsg', { colonyname: core.colony(colonyName) }, options), asIs<User>);
+export async function getUsers(core: RpcCore, options?: ColonyCallOptions): Promise<User[]> {
+  return expectList('getusersmsg', await read(core, 'getusersmsg', { colonyname: core.colony(options?.colonyName) }, options), asIs<User>);
 }

@@ -1,12 +1,10 @@
 // Executors and the functions they register.
 import { checkName } from './argument-checks';
+import type { ColonyCallOptions } from './colony-call-options';
 import { expectList, expectObject, toExecutor, toFunction } from './convert';
 import { read, write, type RpcCore } from './rpc-core';
 import type { CallOptions } from './transport';
 import type { Capabilities, ColoniesFunction, Executor, ExecutorInput, FunctionInput } from './types';
-
-/** Options of the calls naming one executor: the call options plus the colony (default: the client's). */
-export type ExecutorCallOptions = CallOptions & { colonyName?: string };
 
 export interface ExecutorUpdate {
   executorName: string;
@@ -61,23 +59,23 @@ export async function changeExecutor(
   core: RpcCore,
   msgtype: 'approveexecutormsg' | 'rejectexecutormsg' | 'removeexecutormsg',
   executorName: string,
-  options?: ExecutorCallOptions,
+  options?: ColonyCallOptions,
 ): Promise<void> {
   await write(core, msgtype, { colonyname: core.colony(options?.colonyName), executorname: executorName }, options);
 }
 
-export async function getExecutor(core: RpcCore, executorName: string, options?: ExecutorCallOptions): Promise<Executor> {
+export async function getExecutor(core: RpcCore, executorName: string, options?: ColonyCallOptions): Promise<Executor> {
   const reply = await read(core, 'getexecutormsg', { colonyname: core.colony(options?.colonyName), executorname: executorName }, options);
   return toExecutor(expectObject('getexecutormsg', reply));
 }
 
-export async function getExecutorById(core: RpcCore, executorId: string, options?: ExecutorCallOptions): Promise<Executor> {
+export async function getExecutorById(core: RpcCore, executorId: string, options?: ColonyCallOptions): Promise<Executor> {
   const reply = await read(core, 'getexecutorbyidmsg', { colonyname: core.colony(options?.colonyName), executorid: executorId }, options);
   return toExecutor(expectObject('getexecutorbyidmsg', reply));
 }
 
-export async function getExecutors(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<Executor[]> {
-  return expectList('getexecutorsmsg', await read(core, 'getexecutorsmsg', { colonyname: core.colony(colonyName) }, options), toExecutor);
+export async function getExecutors(core: RpcCore, options?: ColonyCallOptions): Promise<Executor[]> {
+  return expectList('getexecutorsmsg', await read(core, 'getexecutorsmsg', { colonyname: core.colony(options?.colonyName) }, options), toExecutor);
 }
 
 export async function updateExecutor(core: RpcCore, update: ExecutorUpdate, options?: CallOptions): Promise<void> {

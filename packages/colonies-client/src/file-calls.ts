@@ -1,5 +1,6 @@
 // CFS file revisions, labels and snapshots (the blobs themselves go to S3 separately).
 import { checkName } from './argument-checks';
+import type { ColonyCallOptions } from './colony-call-options';
 import { expectList, expectObject, toCfsFile, toFileData, toLabel, toSnapshot } from './convert';
 import { ColoniesError } from './errors';
 import { read, write, type RpcCore } from './rpc-core';
@@ -86,7 +87,7 @@ export async function getFileRevisions(core: RpcCore, query: FileRevisionsQuery,
   return getFileQuery(core, { colonyname: core.colony(query.colonyName), fileid: '', label: query.label, name: query.name, latest: false }, options);
 }
 
-export async function getFiles(core: RpcCore, label: string, options?: CallOptions & { colonyName?: string }): Promise<FileData[]> {
+export async function getFiles(core: RpcCore, label: string, options?: ColonyCallOptions): Promise<FileData[]> {
   return expectList('getfilesmsg', await read(core, 'getfilesmsg', { label, colonyname: core.colony(options?.colonyName) }, options), toFileData);
 }
 
@@ -124,14 +125,14 @@ export async function getSnapshot(core: RpcCore, query: SnapshotQuery, options?:
   return toSnapshot(expectObject('getsnapshotmsg', await read(core, 'getsnapshotmsg', snapshotFields(core, query), options)));
 }
 
-export async function getSnapshots(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<Snapshot[]> {
-  return expectList('getsnapshotsmsg', await read(core, 'getsnapshotsmsg', { colonyname: core.colony(colonyName) }, options), toSnapshot);
+export async function getSnapshots(core: RpcCore, options?: ColonyCallOptions): Promise<Snapshot[]> {
+  return expectList('getsnapshotsmsg', await read(core, 'getsnapshotsmsg', { colonyname: core.colony(options?.colonyName) }, options), toSnapshot);
 }
 
 export async function removeSnapshot(core: RpcCore, query: SnapshotQuery, options?: CallOptions): Promise<void> {
   await write(core, 'removesnapshotmsg', snapshotFields(core, query), options);
 }
 
-export async function removeAllSnapshots(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<void> {
-  await write(core, 'removeallsnapshotmsg', { colonyname: core.colony(colonyName) }, options);
+export async function removeAllSnapshots(core: RpcCore, options?: ColonyCallOptions): Promise<void> {
+  await write(core, 'removeallsnapshotmsg', { colonyname: core.colony(options?.colonyName) }, options);
 }

@@ -1,5 +1,6 @@
 export { ColoniesClient, createColoniesClient } from './client';
 export type { ColoniesClientOptions } from './client-options';
+export type { ColonyCallOptions } from './colony-call-options';
 export { completeSpec } from './complete-spec';
 export { loadColoniesConfig, type ColoniesConfig, type LoadColoniesConfigOptions } from './config';
 export {

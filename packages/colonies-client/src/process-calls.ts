@@ -1,4 +1,5 @@
 // Processes: submit, read, list, assign, close, remove, pause.
+import type { ColonyCallOptions } from './colony-call-options';
 import { completeSpec } from './complete-spec';
 import { expectObject } from './convert';
 import { ColoniesArgumentError, ColoniesError } from './errors';
@@ -136,11 +137,11 @@ export async function getProcessHistory(core: RpcCore, query: ProcessHistoryQuer
 }
 
 /** `pauseassignmentsmsg` and `resumeassignmentsmsg`: the same fields, no reply. */
-export async function setAssignmentsPaused(core: RpcCore, paused: boolean, colonyName: string | undefined, options?: CallOptions): Promise<void> {
-  await write(core, paused ? 'pauseassignmentsmsg' : 'resumeassignmentsmsg', { colonyname: core.colony(colonyName) }, options);
+export async function setAssignmentsPaused(core: RpcCore, paused: boolean, options?: ColonyCallOptions): Promise<void> {
+  await write(core, paused ? 'pauseassignmentsmsg' : 'resumeassignmentsmsg', { colonyname: core.colony(options?.colonyName) }, options);
 }
 
-export async function getPauseStatus(core: RpcCore, colonyName: string | undefined, options?: CallOptions): Promise<boolean> {
-  const reply = expectObject('getpausestatusmsg', await read(core, 'getpausestatusmsg', { colonyname: core.colony(colonyName) }, options));
+export async function getPauseStatus(core: RpcCore, options?: ColonyCallOptions): Promise<boolean> {
+  const reply = expectObject('getpausestatusmsg', await read(core, 'getpausestatusmsg', { colonyname: core.colony(options?.colonyName) }, options));
   return reply.ispaused === true;
 }

@@ -171,7 +171,7 @@ function invocationFor(key: string, step: FixtureHttpStep, c: ColoniesClient): I
   const colonyName = str(pj.colonyname);
   if (step.request.http?.path === '/health') return { call: () => c.health(), expected: () => undefined };
   if (RAW_RPC.has(key)) return { call: () => c.rpc(pt, Object.fromEntries(Object.entries(pj).filter(([k]) => k !== 'msgtype'))) };
-  if (MALFORMED_ON_PURPOSE.has(key)) return { call: () => c.getColony('fixture-c27a003a') };
+  if (MALFORMED_ON_PURPOSE.has(key)) return { call: () => c.getColony({ colonyName: 'fixture-c27a003a' }) };
   const first = (r: Json) => (Array.isArray(r) ? r[0] : r);
   switch (pt) {
     case 'versionmsg':
@@ -185,15 +185,15 @@ function invocationFor(key: string, step: FixtureHttpStep, c: ColoniesClient): I
     case 'getcoloniesmsg':
       return { call: () => c.getColonies() };
     case 'getcolonymsg':
-      return { call: () => c.getColony(colonyName) };
+      return { call: () => c.getColony({ colonyName }) };
     case 'getcolonystatsmsg':
-      return { call: () => c.getColonyStatistics(colonyName) };
+      return { call: () => c.getColonyStatistics({ colonyName }) };
     case 'addusermsg':
       return { call: () => c.addUser(pj.user as never) };
     case 'removeusermsg':
       return { call: () => c.removeUser(str(pj.name), { colonyName }) };
     case 'getusersmsg':
-      return { call: () => c.getUsers(colonyName) };
+      return { call: () => c.getUsers({ colonyName }) };
     case 'addexecutormsg':
       return { call: () => c.addExecutor(pj.executor as never) };
     case 'approveexecutormsg':
@@ -207,7 +207,7 @@ function invocationFor(key: string, step: FixtureHttpStep, c: ColoniesClient): I
     case 'getexecutorbyidmsg':
       return { call: () => c.getExecutorById(str(pj.executorid), { colonyName }) };
     case 'getexecutorsmsg':
-      return { call: () => c.getExecutors(colonyName) };
+      return { call: () => c.getExecutors({ colonyName }) };
     case 'updateexecutormsg':
       return { call: () => c.updateExecutor({ executorName: str(pj.executorname), capabilities: pj.capabilities as never, colonyName }) };
     case 'addfunctionmsg':
@@ -305,7 +305,7 @@ function invocationFor(key: string, step: FixtureHttpStep, c: ColoniesClient): I
           str(pj.snapshotid) ? c.getSnapshot({ snapshotId: str(pj.snapshotid), colonyName }) : c.getSnapshot({ name: str(pj.name), colonyName }),
       };
     case 'getsnapshotsmsg':
-      return { call: () => c.getSnapshots(colonyName) };
+      return { call: () => c.getSnapshots({ colonyName }) };
     case 'removesnapshotmsg':
       return {
         call: () =>
@@ -314,7 +314,7 @@ function invocationFor(key: string, step: FixtureHttpStep, c: ColoniesClient): I
             : c.removeSnapshot({ name: str(pj.name), colonyName }),
       };
     case 'removeallsnapshotmsg':
-      return { call: () => c.removeAllSnapshots(colonyName) };
+      return { call: () => c.removeAllSnapshots({ colonyName }) };
     default:
       throw new Error(`no client method mapped for ${pt} (${key})`);
   }

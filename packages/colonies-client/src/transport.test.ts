@@ -192,7 +192,7 @@ describe('timeouts and abort', () => {
   it('a per-call timeout overrides the client default', async () => {
     stall();
     const started = Date.now();
-    await expect(client({ timeoutMs: 10_000, retry: false }).getColony(undefined, { timeoutMs: 100 })).rejects.toBeInstanceOf(
+    await expect(client({ timeoutMs: 10_000, retry: false }).getColony({ timeoutMs: 100 })).rejects.toBeInstanceOf(
       ColoniesTimeoutError,
     );
     expect(Date.now() - started).toBeLessThan(2000);
@@ -202,7 +202,7 @@ describe('timeouts and abort', () => {
     stall();
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('user pressed Ctrl-C')), 50);
-    const error = await client({ timeoutMs: 10_000 }).getColony(undefined, { signal: controller.signal }).catch((e: unknown) => e);
+    const error = await client({ timeoutMs: 10_000 }).getColony({ signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ColoniesAbortError);
     expect((error as Error).name).toBe('AbortError');
     expect(server.requests.length).toBeLessThanOrEqual(1);
@@ -214,13 +214,13 @@ describe('timeouts and abort', () => {
     const c = client({ retry: { retries: 5, minDelayMs: 5000, maxDelayMs: 5000 } });
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
-    await expect(c.getColony(undefined, { signal: controller.signal })).rejects.toBeInstanceOf(ColoniesAbortError);
+    await expect(c.getColony({ signal: controller.signal })).rejects.toBeInstanceOf(ColoniesAbortError);
     expect(Date.now() - started).toBeLessThan(2000); // the backoff alone would be ≥ 2.5 s
     expect(server.requests.length).toBeLessThanOrEqual(1);
   });
 
   it('an already aborted signal sends nothing', async () => {
-    await expect(client().getColony(undefined, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ColoniesAbortError);
+    await expect(client().getColony({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ColoniesAbortError);
     expect(server.requests).toHaveLength(0);
   });
 });
@@ -309,7 +309,7 @@ describe('with the node:http keep-alive adapter (createNodeFetch)', () => {
     await expect(nodeClient({ timeoutMs: 200, retry: false }).getColony()).rejects.toBeInstanceOf(ColoniesTimeoutError);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(nodeClient().getColony(undefined, { signal: controller.signal })).rejects.toBeInstanceOf(ColoniesAbortError);
+    await expect(nodeClient().getColony({ signal: controller.signal })).rejects.toBeInstanceOf(ColoniesAbortError);
   });
 
   it('reuses one connection for sequential calls', async () => {

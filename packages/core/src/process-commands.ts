@@ -135,7 +135,8 @@ export function summarizeExecutor(executor: Executor): ExecutorSummary {
 
 /** Executors of the colony (`pollinator executors`). */
 export async function listExecutors(options: { client: ColoniesClient; colonyName?: string; signal?: AbortSignal }): Promise<ExecutorSummary[]> {
-  const executors = await options.client.getExecutors(options.colonyName, {
+  const executors = await options.client.getExecutors({
+    ...(options.colonyName === undefined ? {} : { colonyName: options.colonyName }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   return executors.map(summarizeExecutor);
