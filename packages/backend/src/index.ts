@@ -40,3 +40,4 @@ export { backoffDelay, retry, type BackoffOptions, type RetryOptions } from './r
 export { parseCpuMillicores, parseMemoryBytes } from './resource-units';
 export { slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit } from './slurm-resources';
 export { kubernetesCpuQuantity, kubernetesMemoryQuantity } from './kubernetes-resources';
+export { shellJoin, shellQuote } from './shell-quote';

@@ -22,6 +22,12 @@ describe('ensureConfinedDirectory', () => {
     expect(await ensureConfinedDirectory(join(root, 'fs'), join(root, 'fs', 'x'), { create: false })).toBe(false);
   });
 
+  it('takes a name that starts with two dots as a name inside the root, and still refuses a dir outside it', async () => {
+    expect(await ensureConfinedDirectory(join(root, 'fs'), join(root, 'fs', 'pollinator', '..x'), { create: true })).toBe(true);
+    expect(lstatSync(join(root, 'fs', 'pollinator', '..x')).isDirectory()).toBe(true);
+    await expect(ensureConfinedDirectory(join(root, 'fs'), join(root, 'outside'), { create: true })).rejects.toThrow(/is not inside/);
+  });
+
   it('refuses a symlink at any component, the last included, naming it', async () => {
     mkdirSync(join(root, 'fs', 'a'));
     symlinkSync(outside, join(root, 'fs', 'a', 'b'));

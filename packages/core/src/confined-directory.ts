@@ -8,7 +8,7 @@
  * a link.
  */
 import { lstat, mkdir, readdir, readlink, rm, unlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { defineErrorMarker, PollinatorError } from '@pollinator/errors';
 
 /** A symlink (or other non-directory) where the executor needs a real directory. */
@@ -35,7 +35,8 @@ export class SymlinkRefusedError extends PollinatorError {
 function componentsBelow(root: string, dir: string): string[] {
   const rel = relative(root, dir);
   if (rel === '') return [];
-  if (rel.startsWith('..') || rel.startsWith(sep)) throw new SymlinkRefusedError(dir, `it is not inside ${root}`);
+  // `..x` is a name inside root; only `..` itself (or `../…`) leaves it.
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new SymlinkRefusedError(dir, `it is not inside ${root}`);
   return rel.split(sep);
 }
 

@@ -6,7 +6,6 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { isFinalJobStatus, type JobHandle, type JobStatus } from './backend';
-import { BackendError } from './backend-error';
 import { decideClose, keepsProcess } from './executor-close-decision';
 import type { ExecutorContext } from './executor-context';
 import { JobFollow } from './executor-job-follow';
@@ -156,8 +155,7 @@ export class JobSession {
     try {
       return await settings.backend.start(job);
     } catch (error) {
-      const message = BackendError.isInstance(error) ? error.message : errorText(error);
-      return this.#closeFailed(executorError(message, 'Failed to start job'));
+      return this.#closeFailed(executorError(errorText(error), 'Failed to start job'));
     }
   }
 

@@ -1,4 +1,4 @@
-import { sleepChunked } from './chunked-timer';
+import { delay } from '@pollinator/backend';
 import { ColoniesClientError, type ColoniesClient, type Log, type Process } from '@pollinator/colonies-client';
 import { startRun, type PollinatorRun } from './event-channel';
 import {
@@ -213,7 +213,5 @@ export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'error
   };
 }
 
-/** Resolves after `ms` (any length: chunked timers), or at once when `signal` aborts (never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return sleepChunked(ms, signal);
-}
+/** Resolves after `ms` (any length), or at once when `signal` aborts (never rejects): the backend kit's `delay`. */
+export const sleep = delay;

@@ -1,13 +1,6 @@
 /**
- * POSIX shell quoting of one word, only where needed: a word made of
- * characters no shell treats specially is returned unchanged (so the usual
- * `/cfs/pollinator/<project>/<id>/src/main.py` stays byte-identical), any
- * other word is single-quoted (`'` written as `'\''`), which keeps every
- * byte literal: no expansion, no word splitting, no globbing.
+ * The job command's arguments are literal words: each is shell-quoted where
+ * needed before it is joined (`source: "my script.py"` works, a `;` in a
+ * source name is not a command). The quoting is the one every backend uses.
  */
-const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-export function quoteShellWord(word: string): string {
-  if (PLAIN_WORD.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
+export { shellQuote as quoteShellWord } from '@pollinator/backend';
