@@ -69,29 +69,20 @@ export async function uploadFile(context: TransferContext, entry: SyncPlanEntry)
       journal?.begin(key);
       const hash = createHash('sha256');
       let read = 0;
-      let body: Readable;
-      if (before.size <= SMALL_FILE_BYTES) {
-        // One read for a small file; a stream would cost more than the data.
-        const data = await handle.readFile();
-        if (data.length !== before.size) throw new FileChangedError(entry.path, `size changed from ${before.size} to ${data.length} bytes`);
-        hash.update(data);
-        read = data.length;
-        body = Readable.from([data], { objectMode: false });
-      } else {
-        const stream = handle.createReadStream({ highWaterMark: IO_BUFFER_BYTES, autoClose: false, start: 0 });
-        body = Readable.from(
-          (async function* () {
-            for await (const chunk of stream as AsyncIterable<Buffer>) {
-              hash.update(chunk);
-              read += chunk.length;
-              if (read > before.size) throw new FileChangedError(entry.path, `grew beyond ${before.size} bytes while it was read`);
-              yield chunk;
-            }
-            if (read !== before.size) throw new FileChangedError(entry.path, `shrank from ${before.size} to ${read} bytes while it was read`);
-          })(),
-          { objectMode: false },
-        );
-      }
+      // Files up to SMALL_FILE_BYTES went through uploadSmall above: this one is streamed.
+      const stream = handle.createReadStream({ highWaterMark: IO_BUFFER_BYTES, autoClose: false, start: 0 });
+      const body = Readable.from(
+        (async function* () {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            read += chunk.length;
+            if (read > before.size) throw new FileChangedError(entry.path, `grew beyond ${before.size} bytes while it was read`);
+            yield chunk;
+          }
+          if (read !== before.size) throw new FileChangedError(entry.path, `shrank from ${before.size} to ${read} bytes while it was read`);
+        })(),
+        { objectMode: false },
+      );
       const put = await store.put(key, body, { size: before.size, signal, onBytes, ...(journal ? { resume: journal } : {}) });
       resumedBytes = put.resumedBytes;
       if (read !== before.size) throw new FileChangedError(entry.path, `size changed from ${before.size} to ${read} bytes while reading`);

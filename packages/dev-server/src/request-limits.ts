@@ -11,6 +11,10 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Default time a client has to send a whole request body (slow-loris guard): then 408. */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
+/** The int64 range, for values the protocol carries as exact int64 (`since`). */
+export const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MIN = -(2n ** 63n);
+
 export const REQUEST_LIMITS = {
   /**
    * `maxwaittime`, `maxexectime` and `conditions.walltime`, in seconds (10
@@ -26,14 +30,11 @@ export const REQUEST_LIMITS = {
   /** Nesting depth of a request payload (the message object itself is level 1). */
   jsonDepth: 64,
   /** Bytes of `conditions.mem`, `conditions.storage`, `availablemem`: Go's int64. */
-  memoryBytes: 2n ** 63n - 1n,
+  memoryBytes: INT64_MAX,
   /** Millicores of `conditions.cpu` and `availablecpu`. */
   cpuMillicores: Number.MAX_SAFE_INTEGER,
 } as const;
 
-/** The int64 range, for values the protocol carries as exact int64 (`since`). */
-export const INT64_MAX = 2n ** 63n - 1n;
-export const INT64_MIN = -(2n ** 63n);
 
 /**
  * Bytes of JSON-encoded log messages one `getlogsmsg` / `searchlogsmsg` reply

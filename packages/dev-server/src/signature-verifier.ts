@@ -8,9 +8,8 @@
 // of 0–3), r and s in range, s in the lower half. The SHA3-256 digest of
 // the payload comes from OpenSSL (node:crypto): the pure-JavaScript one took
 // ~470 ms of event loop for a 16 MiB payload, OpenSSL ~40 ms.
-import { createHash } from 'node:crypto';
 import { secp256k1 as noble } from '@noble/curves/secp256k1.js';
-import { idOfPublicKey } from '@pollinator/crypto';
+import { idOfPublicKey, sha3 } from '@pollinator/crypto';
 import * as wasm from 'tiny-secp256k1';
 import { forbidden } from './rpc-error';
 
@@ -71,7 +70,7 @@ export class SignatureVerifier {
   /** Returns the signer of `payload`; throws a 403 `RpcError` for every signature the Go server rejects. */
   recover(payload: string, signature: string): KnownSigner {
     const parsed = parseSignature(signature);
-    const digest = createHash('sha3-256').update(payload, 'utf8').digest();
+    const digest = sha3(payload);
     let publicKey: Uint8Array | null;
     try {
       publicKey = wasm.recover(digest, parsed.bytes.subarray(0, 64), (parsed.v & 3) as 0 | 1 | 2 | 3, false);
