@@ -87,6 +87,8 @@ export function createProgram(hooks: ProgramHooks): Command {
       .option('-d, --detach', 'return after submitting (prints the process id)')
       .option('--dry-run', 'show the sync plan and the job spec; change nothing (same as `plan`)')
       .option('--cancel-on-interrupt', 'Ctrl-C cancels the job instead of detaching from it')
+      .option('--force', 'upload local files even where the remote copy changed since your last sync')
+      .option('--notify <url>', 'when the run ends, POST a summary to this webhook or ntfy-style URL')
       .addHelpText(
         'after',
         examples(
@@ -105,6 +107,7 @@ export function createProgram(hooks: ProgramHooks): Command {
       .command('plan')
       .description('show what `run` would upload and submit, changing nothing (= run --dry-run)')
       .option('-a, --all', 'also list unchanged files')
+      .option('--force', 'plan as `run --force` would: local copies win over newer remote ones')
       .addHelpText('after', examples('pollinator plan', 'pollinator plan --json')),
     () => import('./commands/plan'),
   );
@@ -113,8 +116,11 @@ export function createProgram(hooks: ProgramHooks): Command {
     program
       .command('logs')
       .description('print a process\'s logs')
-      .argument('<id>', 'process id')
+      .argument('<id>', 'process id, a unique prefix of one, or @last')
       .option('-f, --follow', 'keep streaming until the process ends')
+      .option('--tail <lines>', 'only the last <lines> lines')
+      .option('--since <time>', 'only lines after this time (RFC 3339) or this long ago (10m, 2h)')
+      .option('--grep <pattern>', 'only lines matching this regular expression')
       .addHelpText('after', examples('pollinator logs 7f3c…', 'pollinator logs 7f3c… --follow')),
     () => import('./commands/logs'),
   );
@@ -123,7 +129,7 @@ export function createProgram(hooks: ProgramHooks): Command {
     program
       .command('status')
       .description('show a process: state, executor, times, exit code')
-      .argument('<id>', 'process id')
+      .argument('<id>', 'process id, a unique prefix of one, or @last')
       .addHelpText('after', examples('pollinator status 7f3c…', 'pollinator status 7f3c… --json')),
     () => import('./commands/status'),
   );
@@ -135,6 +141,7 @@ export function createProgram(hooks: ProgramHooks): Command {
       .addOption(new Option('-s, --state <state...>', 'only processes in these states').choices(STATES))
       .option('-n, --limit <count>', 'at most this many per state', '20')
       .option('--project <name>', 'only processes of this project (its projectname)')
+      .option('-a, --all', 'every project\'s processes, also inside a project directory')
       .addHelpText('after', examples('pollinator ps', 'pollinator ps --state running waiting', 'pollinator ps --json')),
     () => import('./commands/ps'),
   );
@@ -143,7 +150,7 @@ export function createProgram(hooks: ProgramHooks): Command {
     program
       .command('cancel')
       .description('cancel a process (the executor stops its job)')
-      .argument('<id>', 'process id')
+      .argument('<id>', 'process id, a unique prefix of one, or @last')
       .option('-w, --wait', 'wait until the process has stopped')
       .addHelpText('after', examples('pollinator cancel 7f3c…', 'pollinator cancel 7f3c… --wait')),
     () => import('./commands/cancel'),
@@ -152,10 +159,52 @@ export function createProgram(hooks: ProgramHooks): Command {
   action(
     program
       .command('pull')
-      .description('download results into cfs/result')
-      .argument('[id]', 'process id (default: the project\'s result label)')
-      .addHelpText('after', examples('pollinator pull', 'pollinator pull 7f3c…')),
+      .description('download a run\'s results into cfs/result (downloads only; never uploads)')
+      .argument('[id]', 'process id, a unique prefix of one, or @last (default: the project\'s last run)')
+      .option('--inputs', 'instead download the remote cfs/src and cfs/data (local edits kept as backups)')
+      .addHelpText('after', examples('pollinator pull', 'pollinator pull 7f3c', 'pollinator pull --inputs')),
     () => import('./commands/pull'),
+  );
+
+  action(
+    program
+      .command('rerun')
+      .description('run a past run again: the same spec, the same src and data snapshots, from any directory')
+      .argument('<id>', 'process id, a unique prefix of one, or @last')
+      .option('-d, --detach', 'return after submitting (prints the process id)')
+      .option('--cancel-on-interrupt', 'Ctrl-C cancels the job instead of detaching from it')
+      .option('-o, --output <dir>', 'where the results go (default: cfs/result of the project directory you are in)')
+      .addHelpText('after', examples('pollinator rerun @last', 'pollinator rerun 7f3c --detach')),
+    () => import('./commands/rerun'),
+  );
+
+  action(
+    program
+      .command('show')
+      .description('show the record of a run: times, executor, exit, snapshots, image digest, commit')
+      .argument('<id>', 'process id, a unique prefix of one, or @last')
+      .addHelpText('after', examples('pollinator show @last', 'pollinator show 7f3c --json')),
+    () => import('./commands/show'),
+  );
+
+  action(
+    program
+      .command('diff')
+      .description('compare two runs: spec, src and data files, image digest, exit codes, durations')
+      .argument('<a>', 'process id, a unique prefix of one, or @last')
+      .argument('<b>', 'process id, a unique prefix of one, or @last')
+      .addHelpText('after', examples('pollinator diff 7f3c 9a01', 'pollinator diff 7f3c @last --json')),
+    () => import('./commands/diff'),
+  );
+
+  action(
+    program
+      .command('gc')
+      .description('free disk space: unreferenced blobs, staging of finished jobs, old snapshots and logs')
+      .option('--dry-run', 'only print what would be removed')
+      .option('-y, --yes', 'do not ask for confirmation (a real colony asks otherwise)')
+      .addHelpText('after', examples('pollinator gc --dry-run', 'pollinator gc')),
+    () => import('./commands/gc'),
   );
 
   action(
@@ -231,6 +280,15 @@ export function createProgram(hooks: ProgramHooks): Command {
       .description('show the configuration in effect, secrets masked')
       .addHelpText('after', examples('pollinator config', 'pollinator --profile prod config', 'pollinator config --json')),
     () => import('./commands/config'),
+  );
+
+  action(
+    program
+      .command('completion')
+      .description('print a shell completion script')
+      .argument('<shell>', 'bash, zsh or fish')
+      .addHelpText('after', examples('pollinator completion bash >> ~/.bashrc', 'pollinator completion fish > ~/.config/fish/completions/pollinator.fish')),
+    () => import('./commands/completion'),
   );
 
   action(
