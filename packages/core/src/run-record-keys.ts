@@ -1,0 +1,29 @@
+/**
+ * The names under which a run's provenance is kept on its process record (issue #14, "every run is a
+ * record"). Submitter-side names travel in `spec.env` (the server copies env entries into ENV attributes,
+ * so they are on the record and the job sees them as environment variables); executor-side names are
+ * attributes the executor adds (type OUT) while the process runs, before it is closed.
+ */
+export const RunRecordKey = {
+  /** Snapshot id of the project's src label taken at submit. */
+  srcSnapshot: 'POLLINATOR_SRC_SNAPSHOT',
+  /** Snapshot id of the project's data label taken at submit (metadata only). */
+  dataSnapshot: 'POLLINATOR_DATA_SNAPSHOT',
+  /** Version of the tool that submitted the run. */
+  cliVersion: 'POLLINATOR_CLI_VERSION',
+  /** `git rev-parse HEAD` of the project dir, only when it is inside a git work tree. */
+  gitCommit: 'POLLINATOR_GIT_COMMIT',
+  /** `"true"` when the work tree had uncommitted changes at submit, `"false"` otherwise. */
+  gitDirty: 'POLLINATOR_GIT_DIRTY',
+  /** The original process id, on a rerun. */
+  rerunOf: 'POLLINATOR_RERUN_OF',
+  /** Executor side: snapshot id of the result label(s) taken after the results were uploaded. */
+  resultSnapshot: 'POLLINATOR_RESULT_SNAPSHOT',
+  /** Executor side: the image reference the job ran. */
+  image: 'POLLINATOR_IMAGE',
+  /** Executor side: the image digest when the runtime resolves one (e.g. `sha256:…`). */
+  imageDigest: 'POLLINATOR_IMAGE_DIGEST',
+} as const;
+
+export type RunRecordKeyName = keyof typeof RunRecordKey;
+export type RunRecordKeyValue = (typeof RunRecordKey)[RunRecordKeyName];
