@@ -15,6 +15,7 @@ export const CliExitCode = {
   EXECUTOR_LOST: 69,
   /** An unexpected error inside pollinator (a bug: please report it). */
   INTERNAL: 70,
+  REMOTE_CHANGED: 73,
   SYNC_FAILED: 74,
   CONNECTION_LOST: 75,
   SUBMISSION_REJECTED: 77,

@@ -15,14 +15,26 @@ export const ExitCode = {
   USAGE: 64,
   /** project.yaml is missing or invalid; nothing was uploaded or submitted. */
   INVALID_PROJECT: 65,
+  /** A local input file cannot be read (sysexits EX_NOINPUT); nothing was uploaded or submitted. */
+  NO_INPUT: 66,
   /** The executor lost the job (node failure, executor crash, process re-queued for ever). */
   EXECUTOR_LOST: 69,
+  /**
+   * A file changed on the remote side since this machine last synced it, and
+   * locally too: nothing was uploaded (`pull --inputs` takes the remote copies,
+   * `run --force` uploads the local ones over them).
+   */
+  REMOTE_CHANGED: 73,
   /** Uploading or downloading CFS files failed. */
   SYNC_FAILED: 74,
-  /** The connection to the Colonies server was lost while following. */
+  /** A server (Colonies or S3) could not be reached, or the connection was lost while following. */
   CONNECTION_LOST: 75,
-  /** The server refused the submission (auth, colony, invalid spec). */
+  /** A server answered with something this client cannot read (sysexits EX_PROTOCOL). */
+  PROTOCOL: 76,
+  /** A server refused the request: the key is not a member of the colony, S3 refused the credentials, or the spec is invalid. */
   SUBMISSION_REJECTED: 77,
+  /** The configuration (COLONIES_*, AWS_S3_* variables) is invalid (sysexits EX_CONFIG). */
+  CONFIG: 78,
   /** The job exceeded its wall time (as `timeout(1)` does). */
   TIME_LIMIT: 124,
   /** The process was cancelled (as a shell reports SIGINT). */
