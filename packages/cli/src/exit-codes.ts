@@ -12,12 +12,16 @@ export const CliExitCode = {
   JOB_FAILED: 1,
   USAGE: 64,
   INVALID_PROJECT: 65,
+  /** A local file cannot be read (sysexits EX_NOINPUT); nothing was uploaded. */
+  NO_INPUT: 66,
   EXECUTOR_LOST: 69,
   /** An unexpected error inside pollinator (a bug: please report it). */
   INTERNAL: 70,
   REMOTE_CHANGED: 73,
   SYNC_FAILED: 74,
   CONNECTION_LOST: 75,
+  /** A server answered with something pollinator cannot read (sysexits EX_PROTOCOL). */
+  PROTOCOL: 76,
   SUBMISSION_REJECTED: 77,
   /** The configuration (environment variables, profile file) is invalid. */
   CONFIG: 78,
