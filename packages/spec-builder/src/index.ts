@@ -18,6 +18,7 @@ export {
   type ParseProjectOptions,
   type ParseProjectResult,
   type Project,
+  type ProjectTunnel,
 } from './parse-project';
 export { formatPath } from './schema-issues';
 export { knownKeys, suggestKey } from './suggest-key';
@@ -37,10 +38,12 @@ export {
   projectSchema,
   RESULT_DOWNLOAD_POLICIES,
   SYMLINK_POLICIES,
+  TUNNEL_MODES,
   type ProjectYaml,
   type ProjectYamlInput,
   type ResultDownloadPolicy,
   type SymlinkPolicy,
+  type TunnelMode,
 } from './project-schema';
 export { containsNulOrLineBreak, PROJECT_YAML_LIMITS, SPEC_LIMITS, utf8ByteLength } from './limits';
 export {

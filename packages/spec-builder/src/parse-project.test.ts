@@ -86,7 +86,7 @@ tunnel: { port: 8888 }
     expect(result.project.slurm).toEqual({ account: 'a', partition: 'p', qos: 'q' });
     expect(result.project.retries).toBe(5);
     expect(result.project.result.download).toBe('never');
-    expect(result.project.tunnel).toEqual({ port: 8888, localPort: 8888 });
+    expect(result.project.tunnel).toEqual({ mode: 'forward', port: 8888, localPort: 8888 });
     expect(result.project.sync).toEqual({ symlinks: 'inside' });
     // No source: allowed, with a warning (the original logged one too).
     expect(result.warnings.map((warning) => warning.path)).toEqual(['environment.source']);

@@ -38,8 +38,14 @@ export interface Project {
   result: { download: ResultDownloadPolicy };
   /** `sync.symlinks`: what happens to symlinks in cfs/src and cfs/data (default `skip`). */
   sync: { symlinks: SymlinkPolicy };
-  tunnel?: { port: number; localPort: number };
+  /** `tunnel:` (absent or `null`: none). */
+  tunnel?: ProjectTunnel;
 }
+
+/** A port of the running job forwarded to this machine. */
+export type ProjectTunnel =
+  | { mode: 'forward'; port: number; localPort: number }
+  | { mode: 'ssh'; port: number; localPort: number; user: string; jumpHost: string; jumpHostPort: number; sshKey: string };
 
 export type ParseProjectResult =
   | { ok: true; project: Project; warnings: ProjectIssue[] }
@@ -120,6 +126,22 @@ function hasOwnEnv(data: unknown, key: string): boolean {
   return typeof env === 'object' && env !== null && Object.hasOwn(env, key);
 }
 
+/** The schema has checked that the port is there and that an SSH tunnel has its fields. */
+function normalizeTunnel(tunnel: NonNullable<ProjectYaml['tunnel']>): ProjectTunnel {
+  const port = (tunnel.port ?? tunnel.remotePort)!;
+  const localPort = tunnel.localPort ?? port;
+  if ((tunnel.mode ?? (tunnel.jumpHost === undefined ? 'forward' : 'ssh')) === 'forward') return { mode: 'forward', port, localPort };
+  return {
+    mode: 'ssh',
+    port,
+    localPort,
+    user: tunnel.user!,
+    jumpHost: tunnel.jumpHost!,
+    jumpHostPort: tunnel.jumpHostPort ?? 22,
+    sshKey: tunnel.sshKey!,
+  };
+}
+
 function normalize(yaml: ProjectYaml): Project {
   const slurm: Project['slurm'] = {};
   if (yaml.slurm?.account !== undefined) slurm.account = yaml.slurm.account;
@@ -150,8 +172,6 @@ function normalize(yaml: ProjectYaml): Project {
     result: { download: yaml.result.download },
     sync: { symlinks: yaml.sync.symlinks },
   };
-  if (yaml.tunnel !== undefined) {
-    project.tunnel = { port: yaml.tunnel.port, localPort: yaml.tunnel.localPort ?? yaml.tunnel.port };
-  }
+  if (yaml.tunnel !== undefined && yaml.tunnel !== null) project.tunnel = normalizeTunnel(yaml.tunnel);
   return project;
 }

@@ -86,9 +86,16 @@ export const ALLOWED: Record<string, string> = {
   sync: 'a mapping with symlinks',
   'sync.symlinks':
     'one of "skip" (default: symlinks are listed, never uploaded), "inside" (upload the target when it is inside the project directory) or "follow" (upload whatever a symlink points to)',
-  tunnel: 'a mapping with port and optionally localPort',
+  tunnel:
+    'a mapping with port (or remotePort) and optionally localPort; for an SSH tunnel also user, jumpHost, sshKey and optionally jumpHostPort; or null for none',
+  'tunnel.mode': `one of ${'"forward"'} (default: keyless, through the colony) or "ssh" (default when jumpHost is set)`,
   'tunnel.port': 'a TCP port from 1 to 65535 on the first node of the job',
+  'tunnel.remotePort': 'a TCP port from 1 to 65535 on the first node of the job (the original Pollinator\'s name for port)',
   'tunnel.localPort': 'a TCP port from 1 to 65535 on this machine; default the same as port',
+  'tunnel.user': 'the SSH user name on the jump host',
+  'tunnel.jumpHost': 'the SSH host name of the jump (login) host, e.g. "lumi.csc.fi"',
+  'tunnel.jumpHostPort': 'the SSH port of the jump host, from 1 to 65535; default 22',
+  'tunnel.sshKey': 'the path of the SSH private key file (~ is this user\'s home directory)',
 };
 
 const allowed = (path: string): string => ALLOWED[path] ?? 'see docs/project-yaml.md';
@@ -300,14 +307,58 @@ export const syncSchema = z
   )
   .describe('How `pollinator run` uploads cfs/src and cfs/data.');
 
+/** How a tunnel reaches the job: through the colony's process channels (no keys), or the original's SSH jump host. */
+export const TUNNEL_MODES = ['forward', 'ssh'] as const;
+export type TunnelMode = (typeof TUNNEL_MODES)[number];
+
+/** The fields only an SSH tunnel has (the original Pollinator's tunnel block). */
+const SSH_TUNNEL_FIELDS = ['user', 'jumpHost', 'jumpHostPort', 'sshKey'] as const;
+
+/**
+ * `tunnel:` accepts our shape (`port`, `localPort`) and the original
+ * Pollinator's (`user`, `jumpHost`, `jumpHostPort`, `sshKey`, `localPort`,
+ * `remotePort`) so a project written by the Go `pollinator new` or its
+ * examples loads as it is; `tunnel: null` (what the Go `new` writes) is no
+ * tunnel.
+ */
 export const tunnelSchema = z
   .strictObject(
     {
-      port: port('tunnel.port').describe('Port the job listens on, on the first node it runs on.'),
+      mode: z
+        .enum(TUNNEL_MODES, message('tunnel.mode'))
+        .optional()
+        .describe('"forward" (keyless, through the colony; default) or "ssh" (through a jump host; default when jumpHost is set).'),
+      port: port('tunnel.port').optional().describe('Port the job listens on, on the first node it runs on.'),
+      remotePort: port('tunnel.remotePort').optional().describe('The original Pollinator\'s name for port.'),
       localPort: port('tunnel.localPort').optional().describe('Local port to forward; default the same as port.'),
+      user: name('tunnel.user').optional().describe('SSH tunnel: the user on the jump host.'),
+      jumpHost: name('tunnel.jumpHost').optional().describe('SSH tunnel: the jump (login) host.'),
+      jumpHostPort: port('tunnel.jumpHostPort').optional().describe('SSH tunnel: the jump host\'s SSH port; default 22.'),
+      sshKey: name('tunnel.sshKey').optional().describe('SSH tunnel: the private key file.'),
     },
     message('tunnel'),
   )
+  .superRefine((tunnel, context) => {
+    if (tunnel.port === undefined && tunnel.remotePort === undefined) {
+      context.addIssue({ code: 'custom', message: 'the job\'s port is missing: set port (or remotePort, as the original Pollinator)', path: ['port'] });
+    } else if (tunnel.port !== undefined && tunnel.remotePort !== undefined && tunnel.port !== tunnel.remotePort) {
+      context.addIssue({ code: 'custom', message: `port ${tunnel.port} and remotePort ${tunnel.remotePort} disagree: they name the same port, keep one`, path: ['remotePort'] });
+    }
+    const mode = tunnel.mode ?? (tunnel.jumpHost === undefined ? 'forward' : 'ssh');
+    if (mode === 'ssh') {
+      for (const field of ['user', 'jumpHost', 'sshKey'] as const) {
+        if (tunnel[field] === undefined) {
+          context.addIssue({ code: 'custom', message: `an SSH tunnel needs ${field}: ${allowed(`tunnel.${field}`)}`, path: [field] });
+        }
+      }
+    } else {
+      for (const field of SSH_TUNNEL_FIELDS) {
+        if (tunnel[field] !== undefined) {
+          context.addIssue({ code: 'custom', message: `${field} is for an SSH tunnel (mode: ssh); a forward through the colony needs no SSH settings`, path: [field] });
+        }
+      }
+    }
+  })
   .describe('Forward a port of the running job to this machine (e.g. a notebook server).');
 
 export const projectSchema = z
@@ -328,7 +379,10 @@ export const projectSchema = z
         .describe('How often a process that exceeds its exec time is re-queued (FunctionSpec maxretries). Default 3.'),
       result: resultSchema.default({ download: 'always' }),
       sync: syncSchema.default({ symlinks: 'skip' }),
-      tunnel: tunnelSchema.optional(),
+      tunnel: tunnelSchema
+        .nullable()
+        .optional()
+        .describe('Forward a port of the running job to this machine (e.g. a notebook server); null (what the original `pollinator new` writes) is none.'),
     },
     message(''),
   )
