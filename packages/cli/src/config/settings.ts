@@ -41,6 +41,8 @@ export const KNOWN_VARIABLES: readonly ConfigVariable[] = [
   { name: 'POLLINATOR_PROFILE', description: 'profile to read (name or path); same as --profile', secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_DATA_DIR', description: "where the embedded default keeps its state", secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_CONFIG_DIR', description: 'where profiles live (<dir>/profiles/<name>.env)', secret: false, group: 'pollinator' },
+  { name: 'POLLINATOR_BLOB_DIR', description: 'a colony with no S3: file contents in this local directory (the embedded default\'s blobs; `pollinator dev --write-env` writes it)', secret: false, group: 'pollinator' },
+  { name: 'POLLINATOR_DEV_IDLE_TIMEOUT', description: 'the embedded default\'s background service stops after this long idle (default 10m; 0: never)', secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_LOCAL_ISOLATION', description: '`executor start --backend local`: auto, bwrap (require bubblewrap) or rewrite', secret: false, group: 'pollinator' },
 ];
 

@@ -108,9 +108,15 @@ async function openS3Store(context: CommandContext): Promise<BlobStore> {
     });
   }
   if (options === undefined) {
+    // A colony on this machine with no S3 (the embedded default used through its env file): its local blob directory.
+    const blobDir = context.config.env.POLLINATOR_BLOB_DIR;
+    if (blobDir !== undefined && blobDir !== '') {
+      const { createLocalBlobStore } = await import('@pollinator/cfs-sync');
+      return createLocalBlobStore({ dir: blobDir });
+    }
     throw new CliError('No S3 storage is configured for this colony', {
       why: 'files go to the colony\'s S3 bucket, and AWS_S3_ENDPOINT is not set',
-      fix: 'Set AWS_S3_ENDPOINT (host:port), AWS_S3_ACCESSKEY, AWS_S3_SECRETKEY and AWS_S3_BUCKET as for the original Pollinator (ask your colony\'s administrator).',
+      fix: 'Set AWS_S3_ENDPOINT (host:port), AWS_S3_ACCESSKEY, AWS_S3_SECRETKEY and AWS_S3_BUCKET as for the original Pollinator (ask your colony\'s administrator); for a colony on this machine, POLLINATOR_BLOB_DIR names a local directory instead.',
       exitCode: CliExitCode.CONFIG,
       code: 'CONFIG',
     });
