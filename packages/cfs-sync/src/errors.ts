@@ -22,6 +22,8 @@ export type CfsErrorCode =
   | 'BLOB_NOT_FOUND'
   | 'FILE_CHANGED'
   | 'SYMLINK_REFUSED'
+  | 'S3_ACCESS_DENIED'
+  | 'S3_UNREACHABLE'
   | 'INVALID_CONFIG'
   | 'ABORTED'
   | 'SYNC_FAILED';

@@ -4,10 +4,11 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { assertSafeKey, readExactly, type BlobStore, type PutOptions, type PutResult } from './blob-store';
 import { BlobNotFoundError } from './errors';
+import { translateS3Error, type S3Place } from './s3-errors';
 import { putResumable, type MultipartState } from './s3-multipart-put';
 import type { S3BlobStoreOptions } from './s3-options';
 import { getRanges } from './s3-ranged-get';
-import { errorName, httpStatus, loadS3Sdk, loadS3Upload, type S3Access } from './s3-sdk';
+import { errorName, httpStatus, loadS3Sdk, loadS3Upload, withoutNodeVersionWarning, type S3Access } from './s3-sdk';
 
 export { s3OptionsFromEnv, type S3BlobStoreOptions } from './s3-options';
 
@@ -40,6 +41,15 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   /** The SDK and the client, loading them on the first call. */
   const s3 = () => ({ sdk: loadS3Sdk(), client: sdkClient() });
   const access = (): S3Access => ({ ...s3(), bucket, partSize, partConcurrency });
+  const place: S3Place = { endpoint: hostPort, bucket };
+  /** Refused credentials and an unreachable endpoint say so, naming the endpoint and bucket. */
+  const translated = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation();
+    } catch (error) {
+      throw translateS3Error(error, place);
+    }
+  };
 
   let bucketReady: Promise<void> | undefined;
   const ensureBucket = () =>
@@ -66,42 +76,50 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     getInstance: sdkClient,
     async put(key, body, putOptions) {
       assertSafeKey(key);
-      await ensureBucket();
-      if (putOptions.size < threshold) return putSmall(access(), key, body, putOptions);
-      if (putOptions.resume) return putResumable(access(), key, body, putOptions);
-      return putWithLibStorage(access(), key, body, putOptions);
+      return translated(async () => {
+        await ensureBucket();
+        if (putOptions.size < threshold) return putSmall(access(), key, body, putOptions);
+        if (putOptions.resume) return putResumable(access(), key, body, putOptions);
+        return putWithLibStorage(access(), key, body, putOptions);
+      });
     },
     async get(key, getOptions) {
       const { sdk, client } = s3();
       assertSafeKey(key);
-      await ensureBucket();
-      const size = getOptions?.size;
-      if (size !== undefined && size >= threshold) return getRanges(access(), key, size, getOptions?.signal);
-      try {
-        const reply = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
-        return reply.Body as Readable;
-      } catch (error) {
-        if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
-        throw error;
-      }
+      return translated(async () => {
+        await ensureBucket();
+        const size = getOptions?.size;
+        if (size !== undefined && size >= threshold) return getRanges(access(), key, size, getOptions?.signal);
+        try {
+          const reply = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
+          return reply.Body as Readable;
+        } catch (error) {
+          if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
+          throw error;
+        }
+      });
     },
     async head(key) {
       const { sdk, client } = s3();
       assertSafeKey(key);
-      await ensureBucket();
-      try {
-        const reply = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { size: reply.ContentLength ?? 0 };
-      } catch (error) {
-        if (errorName(error) === 'NotFound' || httpStatus(error) === 404) return undefined;
-        throw error;
-      }
+      return translated(async () => {
+        await ensureBucket();
+        try {
+          const reply = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+          return { size: reply.ContentLength ?? 0 };
+        } catch (error) {
+          if (errorName(error) === 'NotFound' || httpStatus(error) === 404) return undefined;
+          throw error;
+        }
+      });
     },
     async delete(key) {
       const { sdk, client } = s3();
       assertSafeKey(key);
-      await ensureBucket();
-      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await translated(async () => {
+        await ensureBucket();
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      });
     },
     async abandon(key, resumeState) {
       const { sdk, client } = s3();
@@ -159,7 +177,8 @@ async function putWithLibStorage(access: S3Access, key: string, body: Readable, 
 }
 
 function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client {
-  return new (loadS3Sdk().S3Client)({
+  const { S3Client: Client } = loadS3Sdk();
+  return withoutNodeVersionWarning(() => new Client({
     endpoint: endpointUrl,
     region: options.region ?? 'us-east-1',
     forcePathStyle: true,
@@ -171,7 +190,7 @@ function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }),
     },
-  });
+  }));
 }
 
 function abortControllerFor(signal: AbortSignal): AbortController {

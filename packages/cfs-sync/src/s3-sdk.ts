@@ -20,6 +20,27 @@ export function loadS3Sdk(): typeof ClientS3 {
   return (clientS3 ??= requireFromHere('@aws-sdk/client-s3') as typeof ClientS3);
 }
 
+const NODE_VERSION_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Runs `create` (which makes an S3 client) without the SDK's warning that its
+ * future versions will need a newer Node.js. The warning is about the SDK's
+ * own upgrade path, not something a pollinator user can act on, and it was
+ * printed on every command that touched S3. The SDK reads the switch while a
+ * client is being made and then never warns again in this process; the
+ * environment is restored at once so that jobs started later do not inherit it.
+ */
+export function withoutNodeVersionWarning<T>(create: () => T): T {
+  const before = process.env[NODE_VERSION_WARNING_SWITCH];
+  process.env[NODE_VERSION_WARNING_SWITCH] = 'true';
+  try {
+    return create();
+  } finally {
+    if (before === undefined) delete process.env[NODE_VERSION_WARNING_SWITCH];
+    else process.env[NODE_VERSION_WARNING_SWITCH] = before;
+  }
+}
+
 /** `@aws-sdk/lib-storage` (multipart uploads without a resume journal), loaded on the first call. */
 export function loadS3Upload(): typeof LibStorage {
   return (libStorage ??= requireFromHere('@aws-sdk/lib-storage') as typeof LibStorage);
