@@ -1,4 +1,17 @@
+import { CfsError } from '@pollinator/cfs-sync';
+import {
+  ColoniesAbortError,
+  ColoniesBadReplyError,
+  ColoniesClientError,
+  ColoniesConfigError,
+  ColoniesError,
+  ColoniesNetworkError,
+  ColoniesReplyTooLargeError,
+  ColoniesTimeoutError,
+  UnreadableProcessError,
+} from '@pollinator/colonies-client';
 import { ExitCode } from './exit-codes';
+import { errorChain, field, fileErrno, isAborted, networkCodeOf, plainText } from './failure-shapes';
 
 /** The step of a run a failure happened in. */
 export type FailureStep = 'upload' | 'snapshot' | 'submit' | 'download' | 'follow';
@@ -14,11 +27,188 @@ export interface FailureCause {
   fix?: string;
 }
 
+type Classified = Omit<FailureCause, 'message'> & { detail: string };
+
+const FORBIDDEN_MESSAGE = /not (a )?member|access denied|forbidden|unauthori[sz]ed/i;
+
+/** "uploading cfs/src" → "Uploading cfs/src". */
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** What the user can do after an interruption, by step: what is left where. */
+function afterInterrupt(step: FailureStep): string {
+  if (step === 'download') return 'the results are still in CFS: `pollinator pull` downloads them';
+  if (step === 'follow') return 'the job keeps running: `pollinator status @last` shows it';
+  return 'nothing was submitted; run the command again to continue';
+}
+
+function interrupted(step: FailureStep): Classified {
+  return { code: 'INTERRUPTED', exitCode: ExitCode.CANCELLED, detail: 'interrupted', fix: capitalised(afterInterrupt(step)) };
+}
+
+function fromColonies(error: ColoniesClientError, step: FailureStep): Classified | undefined {
+  if (ColoniesError.isInstance(error) && (error.status === 403 || error.status === 401 || FORBIDDEN_MESSAGE.test(error.serverMessage))) {
+    return {
+      code: 'NOT_A_MEMBER',
+      exitCode: ExitCode.SUBMISSION_REJECTED,
+      detail: `the Colonies server refused ${error.payloadtype || 'the request'} (HTTP ${error.status}: ${error.serverMessage || 'forbidden'})`,
+      fix: 'The key in COLONIES_PRVKEY is not a member of COLONIES_COLONY_NAME: check both (`pollinator config`), or ask the colony owner to add the key (`colonies user add`).',
+    };
+  }
+  if (ColoniesNetworkError.isInstance(error) || ColoniesTimeoutError.isInstance(error)) {
+    return {
+      code: 'SERVER_UNREACHABLE',
+      exitCode: ExitCode.CONNECTION_LOST,
+      detail: `cannot reach the Colonies server (${plainText(error)})`,
+      fix: 'Check that the server is up and that COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS point at it (`pollinator config`), then run again.',
+    };
+  }
+  if (ColoniesBadReplyError.isInstance(error) || ColoniesReplyTooLargeError.isInstance(error) || UnreadableProcessError.isInstance(error)) {
+    return {
+      code: 'BAD_REPLY',
+      exitCode: ExitCode.PROTOCOL,
+      detail: `the Colonies server's reply cannot be read (${plainText(error)})`,
+      fix: 'Check that COLONIES_SERVER_HOST and COLONIES_SERVER_PORT point at a Colonies server and not at a proxy or another service; if they do, report the reply (run with -v).',
+    };
+  }
+  if (ColoniesConfigError.isInstance(error)) {
+    return { code: 'CONFIG', exitCode: ExitCode.CONFIG, detail: plainText(error), fix: 'Fix the COLONIES_* variables (`pollinator config` shows them).' };
+  }
+  if (ColoniesError.isInstance(error) && step !== 'submit') {
+    return {
+      code: 'SYNC_FAILED',
+      exitCode: ExitCode.SYNC_FAILED,
+      detail: `the Colonies server refused ${error.payloadtype || 'the request'} (HTTP ${error.status}: ${error.serverMessage})`,
+      ...(error.retryable ? { fix: 'The server may be overloaded or restarting: run again in a moment.' } : {}),
+    };
+  }
+  return undefined;
+}
+
+function fromCfs(error: CfsError, step: FailureStep): Classified | undefined {
+  const text = plainText(error);
+  switch (error.code) {
+    case 'S3_ACCESS_DENIED':
+      return {
+        code: 'S3_CREDENTIALS',
+        exitCode: ExitCode.SUBMISSION_REJECTED,
+        detail: text,
+        fix: 'Check AWS_S3_ACCESSKEY and AWS_S3_SECRETKEY, and that this key may use the bucket in AWS_S3_BUCKET (`pollinator config` shows them masked).',
+      };
+    case 'S3_UNREACHABLE':
+      return {
+        code: 'S3_UNREACHABLE',
+        exitCode: ExitCode.CONNECTION_LOST,
+        detail: text,
+        fix: 'Check that the S3 service is up and that AWS_S3_ENDPOINT and AWS_S3_TLS point at it (`pollinator config`), then run again.',
+      };
+    case 'LOCAL_FILE_UNREADABLE':
+      return { code: 'LOCAL_FILE_UNREADABLE', exitCode: ExitCode.NO_INPUT, detail: text };
+    case 'REMOTE_CHANGED':
+      return {
+        code: 'REMOTE_CHANGED',
+        exitCode: ExitCode.REMOTE_CHANGED,
+        detail: text,
+        fix: '`pollinator pull --inputs` takes the remote versions; `pollinator run --force` uploads yours over them.',
+      };
+    case 'INVALID_CONFIG':
+      return { code: 'CONFIG', exitCode: ExitCode.CONFIG, detail: text, fix: 'Fix the AWS_S3_* variables (`pollinator config` shows them).' };
+    case 'FILE_CHANGED':
+      return { code: 'FILE_CHANGED', exitCode: ExitCode.SYNC_FAILED, detail: text, fix: 'Wait until the file is no longer being written, then run again.' };
+    case 'CHECKSUM_MISMATCH':
+    case 'BLOB_NOT_FOUND':
+      return {
+        code: 'REMOTE_DAMAGED',
+        exitCode: ExitCode.SYNC_FAILED,
+        detail: text,
+        fix:
+          step === 'download'
+            ? 'The file in CFS is damaged or its content is missing from the blob store; running again will not help: upload the file again from a copy that has it.'
+            : 'The blob store does not hold what CFS records; upload the file again from a copy that has it.',
+      };
+    case 'SYMLINK_REFUSED':
+    case 'UNSAFE_PATH':
+    case 'CONFLICT_REFUSED':
+      return { code: error.code, exitCode: ExitCode.SYNC_FAILED, detail: text };
+    default:
+      return undefined;
+  }
+}
+
+/** A Node.js file-system error: which file, and what it means. */
+function fromFileSystem(errno: NodeJS.ErrnoException, step: FailureStep): Classified {
+  const path = errno.path ?? 'a file';
+  if (errno.code === 'ENOSPC' || errno.code === 'EDQUOT') {
+    return { code: 'DISK_FULL', exitCode: ExitCode.SYNC_FAILED, detail: `no space left to write ${path} (${errno.code})`, fix: 'Free some space on that disk, then run again.' };
+  }
+  const writing = step === 'download' || /write|mkdir|rename|open.*w/i.test(errno.syscall ?? '');
+  if (writing) {
+    return {
+      code: 'LOCAL_WRITE_FAILED',
+      exitCode: ExitCode.SYNC_FAILED,
+      detail: `cannot write ${path} (${errno.code})`,
+      fix: `Make the directory writable (or move what is in the way of ${path}), then run again.`,
+    };
+  }
+  return {
+    code: 'LOCAL_FILE_UNREADABLE',
+    exitCode: ExitCode.NO_INPUT,
+    detail: `cannot read ${path} (${errno.code})`,
+    fix: `Make it readable (chmod u+r ${path}) or leave it out of the sync with a .pollinatorignore rule.`,
+  };
+}
+
+/** An unreachable endpoint the chain does not name as Colonies or S3: the address it tried. */
+function unreachable(error: unknown, code: string): Classified {
+  const address = field(error, 'address');
+  const port = field(error, 'port');
+  const hostname = field(error, 'hostname');
+  const where = typeof address === 'string' ? `${address}${typeof port === 'number' ? `:${port}` : ''}` : typeof hostname === 'string' ? hostname : 'a server';
+  return { code: 'UNREACHABLE', exitCode: ExitCode.CONNECTION_LOST, detail: `cannot reach ${where} (${code})`, fix: 'Check that it is up and reachable from here, then run again.' };
+}
+
+/** The step's generic failure, for causes nothing above recognises. */
+function byStep(error: unknown, step: FailureStep): Classified {
+  const detail = plainText(error);
+  const retryable = field(error, 'retryable') === true || field(error, '$retryable') !== undefined;
+  const fix = retryable ? 'This may be temporary: run again in a moment.' : 'Run again with -v to see the whole error.';
+  if (step === 'submit') return { code: 'SUBMISSION_REJECTED', exitCode: ExitCode.SUBMISSION_REJECTED, detail, fix };
+  if (step === 'follow') return { code: 'CONNECTION_LOST', exitCode: ExitCode.CONNECTION_LOST, detail, fix };
+  return { code: 'SYNC_FAILED', exitCode: ExitCode.SYNC_FAILED, detail, fix };
+}
+
+function classify(error: unknown, step: FailureStep): Classified {
+  if (isAborted(error)) return interrupted(step);
+  for (const link of errorChain(error)) {
+    if (ColoniesAbortError.isInstance(link)) return interrupted(step);
+    if (CfsError.isInstance(link)) {
+      const cause = fromCfs(link, step);
+      if (cause !== undefined) return cause;
+    }
+    if (ColoniesClientError.isInstance(link)) {
+      const cause = fromColonies(link, step);
+      if (cause !== undefined) return cause;
+    }
+    const errno = fileErrno(link);
+    if (errno !== undefined) return fromFileSystem(errno, step);
+  }
+  const network = networkCodeOf(error);
+  if (network !== undefined) return unreachable(network.error, network.code);
+  return byStep(error, step);
+}
+
 /**
- * Classifies an error by its cause rather than by the step it happened in.
- * (Placeholder: the step-based classification `runProject` used before.)
+ * Classifies an error by its cause rather than by the step it happened in:
+ * a Colonies 403 during an upload is "not a member" (77), an unreachable
+ * server 75, refused S3 credentials 77, an unreadable local file 66, an
+ * interruption 130; what nothing recognises is the step's own code (74 for
+ * the sync steps). `what` is what was being done, as a phrase ("uploading
+ * cfs/src"); the message starts with it. The fix is omitted where running
+ * again is all there is to do and would not help.
  */
 export function describeFailure(error: unknown, step: FailureStep, what: string): FailureCause {
-  const text = error instanceof Error ? error.message : String(error);
-  return { code: 'SYNC_FAILED', exitCode: step === 'download' ? ExitCode.SYNC_FAILED : ExitCode.SYNC_FAILED, message: `${what} failed: ${text}` };
+  const { detail, ...cause } = classify(error, step);
+  const message = cause.code === 'INTERRUPTED' ? `${capitalised(what)} was interrupted` : `${capitalised(what)} failed: ${detail}`;
+  return cause.fix === undefined ? { code: cause.code, exitCode: cause.exitCode, message } : { ...cause, message };
 }

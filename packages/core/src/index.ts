@@ -12,6 +12,7 @@ export type {
 export { isFinalJobStatus } from './backend';
 export type { BackendProvider, EnvironmentVariables } from '@pollinator/backend';
 export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
+export { describeFailure, type FailureCause, type FailureStep } from './failure-cause';
 export { RunRecordKey, type RunRecordKeyName, type RunRecordKeyValue } from './run-record-keys';
 export { BackendError } from './backend-error';
 export {
