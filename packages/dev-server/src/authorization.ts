@@ -42,6 +42,13 @@ export class Authorization {
     return colony;
   }
 
+  /** The server owner, or the owner of the (existing) colony: the dev-server's own maintenance messages. */
+  requireServerOrColonyOwner(signer: string, colonyName: string): ColonyRow {
+    const colony = this.colony(colonyName);
+    if (signer !== this.#serverId && colony.colonyid !== signer) throw forbidden('Access denied, not server owner or colony owner');
+    return colony;
+  }
+
   /**
    * Users and approved executors of the colony; with `pendingOk`, executors
    * still waiting for approval too (the listing and update messages allow them).

@@ -206,6 +206,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     serverInfo: () => ({ host, port: listening.port }),
     buildVersion: `pollinator-dev-server-${VERSION} (colonies v1.9.12 protocol)`,
     buildTime: new Date().toISOString(),
+    blobDir,
   });
   const verifier = new SignatureVerifier();
   const pubsub = new PubSub(engine, verifier, logger);

@@ -89,6 +89,7 @@ export class ColoniesEngine {
         serverInfo: options.serverInfo,
         buildVersion: options.buildVersion,
         buildTime: options.buildTime,
+        ...(options.blobDir === undefined ? {} : { blobDir: options.blobDir }),
       },
       transaction,
     };

@@ -37,6 +37,8 @@ export interface ServerSettings {
   serverInfo: () => { host: string; port: number };
   buildVersion: string;
   buildTime: string;
+  /** The local blob directory (`pollinatorgcmsg` collects in it); none: blobs are elsewhere. */
+  blobDir?: string;
 }
 
 /** What every handler module is built from. */

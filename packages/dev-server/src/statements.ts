@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { Nanos } from './clock';
 import type { ExecutorRow } from './model';
 import { cfsStatements } from './cfs-statements';
+import { gcStatements } from './gc-statements';
 import { logStatements } from './log-statements';
 import { processStatements } from './process-statements';
 import { allRows, getRow, prepareExact } from './statement-helpers';
@@ -160,6 +161,7 @@ export function prepareStatements(db: Database.Database) {
     attributes,
     logs,
     ...cfsStatements(db),
+    gc: gcStatements(db),
   };
 }
 

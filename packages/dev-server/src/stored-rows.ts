@@ -25,7 +25,7 @@ export class StoredRowError extends PollinatorError {
 }
 
 /** Reads the columns of one row of `table`, each checked for its type. */
-class Columns {
+export class Columns {
   readonly #table: string;
   readonly #row: Readonly<Record<string, unknown>>;
 

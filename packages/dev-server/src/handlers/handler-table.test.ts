@@ -17,10 +17,12 @@ const PAYLOAD_TYPES = [
   'addlogmsg', 'addexecutorlogmsg', 'getlogsmsg', 'searchlogsmsg',
   'addfilemsg', 'getfilesmsg', 'getfilemsg', 'getfilelabelsmsg', 'removefilemsg',
   'createsnapshotmsg', 'getsnapshotmsg', 'getsnapshotsmsg', 'removesnapshotmsg', 'removeallsnapshotmsg',
+  // The dev-server's own (not a Colonies message): garbage collection for `pollinator gc`.
+  'pollinatorgcmsg',
 ];
 
 describe('the handler table', () => {
-  it('registers exactly the message types the engine answered before the split', () => {
+  it('registers exactly the message types the engine answered before the split, and its own gc message', () => {
     expect([...allHandlers().keys()].sort()).toEqual([...PAYLOAD_TYPES].sort());
   });
 

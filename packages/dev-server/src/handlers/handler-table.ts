@@ -6,6 +6,7 @@ import { colonyHandlers } from './colony-handlers';
 import { executorHandlers } from './executor-handlers';
 import { fileHandlers } from './file-handlers';
 import { functionHandlers } from './function-handlers';
+import { gcHandlers } from './gc-handlers';
 import { logHandlers } from './log-handlers';
 import { processHandlers } from './process-handlers';
 import { serverHandlers } from './server-handlers';
@@ -26,6 +27,7 @@ const TABLES: readonly HandlerTable[] = [
   logHandlers,
   fileHandlers,
   snapshotHandlers,
+  gcHandlers,
 ];
 
 /** One map of every handler; a payload type in two tables is a programming error. */
