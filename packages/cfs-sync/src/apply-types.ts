@@ -27,6 +27,7 @@ export type SyncEvent =
       etaSeconds: number | null;
       elapsedMs: number;
     }
+  | { type: 'file-skipped'; path: string; reason: string }
   | { type: 'sync-done'; result: SyncResult };
 
 export interface SyncResult {
@@ -40,6 +41,14 @@ export interface SyncResult {
   bytesDownloaded: number;
   /** Local versions kept aside when the remote version won a conflict (paths relative to dir). */
   backups: { path: string; backup: string }[];
+  /**
+   * Remote files not downloaded because their record is bad (invalid in the
+   * plan, object missing from the store, content not matching the recorded
+   * checksum); the other files were synced.
+   */
+  skipped: { path: string; reason: string }[];
+  /** True when `skipped` is not empty: the sync did what it could, not everything. */
+  partial: boolean;
   durationMs: number;
 }
 

@@ -7,10 +7,18 @@ import { createProgressReporter, type ProgressReporter } from './apply-progress'
 import type { ApplyOptions, SyncEvent, SyncResult } from './apply-types';
 import { confineDirectory, makeDirectoryInside } from './confine';
 import { downloadFile } from './download-file';
-import { ConflictRefusedError, abortError } from './errors';
+import {
+  BlobNotFoundError,
+  ChecksumMismatchError,
+  ConflictRefusedError,
+  LocalFileUnreadableError,
+  RemoteChangedError,
+  abortError,
+} from './errors';
 import { readRegularFileIfPresent, replaceFileSync } from './no-follow';
 import { MARKER_FILE, localPath } from './paths';
 import { preparedSync } from './plan';
+import { REMOTE_CHANGED_REASON } from './plan-decide';
 import type { PreparedSync, SyncPlan, SyncPlanEntry } from './plan-types';
 import { checkSyncRoot } from './symlink-policy';
 import { MiB, type TransferContext } from './transfer-context';
@@ -33,8 +41,7 @@ const LARGE_FILE_CONCURRENCY = 4;
 export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<SyncResult> {
   const started = performance.now();
   const prepared = preparedSync(plan);
-  const refused = plan.entries.filter((entry) => entry.resolution === 'refuse');
-  if (refused.length > 0) throw new ConflictRefusedError(refused.map((entry) => entry.path));
+  refuseUnsafePlan(plan);
 
   const transfers = plan.entries.filter(
     (entry) => entry.action === 'upload' || entry.action === 'download' || entry.action === 'conflict',
@@ -49,6 +56,8 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     bytesUploaded: 0,
     bytesDownloaded: 0,
     backups: [],
+    skipped: plan.entries.filter((entry) => entry.action === 'invalid-remote').map((entry) => ({ path: entry.path, reason: entry.reason })),
+    partial: false,
     durationMs: 0,
   };
   const emit = options.onEvent ?? (() => undefined);
@@ -77,6 +86,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     };
     await transferAll(transfers, context, { controller, outer, emit, progress, concurrency: options.concurrency ?? 32 });
     progress.flush();
+    result.partial = result.skipped.length > 0;
     result.durationMs = performance.now() - started;
     emit({ type: 'sync-done', result });
     return result;
@@ -84,6 +94,32 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     outer?.removeEventListener('abort', onOuterAbort);
     await prepared.state.save();
   }
+}
+
+/**
+ * The plans applySync refuses before anything is written or uploaded: local
+ * files it cannot read (LocalFileUnreadableError), local copies that would
+ * replace remote revisions changed since the last sync, unless the plan was
+ * forced (RemoteChangedError), and conflicts the remote side would win
+ * without a backup (ConflictRefusedError).
+ */
+function refuseUnsafePlan(plan: SyncPlan): void {
+  const unreadable = plan.entries.filter((entry) => entry.action === 'unreadable');
+  if (unreadable.length > 0) throw new LocalFileUnreadableError(unreadable.map((entry) => ({ path: entry.path, reason: entry.reason })));
+  const stale = plan.entries.filter((entry) => entry.reason === REMOTE_CHANGED_REASON && entry.resolution !== 'upload');
+  if (stale.length > 0 && !plan.force) {
+    throw new RemoteChangedError(
+      stale.map((entry) => ({
+        path: entry.path,
+        localSize: entry.localSize ?? entry.size,
+        remoteSize: entry.remote?.size ?? 0,
+        remoteChecksum: entry.remote?.checksum ?? '',
+        ...(entry.remote?.added ? { remoteAdded: entry.remote.added } : {}),
+      })),
+    );
+  }
+  const refused = plan.entries.filter((entry) => entry.resolution === 'refuse');
+  if (refused.length > 0) throw new ConflictRefusedError(refused.map((entry) => entry.path));
 }
 
 /**
@@ -151,6 +187,14 @@ async function transferAll(
       emit({ type: 'file-done', path: entry.path, action: upload ? 'upload' : 'download', size: entry.size, ...done });
       progress.fileDone();
     } catch (error) {
+      const skipped = !context.signal.aborted && entry.action !== 'upload' && entry.resolution !== 'upload' ? badRemoteRecord(error) : undefined;
+      if (skipped !== undefined) {
+        // One bad record (another client's broken upload, a lost object) must not cost the user the rest.
+        context.result.skipped.push({ path: entry.path, reason: skipped });
+        emit({ type: 'file-skipped', path: entry.path, reason: skipped });
+        progress.fileDone();
+        return;
+      }
       if (failure === undefined) {
         failure = context.signal.aborted && outer?.aborted ? abortError(outer) : error;
         controller.abort(error);
@@ -160,4 +204,13 @@ async function transferAll(
   await Promise.all(transfers.map((entry) => limit(() => (entry.size >= LARGE_FILE_BYTES ? large(() => transfer(entry)) : transfer(entry)))));
   if (failure !== undefined) throw failure as Error;
   if (outer?.aborted) throw abortError(outer);
+}
+
+/** Why a download failed because of its remote record (not the connection, not the local side), or undefined. */
+function badRemoteRecord(error: unknown): string | undefined {
+  if (BlobNotFoundError.isInstance(error)) return `skipped: the object of its CFS record is missing from the store (${error.message.replace(/^\[pollinator\] \[cfs-sync\] /, '')})`;
+  if (ChecksumMismatchError.isInstance(error)) {
+    return `skipped: the stored content does not match its CFS record (SHA-256 ${error.actual}, record ${error.expected}); nothing was written`;
+  }
+  return undefined;
 }

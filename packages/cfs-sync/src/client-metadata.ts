@@ -8,7 +8,7 @@ import { CfsError } from './errors';
 export interface CfsClientLike {
   readonly colonyName?: string | undefined;
   addFile(file: CfsFile): Promise<CfsFile>;
-  getFile(query: { fileId: string; colonyName?: string }): Promise<CfsFile>;
+  getFile(query: { fileId: string; colonyName?: string } | { label: string; name: string; colonyName?: string }): Promise<CfsFile>;
   getFiles(label: string, options?: { colonyName?: string }): Promise<FileData[]>;
   getFileLabels(query: { name?: string; exact?: boolean; colonyName?: string }): Promise<Label[]>;
   createSnapshot(query: { label: string; name: string; colonyName?: string }): Promise<Snapshot>;
@@ -24,6 +24,7 @@ export function cfsMetadataFromClient(client: CfsClientLike, colonyName?: string
     getFiles: (label) => client.getFiles(label, { colonyName: colony }),
     getFileLabels: (name, exact) => client.getFileLabels({ name, exact, colonyName: colony }),
     getFileById: (fileId) => client.getFile({ fileId, colonyName: colony }),
+    getLatestFile: (label, name) => client.getFile({ label, name, colonyName: colony }),
     addFile: (file) => client.addFile({ ...file, colonyname: colony }),
     createSnapshot: (label, name) => client.createSnapshot({ label, name, colonyName: colony }),
     getSnapshot: (ref) => client.getSnapshot({ ...ref, colonyName: colony }),

@@ -6,6 +6,8 @@ import {
   ChecksumMismatchError,
   ConflictRefusedError,
   FileChangedError,
+  LocalFileUnreadableError,
+  RemoteChangedError,
   SymlinkRefusedError,
   UnsafePathError,
   abortError,
@@ -18,6 +20,13 @@ const examples = () => [
   { error: new BlobNotFoundError('k', 'memory'), type: BlobNotFoundError, name: 'BlobNotFoundError', code: 'BLOB_NOT_FOUND' },
   { error: new FileChangedError('a', 'grew'), type: FileChangedError, name: 'FileChangedError', code: 'FILE_CHANGED' },
   { error: new SymlinkRefusedError('/l', 'why'), type: SymlinkRefusedError, name: 'SymlinkRefusedError', code: 'SYMLINK_REFUSED' },
+  {
+    error: new RemoteChangedError([{ path: 'a', localSize: 1, remoteSize: 2, remoteChecksum: 'c', remoteAdded: '2026-12-03T09:00:00Z' }]),
+    type: RemoteChangedError,
+    name: 'RemoteChangedError',
+    code: 'REMOTE_CHANGED',
+  },
+  { error: new LocalFileUnreadableError([{ path: 'a', reason: 'EACCES' }]), type: LocalFileUnreadableError, name: 'LocalFileUnreadableError', code: 'LOCAL_FILE_UNREADABLE' },
 ] as const;
 
 describe('cfs-sync errors', () => {

@@ -13,6 +13,8 @@ const CONFLICT_REFUSED = defineErrorMarker<ConflictRefusedError>('ConflictRefuse
 const BLOB_NOT_FOUND = defineErrorMarker<BlobNotFoundError>('BlobNotFoundError');
 const FILE_CHANGED = defineErrorMarker<FileChangedError>('FileChangedError');
 const SYMLINK_REFUSED = defineErrorMarker<SymlinkRefusedError>('SymlinkRefusedError');
+const REMOTE_CHANGED = defineErrorMarker<RemoteChangedError>('RemoteChangedError');
+const LOCAL_FILE_UNREADABLE = defineErrorMarker<LocalFileUnreadableError>('LocalFileUnreadableError');
 
 /** Stable codes of every error this package throws. */
 export type CfsErrorCode =
@@ -22,6 +24,8 @@ export type CfsErrorCode =
   | 'BLOB_NOT_FOUND'
   | 'FILE_CHANGED'
   | 'SYMLINK_REFUSED'
+  | 'REMOTE_CHANGED'
+  | 'LOCAL_FILE_UNREADABLE'
   | 'S3_ACCESS_DENIED'
   | 'S3_UNREACHABLE'
   | 'INVALID_CONFIG'
@@ -163,4 +167,70 @@ export function abortError(signal: AbortSignal | undefined): CfsError {
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError(signal);
+}
+
+/** One file a stale local copy would overwrite in CFS (see RemoteChangedError). */
+export interface RemoteChangedFile {
+  /** POSIX path relative to the synced directory. */
+  path: string;
+  localSize: number;
+  remoteSize: number;
+  remoteChecksum: string;
+  /** RFC 3339 time the newer remote revision was added, when the server said. */
+  remoteAdded?: string;
+}
+
+/**
+ * A keepLocal sync would upload local files over remote revisions that
+ * changed since this directory last synced them (a teammate's upload, another
+ * clone): the newer remote revision would silently stop being the current one.
+ * Nothing was uploaded. Re-plan with `force: true` to upload anyway.
+ */
+export class RemoteChangedError extends CfsError {
+  constructor(readonly files: RemoteChangedFile[]) {
+    const named = files
+      .slice(0, 5)
+      .map((file) => `${file.path}${file.remoteAdded ? ` (changed in CFS at ${file.remoteAdded})` : ''}`)
+      .join(', ');
+    super(
+      'REMOTE_CHANGED',
+      `${files.length} file(s) changed in CFS since this directory last synced them: ${named}${files.length > 5 ? ', …' : ''}. ` +
+        `Nothing was uploaded. Take the remote version (move your local file away and sync again, or pull), or upload ` +
+        `yours over it with force (the remote revision stays in CFS as an older revision).`,
+    );
+    this.name = 'RemoteChangedError';
+    REMOTE_CHANGED.mark(this);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is RemoteChangedError {
+    return REMOTE_CHANGED.isMarked(value);
+  }
+}
+
+/** Local files the sync would have to read but cannot open (permissions, I/O errors). Nothing was transferred. */
+export class LocalFileUnreadableError extends CfsError {
+  constructor(readonly files: { path: string; reason: string }[]) {
+    const named = files
+      .slice(0, 5)
+      .map((file) => `${file.path} (${file.reason})`)
+      .join(', ');
+    super(
+      'LOCAL_FILE_UNREADABLE',
+      `${files.length} local file(s) cannot be read: ${named}${files.length > 5 ? ', …' : ''}. Nothing was transferred. ` +
+        `Make them readable (chmod u+r), or add them to .pollinatorignore to leave them out of the sync.`,
+    );
+    this.name = 'LocalFileUnreadableError';
+    LOCAL_FILE_UNREADABLE.mark(this);
+  }
+
+  /** The paths (relative to the synced directory). */
+  get paths(): string[] {
+    return this.files.map((file) => file.path);
+  }
+
+  /** Works across duplicate copies of the package, where `instanceof` does not. */
+  static override isInstance(value: unknown): value is LocalFileUnreadableError {
+    return LOCAL_FILE_UNREADABLE.isMarked(value);
+  }
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { BACKUP_INFIX } from './paths';
 
@@ -20,7 +22,7 @@ export const DEFAULT_IGNORE_RULES: readonly string[] = [
 /** Why a path is ignored: the rule, and the file and line it came from. */
 export interface IgnoreSource {
   pattern: string;
-  /** `.pollinatorignore`, `sub/.gitignore`, … relative to the synced directory, or `<defaults>`. */
+  /** `.pollinatorignore`, `sub/.gitignore`, … relative to the synced directory, `<defaults>`, `<options>`, or an extra ignore file's absolute path. */
   file: string;
   /** 1-based line in `file` (for defaults: the index in DEFAULT_IGNORE_RULES, 1-based). */
   line: number;
@@ -33,6 +35,13 @@ export interface IgnoreOptions {
   noDefaults?: boolean;
   /** More rules, applied at the root after the defaults. */
   extraRules?: readonly string[];
+  /**
+   * Ignore files outside the synced tree (absolute paths; e.g. the project's
+   * root `.pollinatorignore`), gitignore syntax, rules relative to the synced
+   * directory. Order (later wins): built-in defaults, `extraRules`, these files
+   * in order, then the `.pollinatorignore` files inside the tree. A missing file is skipped.
+   */
+  extraIgnoreFiles?: readonly string[];
 }
 
 interface Level {
@@ -64,6 +73,11 @@ export class IgnoreRules {
     };
     if (!options.noDefaults) add(DEFAULT_IGNORE_RULES, '<defaults>');
     if (options.extraRules?.length) add(options.extraRules, '<options>');
+    for (const file of options.extraIgnoreFiles ?? []) {
+      if (!isAbsolute(file)) throw new TypeError(`[pollinator] [cfs-sync] extraIgnoreFiles: ${JSON.stringify(file)} is not an absolute path`);
+      const text = readIgnoreFileSync(file);
+      if (text !== undefined) rules.addLines(matcher, text, file);
+    }
     rules.levels.push({ base: '', matcher });
     return rules;
   }
@@ -75,14 +89,18 @@ export class IgnoreRules {
     const matcher = ignore();
     for (const file of files) {
       const text = await readFile(`${absDir}/${file}`, 'utf8').catch(() => '');
-      const rel = dirRel === '' ? file : `${dirRel}/${file}`;
-      text.split(/\r?\n/).forEach((raw, index) => {
-        if (raw.trim() === '' || raw.startsWith('#')) return;
-        const mark = String(this.sources.push({ pattern: raw.trim(), file: rel, line: index + 1 }) - 1);
-        matcher.add({ pattern: raw, mark });
-      });
+      this.addLines(matcher, text, dirRel === '' ? file : `${dirRel}/${file}`);
     }
     return new IgnoreRules([...this.levels, { base: dirRel, matcher }], this.sources);
+  }
+
+  /** Adds the rules of one ignore file's text to `matcher`, remembering where each came from. */
+  private addLines(matcher: Ignore, text: string, file: string): void {
+    text.split(/\r?\n/).forEach((raw, index) => {
+      if (raw.trim() === '' || raw.startsWith('#')) return;
+      const mark = String(this.sources.push({ pattern: raw.trim(), file, line: index + 1 }) - 1);
+      matcher.add({ pattern: raw, mark });
+    });
   }
 
   /** The rule that ignores `rel` (POSIX, relative to the synced root), or undefined. */
@@ -96,5 +114,15 @@ export class IgnoreRules {
       if (result.unignored) return undefined;
     }
     return undefined;
+  }
+}
+
+/** The text of an ignore file given by path, undefined when it does not exist (a project need not have one). */
+function readIgnoreFileSync(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TypeError(`[pollinator] [cfs-sync] cannot read the ignore file ${file}: ${(error as Error).message}`);
   }
 }

@@ -18,6 +18,9 @@ export {
   type SyncPlanEntry,
   type SyncPlanSummary,
   type ConflictResolution,
+  type SyncDirection,
+  type SyncSource,
+  type PlanRemoteFile,
 } from './plan';
 export { applySync, type ApplyOptions, type SyncEvent, type SyncResult } from './apply';
 export { syncDirectory, type SyncDirectoryOptions } from './sync';
@@ -38,5 +41,8 @@ export {
   BlobNotFoundError,
   FileChangedError,
   SymlinkRefusedError,
+  RemoteChangedError,
+  LocalFileUnreadableError,
+  type RemoteChangedFile,
   type CfsErrorCode,
 } from './errors';

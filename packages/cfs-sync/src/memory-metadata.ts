@@ -55,6 +55,12 @@ export function createMemoryCfsMetadata(colonyName = 'test-colony'): MemoryCfsMe
       if (!found) throw new Error(`file ${fileId} not found`);
       return structuredClone(found);
     },
+    async getLatestFile(label: string, name: string): Promise<CfsFile> {
+      count('getLatestFile');
+      const found = latest().get(`${label}\0${name}`);
+      if (!found) throw new Error(`file ${label}/${name} not found`);
+      return structuredClone(found);
+    },
     async addFile(file: CfsFile): Promise<CfsFile> {
       count('addFile');
       const stored: CfsFile = {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IgnoreRules } from './ignore-rules';
 import { decideSync, summarize, type DecisionOptions, type SyncFacts } from './plan-decide';
@@ -20,8 +21,11 @@ function local(rel: string, size = 3): LocalFile {
   };
 }
 
+/** A well-formed SHA-256 standing for the content called `tag` (records must carry real-looking checksums). */
+const hex = (tag: string) => createHash('sha256').update(tag).digest('hex');
+
 function remote(name: string, checksum: string, size = 4): FileData {
-  return { name, checksum, size, s3filename: `object-${name}` };
+  return { name, checksum: hex(checksum), size, s3filename: `object-${name.replace(/[^A-Za-z0-9]/g, '_')}` };
 }
 
 /** Facts with every field defaulted: one walked root directory, the root rules, nothing remote. */
@@ -62,8 +66,8 @@ const bothSides = (localChecksum: string, remoteChecksum: string, lastSynced?: s
   facts({
     files: [local('a.txt')],
     remote: new Map([[LABEL, [remote('a.txt', remoteChecksum)]]]),
-    localChecksums: new Map([['a.txt', localChecksum]]),
-    lastSynced: new Map(lastSynced === undefined ? [] : [['a.txt', lastSynced]]),
+    localChecksums: new Map([['a.txt', hex(localChecksum)]]),
+    lastSynced: new Map(lastSynced === undefined ? [] : [['a.txt', hex(lastSynced)]]),
   });
 
 const rows: Row[] = [
@@ -78,14 +82,14 @@ const rows: Row[] = [
     name: 'remote only: download the remote size and checksum',
     facts: facts({ remote: new Map([[LABEL, [remote('a.txt', 'r', 4)]]]) }),
     path: 'a.txt',
-    expected: { action: 'download', size: 4, remoteChecksum: 'r' },
+    expected: { action: 'download', size: 4, remoteChecksum: hex('r') },
     reason: /in CFS, not present locally/,
   },
   {
     name: 'same content on both sides: unchanged, local size',
     facts: bothSides('same', 'same'),
     path: 'a.txt',
-    expected: { action: 'unchanged', size: 3, localChecksum: 'same', remoteChecksum: 'same' },
+    expected: { action: 'unchanged', size: 3, localChecksum: hex('same'), remoteChecksum: hex('same') },
     reason: /same content/,
   },
   {
@@ -97,18 +101,103 @@ const rows: Row[] = [
     reason: /same content/,
   },
   {
-    name: 'differ, keepLocal: conflict uploaded as a new revision',
-    facts: bothSides('l', 'r'),
+    name: 'differ, keepLocal, CFS unchanged since the last sync (a local edit): conflict uploaded as a new revision',
+    facts: bothSides('l', 'r', 'r'),
     options: { keepLocal: true, onConflict: 'fail' },
     path: 'a.txt',
     expected: { action: 'conflict', resolution: 'upload', size: 3 },
-    reason: /keepLocal: the local version is uploaded/,
+    reason: /changed locally since the last sync \(CFS unchanged since\): the local version is uploaded/,
+  },
+  {
+    name: 'differ, keepLocal, CFS changed since the last sync (stale local copy): refused as remote-changed',
+    facts: bothSides('l', 'r', 'older'),
+    options: { keepLocal: true, onConflict: 'backup' },
+    path: 'a.txt',
+    expected: { action: 'conflict', resolution: 'refuse', size: 3, localSize: 3, detail: expect.stringMatching(/newer revision than the one this directory last synced/) },
+    reason: /^remote-changed$/,
+  },
+  {
+    name: 'differ, keepLocal, never synced here: stale as well (refused as remote-changed)',
+    facts: bothSides('l', 'r'),
+    options: { keepLocal: true, onConflict: 'backup' },
+    path: 'a.txt',
+    expected: { action: 'conflict', resolution: 'refuse', detail: expect.stringMatching(/no record of syncing it/) },
+    reason: /^remote-changed$/,
+  },
+  {
+    name: 'differ, keepLocal, local never edited but CFS moved on (v1 here, v2 there): stale, not uploaded over v2',
+    facts: bothSides('v1', 'v2', 'v1'),
+    options: { keepLocal: true, onConflict: 'backup' },
+    path: 'a.txt',
+    expected: { action: 'conflict', resolution: 'refuse' },
+    reason: /^remote-changed$/,
+  },
+  {
+    name: 'stale with force: uploaded',
+    facts: bothSides('l', 'r', 'older'),
+    options: { keepLocal: true, onConflict: 'backup', force: true },
+    path: 'a.txt',
+    expected: { action: 'conflict', resolution: 'upload', detail: expect.stringMatching(/forced/) },
+    reason: /^remote-changed$/,
+  },
+  {
+    name: 'download direction: a local-only file is left alone',
+    facts: facts({ files: [local('mine.txt', 5)] }),
+    options: { keepLocal: false, onConflict: 'backup', direction: 'download' },
+    path: 'mine.txt',
+    expected: { action: 'local-only', size: 5 },
+    reason: /leaves it alone \(not uploaded\)/,
+  },
+  {
+    name: 'download direction ignores keepLocal: the remote version wins, the edit is backed up',
+    facts: bothSides('l', 'r', 'older'),
+    options: { keepLocal: true, onConflict: 'backup', direction: 'download' },
+    path: 'a.txt',
+    expected: { action: 'conflict', resolution: 'backup-and-download' },
+    reason: /remote version wins/,
+  },
+  {
+    name: 'an unreadable local file CFS lacks: unreadable, not upload',
+    facts: facts({ files: [local('secret.txt', 5)], unreadable: new Map([['secret.txt', 'EACCES: permission denied']]) }),
+    options: { keepLocal: true, onConflict: 'backup' },
+    path: 'secret.txt',
+    expected: { action: 'unreadable', size: 5 },
+    reason: /cannot read the local file \(EACCES: permission denied\)/,
+  },
+  {
+    name: 'an unreadable local file CFS has too: unreadable',
+    facts: facts({ files: [local('a.txt')], remote: new Map([[LABEL, [remote('a.txt', 'r')]]]), unreadable: new Map([['a.txt', 'EIO: i/o error']]) }),
+    path: 'a.txt',
+    expected: { action: 'unreadable' },
+    reason: /EIO/,
+  },
+  {
+    name: 'a remote record with a malformed checksum: invalid-remote, skipped',
+    facts: facts({ remote: new Map([[LABEL, [{ name: 'bad.txt', checksum: 'not-a-sha', size: 3, s3filename: 'k' }]]]) }),
+    path: 'bad.txt',
+    expected: { action: 'invalid-remote' },
+    reason: /checksum "not-a-sha" is not a SHA-256/,
+  },
+  {
+    name: 'a remote record with an unusable object key: invalid-remote',
+    facts: facts({ remote: new Map([[LABEL, [{ name: 'bad.txt', checksum: hex('x'), size: 3, s3filename: '../k' }]]]) }),
+    path: 'bad.txt',
+    expected: { action: 'invalid-remote' },
+    reason: /object key "..\/k"/,
+  },
+  {
+    name: 'a broken remote record under a local file, keepLocal: the local version is uploaded over it',
+    facts: facts({ files: [local('a.txt')], remote: new Map([[LABEL, [{ name: 'a.txt', checksum: 'zz', size: -1, s3filename: 'k' }]]]) }),
+    options: { keepLocal: true, onConflict: 'backup' },
+    path: 'a.txt',
+    expected: { action: 'upload', size: 3 },
+    reason: /record is unusable/,
   },
   {
     name: 'differ, local unchanged since the last sync: plain download',
     facts: bothSides('l', 'r', 'l'),
     path: 'a.txt',
-    expected: { action: 'download', size: 4, localChecksum: 'l' },
+    expected: { action: 'download', size: 4, localChecksum: hex('l') },
     reason: /unchanged since the last sync/,
   },
   {
@@ -236,15 +325,19 @@ describe('decideSync (the decision table, no I/O)', () => {
     expect(decided.entries.map((decidedEntry) => decidedEntry.path)).toEqual(['a.txt', 'k.txt', 'm.sock', 'z.txt']);
   });
 
-  it('refuses a remote name or label that would escape the directory', () => {
-    expect(() => decideSync(facts({ remote: new Map([[LABEL, [remote('..', 'r')]]]) }), BACKUP)).toThrow(UnsafePathError);
-    expect(() => decideSync(facts({ remote: new Map([[LABEL, [remote('a/b', 'r')]]]) }), BACKUP)).toThrow(UnsafePathError);
+  it('skips a remote name that would escape the directory (invalid-remote), and refuses such a label', () => {
+    for (const name of ['..', 'a/b', '.cfs', 'nul\0byte', 'a\\..\\b']) {
+      const decided = decideSync(facts({ remote: new Map([[LABEL, [remote(name, 'r')]]]) }), BACKUP);
+      expect(decided.entries.map((found) => [found.action, found.name])).toEqual([['invalid-remote', name]]);
+      expect(decided.entries[0]!.reason).toMatch(/unsafe name/);
+    }
     expect(() => decideSync(facts({ remote: new Map([['/elsewhere', []]]) }), BACKUP)).toThrow(UnsafePathError);
     expect(() => decideSync(facts({ remote: new Map([[`${LABEL}/../x`, []]]) }), BACKUP)).toThrow(UnsafePathError);
   });
 
-  it('refuses a remote name even in a directory the rules ignore', () => {
-    expect(() => decideSync(facts({ remote: new Map([[`${LABEL}/build`, [remote('.cfs', 'r')]]]) }), BACKUP)).toThrow(UnsafePathError);
+  it('an unsafe remote name in a directory the rules ignore stays ignored (never downloaded)', () => {
+    const decided = decideSync(facts({ remote: new Map([[`${LABEL}/build`, [remote('.cfs', 'r')]]]) }), BACKUP);
+    expect(decided.entries.map((found) => found.action)).toEqual(['ignored']);
   });
 
   it('is deterministic: the same facts give the same decision', () => {
@@ -259,7 +352,7 @@ describe('summarize', () => {
       facts({
         files: [local('up.txt', 10), local('same.txt', 5)],
         remote: new Map([[LABEL, [remote('down.txt', 'r', 7), remote('same.txt', 's', 5), remote('x.log', 'r', 99)]]]),
-        localChecksums: new Map([['same.txt', 's']]),
+        localChecksums: new Map([['same.txt', hex('s')]]),
       }),
       BACKUP,
     );
@@ -269,6 +362,35 @@ describe('summarize', () => {
       conflict: { files: 0, bytes: 0 },
       unchanged: { files: 1, bytes: 5 },
       ignored: { files: 1 },
+      localOnly: { files: 0, bytes: 0 },
+      unreadable: { files: 0 },
+      invalidRemote: { files: 0 },
+      stale: { files: 0, bytes: 0 },
     });
+  });
+
+  it('counts stale conflicts (also under conflict), local-only, unreadable and invalid remote records', () => {
+    const decided = decideSync(
+      facts({
+        files: [local('stale.txt', 6), local('mine.txt', 2), local('locked.txt', 1)],
+        remote: new Map([[LABEL, [remote('stale.txt', 'v2', 9), { name: 'bad', checksum: '?', size: 1, s3filename: 'k' }, remote('locked.txt', 'r', 1)]]]),
+        localChecksums: new Map([['stale.txt', hex('v1')]]),
+        lastSynced: new Map([['stale.txt', hex('v1')]]),
+        unreadable: new Map([['locked.txt', 'EACCES']]),
+      }),
+      { keepLocal: false, onConflict: 'backup', direction: 'download' },
+    );
+    // download direction: stale.txt is a plain download (unchanged locally since the last sync)
+    expect(summarize(decided.entries)).toMatchObject({ download: { files: 1, bytes: 9 }, localOnly: { files: 1, bytes: 2 }, unreadable: { files: 1 }, invalidRemote: { files: 1 }, stale: { files: 0, bytes: 0 } });
+    const both = decideSync(
+      facts({
+        files: [local('stale.txt', 6)],
+        remote: new Map([[LABEL, [remote('stale.txt', 'v2', 9)]]]),
+        localChecksums: new Map([['stale.txt', hex('v1')]]),
+        lastSynced: new Map([['stale.txt', hex('v1')]]),
+      }),
+      { keepLocal: true, onConflict: 'backup' },
+    );
+    expect(summarize(both.entries)).toMatchObject({ conflict: { files: 1, bytes: 6 }, stale: { files: 1, bytes: 6 } });
   });
 });

@@ -1,8 +1,9 @@
 import type { FileData } from './types';
 import type { IgnoreSource } from './ignore-rules';
 import type { IgnoredEntry, LocalFile } from './walk';
-import { TEMP_PREFIX, assertSafeName, isInternalName, joinRel, labelToRelative, relativeToLabel } from './paths';
-import type { SyncPlanEntry, SyncPlanSummary } from './plan-types';
+import { TEMP_PREFIX, isInternalName, joinRel, labelToRelative, relativeToLabel } from './paths';
+import type { SyncDirection, SyncPlanEntry, SyncPlanSummary } from './plan-types';
+import { invalidRecordReason } from './remote-record';
 
 // The decision table of a sync, with no I/O: given what was found locally and
 // in CFS, which action each path gets and why. planSync gathers the facts
@@ -31,6 +32,8 @@ export interface SyncFacts {
   localChecksums: ReadonlyMap<string, string>;
   /** Checksum both sides had when the path was last synced, from the stat cache (path → checksum). */
   lastSynced: ReadonlyMap<string, string>;
+  /** Local files the sync would read but cannot open (path → why, with the errno). */
+  unreadable?: ReadonlyMap<string, string>;
 }
 
 export interface DecisionOptions {
@@ -38,7 +41,14 @@ export interface DecisionOptions {
   keepLocal: boolean;
   /** When the remote version wins over a local edit: keep a backup, or refuse the sync. */
   onConflict: 'backup' | 'fail';
+  /** `download`: never upload (local-only files are left alone; the remote version wins, keepLocal is ignored). Default `both`. */
+  direction?: SyncDirection;
+  /** Stale keepLocal conflicts (remote changed since the last sync) upload instead of being refused. Default false. */
+  force?: boolean;
 }
+
+/** The reason of a keepLocal conflict whose remote revision changed since this directory last synced it. */
+export const REMOTE_CHANGED_REASON = 'remote-changed';
 
 export interface SyncDecision {
   /** Every file (and ignored directory), sorted by path. */
@@ -70,7 +80,6 @@ export function decideSync(facts: SyncFacts, options: DecisionOptions): SyncDeci
   for (const rel of [...dirRels].sort()) {
     const dirLabel = relativeToLabel(facts.label, rel);
     const remote = facts.remote.get(dirLabel) ?? [];
-    for (const file of remote) assertSafeName(file.name, dirLabel);
     const ignoredDir = ignoredRemoteDirectory(facts, ignoredPaths, rel);
     if (ignoredDir) {
       for (const file of remote) {
@@ -97,12 +106,33 @@ export function summarize(entries: readonly SyncPlanEntry[]): SyncPlanSummary {
     conflict: { files: 0, bytes: 0 },
     unchanged: { files: 0, bytes: 0 },
     ignored: { files: 0 },
+    localOnly: { files: 0, bytes: 0 },
+    unreadable: { files: 0 },
+    invalidRemote: { files: 0 },
+    stale: { files: 0, bytes: 0 },
   };
   for (const entry of entries) {
-    if (entry.action === 'ignored') summary.ignored.files += 1;
-    else {
-      summary[entry.action].files += 1;
-      summary[entry.action].bytes += entry.size;
+    switch (entry.action) {
+      case 'ignored':
+        summary.ignored.files += 1;
+        break;
+      case 'unreadable':
+        summary.unreadable.files += 1;
+        break;
+      case 'invalid-remote':
+        summary.invalidRemote.files += 1;
+        break;
+      case 'local-only':
+        summary.localOnly.files += 1;
+        summary.localOnly.bytes += entry.size;
+        break;
+      default:
+        summary[entry.action].files += 1;
+        summary[entry.action].bytes += entry.size;
+        if (entry.reason === REMOTE_CHANGED_REASON) {
+          summary.stale.files += 1;
+          summary.stale.bytes += entry.size;
+        }
     }
   }
   return summary;
@@ -176,35 +206,41 @@ function pairDirectory(facts: SyncFacts, rel: string, label: string, remote: rea
 function decidePair(facts: SyncFacts, pair: PathPair, options: DecisionOptions): SyncPlanEntry {
   const base = { path: pair.path, label: pair.label, name: pair.name };
   const { local, remote } = pair;
-  if (!local) {
-    const remoteFile = remote!;
-    if (isInternalName(pair.name)) {
-      return { ...base, action: 'ignored', size: remoteFile.size, reason: `reserved name (${TEMP_PREFIX}* are cfs-sync's temporary files)`, remote: remoteFile };
-    }
-    const rule = (facts.rules.get(parentOf(pair.path)) ?? nearestRules(facts.rules, parentOf(pair.path)))?.match(pair.path, false);
-    if (rule) {
-      const reason = `ignored by ${rule.file}:${rule.line} (${rule.pattern})`;
-      return { ...base, action: 'ignored', size: remoteFile.size, reason, ignoredBy: rule, remote: remoteFile };
-    }
-    return { ...base, action: 'download', size: remoteFile.size, reason: 'in CFS, not present locally', remoteChecksum: remoteFile.checksum, remote: remoteFile };
+  const download = options.direction === 'download';
+  if (!local) return decideRemoteOnly(facts, pair, remote!);
+  const unreadable = facts.unreadable?.get(pair.path);
+  if (!remote) {
+    if (download) return { ...base, action: 'local-only', size: local.stat.size, reason: 'only local; a download-only sync leaves it alone (not uploaded)' };
+    if (unreadable !== undefined) return unreadableEntry(base, local.stat.size, unreadable);
+    return { ...base, action: 'upload', size: local.stat.size, reason: 'new local file, not in CFS' };
   }
-  if (!remote) return { ...base, action: 'upload', size: local.stat.size, reason: 'new local file, not in CFS' };
+  if (unreadable !== undefined) return unreadableEntry(base, local.stat.size, unreadable, remote);
+  const invalid = invalidRecordReason(remote, pair.label);
+  if (invalid !== undefined) {
+    if (options.keepLocal && !download) {
+      return { ...base, action: 'upload', size: local.stat.size, reason: `the CFS record is unusable (${invalid}): the local version is uploaded as a new revision`, remote };
+    }
+    return { ...base, action: 'invalid-remote', size: remote.size, reason: `skipped: the CFS record is unusable (${invalid}); the local file is left alone`, remote };
+  }
   const localChecksum = facts.localChecksums.get(pair.path);
   if (localChecksum === undefined) throw new TypeError(`[pollinator] [cfs-sync] no local checksum gathered for ${pair.path}`);
   const common = { ...base, localChecksum, remoteChecksum: remote.checksum, remote };
   if (localChecksum === remote.checksum) {
     return { ...common, action: 'unchanged', size: local.stat.size, reason: 'same content (SHA-256) on both sides' };
   }
-  if (options.keepLocal) {
+  const lastSynced = facts.lastSynced.get(pair.path);
+  if (options.keepLocal && !download) {
+    if (lastSynced !== remote.checksum) return staleEntry(common, local.stat.size, lastSynced, options.force ?? false);
     return {
       ...common,
       action: 'conflict',
       resolution: 'upload',
       size: local.stat.size,
-      reason: 'local and CFS differ; keepLocal: the local version is uploaded as a new revision (the old one stays in CFS)',
+      localSize: local.stat.size,
+      reason: 'changed locally since the last sync (CFS unchanged since): the local version is uploaded as a new revision (the old one stays in CFS)',
     };
   }
-  if (facts.lastSynced.get(pair.path) === localChecksum) {
+  if (lastSynced === localChecksum) {
     return { ...common, action: 'download', size: remote.size, reason: 'CFS has a newer revision and the local copy is unchanged since the last sync' };
   }
   const refuse = options.onConflict === 'fail';
@@ -213,9 +249,65 @@ function decidePair(facts: SyncFacts, pair: PathPair, options: DecisionOptions):
     action: 'conflict',
     resolution: refuse ? 'refuse' : 'backup-and-download',
     size: remote.size,
+    localSize: local.stat.size,
     reason: refuse
       ? 'local and CFS differ and the remote version wins: refused (local changes would be lost)'
       : `local and CFS differ and the remote version wins: the local version is kept as ${pair.name}.pollinator-conflict-<time>`,
+  };
+}
+
+/** A path only CFS has: downloaded, unless its name is reserved or ignored, or its record is unusable. */
+function decideRemoteOnly(facts: SyncFacts, pair: PathPair, remoteFile: FileData): SyncPlanEntry {
+  const base = { path: pair.path, label: pair.label, name: pair.name };
+  if (isInternalName(pair.name)) {
+    return { ...base, action: 'ignored', size: remoteFile.size, reason: `reserved name (${TEMP_PREFIX}* are cfs-sync's temporary files)`, remote: remoteFile };
+  }
+  const invalid = invalidRecordReason(remoteFile, pair.label);
+  if (invalid !== undefined) {
+    return { ...base, action: 'invalid-remote', size: remoteFile.size, reason: `skipped: the CFS record is unusable (${invalid})`, remote: remoteFile };
+  }
+  const rule = (facts.rules.get(parentOf(pair.path)) ?? nearestRules(facts.rules, parentOf(pair.path)))?.match(pair.path, false);
+  if (rule) {
+    const reason = `ignored by ${rule.file}:${rule.line} (${rule.pattern})`;
+    return { ...base, action: 'ignored', size: remoteFile.size, reason, ignoredBy: rule, remote: remoteFile };
+  }
+  return { ...base, action: 'download', size: remoteFile.size, reason: 'in CFS, not present locally', remoteChecksum: remoteFile.checksum, remote: remoteFile };
+}
+
+function unreadableEntry(base: { path: string; label: string; name: string }, size: number, why: string, remote?: FileData): SyncPlanEntry {
+  return {
+    ...base,
+    action: 'unreadable',
+    size,
+    localSize: size,
+    reason: `cannot read the local file (${why}): make it readable or ignore it in .pollinatorignore`,
+    ...(remote ? { remote, remoteChecksum: remote.checksum } : {}),
+  };
+}
+
+/**
+ * keepLocal, local and CFS differ, and CFS no longer has the revision this
+ * directory last synced (or the directory never synced the file): the local
+ * copy is stale relative to a newer remote revision. Uploading it would make
+ * the newer one silently stop being current, so it uploads only when forced.
+ */
+function staleEntry(
+  common: Omit<SyncPlanEntry, 'action' | 'size' | 'reason'>,
+  localSize: number,
+  lastSynced: string | undefined,
+  force: boolean,
+): SyncPlanEntry {
+  const since = lastSynced === undefined ? 'this directory has no record of syncing it' : 'CFS has a newer revision than the one this directory last synced';
+  return {
+    ...common,
+    action: 'conflict',
+    resolution: force ? 'upload' : 'refuse',
+    size: localSize,
+    localSize,
+    reason: REMOTE_CHANGED_REASON,
+    detail: force
+      ? `local and CFS differ and ${since}: forced, the local version is uploaded over it (the remote revision stays in CFS)`
+      : `local and CFS differ and ${since}: refused, the local copy may be stale (take the remote version, or force the upload)`,
   };
 }
 

@@ -1,15 +1,19 @@
+import { closeSync, constants, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { CfsMetadata, FileData } from './types';
 import { walkLocalTree, type LocalFile, type LocalTree } from './walk';
 import { SyncState, defaultStateDir } from './sync-state';
 import { EMPTY_SHA256, sha256File } from './hash';
-import { assertSafeLabel, relativeToLabel } from './paths';
+import { assertSafeLabel, labelToRelative, relativeToLabel } from './paths';
 import { throwIfAborted } from './errors';
 import { assertSymlinkPolicy, checkSyncRoot, realSymlinkRoot } from './symlink-policy';
 import { confineDirectory } from './confine';
 import type { SyncFacts } from './plan-decide';
-import type { PlanOptions } from './plan-types';
+import type { PlanOptions, PlanRemoteFile, SyncSource } from './plan-types';
+
+/** How the upload opens a file (see no-follow.ts): the probe opens it the same way. */
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 // The I/O half of planning: the local tree, the stat cache, the remote
 // listing and the checksums the decision needs. Reads only; writes nothing.
@@ -25,6 +29,8 @@ export interface GatheredSync {
   metadataCalls: number;
   /** Local files whose content was read to hash them. */
   hashedFiles: number;
+  /** The snapshot the remote side came from (PlanOptions.source). */
+  source?: { snapshotId: string; snapshotName: string; snapshotLabel: string };
 }
 
 /**
@@ -60,11 +66,15 @@ export async function gatherSyncFacts(options: PlanOptions): Promise<GatheredSyn
       symlinks: options.confineTo === undefined ? (options.symlinks ?? 'skip') : 'skip',
       ...(realRoot === undefined ? {} : { realSymlinkRoot: realRoot }),
     }),
-    listRemote(options, limit),
+    options.source ? listSnapshot(options, options.source, limit) : listRemote(options, limit),
     SyncState.load(options.stateDir ?? defaultStateDir(), dir, options.label),
   ]);
   throwIfAborted(options.signal);
-  const { checksums, hashed } = await localChecksums(bothSides(tree, listing.remote, options.label), state, limit, options.signal);
+  const both = bothSides(tree, listing.remote, options.label);
+  const { checksums, hashed, unreadable } = await localChecksums(both, state, limit, options.signal);
+  // Files the sync will upload are read only then: open each once now, so one it cannot read stops the plan, not the transfer.
+  const uploading = options.source === undefined && options.direction !== 'download';
+  if (uploading) probeReadable(localOnly(tree, both), unreadable);
   const lastSynced = new Map<string, string>();
   for (const path of checksums.keys()) {
     const synced = state.get(path)?.synced;
@@ -81,16 +91,56 @@ export async function gatherSyncFacts(options: PlanOptions): Promise<GatheredSyn
       remote: listing.remote,
       localChecksums: checksums,
       lastSynced,
+      unreadable,
     },
     tree,
     state,
     metadataCalls: listing.calls,
     hashedFiles: hashed,
+    ...(listing.source ? { source: listing.source } : {}),
+  };
+}
+
+/** What the remote side has: every label at or below the synced one → its files. */
+interface RemoteListing {
+  remote: Map<string, PlanRemoteFile[]>;
+  calls: number;
+  source?: { snapshotId: string; snapshotName: string; snapshotLabel: string };
+}
+
+/**
+ * The revisions a snapshot froze (`getsnapshotmsg`, then one `getfilemsg` per
+ * file id, bounded by `limit`), as a listing of `options.label`: the
+ * snapshot's label maps to it, sub-labels keep their relative paths.
+ */
+async function listSnapshot(options: PlanOptions, source: SyncSource, limit: ReturnType<typeof pLimit>): Promise<RemoteListing> {
+  const snapshot = await options.metadata.getSnapshot({ snapshotId: source.snapshotId });
+  assertSafeLabel(snapshot.label);
+  const ids = snapshot.fileids ?? [];
+  const files = await Promise.all(
+    ids.map((id) =>
+      limit(async () => {
+        throwIfAborted(options.signal);
+        return options.metadata.getFileById(id);
+      }),
+    ),
+  );
+  const remote = new Map<string, PlanRemoteFile[]>([[options.label, []]]);
+  for (const file of files) {
+    const label = relativeToLabel(options.label, labelToRelative(snapshot.label, file.label));
+    const list = remote.get(label) ?? [];
+    remote.set(label, list);
+    list.push({ name: file.name, checksum: file.checksum, size: file.size, s3filename: file.ref?.s3object?.object ?? '', added: file.added });
+  }
+  return {
+    remote,
+    calls: 1 + ids.length,
+    source: { snapshotId: snapshot.snapshotid, snapshotName: snapshot.name, snapshotLabel: snapshot.label },
   };
 }
 
 /** One label listing, then one file listing per label (in parallel, bounded by `limit`). */
-async function listRemote(options: PlanOptions, limit: ReturnType<typeof pLimit>): Promise<{ remote: Map<string, FileData[]>; calls: number }> {
+async function listRemote(options: PlanOptions, limit: ReturnType<typeof pLimit>): Promise<RemoteListing> {
   const labels = await listLabels(options.metadata, options.label);
   const listed = await Promise.all(
     labels.map((label) =>
@@ -113,13 +163,53 @@ function bothSides(tree: LocalTree, remote: ReadonlyMap<string, readonly FileDat
   return found;
 }
 
-/** Checksums from the stat cache where it is fresh (and for empty files), hashing the rest. */
+/** The local files of walked directories that CFS does not have (`both` is bothSides()). */
+function localOnly(tree: LocalTree, both: readonly LocalFile[]): LocalFile[] {
+  const remoteToo = new Set(both.map((file) => file.rel));
+  const found: LocalFile[] = [];
+  for (const files of tree.dirs.values()) for (const file of files) if (!remoteToo.has(file.rel)) found.push(file);
+  return found;
+}
+
+/** The errno an I/O error carries (EACCES, EIO, …), or undefined for anything else (ours, aborts). */
+function ioErrorCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && code !== 'ENOENT' ? code : undefined;
+}
+
+/** Why a file could not be opened, for the plan: the errno and the system's words. */
+function unreadableReason(code: string, error: unknown): string {
+  const message = (error as Error).message ?? '';
+  const words = message.replace(/^[A-Z0-9]+: /, '').replace(/, open .*$/, '');
+  return words ? `${code}: ${words}` : code;
+}
+
+/** Opens (and closes) each file as it would be read for the upload; the ones that fail go into `unreadable`. */
+function probeReadable(files: readonly LocalFile[], unreadable: Map<string, string>): void {
+  for (const file of files) {
+    try {
+      closeSync(openSync(file.abs, READ_NO_FOLLOW));
+    } catch (error) {
+      const code = ioErrorCode(error);
+      // ELOOP: swapped for a link since the walk; the upload refuses that itself (SymlinkRefusedError).
+      if (code !== undefined && code !== 'ELOOP') unreadable.set(file.rel, unreadableReason(code, error));
+      else if (code === undefined) throw error;
+    }
+  }
+}
+
+/**
+ * Checksums from the stat cache where it is fresh (and for empty files),
+ * hashing the rest; a file that cannot be read (EACCES, EIO, …) goes into
+ * `unreadable` with the reason instead of failing the plan.
+ */
 async function localChecksums(
   files: readonly LocalFile[],
   state: SyncState,
   limit: ReturnType<typeof pLimit>,
   signal: AbortSignal | undefined,
-): Promise<{ checksums: Map<string, string>; hashed: number }> {
+): Promise<{ checksums: Map<string, string>; hashed: number; unreadable: Map<string, string> }> {
+  const unreadable = new Map<string, string>();
   const checksums = new Map<string, string>();
   const needHash: LocalFile[] = [];
   for (const file of files) {
@@ -131,9 +221,15 @@ async function localChecksums(
     needHash.map((file) =>
       limit(async () => {
         throwIfAborted(signal);
-        checksums.set(file.rel, (await sha256File(file.abs, signal)).checksum);
+        try {
+          checksums.set(file.rel, (await sha256File(file.abs, signal)).checksum);
+        } catch (error) {
+          const code = ioErrorCode(error);
+          if (code === undefined || code === 'ELOOP') throw error;
+          unreadable.set(file.rel, unreadableReason(code, error));
+        }
       }),
     ),
   );
-  return { checksums, hashed: needHash.length };
+  return { checksums, hashed: needHash.length, unreadable };
 }

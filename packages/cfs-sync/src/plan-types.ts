@@ -6,7 +6,25 @@ import type { SymlinkOptions, SymlinkPolicy } from './symlink-policy';
 
 // The shapes of a sync plan: what planSync returns and applySync carries out.
 
-export type SyncAction = 'upload' | 'download' | 'conflict' | 'unchanged' | 'ignored';
+/**
+ * - `local-only`: a local file CFS does not have, left alone by a download-only sync.
+ * - `unreadable`: a local file the sync would have to read but cannot open (applySync refuses the plan).
+ * - `invalid-remote`: a remote record that cannot be downloaded as it stands (unsafe name, malformed
+ *   checksum or size, unusable object key): skipped, named in `SyncResult.skipped`.
+ */
+export type SyncAction = 'upload' | 'download' | 'conflict' | 'unchanged' | 'ignored' | 'local-only' | 'unreadable' | 'invalid-remote';
+
+/** Which way a sync may move files. */
+export type SyncDirection = 'both' | 'download';
+
+/** Where the remote side of a sync comes from: the label's newest revisions (default), or a snapshot's frozen ones. */
+export type SyncSource = { snapshotId: string };
+
+/** A remote revision as a plan shows it: the listing's fields, plus when it was added (stale entries). */
+export type PlanRemoteFile = FileData & {
+  /** RFC 3339 time the revision was added; filled for stale (`remote-changed`) entries and snapshot sources. */
+  added?: string;
+};
 
 /** How a conflict is settled when the plan is applied. */
 export type ConflictResolution = 'upload' | 'download' | 'backup-and-download' | 'refuse';
@@ -19,8 +37,14 @@ export interface SyncPlanEntry {
   action: SyncAction;
   /** Bytes this entry transfers (upload/download/conflict), else the file's size (0 for ignored directories). */
   size: number;
-  /** Human-readable why. */
+  /**
+   * Why, human-readable. Exception: a keepLocal conflict whose remote side
+   * changed since this directory last synced it (stale local copy) has the
+   * stable reason `'remote-changed'`, its explanation in `detail`.
+   */
   reason: string;
+  /** The longer explanation where `reason` is a stable code (`remote-changed`). */
+  detail?: string;
   /** Conflicts only. */
   resolution?: ConflictResolution;
   localChecksum?: string;
@@ -32,7 +56,9 @@ export interface SyncPlanEntry {
   /** A symbolic link that was not followed: its target (as written in the link) and why it was not followed. */
   symlink?: { target: string; reason: string };
   /** The remote revision (downloads, conflicts, unchanged). */
-  remote?: FileData;
+  remote?: PlanRemoteFile;
+  /** Local size (conflicts, unreadable files). */
+  localSize?: number;
 }
 
 export interface SyncPlanSummary {
@@ -41,6 +67,18 @@ export interface SyncPlanSummary {
   conflict: { files: number; bytes: number };
   unchanged: { files: number; bytes: number };
   ignored: { files: number };
+  /** Local files CFS does not have, left alone by a download-only sync. */
+  localOnly: { files: number; bytes: number };
+  /** Local files that cannot be read (applySync refuses). */
+  unreadable: { files: number };
+  /** Remote records skipped as invalid. */
+  invalidRemote: { files: number };
+  /**
+   * Conflicts (counted under `conflict` too) whose remote revision changed
+   * since the last sync of this directory: applySync refuses them unless the
+   * plan was made with `force: true`. Bytes are the local sizes.
+   */
+  stale: { files: number; bytes: number };
 }
 
 export interface SyncPlan {
@@ -48,6 +86,11 @@ export interface SyncPlan {
   label: string;
   keepLocal: boolean;
   onConflict: 'backup' | 'fail';
+  direction: SyncDirection;
+  /** The plan was made with `force: true`: stale entries upload (applySync does not refuse them). */
+  force: boolean;
+  /** The snapshot the remote side was read from, when the plan's source is one. */
+  source?: { snapshotId: string; snapshotName: string; snapshotLabel: string };
   /** Every file (and ignored directory), sorted by path. */
   entries: SyncPlanEntry[];
   /** Every directory the sync covers, with its label. */
@@ -80,6 +123,24 @@ export interface PlanOptions {
   keepLocal: boolean;
   /** When the remote side wins over a local edit: keep a backup (default) or refuse the whole sync. */
   onConflict?: 'backup' | 'fail';
+  /**
+   * `both` (default): upload and download. `download`: never upload; local
+   * files CFS lacks are left alone (entries `local-only`) and the remote
+   * version wins conflicts (keepLocal is ignored, local edits are backed up per onConflict).
+   */
+  direction?: SyncDirection;
+  /**
+   * With keepLocal: upload local files even over remote revisions that changed
+   * since this directory last synced them (stale entries). Without it
+   * applySync refuses such a plan (RemoteChangedError). Default false.
+   */
+  force?: boolean;
+  /**
+   * Read the remote side from a snapshot (its frozen revisions) instead of the
+   * label's newest ones. Implies `direction: 'download'`. The snapshot's label
+   * maps to `label` (files below it keep their relative paths).
+   */
+  source?: SyncSource;
   ignore?: IgnoreOptions;
   /** Where the stat cache and resume journals live; false = in memory only. Default `defaultStateDir()`. */
   stateDir?: string | false;

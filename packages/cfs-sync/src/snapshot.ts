@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { newObjectKey, type BlobStore } from './blob-store';
 import type { CfsMetadata, Snapshot } from './types';
@@ -34,6 +35,9 @@ export async function createSnapshot(options: {
   if (name.includes(':')) throw new CfsError('INVALID_CONFIG', `snapshot name ${JSON.stringify(name)} must not contain ":"`);
   const labels = await listLabels(options.metadata, options.label);
   if (labels.length > 0 && !labels.includes(options.label)) {
+    const key = newObjectKey();
+    // A zero-byte object as well: the Go executors' DownloadSnapshot GETs every file's object, empty ones included.
+    await options.store.put(key, Readable.from([Buffer.alloc(0)], { objectMode: false }), { size: 0 });
     await options.metadata.addFile({
       fileid: '',
       colonyname: options.metadata.colonyName,
@@ -54,7 +58,7 @@ export async function createSnapshot(options: {
           region: options.store.location.region,
           encryptionkey: '',
           encryptionalg: '',
-          object: newObjectKey(),
+          object: key,
           bucket: options.store.location.bucket,
         },
       },

@@ -6,12 +6,12 @@ import { createMemoryBlobStore } from './memory-blob-store';
 import { planSync } from './plan';
 import { applySync, type SyncEvent } from './apply';
 import { syncDirectory } from './sync';
-import { ChecksumMismatchError, ConflictRefusedError, FileChangedError, UnsafePathError } from './errors';
+import { ConflictRefusedError, FileChangedError, RemoteChangedError, UnsafePathError } from './errors';
 import type { BlobStore } from './blob-store';
 import { failingOnce, fingerprint, memorySetup, readTree, remoteRecord, sha, tempDir, TEST_LABEL, TEST_TREE, withoutMarkers, writeTree } from './sync.test-helpers';
 
 describe('upload, no-op re-sync and download', () => {
-  it('uploads a tree as the Go client does: one label per directory, SHA-256, .cfs markers, empty files not uploaded', async () => {
+  it('uploads a tree as the Go client does: one label per directory, SHA-256, .cfs markers, empty files as zero-byte objects', async () => {
     const { metadata, store, stateDir } = await memorySetup();
     const dir = await tempDir();
     await writeTree(dir, TEST_TREE);
@@ -37,8 +37,8 @@ describe('upload, no-op re-sync and download', () => {
       expect(file.ref.s3object.accesskey).toBe('');
       expect(file.ref.s3object.secretkey).toBe('');
       expect(file.ref.s3object.port).toBe(-1);
-      if (content === '') expect(store.objects.has(file.ref.s3object.object)).toBe(false);
-      else expect(store.objects.get(file.ref.s3object.object)?.toString()).toBe(content);
+      // Empty files too get their (zero-byte) object: the Go executors GET every file of a snapshot.
+      expect(store.objects.get(file.ref.s3object.object)?.toString()).toBe(content);
     }
     const tree = await readTree(dir);
     expect(JSON.parse(tree['.cfs']!)).toEqual({ label: TEST_LABEL });
@@ -153,9 +153,11 @@ describe('conflicts', () => {
     return { metadata, store, stateDir, dir };
   }
 
-  it('keepLocal: the local version is uploaded as a new revision (the old revision stays)', async () => {
+  it('keepLocal over a file this directory never synced: refused as remote-changed; forced, uploaded as a new revision (the old one stays)', async () => {
     const { metadata, store, stateDir, dir } = await conflictSetup();
-    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir });
+    await expect(syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, stateDir })).rejects.toBeInstanceOf(RemoteChangedError);
+    expect(metadata.revisions).toHaveLength(1);
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: true, force: true, stateDir });
     expect(result.uploaded).toBe(1);
     expect(metadata.revisions.filter((file) => file.name === 'data.txt').map((file) => file.checksum)).toEqual([
       sha('remote version\n'),
@@ -200,12 +202,21 @@ describe('conflicts', () => {
 });
 
 describe('safety', () => {
+  for (const name of ['../escape.txt', '..', 'a\\..\\b', 'nul\0byte', '.cfs']) {
+    it(`skips remote name ${JSON.stringify(name)}: names it in result.skipped, writes nothing for it, syncs the rest`, async () => {
+      const { metadata, store, stateDir } = await memorySetup();
+      await metadata.addFile(remoteRecord(TEST_LABEL, name, 'evil', store));
+      await metadata.addFile(remoteRecord(TEST_LABEL, 'ok.txt', 'ok', store));
+      const root = await tempDir();
+      const dir = join(root, 'target');
+      const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
+      expect(result.skipped).toEqual([{ path: name, reason: expect.stringMatching(/unsafe name: refusing unsafe path/) }]);
+      expect(result.partial).toBe(true);
+      expect(withoutMarkers(await readTree(root))).toEqual({ 'target/ok.txt': 'ok' });
+    });
+  }
+
   for (const [label, name] of [
-    [TEST_LABEL, '../escape.txt'],
-    [TEST_LABEL, '..'],
-    [TEST_LABEL, 'a\\..\\b'],
-    [TEST_LABEL, 'nul\0byte'],
-    [TEST_LABEL, '.cfs'],
     [`${TEST_LABEL}/../../etc`, 'passwd'],
     [`${TEST_LABEL}/x/./y`, 'f'],
     [`${TEST_LABEL}/C:`, 'f'],
@@ -232,15 +243,16 @@ describe('safety', () => {
     }
   });
 
-  it('verifies downloads: a corrupt blob is refused and nothing appears under the real name', async () => {
+  it('verifies downloads: a corrupt blob is skipped (named, with both checksums) and nothing appears under the real name', async () => {
     const { metadata, store, stateDir } = await memorySetup();
     const record = remoteRecord(TEST_LABEL, 'data.bin', 'the real content', store);
     store.objects.set(record.ref.s3object.object, Buffer.from('tampered content'));
     await metadata.addFile(record);
     const dir = await tempDir();
-    await expect(syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir })).rejects.toBeInstanceOf(
-      ChecksumMismatchError,
-    );
+    const result = await syncDirectory({ dir, label: TEST_LABEL, metadata, store, keepLocal: false, stateDir });
+    expect(result.skipped).toEqual([{ path: 'data.bin', reason: expect.stringContaining(sha('tampered content')) }]);
+    expect(result.skipped[0]!.reason).toContain(sha('the real content'));
+    expect(result.downloaded).toBe(0);
     expect(withoutMarkers(await readTree(dir))).toEqual({});
   });
 

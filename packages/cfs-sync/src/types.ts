@@ -30,6 +30,8 @@ export interface CfsMetadata {
   getFileLabels(name: string, exact: boolean): Promise<Label[]>;
   /** One revision by id (`getfilemsg {fileid}`). */
   getFileById(fileId: string): Promise<CfsFile>;
+  /** The newest revision of `label` + `name` (`getfilemsg {label, name, latest: true}`). */
+  getLatestFile(label: string, name: string): Promise<CfsFile>;
   /** Registers a new revision (`addfilemsg`); returns the stored file. */
   addFile(file: CfsFile): Promise<CfsFile>;
   createSnapshot(label: string, name: string): Promise<Snapshot>;

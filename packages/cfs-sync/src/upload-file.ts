@@ -112,7 +112,8 @@ async function uploadSmall(context: TransferContext, entry: SyncPlanEntry, abs: 
   }
   const checksum = before.size === 0 ? EMPTY_SHA256 : createHash('sha256').update(data).digest('hex');
   const key = newObjectKey();
-  if (before.size > 0) await store.put(key, Readable.from([data], { objectMode: false }), { size: data.length, signal, onBytes });
+  // Empty files too: the Go executors' DownloadSnapshot GETs every object, whatever its size.
+  await store.put(key, Readable.from([data], { objectMode: false }), { size: data.length, signal, onBytes });
   await metadata.addFile(fileRecord(metadata, store, entry, key, checksum, before.size));
   state.record(entry.path, after, checksum, checksum);
   result.uploaded += 1;
