@@ -9,7 +9,9 @@ import type { FunctionSpec, ProjectIssue } from '@pollinator/spec-builder';
  * A normal run: `project.loaded` → (`sync.plan` → [`sync.symlinks`] → `sync.progress`/`sync.file`…
  * → `sync.done`) for src, then data → `snapshot.created` → `spec.built` →
  * `process.submitted` → `process.state`/`log`… → (`sync.plan` … for result)
- * → `result.synced` → `done`. A dry run stops after `spec.built` (no
+ * → `result.synced` → `done`. (Both `sync.plan`s come before either upload:
+ * when a remote file changed since the last sync, the run stops before
+ * anything is uploaded with the error `REMOTE_CHANGED`.) A dry run stops after `spec.built` (no
  * `sync.progress`, nothing written), then `done`.
  */
 export type PollinatorEvent =
@@ -121,6 +123,8 @@ export interface SyncDoneEvent {
 
 export interface SnapshotCreatedEvent {
   type: 'snapshot.created';
+  /** Which label was frozen: `src` and `data` at submit (metadata only). */
+  target: SyncTarget;
   snapshotId: string;
   name: string;
   label: string;
@@ -162,13 +166,28 @@ export interface ResultSyncedEvent {
   type: 'result.synced';
   dir: string;
   label: string;
+  /**
+   * Where the files came from: the run's own result snapshot (the executor
+   * recorded `POLLINATOR_RESULT_SNAPSHOT`), or the shared result label's latest
+   * files (`fallback: true` when a process was named but its executor recorded
+   * no snapshot, e.g. the original Go executor).
+   */
+  source: ResultSource;
   downloaded: SyncCounts;
   /** Local edits kept aside because the remote version won. */
   backups: { path: string; backup: string }[];
+  /** Remote files that could not be downloaded (bad record, missing object): the sync is partial. */
+  skipped: { path: string; reason: string }[];
 }
+
+export type ResultSource =
+  | { kind: 'snapshot'; snapshotId: string; processId: string }
+  | { kind: 'label'; label: string; fallback: boolean };
 
 export interface WarningEvent {
   type: 'warning';
+  /** Stable code when a caller may want to tell warnings apart (`RESULT_LABEL_FALLBACK`, …). */
+  code?: string;
   message: string;
 }
 
@@ -181,11 +200,28 @@ export interface ErrorEvent {
   exitCode: number;
   /** project.yaml problems, for INVALID_PROJECT. */
   issues?: ProjectIssue[];
+  /** What to do about it, when there is something to do. */
+  fix?: string;
+  /**
+   * Structured facts for a program (plain JSON). `REMOTE_CHANGED`:
+   * `{ files: [{ target, path, localSize, remoteSize, remoteAdded? }] }`.
+   */
+  details?: Record<string, unknown>;
 }
 
 export interface DoneEvent {
   type: 'done';
   result: RunResult;
+}
+
+/** One file of a `REMOTE_CHANGED` stop: changed locally, and remotely since this machine last synced it. */
+export interface RemoteChangedFile {
+  target: SyncTarget;
+  path: string;
+  localSize: number;
+  remoteSize: number;
+  /** RFC 3339 time the remote revision was added, when known. */
+  remoteAdded?: string;
 }
 
 /** How a run (or a follow) ended. */

@@ -28,6 +28,8 @@ export {
   type ProcessStateName,
   type ProcessSubmittedEvent,
   type ProjectLoadedEvent,
+  type RemoteChangedFile,
+  type ResultSource,
   type ResultSyncedEvent,
   type RunResult,
   type SnapshotCreatedEvent,
@@ -41,9 +43,13 @@ export {
   type SyncTarget,
   type WarningEvent,
 } from './events';
-export { DRY_RUN_SNAPSHOT_ID, runProject, type RunProjectOptions } from './run-project';
+export { DRY_RUN_SNAPSHOT_ID, PROJECT_IGNORE_FILE, REMOTE_CHANGED_FIX, runProject, type RunProjectOptions } from './run-project';
 export { followProcess, type FollowClient, type FollowProcessOptions } from './follow-process';
 export { pullResults, type PullResultsOptions } from './pull-results';
+export { pullInputs, type PullInputsOptions } from './pull-inputs';
+export { RESULT_LABEL_FALLBACK } from './result-download';
+export { compareTimes, findLastRun, getRunRecord, runRecordOf, type RunRecord } from './run-record';
+export { gitProvenance, type GitProvenance } from './git-provenance';
 export {
   cancelProcess,
   getProcessSummary,

@@ -8,19 +8,21 @@ import {
   type SyncPlan,
   type SyncResult,
 } from '@pollinator/cfs-sync';
-import type { PollinatorEvent, SyncPlanEvent, SyncSymlinksEvent, SyncTarget } from './events';
+import type { PollinatorEvent, RemoteChangedFile, SyncPlanEvent, SyncSymlinksEvent, SyncTarget } from './events';
 
 /** Plan entries listed in a `sync.plan` event of a real run (a dry run lists them all). */
 const MAX_PLAN_ENTRIES = 200;
 
-export interface TargetSyncOptions {
+/** The reason cfs-sync gives a conflict whose remote side changed since this machine last synced it. */
+export const REMOTE_CHANGED_REASON = 'remote-changed';
+
+export interface TargetPlanOptions {
   target: SyncTarget;
   dir: string;
   label: string;
   /** src/data: local wins (as the original); result: remote wins. */
   keepLocal: boolean;
   metadata: CfsMetadata;
-  store: BlobStore;
   signal?: AbortSignal;
   stateDir?: string | false;
   ignore?: IgnoreOptions;
@@ -30,11 +32,24 @@ export interface TargetSyncOptions {
   symlinkRoot?: string;
   /** Plan only: nothing is written locally or remotely. */
   dryRun?: boolean;
+  /** `download`: never upload (pull); local-only files are left alone. Default `both`. */
+  direction?: 'both' | 'download';
+  /** Upload local files over remote revisions that changed since the last sync (`run --force`). */
+  force?: boolean;
+  /** Download a snapshot's frozen revisions instead of the label's newest (a run's own results). */
+  source?: { snapshotId: string };
   emit: (event: PollinatorEvent) => void;
 }
 
-/** Plans (and unless dry-running, applies) one directory sync, emitting its events. */
-export async function syncTarget(options: TargetSyncOptions): Promise<{ plan: SyncPlan; result?: SyncResult }> {
+export interface TargetApplyOptions {
+  target: SyncTarget;
+  store: BlobStore;
+  signal?: AbortSignal;
+  emit: (event: PollinatorEvent) => void;
+}
+
+/** Plans one directory sync and emits `sync.plan` (and `sync.symlinks` when links were skipped). */
+export async function planTarget(options: TargetPlanOptions): Promise<SyncPlan> {
   const { target, emit } = options;
   const plan = await planSync({
     dir: options.dir,
@@ -42,18 +57,26 @@ export async function syncTarget(options: TargetSyncOptions): Promise<{ plan: Sy
     metadata: options.metadata,
     keepLocal: options.keepLocal,
     onConflict: 'backup',
-    // A dry run keeps even the stat cache untouched.
-    stateDir: options.dryRun === true ? false : options.stateDir,
+    // planSync only reads the stat cache (applySync writes it), so a dry run may use it: it needs
+    // it to tell a remote change since the last sync from a local one.
+    stateDir: options.stateDir,
     ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.symlinks === undefined ? {} : { symlinks: options.symlinks }),
     ...(options.symlinkRoot === undefined ? {} : { symlinkRoot: options.symlinkRoot }),
+    ...(options.direction === undefined ? {} : { direction: options.direction }),
+    ...(options.force === undefined ? {} : { force: options.force }),
+    ...(options.source === undefined ? {} : { source: options.source }),
   });
   emit(planEvent(target, plan, options.dryRun === true));
   const symlinks = symlinksEvent(target, plan, options.symlinks ?? 'skip');
   if (symlinks !== undefined) emit(symlinks);
-  if (options.dryRun === true) return { plan };
+  return plan;
+}
 
+/** Applies a plan, emitting `sync.progress`, `sync.file` and `sync.done`. */
+export async function applyTarget(plan: SyncPlan, options: TargetApplyOptions): Promise<SyncResult> {
+  const { target, emit } = options;
   const result = await applySync(plan, {
     store: options.store,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -89,7 +112,35 @@ export async function syncTarget(options: TargetSyncOptions): Promise<{ plan: Sy
     unchanged: result.unchanged,
     durationMs: Math.round(result.durationMs),
   });
+  return result;
+}
+
+/** Plans (and unless dry-running, applies) one directory sync, emitting its events. */
+export async function syncTarget(options: TargetPlanOptions & { store: BlobStore }): Promise<{ plan: SyncPlan; result?: SyncResult }> {
+  const plan = await planTarget(options);
+  if (options.dryRun === true) return { plan };
+  const result = await applyTarget(plan, {
+    target: options.target,
+    store: options.store,
+    emit: options.emit,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   return { plan, result };
+}
+
+/** The files of a plan that changed remotely since the last sync and locally too (empty when forced or none). */
+export function remoteChangedFiles(target: SyncTarget, plan: SyncPlan): RemoteChangedFile[] {
+  const stale = (plan.summary as { stale?: { files: number } }).stale;
+  if (stale === undefined || stale.files === 0 || plan.force === true) return [];
+  return plan.entries
+    .filter((entry) => entry.reason === REMOTE_CHANGED_REASON)
+    .map((entry) => ({
+      target,
+      path: entry.path,
+      localSize: entry.localSize ?? entry.size,
+      remoteSize: entry.remote?.size ?? 0,
+      ...(entry.remote?.added === undefined ? {} : { remoteAdded: entry.remote.added }),
+    }));
 }
 
 /** The links the plan did not follow, or undefined when there are none. */
@@ -100,10 +151,11 @@ function symlinksEvent(target: SyncTarget, plan: SyncPlan, policy: SymlinkPolicy
   return skipped.length === 0 ? undefined : { type: 'sync.symlinks', target, dir: plan.dir, policy, skipped };
 }
 
+/** Entry actions a real run's `sync.plan` lists: those that move a file or need the user's attention. */
+const LISTED_ACTIONS = new Set(['upload', 'download', 'conflict', 'unreadable', 'invalid-remote']);
+
 function planEvent(target: SyncTarget, plan: SyncPlan, allEntries: boolean): SyncPlanEvent {
-  const moving = plan.entries.filter(
-    (entry) => entry.action === 'upload' || entry.action === 'download' || entry.action === 'conflict',
-  );
+  const moving = plan.entries.filter((entry) => LISTED_ACTIONS.has(entry.action));
   const listed = allEntries ? plan.entries : moving.slice(0, MAX_PLAN_ENTRIES);
   return {
     type: 'sync.plan',

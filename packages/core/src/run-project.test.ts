@@ -173,15 +173,22 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
 
     // Event order and shape.
     const order = events.map((event) => event.type).filter((type) => type !== 'log' && type !== 'sync.progress' && type !== 'sync.file');
-    expect(order.slice(0, 8)).toEqual([
+    // Both plans before any upload (a remote change stops the run before anything moves), then both snapshots.
+    expect(order.slice(0, 10)).toEqual([
       'project.loaded',
       'sync.plan',
-      'sync.done',
       'sync.plan',
       'sync.done',
+      'sync.done',
+      'snapshot.created',
       'snapshot.created',
       'spec.built',
       'process.submitted',
+      'process.state',
+    ]);
+    expect(ofType(events, 'snapshot.created').map((event) => [event.target, event.files])).toEqual([
+      ['src', 2],
+      ['data', 1],
     ]);
     expect(order.at(-1)).toBe('done');
     expect(ofType(events, 'sync.plan').map((event) => [event.target, event.upload.files])).toEqual([
@@ -514,11 +521,18 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     ]);
   });
 
-  it('sync failures exit 74', async () => {
-    const dir = await writeProject('unknown-colony');
-    const { result, events } = await collect({ dir, colonyName: 'no-such-colony' });
+  it('sync failures exit 74 and submit nothing', async () => {
+    const dir = await writeProject('store-fails');
+    // A store that refuses every upload (a full disk, a bucket gone): a sync failure, not the server's.
+    const failing: BlobStore = Object.assign(Object.create(fixture.store) as BlobStore, {
+      put: async () => {
+        throw new Error('the store refused the object');
+      },
+    });
+    const { result, events } = await collect({ dir, blobStore: failing });
     expect(result).toMatchObject({ state: 'not-submitted', exitCode: ExitCode.SYNC_FAILED });
-    expect(ofType(events, 'error')[0]?.message).toMatch(/uploading cfs\/src failed/);
+    expect(ofType(events, 'error')[0]?.message).toMatch(/uploading cfs\/src failed/i);
+    expect((await serverState()).processes).toEqual([]);
   });
 });
 

@@ -1,37 +1,25 @@
-import { lstat, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import {
-  ColoniesClientError,
-  ColoniesError,
-  createColoniesClient,
-  UnreadableProcessError,
-  type ColoniesClient,
-  type ColoniesClientOptions,
-} from '@pollinator/colonies-client';
-import {
-  cfsMetadataFromClient,
-  createSnapshot,
-  type BlobStore,
-  type CfsMetadata,
-  type IgnoreOptions,
-} from '@pollinator/cfs-sync';
+import { resolve } from 'node:path';
+import { createColoniesClient, type ColoniesClient, type ColoniesClientOptions } from '@pollinator/colonies-client';
+import { cfsMetadataFromClient, type BlobStore, type IgnoreOptions } from '@pollinator/cfs-sync';
 import {
   buildFunctionSpec,
   formatProjectIssue,
   loadProject,
   ProjectConfigError,
-  projectPaths,
   type LoadedProject,
   type Project,
 } from '@pollinator/spec-builder';
 import { startRun, type PollinatorRun } from './event-channel';
-import type { PollinatorEvent, RunResult, SyncTarget } from './events';
+import type { PollinatorEvent, RunResult } from './events';
 import { ExitCode } from './exit-codes';
 import { followUntilDone } from './follow-process';
-import { syncTarget } from './project-sync';
+import { downloadProcessResults, projectResultDir } from './result-download';
+import { syncInputs } from './run-project-inputs';
+import { provenanceEnv, withEnv } from './run-provenance';
+import { aborted } from './run-stop';
+import { submitSpec } from './submit-spec';
 
-/** Snapshot id put into the spec of a dry run (the placeholder ColonyOS examples use). */
-export const DRY_RUN_SNAPSHOT_ID = '{snapshotid}';
+export { DRY_RUN_SNAPSHOT_ID, PROJECT_IGNORE_FILE, REMOTE_CHANGED_FIX } from './run-project-inputs';
 
 export interface RunProjectOptions {
   /** Project directory (holds project.yaml and cfs/). */
@@ -58,42 +46,42 @@ export interface RunProjectOptions {
   cancelOnAbort?: boolean;
   /** cfs-sync stat cache directory, or false for none (default cfs-sync's). */
   stateDir?: string | false;
-  /** Ignore rules for src and data (default: `.pollinatorignore` files and the built-in rules). */
+  /**
+   * Ignore rules for src and data (default: the built-in rules, the project's
+   * root `.pollinatorignore`, then `.pollinatorignore` files inside cfs/src and cfs/data).
+   */
   ignore?: IgnoreOptions;
   /** Delay between polls while following (default 500 ms). */
   pollIntervalMs?: number;
   /** How long the server may be unreachable while following (default 60 s). */
   connectionTimeoutMs?: number;
+  /**
+   * Upload local files even over remote revisions that changed since this
+   * machine last synced them (default false: the run stops with REMOTE_CHANGED, exit 73, before uploading anything).
+   */
+  force?: boolean;
+  /** Version of the submitting tool, recorded on the process as `POLLINATOR_CLI_VERSION`. */
+  toolVersion?: string;
 }
 
 /**
  * Runs a Pollinator project, exactly what `pollinator run` does: load
- * project.yaml → sync `cfs/src` and `cfs/data` → snapshot src → submit →
- * follow state and logs → download `cfs/result` (after a failure too, unless
- * the project says otherwise) → done.
+ * project.yaml → plan, then upload `cfs/src` and `cfs/data` → snapshot both →
+ * submit (the snapshots and provenance on the record) → follow state and logs
+ * → download the run's results (after a failure too, unless the project says
+ * otherwise) → done.
  *
  * Iterate the returned object for typed events (`PollinatorEvent`, all plain
  * JSON) and await `result` for `{ processId, state, exitCode }`. `result`
  * resolves for every outcome the exit-code contract covers (invalid project,
- * sync failure, rejected submission, job failure, cancel, lost connection);
- * it rejects only for invalid options.
+ * sync failure, remote change, rejected submission, job failure, cancel, lost
+ * connection); it rejects only for invalid options.
  */
 export function runProject(options: RunProjectOptions): PollinatorRun<PollinatorEvent, RunResult> {
   return startRun<PollinatorEvent, RunResult>(
     (emit) => runProjectFlow(options, emit),
     (result) => ({ type: 'done', result }),
   );
-}
-
-function stopped(
-  emit: (event: PollinatorEvent) => void,
-  code: string,
-  message: string,
-  exitCode: number,
-  extra: Partial<RunResult> = {},
-): RunResult {
-  emit({ type: 'error', code, message, exitCode });
-  return { processId: undefined, state: 'not-submitted', exitCode, detached: false, error: { code, message }, ...extra };
 }
 
 async function runProjectFlow(options: RunProjectOptions, emit: (event: PollinatorEvent) => void): Promise<RunResult> {
@@ -103,34 +91,8 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
   const dryRun = options.dryRun === true;
 
   // 1. Load and validate project.yaml.
-  let loaded: LoadedProject;
-  try {
-    loaded = await loadProject(dir);
-  } catch (error) {
-    if (!ProjectConfigError.isInstance(error)) throw error;
-    emit({
-      type: 'error',
-      code: 'INVALID_PROJECT',
-      message: error.message,
-      exitCode: ExitCode.INVALID_PROJECT,
-      issues: error.issues,
-    });
-    return {
-      processId: undefined,
-      state: 'not-submitted',
-      exitCode: ExitCode.INVALID_PROJECT,
-      detached: false,
-      error: { code: 'INVALID_PROJECT', message: error.message },
-    };
-  }
-  const { project } = loaded;
-  emit({
-    type: 'project.loaded',
-    dir,
-    projectName: project.projectName,
-    warnings: loaded.warnings.map(formatProjectIssue),
-    issues: loaded.warnings,
-  });
+  const project = await loadOrStop(dir, emit);
+  if ('stop' in project) return project.stop;
 
   const client = options.client ?? createClient(options);
   const colonyName = options.colonyName ?? client.colonyName;
@@ -138,86 +100,39 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
     throw new TypeError('runProject: no colony: pass colonyName or a client configured with one (COLONIES_COLONY_NAME)');
   }
   const metadata = cfsMetadataFromClient(client, colonyName);
-  const paths = projectPaths(project.projectName);
 
-  // 2. Sync src and data (local wins, as the original).
-  for (const target of ['src', 'data'] as const) {
-    if (signal?.aborted) return aborted(emit);
-    try {
-      await syncProjectDir(target, {
-        dir: join(dir, 'cfs', target),
-        label: target === 'src' ? paths.srcLabel : paths.dataLabel,
-        keepLocal: true,
-        metadata,
-        project,
-        projectDir: dir,
-        options,
-        emit,
-      });
-    } catch (error) {
-      if (signal?.aborted) return aborted(emit);
-      return stopped(emit, 'SYNC_FAILED', `uploading cfs/${target} failed: ${(error as Error).message}`, ExitCode.SYNC_FAILED);
-    }
-  }
+  // 2. Plan, then upload src and data (local wins, as the original, unless a remote file changed
+  //    since this machine last synced it); snapshot both (not in a dry run: it would create server state).
+  const inputs = await syncInputs({
+    project: project.project,
+    dir,
+    metadata,
+    blobStore: options.blobStore,
+    dryRun,
+    force: options.force === true,
+    emit,
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+    ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
+  });
+  if ('stop' in inputs) return inputs.stop;
+  const { srcSnapshotId, dataSnapshotId } = inputs.snapshots;
 
-  // 3. Snapshot src (not in a dry run: it would create server state).
-  let snapshotId = DRY_RUN_SNAPSHOT_ID;
-  if (!dryRun) {
-    if (signal?.aborted) return aborted(emit);
-    try {
-      const snapshot = await createSnapshot({ metadata, store: options.blobStore, label: paths.srcLabel });
-      snapshotId = snapshot.snapshotid;
-      emit({
-        type: 'snapshot.created',
-        snapshotId,
-        name: snapshot.name,
-        label: snapshot.label,
-        files: snapshot.fileids?.length ?? 0,
-      });
-    } catch (error) {
-      return stopped(emit, 'SYNC_FAILED', `creating the snapshot of cfs/src failed: ${(error as Error).message}`, ExitCode.SYNC_FAILED);
-    }
-  }
-
-  // 4. Build (and unless dry-running, submit) the spec.
-  const spec = buildFunctionSpec(project, { colonyName, snapshotId });
+  // 3. Build (and unless dry-running, submit) the spec, its provenance in env.
+  const provenance = await provenanceEnv({ srcSnapshotId, dataSnapshotId, dir, ...(options.toolVersion === undefined ? {} : { toolVersion: options.toolVersion }) });
+  const spec = withEnv(buildFunctionSpec(project.project, { colonyName, snapshotId: srcSnapshotId, dataSnapshotId }), provenance);
   emit({ type: 'spec.built', spec });
   if (dryRun) return { processId: undefined, state: 'dry-run', exitCode: ExitCode.SUCCESS, detached: false };
   if (signal?.aborted) return aborted(emit);
 
-  let processId: string;
-  try {
-    const process = await client.submit(spec);
-    processId = process.processid;
-  } catch (error) {
-    if (UnreadableProcessError.isInstance(error) && error.processId) {
-      // The server created the process; only its reply is beyond what this
-      // client reads. Name it, so the user can look at it or cancel it.
-      emit({ type: 'process.submitted', processId: error.processId, colonyName });
-      return stopped(
-        emit,
-        'PROCESS_UNREADABLE',
-        `process ${error.processId} was created, but the server's reply cannot be read (${error.reason}); cancel it with \`pollinator cancel ${error.processId}\` if it should not run`,
-        ExitCode.SUBMISSION_REJECTED,
-        { processId: error.processId, state: 'waiting' },
-      );
-    }
-    if (ColoniesError.isInstance(error) || !ColoniesClientError.isInstance(error) || !error.retryable) {
-      return stopped(emit, 'SUBMISSION_REJECTED', `the server refused the submission: ${(error as Error).message}`, ExitCode.SUBMISSION_REJECTED);
-    }
-    return stopped(
-      emit,
-      'CONNECTION_LOST',
-      `submitting failed, the server could not be reached (the process may or may not exist; list processes to check): ${(error as Error).message}`,
-      ExitCode.CONNECTION_LOST,
-    );
-  }
-  emit({ type: 'process.submitted', processId, colonyName });
+  const submitted = await submitSpec(client, spec, colonyName, emit);
+  if ('stop' in submitted) return submitted.stop;
+  const { processId } = submitted;
   if (options.follow === false) {
     return { processId, state: 'waiting', exitCode: ExitCode.SUCCESS, detached: true };
   }
 
-  // 5. Follow state and logs.
+  // 4. Follow state and logs.
   const followed = await followUntilDone(
     {
       client,
@@ -232,12 +147,54 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
   );
   if (followed.detached || signal?.aborted) return followed;
 
-  // 6. Download results (after a failure too, by default).
-  if (!shouldDownload(project, followed)) return followed;
-  return downloadResults(project, dir, metadata, options, emit, followed);
+  // 5. Download this run's results (after a failure too, by default): its own result snapshot when
+  //    the executor recorded one, else the shared result label.
+  if (!shouldDownload(project.project, followed)) return followed;
+  return downloadProcessResults(
+    {
+      client,
+      processId,
+      projectName: project.project.projectName,
+      resultDir: projectResultDir(dir),
+      metadata,
+      blobStore: options.blobStore,
+      emit,
+      ...(signal === undefined ? {} : { signal }),
+      ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+    },
+    followed,
+  );
 }
 
-function shouldDownload(project: Project, result: RunResult): boolean {
+async function loadOrStop(dir: string, emit: (event: PollinatorEvent) => void): Promise<{ project: Project } | { stop: RunResult }> {
+  let loaded: LoadedProject;
+  try {
+    loaded = await loadProject(dir);
+  } catch (error) {
+    if (!ProjectConfigError.isInstance(error)) throw error;
+    emit({ type: 'error', code: 'INVALID_PROJECT', message: error.message, exitCode: ExitCode.INVALID_PROJECT, issues: error.issues });
+    return {
+      stop: {
+        processId: undefined,
+        state: 'not-submitted',
+        exitCode: ExitCode.INVALID_PROJECT,
+        detached: false,
+        error: { code: 'INVALID_PROJECT', message: error.message },
+      },
+    };
+  }
+  emit({
+    type: 'project.loaded',
+    dir,
+    projectName: loaded.project.projectName,
+    warnings: loaded.warnings.map(formatProjectIssue),
+    issues: loaded.warnings,
+  });
+  return { project: loaded.project };
+}
+
+/** Whether `result.download` in project.yaml asks for the results after this outcome. */
+export function shouldDownload(project: Project, result: RunResult): boolean {
   switch (project.result.download) {
     case 'never':
       return false;
@@ -246,81 +203,6 @@ function shouldDownload(project: Project, result: RunResult): boolean {
     default:
       return true;
   }
-}
-
-/** Downloads `cfs/result` (remote wins; local edits are kept as backups) and emits `result.synced`. */
-export async function downloadResults(
-  project: Project,
-  dir: string,
-  metadata: CfsMetadata,
-  options: Pick<RunProjectOptions, 'blobStore' | 'signal' | 'stateDir'>,
-  emit: (event: PollinatorEvent) => void,
-  result: RunResult,
-): Promise<RunResult> {
-  const label = projectPaths(project.projectName).resultLabel;
-  const resultDir = join(dir, 'cfs', 'result');
-  try {
-    const synced = await syncProjectDir('result', { dir: resultDir, label, keepLocal: false, metadata, project, projectDir: dir, options, emit });
-    emit({
-      type: 'result.synced',
-      dir: resultDir,
-      label,
-      downloaded: { files: synced?.downloaded ?? 0, bytes: synced?.bytesDownloaded ?? 0 },
-      backups: synced?.backups ?? [],
-    });
-    return result;
-  } catch (error) {
-    const message = `downloading cfs/result failed: ${(error as Error).message}`;
-    // The job's own failure code wins; a successful job whose results did not arrive is a sync failure.
-    const exitCode = result.exitCode === ExitCode.SUCCESS ? ExitCode.SYNC_FAILED : result.exitCode;
-    emit({ type: 'error', code: 'RESULT_SYNC_FAILED', message, exitCode });
-    return { ...result, exitCode, error: result.error ?? { code: 'RESULT_SYNC_FAILED', message } };
-  }
-}
-
-async function syncProjectDir(
-  target: SyncTarget,
-  context: {
-    dir: string;
-    label: string;
-    keepLocal: boolean;
-    metadata: CfsMetadata;
-    project: Project;
-    /** The project directory: with `sync.symlinks: inside`, links whose target resolves inside it are followed. */
-    projectDir: string;
-    options: Pick<RunProjectOptions, 'blobStore' | 'signal' | 'stateDir' | 'ignore' | 'dryRun'>;
-    emit: (event: PollinatorEvent) => void;
-  },
-) {
-  const { options } = context;
-  const dryRun = options.dryRun === true;
-  // lstat: a cfs/<target> that is a symlink exists (whether it is followed is the sync's decision, by policy).
-  const exists = await lstat(context.dir).then(
-    () => true,
-    () => false,
-  );
-  if (!exists && !dryRun) await mkdir(context.dir, { recursive: true });
-  const { result } = await syncTarget({
-    target,
-    dir: context.dir,
-    label: context.label,
-    keepLocal: context.keepLocal,
-    metadata: context.metadata,
-    store: options.blobStore,
-    emit: context.emit,
-    dryRun,
-    // A project.yaml parsed before `sync.symlinks` existed has no `sync`: the default applies.
-    symlinks: (context.project.sync as Project['sync'] | undefined)?.symlinks ?? 'skip',
-    symlinkRoot: context.projectDir,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
-    ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
-  });
-  return result;
-}
-
-function aborted(emit: (event: PollinatorEvent) => void): RunResult {
-  return stopped(emit, 'ABORTED', 'the run was stopped before submitting; nothing was submitted', ExitCode.CANCELLED);
 }
 
 function createClient(options: RunProjectOptions): ColoniesClient {

@@ -45,6 +45,12 @@ export interface BuildFunctionSpecOptions {
   colonyName: string;
   /** Id of the snapshot of the src label created for this run. */
   snapshotId: string;
+  /**
+   * Id of the snapshot of the data label created for this run (metadata only).
+   * The job's `data/` is staged from it, so rerunning the process later sees the
+   * same data, whatever happened to the label since.
+   */
+  dataSnapshotId: string;
 }
 
 /**
@@ -58,6 +64,10 @@ export interface BuildFunctionSpecOptions {
  * - `label` is the project name instead of the constant `"test_label"`, so
  *   processes can be listed per project.
  * - `maxretries` comes from `retries` (default 3, as before).
+ * - `data` is staged from a snapshot of the data label taken at submit
+ *   (`fs.snapshots[1]`, at the same directory the job found it before) instead
+ *   of a synced `fs.dirs` entry, so the process record names exactly the data
+ *   the job saw and a rerun gets the same bytes (issue #14).
  *
  * Additions from optional project.yaml keys: `environment.env` entries join
  * `env`, `slurm.*` become `kwargs["slurm-…"]`, `conditions.executorType`
@@ -65,9 +75,12 @@ export interface BuildFunctionSpecOptions {
  * original spec (apart from the fixes above).
  */
 export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOptions): FunctionSpec {
-  const { colonyName, snapshotId } = options;
+  const { colonyName, snapshotId, dataSnapshotId } = options;
   if (colonyName === '') throw new TypeError('buildFunctionSpec: colonyName must not be empty');
   if (snapshotId === '') throw new TypeError('buildFunctionSpec: snapshotId must not be empty');
+  if (typeof dataSnapshotId !== 'string' || dataSnapshotId === '') {
+    throw new TypeError('buildFunctionSpec: dataSnapshotId must not be empty (the id of the snapshot of the data label)');
+  }
   const problems = resourceProblems(project);
   if (problems.length > 0) {
     throw new RangeError(`buildFunctionSpec: the executors would reject this spec: ${problems.join('; ')}`);
@@ -124,6 +137,13 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
           keepfiles: true,
           keepsnapshot: true,
         },
+        {
+          label: paths.dataLabel,
+          snapshotid: dataSnapshotId,
+          dir: paths.dataLabel,
+          keepfiles: true,
+          keepsnapshot: true,
+        },
       ],
       dirs: [
         {
@@ -131,12 +151,6 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
           dir: paths.resultLabel,
           keepfiles: false,
           onconflicts: { onstart: { keeplocal: false }, onclose: { keeplocal: true } },
-        },
-        {
-          label: paths.dataLabel,
-          dir: paths.dataLabel,
-          keepfiles: true,
-          onconflicts: { onstart: { keeplocal: false }, onclose: { keeplocal: false } },
         },
       ],
     },

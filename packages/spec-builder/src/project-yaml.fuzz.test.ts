@@ -35,7 +35,7 @@ function loadsWithinBounds(text: string): void {
   expect(elapsed, `took ${Math.round(elapsed)} ms`).toBeLessThan(TIME_BOUND_MS);
   if (result.ok) {
     // Whatever the schema accepts, the executors accept: building the spec checks the same rules again.
-    expect(() => buildFunctionSpec(result.project, { colonyName: 'dev', snapshotId: 's' })).not.toThrow();
+    expect(() => buildFunctionSpec(result.project, { colonyName: 'dev', snapshotId: 's', dataSnapshotId: 'd' })).not.toThrow();
     return;
   }
   expect(result.issues.length).toBeGreaterThan(0);

@@ -13,7 +13,7 @@ export async function run(context: CommandContext): Promise<number> {
   for (const warning of loaded.warnings) output.warn(`${warning.file}:${warning.line}:${warning.column} ${warning.path}: ${warning.message}`);
   const colonyName =
     context.config.mode === 'colony' ? (context.config.env.COLONIES_COLONY_NAME ?? '') : 'dev';
-  const spec = buildFunctionSpec(loaded.project, { colonyName: colonyName === '' ? 'dev' : colonyName, snapshotId: DRY_RUN_SNAPSHOT_ID });
+  const spec = buildFunctionSpec(loaded.project, { colonyName: colonyName === '' ? 'dev' : colonyName, snapshotId: DRY_RUN_SNAPSHOT_ID, dataSnapshotId: DRY_RUN_SNAPSHOT_ID });
   if (output.isJson) output.json({ type: 'spec.built', spec });
   else output.result(JSON.stringify(spec, null, 2));
   return 0;
