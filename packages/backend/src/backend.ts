@@ -153,6 +153,16 @@ export interface Backend {
   reattach?(saved: JobHandle): Promise<JobHandle | undefined>;
   /** Extra process attributes to record once running (e.g. `SLURM-JOBID`). */
   attributes?(handle: JobHandle): Promise<Record<string, string>>;
+  /**
+   * The digest of the image the job ran (`sha256:<64 hex>`), when the
+   * platform's runtime resolves one: the sha256 of a pulled Singularity/Apptainer
+   * image file, a pod's `containerStatuses[].imageID`, a container engine's
+   * image digest. Undefined when there is none (a plain process, an image not
+   * pulled). Asked once the job has ended, before the close and before
+   * `cleanup`; the runtime records it as `POLLINATOR_IMAGE_DIGEST`, and a
+   * failure is only a warning.
+   */
+  imageDigest?(handle: JobHandle): Promise<string | undefined>;
   /** Remove what the backend keeps for a finished job (containers, pods). */
   cleanup?(handle: JobHandle): Promise<void>;
   /** Release connections and timers when the executor shuts down. */

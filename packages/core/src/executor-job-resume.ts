@@ -9,6 +9,7 @@ import type { JobHandle } from './backend';
 import type { ExecutorContext } from './executor-context';
 import { cleanUpJob, JobSession } from './executor-job-session';
 import { jobWorkDir } from './executor-options';
+import { stagedDirsOrNone } from './executor-staging-check';
 import { statusOf } from './executor-reporter';
 import type { ExecutorJobRecord } from './executor-state';
 import { PROCESS_RUNNING } from './executor-stop';
@@ -75,6 +76,8 @@ export async function resumeJob(context: ExecutorContext, record: ExecutorJobRec
     return;
   }
   reporter.emit({ type: 'job.reattached', processId, handle });
+  // The job uses its snapshot dirs already: no job with another snapshot may restage them under it.
+  context.staging.adopt(processId, process.spec, stagedDirsOrNone(process.spec, settings.fsDir, processId));
   const resumed = { ...record, handle };
   context.jobs.track(process, (signal) => new JobSession(context, process, signal).followToClose(resumed, handle), context.shutdownMode());
 }

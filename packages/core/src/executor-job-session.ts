@@ -11,6 +11,7 @@ import type { ExecutorContext } from './executor-context';
 import { JobFollow } from './executor-job-follow';
 import { buildJobRequest } from './executor-job-request';
 import { jobWorkDir } from './executor-options';
+import { recordImage, recordResultSnapshot } from './executor-run-record';
 import { errorText } from './error-text';
 import { stagedDirsOrNone, stagingProblem } from './executor-staging-check';
 import type { ExecutorJobRecord } from './executor-state';
@@ -84,6 +85,7 @@ export class JobSession {
       if (this.#neverStarted()) {
         // Never started (closed above, or a sync): nothing left to follow.
         if (spec.funcname === 'execute') await this.#context.staging.cleanFiles(this.#processId, spec, this.#dirs).catch(() => undefined);
+        this.#context.staging.release(this.#processId);
         rmSync(jobWorkDir(settings, this.#processId), { recursive: true, force: true });
         state.remove(this.#processId);
       }
@@ -102,7 +104,9 @@ export class JobSession {
     let uploadError: string | undefined;
     if (keepsProcess(follow.stop)) {
       await follow.recordAttributes(status);
+      await recordImage(this.#context, this.#process, handle);
       uploadError = await staging.postSync(this.#processId, this.#process.spec, this.#dirs);
+      await recordResultSnapshot(this.#context, this.#processId, this.#dirs, uploadError);
     }
     const decision = decideClose({ stop: follow.stop, status, uploadError, backendName: settings.backend.name });
     if (decision.action === 'abandon') reporter.emit({ type: 'process.abandoned', processId: this.#processId, reason: decision.reason });
@@ -141,7 +145,7 @@ export class JobSession {
     const job = spec.funcname === 'execute' ? buildJobRequest(this.#process, workDir, this.#dirs, settings.protectedPaths) : undefined;
     if (job && 'error' in job) return this.#closeFailed(job.error);
     try {
-      await staging.preSync(processId, spec, this.#dirs);
+      await staging.preSync(processId, spec, this.#dirs, this.#signal);
     } catch (error) {
       return this.#closeFailed(errorText(error), ExitCode.SYNC_FAILED);
     }

@@ -62,6 +62,21 @@ export class ExecutorReporter {
     }
   }
 
+  /**
+   * A run-record attribute (type OUT, like the exit code): only the assigned
+   * executor may add it, and only while the process runs. False (with a
+   * warning) when the server refused it.
+   */
+  async recordOutput(processId: string, key: string, value: string): Promise<boolean> {
+    try {
+      await this.#connection.client.addAttribute({ processId, key, value, type: ATTRIBUTE_OUT });
+      return true;
+    } catch (error) {
+      this.warn(`could not record ${key}: ${errorText(error)}`, { processId, cause: error });
+      return false;
+    }
+  }
+
   async recordExitCode(processId: string, exitCode: number): Promise<void> {
     try {
       await this.#connection.client.addAttribute({ processId, key: EXIT_CODE_ATTRIBUTE, value: String(exitCode), type: ATTRIBUTE_OUT });

@@ -7,14 +7,12 @@
  * own exact directories, never one another running process uses below it.
  */
 import { join } from 'node:path';
-import {
-  materializeSnapshot,
-  syncDirectory,
-  type BlobStore,
-  type CfsMetadata,
-} from '@pollinator/cfs-sync';
+import { syncDirectory, type BlobStore, type CfsMetadata } from '@pollinator/cfs-sync';
 import { errorText } from './error-text';
 import { ensureConfinedDirectory, removeConfinedDirectory, removeSymlinksBelow } from './confined-directory';
+import { resultDirectory, snapshotResultLabel } from './executor-result-snapshot';
+import { materializeExactly } from './executor-snapshot-materialize';
+import { SnapshotDirLeases, type SnapshotLeaseRequest } from './executor-snapshot-leases';
 import { createKeyedLock } from './keyed-lock';
 import { isAncestorPath, type StagedDirectory } from './staging-paths';
 import { executorError, type ExecutorSpec } from './validate-spec';
@@ -33,15 +31,36 @@ export interface ExecutorStagingContext {
 }
 
 export interface ExecutorStaging {
-  preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void>;
+  /**
+   * PreSync: snapshots staged exactly (waiting, with `signal`, while another
+   * running job uses a snapshot's dir with another snapshot), then the synced dirs.
+   */
+  preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[], signal?: AbortSignal): Promise<void>;
   postSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<string | undefined>;
+  /**
+   * Snapshots the result label (named after the process), after PostSync
+   * uploaded it; the snapshot's id, or undefined when the spec has no result
+   * dir or this executor no CFS. Throws when the snapshot cannot be made.
+   */
+  snapshotResults(processId: string, dirs: readonly StagedDirectory[]): Promise<string | undefined>;
+  /** A job re-attached after a restart uses its snapshot dirs already (see SnapshotDirLeases.adopt). */
+  adopt(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): void;
+  /** Lets go of the process's snapshot dirs (done by `cleanFiles`; for a process that never got that far). */
+  release(processId: string): void;
   cleanFiles(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void>;
+}
+
+/** The snapshot dirs of a spec, with the snapshot each is to hold. */
+function snapshotRequests(spec: ExecutorSpec, dirs: readonly StagedDirectory[]): SnapshotLeaseRequest[] {
+  const snapshots = spec.fs?.snapshots ?? [];
+  return dirs.filter((dir) => dir.kind === 'snapshot').map((dir) => ({ hostPath: dir.hostPath, snapshotId: snapshots[dir.index]!.snapshotid }));
 }
 
 export function createExecutorStaging(context: ExecutorStagingContext): ExecutorStaging {
   // Jobs of one project share staging directories (`data`, `result`): their
   // syncs of the same directory take turns.
   const withStagingLock = createKeyedLock();
+  const leases = new SnapshotDirLeases();
   const cfsStateDir = join(context.stateDir, 'cfs-state');
 
   /** Checks (and creates) the dir, and removes job-made symlinks inside, reporting them. */
@@ -80,18 +99,51 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     });
   }
 
-  async function preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[]): Promise<void> {
+  /** Waits (logging why) until the process holds its snapshot dirs. */
+  async function acquireSnapshotDirs(processId: string, requests: SnapshotLeaseRequest[], dirs: StagedDirectory[], signal?: AbortSignal): Promise<void> {
+    for (const conflict of leases.conflicts(requests)) {
+      const dir = dirs.find((entry) => entry.hostPath === conflict.hostPath)!;
+      await context.log(
+        processId,
+        `Pollinator: waiting for ${dir.dir}: ${conflict.holders.length} running job(s) of this executor (${conflict.holders.join(', ')}) use it with snapshot ${conflict.inUse}; this job's snapshot is staged there once they have finished\n`,
+      );
+    }
+    try {
+      await leases.acquire(processId, requests, signal);
+    } catch (error) {
+      throw new Error(executorError(`the executor stopped while the job waited for its snapshot directories (${errorText(error)})`, 'Failed to resolve snapshotID'), {
+        cause: error,
+      });
+    }
+  }
+
+  /** Stages one snapshot dir exactly (once per lease: jobs sharing it see what the first one staged). */
+  async function stageSnapshot(store: BlobStore, dir: StagedDirectory, snapshotId: string, shared: boolean, dirs: StagedDirectory[], processId: string): Promise<void> {
+    await withStagingLock(dir.hostPath, async () => {
+      if (leases.isExact(dir.hostPath)) return;
+      await prepare(processId, dir, true);
+      const keep = [...dirs.map((entry) => entry.hostPath), ...context.dirsOfOthers(processId)].filter((path) => path !== dir.hostPath);
+      const { removed } = await materializeExactly({ fsDir: context.fsDir, metadata: context.metadata(), store, snapshotId, dir: dir.hostPath, keep, addOnly: shared });
+      if (!shared) leases.markExact(dir.hostPath);
+      if (removed.length > 0) {
+        const shown = removed.slice(0, 10).join(', ') + (removed.length > 10 ? `, … (${removed.length} in all)` : '');
+        await context.log(processId, `Pollinator: staged ${dir.dir} exactly as snapshot ${snapshotId}: removed ${removed.length} path(s) it does not hold: ${shown}\n`);
+      }
+    });
+  }
+
+  async function preSync(processId: string, spec: ExecutorSpec, dirs: StagedDirectory[], signal?: AbortSignal): Promise<void> {
     if (dirs.length === 0) return;
     const cfs = context.cfs;
     if (!cfs) throw new Error(executorError('this executor has no CFS configured', 'Failed to pre sync'));
-    const snapshots = spec.fs?.snapshots ?? [];
-    for (const dir of dirs.filter((entry) => entry.kind === 'snapshot')) {
-      const snapshotId = snapshots[dir.index]!.snapshotid;
+    const requests = snapshotRequests(spec, dirs);
+    await acquireSnapshotDirs(processId, requests, dirs, signal);
+    for (const [index, dir] of dirs.filter((entry) => entry.kind === 'snapshot').entries()) {
+      const { snapshotId } = requests[index]!;
+      // Two snapshots of this spec staged into one dir: their union, as before (neither may remove the other's files).
+      const shared = requests.filter((request) => request.hostPath === dir.hostPath).length > 1;
       try {
-        await withStagingLock(dir.hostPath, async () => {
-          await prepare(processId, dir, true);
-          await materializeSnapshot({ confineTo: context.fsDir, metadata: context.metadata(), store: cfs.store, snapshot: { snapshotId }, dir: dir.hostPath });
-        });
+        await stageSnapshot(cfs.store, dir, snapshotId, shared, dirs, processId);
       } catch (error) {
         throw new Error(executorError(errorText(error), 'Failed to resolve snapshotID'));
       }
@@ -124,7 +176,34 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     return failure;
   }
 
-  return { preSync, postSync, cleanFiles: (processId, spec, dirs) => cleanStagedFiles(context, processId, spec, dirs) };
+  async function snapshotResults(processId: string, dirs: readonly StagedDirectory[]): Promise<string | undefined> {
+    const result = resultDirectory(dirs);
+    const cfs = context.cfs;
+    if (!result || !cfs) return undefined;
+    const snapshot = await snapshotResultLabel({
+      metadata: context.metadata(),
+      store: cfs.store,
+      label: result.label,
+      processId,
+      removeSnapshot: (snapshotId) => context.removeSnapshot(snapshotId),
+    });
+    return snapshot.snapshotid;
+  }
+
+  return {
+    preSync,
+    postSync,
+    snapshotResults,
+    adopt: (processId, spec, dirs) => leases.adopt(processId, snapshotRequests(spec, dirs)),
+    release: (processId) => leases.release(processId),
+    cleanFiles: async (processId, spec, dirs) => {
+      try {
+        await cleanStagedFiles(context, processId, spec, dirs);
+      } finally {
+        leases.release(processId);
+      }
+    },
+  };
 }
 
 /** Cleanup: keepfiles / keepsnapshot, as the original, but only the job's own exact dirs, never one in use by another process. */
