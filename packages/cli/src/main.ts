@@ -31,6 +31,28 @@ function earlyFlags(argv: readonly string[]): GlobalOptions {
   };
 }
 
+/** The exit code a closed pipe ends the process with: that of the command so far. */
+let exitCodeSoFar: number = CliExitCode.SUCCESS;
+let pipeHandlersInstalled = false;
+
+/**
+ * `pollinator --help | head -1`, `pollinator logs <id> | head`: a closed pipe
+ * ends the command quietly, as for any Unix tool. Installed once for the life
+ * of the process, not per command: the write that meets the closed pipe may
+ * fail after the command has returned (help is written just before it ends),
+ * and an `error` event without a listener is an uncaught exception.
+ */
+function endQuietlyOnClosedPipe(): void {
+  if (pipeHandlersInstalled) return;
+  pipeHandlersInstalled = true;
+  const onPipeError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(exitCodeSoFar);
+    throw error;
+  };
+  process.stdout.on('error', onPipeError);
+  process.stderr.on('error', onPipeError);
+}
+
 /**
  * Runs the `pollinator` command with `argv` (without `node` and the script)
  * and resolves with the exit code. The single place where errors become an
@@ -38,6 +60,8 @@ function earlyFlags(argv: readonly string[]): GlobalOptions {
  */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode = CliExitCode.SUCCESS as number;
+  exitCodeSoFar = exitCode;
+  endQuietlyOnClosedPipe();
   let context: CommandContext | undefined;
   let failedCommand: Command | undefined;
   let commanderMessage = '';
@@ -55,19 +79,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // `pollinator ps | head`: a closed pipe ends the command quietly, as for any Unix tool.
-  const onPipeError = (error: NodeJS.ErrnoException): void => {
-    if (error.code === 'EPIPE') process.exit(exitCode);
-  };
-  process.stdout.on('error', onPipeError);
-  process.stderr.on('error', onPipeError);
 
   const program = createProgram({
     async invoke(load, globals, args) {
       context = new CommandContext(globals, { env, signal: interrupt.signal });
       const module = await load();
       const result = await module.run(context, ...args);
-      if (typeof result === 'number') exitCode = result;
+      if (typeof result === 'number') exitCode = exitCodeSoFar = result;
     },
   });
   applyRecursively(program, (command) => {
@@ -116,14 +134,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       exitCode = renderError(output, await explainError(error));
     }
   } finally {
+    // Before the first await: a closed pipe noticed from now on ends with this code.
+    exitCodeSoFar = exitCode;
     if (context !== undefined) {
       await context.cleanup();
       context.output.close();
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    process.stdout.off('error', onPipeError);
-    process.stderr.off('error', onPipeError);
   }
   return exitCode;
 }

@@ -88,7 +88,8 @@ function fromColonies(error: ColoniesClientError, step: FailureStep): Classified
 
 function fromCfs(error: CfsError, step: FailureStep): Classified | undefined {
   const text = plainText(error);
-  switch (error.code) {
+  // A string switch: the codes of newer cfs-sync versions are matched too.
+  switch (error.code as string) {
     case 'S3_ACCESS_DENIED':
       return {
         code: 'S3_CREDENTIALS',
