@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './context';
 import { VERSION } from './version';
 
@@ -286,7 +286,7 @@ export function createProgram(hooks: ProgramHooks): Command {
     program
       .command('completion')
       .description('print a shell completion script')
-      .argument('<shell>', 'bash, zsh or fish')
+      .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
       .addHelpText('after', examples('pollinator completion bash >> ~/.bashrc', 'pollinator completion fish > ~/.config/fish/completions/pollinator.fish')),
     () => import('./commands/completion'),
   );

@@ -2,7 +2,8 @@ import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
-import { checkProcessId, withProcess } from '../runtime/lookups';
+import { withProcess } from '../runtime/lookups';
+import { resolveProcessRef } from '../runtime/process-ref';
 
 export interface CancelOptions {
   wait?: boolean;
@@ -10,8 +11,8 @@ export interface CancelOptions {
 
 /** `pollinator cancel <id> [--wait]`. */
 export async function run(context: CommandContext, idArgument: string, options: CancelOptions): Promise<number> {
-  const processId = checkProcessId(idArgument);
   const connection = await connectColony(context);
+  const processId = await resolveProcessRef(context, connection, idArgument);
   const core = await import('@pollinator/core');
   const before = await withProcess(context, connection, processId, () =>
     core.getProcessSummary({ client: connection.client, processId, signal: context.signal }),

@@ -1,12 +1,13 @@
 import type { CommandContext } from '../context';
 import { formatDuration } from '../render/format';
 import { connectColony } from '../runtime/colony';
-import { between, checkProcessId, formatTime, withProcess } from '../runtime/lookups';
+import { between, formatTime, withProcess } from '../runtime/lookups';
+import { resolveProcessRef } from '../runtime/process-ref';
 
 /** `pollinator status <id>`: one process, summarised. */
 export async function run(context: CommandContext, idArgument: string): Promise<number> {
-  const processId = checkProcessId(idArgument);
   const connection = await connectColony(context);
+  const processId = await resolveProcessRef(context, connection, idArgument);
   const { getProcessSummary } = await import('@pollinator/core');
   const summary = await withProcess(context, connection, processId, () =>
     getProcessSummary({ client: connection.client, processId, signal: context.signal }),
