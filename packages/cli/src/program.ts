@@ -137,9 +137,9 @@ export function createProgram(hooks: ProgramHooks): Command {
   action(
     program
       .command('ps')
-      .description('list processes of the colony')
+      .description('list processes, newest first (inside a project directory: that project\'s, unless --all)')
       .addOption(new Option('-s, --state <state...>', 'only processes in these states').choices(STATES))
-      .option('-n, --limit <count>', 'at most this many per state', '20')
+      .option('-n, --limit <count>', 'at most this many (1–100), newest first', '20')
       .option('--project <name>', 'only processes of this project (its projectname)')
       .option('-a, --all', 'every project\'s processes, also inside a project directory')
       .addHelpText('after', examples('pollinator ps', 'pollinator ps --state running waiting', 'pollinator ps --json')),

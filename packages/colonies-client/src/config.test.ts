@@ -55,6 +55,16 @@ describe('loadColoniesConfig', () => {
     expect(loadColoniesConfig(env({ COLONIES_SKIP_TLS_VERIFY: 'true' })).skipTlsVerify).toBe(true);
   });
 
+  it('reads COLONIES_SERVER_HTTP_PORT first, as the Go CLI does, and COLONIES_SERVER_PORT without it', () => {
+    expect(loadColoniesConfig(env({ COLONIES_SERVER_PORT: undefined, COLONIES_SERVER_HTTP_PORT: '50080' })).port).toBe(50080);
+    expect(loadColoniesConfig(env({ COLONIES_SERVER_PORT: '443', COLONIES_SERVER_HTTP_PORT: '50080' })).port).toBe(50080);
+    expect(loadColoniesConfig(env({ COLONIES_SERVER_HTTP_PORT: '' })).port).toBe(443);
+    const bad = configError(env({ COLONIES_SERVER_HTTP_PORT: 'http' }));
+    expect(bad.variable).toBe('COLONIES_SERVER_HTTP_PORT');
+    expect(bad.message).toMatch(/COLONIES_SERVER_HTTP_PORT should be an integer/);
+    expect(configError(env({ COLONIES_SERVER_PORT: undefined })).message).toMatch(/COLONIES_SERVER_PORT is not set \(nor COLONIES_SERVER_HTTP_PORT\)/);
+  });
+
   it('names the variable and says what it should look like', () => {
     const missing = configError(env({ COLONIES_SERVER_HOST: undefined }));
     expect(missing.variable).toBe('COLONIES_SERVER_HOST');

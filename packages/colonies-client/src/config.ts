@@ -50,10 +50,12 @@ export function loadColoniesConfig(env: Env = process.env, options: LoadColonies
   else if (/^[a-z]+:\/\//i.test(host) || host.includes('/')) issue('COLONIES_SERVER_HOST', `should be a bare host name without scheme or path (e.g. colonies.example.org), got ${JSON.stringify(host)}`);
   else if (!HOST_RE.test(host)) issue('COLONIES_SERVER_HOST', `should be a host name or IP address (e.g. localhost), got ${JSON.stringify(host)}`);
 
-  const portText = value('COLONIES_SERVER_PORT');
+  // The Go CLI reads COLONIES_SERVER_HTTP_PORT first, then COLONIES_SERVER_PORT; so does this.
+  const portVariable = value('COLONIES_SERVER_HTTP_PORT') === undefined ? 'COLONIES_SERVER_PORT' : 'COLONIES_SERVER_HTTP_PORT';
+  const portText = value(portVariable);
   let port = 0;
-  if (portText === undefined) issue('COLONIES_SERVER_PORT', 'is not set: it should be the server port, an integer 1–65535 (e.g. 50080, or 443 behind a TLS proxy)');
-  else if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) issue('COLONIES_SERVER_PORT', `should be an integer 1–65535 (e.g. 50080), got ${JSON.stringify(portText)}`);
+  if (portText === undefined) issue('COLONIES_SERVER_PORT', 'is not set (nor COLONIES_SERVER_HTTP_PORT): it should be the server port, an integer 1–65535 (e.g. 50080, or 443 behind a TLS proxy)');
+  else if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) issue(portVariable, `should be an integer 1–65535 (e.g. 50080), got ${JSON.stringify(portText)}`);
   else port = Number(portText);
 
   const bool = (name: string): boolean | undefined | 'bad' => {
