@@ -203,7 +203,18 @@ export function createProgram(hooks: ProgramHooks): Command {
       .description('free disk space: unreferenced blobs, staging of finished jobs, old snapshots and logs')
       .option('--dry-run', 'only print what would be removed')
       .option('-y, --yes', 'do not ask for confirmation (a real colony asks otherwise)')
-      .addHelpText('after', examples('pollinator gc --dry-run', 'pollinator gc')),
+      .option('--keep-last <runs>', 'keep each project\'s newest <runs> runs and what they reference', '5')
+      .option('--keep-days <days>', 'keep runs (and snapshots) from the last <days> days', '7')
+      .addHelpText(
+        'after',
+        examples(
+          'pollinator gc --dry-run',
+          'pollinator gc',
+          'pollinator gc --keep-last 1 --keep-days 0   # keep only each project\'s last run',
+          '# Embedded default: unreferenced blobs, staging of finished jobs, old runs with their logs and',
+          '# snapshots. A real colony: only your own old runs of this project and their snapshots (asks first).',
+        ),
+      ),
     () => import('./commands/gc'),
   );
 
@@ -226,11 +237,16 @@ export function createProgram(hooks: ProgramHooks): Command {
   action(
     program
       .command('dev')
-      .description('run the embedded colony (server + local executor) in the foreground')
+      .description('run the embedded colony (server + local executor) in the foreground; `dev status|stop`: its background service')
+      .argument('[action]', 'status: is it running, where, its jobs, when it stops itself; stop: stop it')
       .option('-p, --port <port>', 'port to listen on (127.0.0.1)', '0')
       .option('--no-executor', 'run the server only')
+      .option('--concurrency <n>', 'jobs run side by side (default: half the CPUs, at least 2)')
       // Not `--env-file`: Node 20 reads that flag anywhere on its command line, even after the script.
-      .option('--write-env <path>', 'also write the COLONIES_* environment to this file')
+      .option('--write-env <path>', 'also write the COLONIES_* environment (and POLLINATOR_BLOB_DIR) to this file')
+      .option('--force', '`dev stop`: stop even with jobs running (they keep running; the next start re-attaches)')
+      // What commands start on demand (detached, output to <data dir>/embedded/service.log); stops itself when idle.
+      .addOption(new Option('--service', 'run as the background service').hideHelp())
       .addHelpText(
         'after',
         examples(
@@ -238,6 +254,9 @@ export function createProgram(hooks: ProgramHooks): Command {
           'pollinator dev --port 50080 --write-env colonies.env',
           '# in another terminal, other tools can use it:',
           'set -a; . colonies.env; set +a; colonies process ps',
+          '# the background service other commands start on demand:',
+          'pollinator dev status',
+          'pollinator dev stop',
         ),
       ),
     () => import('./commands/dev'),

@@ -57,4 +57,4 @@ export {
   validateMemory,
   validateWalltime,
 } from './resources';
-export { projectFiles, projectYamlTemplate, randomProjectName, scaffoldProject, type ScaffoldOptions } from './scaffold';
+export { PROJECT_SCHEMA_PATH, projectFiles, projectYamlTemplate, randomProjectName, scaffoldProject, type ScaffoldOptions } from './scaffold';

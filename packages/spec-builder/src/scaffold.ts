@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { projectJsonSchemaText } from './json-schema';
 import { ProjectFilesExistError } from './project-files-exist-error';
 import { PROJECT_NAME_PATTERN } from './project-schema';
 
@@ -12,6 +13,15 @@ export interface ScaffoldOptions {
   /** `conditions.executorNames`; default none (any executor). */
   executorNames?: string[];
 }
+
+/**
+ * Where a new project keeps the JSON Schema of project.yaml, relative to the
+ * project directory. The first line of project.yaml points editors at it
+ * (the `yaml-language-server` modeline, whose relative paths are relative to
+ * the YAML file), so completion and checks work offline and match the
+ * version of Pollinator that created the project.
+ */
+export const PROJECT_SCHEMA_PATH = '.pollinator/project.schema.json';
 
 /** A new random project name (64 hex characters), like the original Pollinator. */
 export function randomProjectName(): string {
@@ -29,8 +39,10 @@ export function projectYamlTemplate(options: ScaffoldOptions = {}): string {
     options.executorNames === undefined || options.executorNames.length === 0
       ? '[]'
       : `[${options.executorNames.map((name) => JSON.stringify(name)).join(', ')}]`;
-  return `# Pollinator project. Reference: docs/project-yaml.md in the Pollinator repository;
-# the JSON Schema (for editor completion) is @pollinator/spec-builder/schema.json.
+  return `# yaml-language-server: $schema=./${PROJECT_SCHEMA_PATH}
+# Pollinator project. Reference: docs/project-yaml.md in the Pollinator repository.
+# The line above gives editors with YAML support (VS Code's YAML extension, Neovim's
+# yamlls, …) completion and checks from the schema in ${PROJECT_SCHEMA_PATH}.
 
 # Name of the project. Files are kept in CFS under /pollinator/<projectname>/.
 projectname: ${projectName}
@@ -114,12 +126,14 @@ export function projectFiles(options: ScaffoldOptions = {}): Record<string, stri
     'project.yaml': projectYamlTemplate(options),
     'cfs/src/main.py': MAIN_PY,
     'cfs/data/hello.txt': HELLO_TXT,
+    [PROJECT_SCHEMA_PATH]: projectJsonSchemaText(),
   };
 }
 
 /**
  * Create a new project in `dir` (created if needed): project.yaml,
- * cfs/src/main.py, cfs/data/hello.txt and an empty cfs/result. Refuses to
+ * cfs/src/main.py, cfs/data/hello.txt, the schema of project.yaml for editors
+ * (`PROJECT_SCHEMA_PATH`) and an empty cfs/result. Refuses to
  * overwrite: if any of the files exists nothing is written. Returns the
  * relative paths written.
  */

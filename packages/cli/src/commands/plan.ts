@@ -1,10 +1,40 @@
+import type { ErrorEvent } from '@pollinator/core';
+import type { LoadedProject } from '@pollinator/spec-builder';
 import type { CommandContext } from '../context';
+import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
 import { renderRunErrors } from '../render/outcome';
 import { RunRenderer } from '../render/run-events';
 
 export interface PlanOptions {
   all?: boolean;
+  /** Plan as `run --force` would: local copies win over newer remote ones. */
+  force?: boolean;
+}
+
+/**
+ * Loads the project before anything starts (no server, no state for a broken
+ * project.yaml). With `--json`, an invalid project is reported as the same
+ * `error` event a run emits, with every problem structured in `issues`, and
+ * its exit code is returned; otherwise the error is thrown to be explained.
+ */
+export async function loadProjectOrReport(context: CommandContext): Promise<LoadedProject | number> {
+  const { loadProject, ProjectConfigError } = await import('@pollinator/spec-builder');
+  try {
+    return await loadProject(context.cwd);
+  } catch (error) {
+    if (!context.output.isJson || !ProjectConfigError.isInstance(error)) throw error;
+    const event: ErrorEvent = {
+      type: 'error',
+      code: 'INVALID_PROJECT',
+      message: error.message,
+      exitCode: CliExitCode.INVALID_PROJECT,
+      issues: error.issues,
+    };
+    new RunRenderer(context.output).handle(event);
+    renderRunErrors(context.output, [event], undefined);
+    return event.exitCode;
+  }
 }
 
 /**
@@ -16,8 +46,8 @@ export interface PlanOptions {
 export async function run(context: CommandContext, options: PlanOptions): Promise<number> {
   const { output } = context;
   // A broken project.yaml stops here, before any server starts or state is created.
-  const { loadProject } = await import('@pollinator/spec-builder');
-  await loadProject(context.cwd);
+  const loaded = await loadProjectOrReport(context);
+  if (typeof loaded === 'number') return loaded;
   const connection = await connectColony(context, { executor: false, readOnly: true });
   const blobStore = await connection.blobStore();
   const { runProject } = await import('@pollinator/core');
@@ -29,6 +59,7 @@ export async function run(context: CommandContext, options: PlanOptions): Promis
     blobStore,
     signal: context.signal,
     dryRun: true,
+    force: options.force === true,
   });
   for await (const event of execution) renderer.handle(event);
   const result = await execution.result;

@@ -1,13 +1,21 @@
 import type { CommandContext } from '../context';
 import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
+import { announceEmbeddedImage } from '../runtime/embedded-image-notice';
 import { reattachHints, renderOutcome, renderRunErrors } from '../render/outcome';
 import { RunRenderer } from '../render/run-events';
+import { VERSION } from '../version';
+import { loadProjectOrReport } from './plan';
+import { notifyRunEnded, parseNotifyTarget, type NotifyTarget } from './run-notify';
 
 export interface RunOptions {
   detach?: boolean;
   dryRun?: boolean;
   cancelOnInterrupt?: boolean;
+  /** Upload local files even where the remote copy changed since the last sync. */
+  force?: boolean;
+  /** Tell this webhook / ntfy topic when the run ends (run-notify.ts). */
+  notify?: string;
 }
 
 /**
@@ -18,15 +26,19 @@ export interface RunOptions {
 export async function run(context: CommandContext, options: RunOptions): Promise<number> {
   if (options.dryRun === true) {
     const { run: plan } = await import('./plan');
-    return plan(context, {});
+    return plan(context, { force: options.force });
   }
   const { output } = context;
   const started = Date.now();
   const detach = options.detach === true;
+  const notify = options.notify === undefined ? undefined : parseNotifyTarget(options.notify);
+  if (notify !== undefined && detach) output.warn('--notify has no effect with --detach: this command does not see the run end.');
   // A broken project.yaml stops here, before any server starts or state is created.
-  const { loadProject } = await import('@pollinator/spec-builder');
-  await loadProject(context.cwd);
+  const loaded = await loadProjectOrReport(context);
+  if (typeof loaded === 'number') return loaded;
   const connection = await connectColony(context, { executor: !detach });
+  // On the embedded default: whether environment.docker is used here, once per run on stderr (H6).
+  await announceEmbeddedImage(context, connection);
   const blobStore = await connection.blobStore();
   const { runProject } = await import('@pollinator/core');
 
@@ -39,6 +51,8 @@ export async function run(context: CommandContext, options: RunOptions): Promise
     signal: context.signal,
     follow: !detach,
     cancelOnAbort: options.cancelOnInterrupt === true,
+    force: options.force === true,
+    toolVersion: VERSION,
   });
   let announcedNoExecutor = false;
   for await (const event of execution) {
@@ -56,11 +70,17 @@ export async function run(context: CommandContext, options: RunOptions): Promise
   }
   const processId = result.processId ?? renderer.processId;
   const embedded = connection.mode === 'embedded';
-
   if (renderer.errors.length > 0 && !(result.detached && context.signal.aborted)) {
     renderRunErrors(output, renderer.errors, processId);
   }
-  if (output.isJson) return result.exitCode;
+  const ended = async (): Promise<number> => {
+    // After the outcome is on screen: a slow webhook must not delay it.
+    if (notify !== undefined && !detach && !result.detached) {
+      await sendNotification(context, notify, { projectName: loaded.project.projectName, result, durationMs: Date.now() - started });
+    }
+    return result.exitCode;
+  };
+  if (output.isJson) return ended();
 
   if (detach && processId !== undefined && result.error === undefined) {
     output.result(processId);
@@ -83,5 +103,11 @@ export async function run(context: CommandContext, options: RunOptions): Promise
     return result.exitCode;
   }
   renderOutcome(output, result, Date.now() - started, renderer.lastProcessErrors);
-  return result.exitCode;
+  return ended();
+}
+
+async function sendNotification(context: CommandContext, target: NotifyTarget, summary: Parameters<typeof notifyRunEnded>[1]): Promise<void> {
+  const warning = await notifyRunEnded(target, summary);
+  if (warning !== undefined) context.output.warn(warning);
+  else context.output.debug(`notified ${target.url.host} (${target.format})`);
 }

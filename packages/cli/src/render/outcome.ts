@@ -51,9 +51,35 @@ export function errorFromEvent(event: ErrorEvent, processId: string | undefined)
       });
     case 'ABORTED':
       return new CliError('Stopped', { ...base, why: clean(event.message) });
-    default:
-      return new CliError(clean(event.message).split('\n')[0] ?? event.code, base);
+    default: {
+      // Core's classified failures carry their own advice (`fix`) and facts (`details`).
+      const { fix, details } = event as ErrorEvent & { fix?: string; details?: Record<string, unknown> };
+      const [what = event.code, ...more] = clean(event.message).split('\n');
+      return new CliError(what, {
+        ...base,
+        ...(fix === undefined ? {} : { fix }),
+        details: [...more.map((line) => line.trim()).filter((line) => line !== ''), ...detailLines(details)],
+      });
+    }
   }
+}
+
+/** `details` of a core error event as lines: lists of files one per line, other facts as `key: value`. */
+function detailLines(details: Record<string, unknown> | undefined): string[] {
+  if (details === undefined) return [];
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(details)) {
+    if (Array.isArray(value)) {
+      for (const item of value.slice(0, 20)) {
+        const record = item as { target?: unknown; path?: unknown } | null;
+        lines.push(typeof item === 'string' ? item : record !== null && typeof record.path === 'string' ? `${typeof record.target === 'string' ? `cfs/${record.target}/` : ''}${record.path}` : JSON.stringify(item));
+      }
+      if (value.length > 20) lines.push(`… and ${value.length - 20} more ${key}`);
+    } else if (value !== undefined) {
+      lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    }
+  }
+  return lines;
 }
 
 /** Prints the errors of a run (one paragraph each) without repeating them as JSON events. */

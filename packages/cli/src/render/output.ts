@@ -1,5 +1,6 @@
 import { createColors, shouldUseColor, type Colors } from './colors';
 import { toJson, truncateLine } from './format';
+import { jsonEnvelope } from './output-json';
 
 /**
  * How the CLI talks to the user.
@@ -54,6 +55,8 @@ export class Output {
   private frame = 0;
   private timer: NodeJS.Timeout | undefined;
   private cursorHidden = false;
+  /** The terminal's cursor is after a partial line of job output: drawing the live region now would split it. */
+  private stdoutMidLine = false;
 
   constructor(options: OutputOptions = {}) {
     this.env = options.env ?? process.env;
@@ -90,9 +93,9 @@ export class Output {
     this.writeStdout(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** One NDJSON line on stdout. */
+  /** One NDJSON line on stdout, with `schemaVersion` and `time` added (output-json.ts). */
   json(value: unknown): void {
-    this.writeStdout(`${toJson(value)}\n`);
+    this.writeStdout(`${toJson(jsonEnvelope(value))}\n`);
   }
 
   /** Raw job output (log text), passed through as it came. */
@@ -201,6 +204,7 @@ export class Output {
   }
 
   private drawLive(): void {
+    if (this.stdoutMidLine) return;
     const columns = this.columns;
     const lines: string[] = [];
     for (const item of this.items) {
@@ -212,14 +216,16 @@ export class Output {
   }
 
   private writeStdout(text: string): void {
-    // stdout and stderr share the terminal: keep the live region below the text.
-    if (this.drawnLines > 0 && this.stdout.isTTY === true) {
-      this.clearLive();
+    if (this.stdout.isTTY !== true) {
       this.stdout.write(text);
-      this.drawLive();
       return;
     }
+    // stdout and stderr share the terminal: keep the live region below the text,
+    // and out of the way until a partial line of the job's output is complete.
+    this.clearLive();
     this.stdout.write(text);
+    this.stdoutMidLine = !text.endsWith('\n');
+    this.drawLive();
   }
 
   private writeStderr(text: string): void {

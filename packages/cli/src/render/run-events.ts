@@ -1,6 +1,7 @@
 import type { PollinatorEvent, RunResult } from '@pollinator/core';
 import { formatBytes, formatDuration, formatRate, bar, plural } from './format';
 import { spinnerFrame, type LiveItem, type Output } from './output';
+import { executorMessageText, isExecutorFailure, logOrigin } from './run-events-executor-message';
 
 type EventOf<T extends PollinatorEvent['type']> = Extract<PollinatorEvent, { type: T }>;
 
@@ -33,16 +34,27 @@ class SyncBar implements LiveItem {
   }
 }
 
-class Spinner implements LiveItem {
-  readonly started = Date.now();
+/**
+ * The live status line on a terminal: what is going on, for how long, and
+ * the executor's last message (`⠙ Running 12.4s · Pollinator: staging data…`),
+ * so a job that prints nothing for a while still shows that it is alive.
+ */
+export class StatusLine implements LiveItem {
+  readonly started: number;
+  /** The executor's last message, shown after the time. */
+  activity: string | undefined;
   constructor(
     public text: string,
     private readonly output: Output,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.started = now();
+  }
 
   render(frame: number): string[] {
     const c = this.output.colors;
-    return [`${c.cyan(spinnerFrame(frame))} ${this.text} ${c.dim(formatDuration(Date.now() - this.started))}`];
+    const activity = this.activity === undefined ? '' : c.dim(` · ${this.activity}`);
+    return [`${c.cyan(spinnerFrame(frame))} ${this.text} ${c.dim(formatDuration(this.now() - this.started))}${activity}`];
   }
 }
 
@@ -53,6 +65,8 @@ export interface RunRendererOptions {
   showPlanEntries?: boolean;
   /** Also list unchanged files in a plan. */
   showUnchanged?: boolean;
+  /** The clock of the status line (tests). */
+  now?: () => number;
 }
 
 /**
@@ -63,7 +77,9 @@ export interface RunRendererOptions {
 export class RunRenderer {
   private readonly bars = new Map<string, SyncBar>();
   private readonly plainProgressAt = new Map<string, number>();
-  private spinner: Spinner | undefined;
+  private spinner: StatusLine | undefined;
+  /** `ContainerExecutor: …` messages of the log: shown by the summary, or at the end when it does not. */
+  private executorFailures: string[] = [];
   private lastState: string | undefined;
   private submittedAt: number | undefined;
   private runningAt: number | undefined;
@@ -86,7 +102,7 @@ export class RunRenderer {
     if (event.type === 'process.submitted') this.processId = event.processId;
     if (event.type === 'process.state') this.lastProcessErrors = event.errors;
     if (this.output.isJson) {
-      this.output.json(event);
+      this.output.json(event.type === 'log' ? { ...event, origin: logOrigin(event.message) } : event);
       return;
     }
     this.render(event);
@@ -101,6 +117,12 @@ export class RunRenderer {
       this.output.jobOutput('\n');
       this.logEndsWithNewline = true;
     }
+    // The executor's failure is the run's summary line; one the process's errors do not carry is said here.
+    const known = new Set(this.lastProcessErrors.map((error) => error.trim()));
+    for (const failure of this.executorFailures) {
+      if (!known.has(failure)) this.output.warn(`executor: ${failure}`);
+    }
+    this.executorFailures = [];
   }
 
   private startSpinner(text: string): void {
@@ -109,7 +131,7 @@ export class RunRenderer {
       this.output.redraw();
       return;
     }
-    this.spinner = new Spinner(text, this.output);
+    this.spinner = new StatusLine(text, this.output, this.options.now);
     this.output.addLive(this.spinner);
   }
 
@@ -206,12 +228,9 @@ export class RunRenderer {
       case 'process.state':
         this.renderState(event);
         break;
-      case 'log': {
-        this.stopSpinnerIfRunning();
-        output.jobOutput(event.message);
-        this.logEndsWithNewline = event.message.endsWith('\n');
+      case 'log':
+        this.renderLog(event);
         break;
-      }
       case 'result.synced': {
         if (!this.bars.has('result')) {
           // sync.done already said it; point at the directory once.
@@ -233,9 +252,24 @@ export class RunRenderer {
     }
   }
 
-  private stopSpinnerIfRunning(): void {
-    if (this.spinner !== undefined && this.lastState === 'running') this.stopSpinner();
-    if (!this.logEndsWithNewline) return;
+  /** The job's output to stdout as it came; the executor's own messages to stderr and the status line. */
+  private renderLog(event: EventOf<'log'>): void {
+    const { output } = this;
+    if (logOrigin(event.message) === 'job') {
+      output.jobOutput(event.message);
+      this.logEndsWithNewline = event.message.endsWith('\n');
+      return;
+    }
+    const text = executorMessageText(event.message);
+    if (isExecutorFailure(text)) {
+      this.executorFailures.push(text);
+      return;
+    }
+    output.line(output.colors.dim(`  executor: ${text}`));
+    if (this.spinner !== undefined) {
+      this.spinner.activity = text;
+      output.redraw();
+    }
   }
 
   private renderState(event: EventOf<'process.state'>): void {
@@ -254,6 +288,8 @@ export class RunRenderer {
         this.runningAt = Date.now();
         const queued = this.submittedAt === undefined ? '' : c.dim(` after ${formatDuration(this.runningAt - this.submittedAt)} in the queue`);
         this.stopSpinner(`${c.green('✔')} Running${previous === undefined ? '' : queued}`);
+        // Alive until the process ends: elapsed time and the executor's last message (TTY only).
+        this.startSpinner('Running');
         break;
       }
       default:
