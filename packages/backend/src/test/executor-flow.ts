@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutorEvent, RunningExecutor } from '@pollinator/core';
 import type { Backend } from '../backend';
+import { registerRunRecordCases } from './executor-flow-records';
 import { startFlowColony, type FlowColony } from './flow-colony';
 
 export interface ExecutorFlowOptions {
@@ -56,6 +57,11 @@ export interface ExecutorFlowOptions {
   timeLimit?: boolean;
   /** The runtime's watch interval, ms (default 250). */
   watchIntervalMs?: number;
+  /**
+   * What the backend records as the image digest (`POLLINATOR_IMAGE_DIGEST`):
+   * a pattern it must match, or `'none'` when it records none. Omitted: not checked.
+   */
+  imageDigest?: RegExp | 'none';
 }
 
 interface CaseDirs {
@@ -245,6 +251,17 @@ export function testExecutorFlow(name: string, createBackend: () => Backend | Pr
       },
       caseTimeoutMs,
     );
+
+    registerRunRecordCases({
+      flow: () => flow,
+      root: () => root,
+      caseDirs,
+      startExecutor: (dirs) => startExecutor(dirs),
+      shellProject: (dir, script) => shellProject(dir, script),
+      caseTimeoutMs,
+      jobTimeoutMs,
+      ...(options.imageDigest ? { imageDigest: options.imageDigest } : {}),
+    });
 
     it.skipIf(!options.timeLimit)(
       'stops a job that outlives its walltime: exit code 124',
