@@ -120,8 +120,12 @@ function referencedBy(processes: GcProcess[]): { ids: Set<string>; names: Set<st
   };
 }
 
-/** Revisions to remove: superseded ones no kept snapshot holds and that were not the newest a moment ago. */
-function supersededRevisions(files: GcFile[], keptFileIds: ReadonlySet<string>, graceCutoff: Nanos): GcFile[] {
+/**
+ * Revisions to remove: superseded ones no kept snapshot holds. (A reader that
+ * listed one as the newest just before it was replaced finds its blob gone and
+ * reports the file as skipped; runs read snapshots, which are kept.)
+ */
+function supersededRevisions(files: GcFile[], keptFileIds: ReadonlySet<string>): GcFile[] {
   const byName = new Map<string, GcFile[]>();
   for (const file of files) {
     const key = `${file.label}\u0000${file.name}`;
@@ -132,12 +136,8 @@ function supersededRevisions(files: GcFile[], keptFileIds: ReadonlySet<string>, 
   const removed: GcFile[] = [];
   for (const revisions of byName.values()) {
     revisions.sort((a, b) => (a.sequence === b.sequence ? 0 : a.sequence > b.sequence ? -1 : 1));
-    // revisions[0] is the newest; a revision replaced within the grace period may still be being read.
-    revisions.forEach((revision, index) => {
-      const newer = revisions[index - 1];
-      if (newer === undefined || keptFileIds.has(revision.fileid) || newer.added >= graceCutoff) return;
-      removed.push(revision);
-    });
+    // revisions[0] is the newest.
+    for (const revision of revisions.slice(1)) if (!keptFileIds.has(revision.fileid)) removed.push(revision);
   }
   return removed;
 }
@@ -161,7 +161,7 @@ export function planGarbageCollection(input: GcPlanInput, options: RetentionOpti
   const keptFileIds = new Set(
     input.snapshots.filter((snapshot) => !removedSnapshotIds.has(snapshot.snapshotid)).flatMap((snapshot) => snapshot.fileIds),
   );
-  const revisions = supersededRevisions(input.files, keptFileIds, graceCutoff);
+  const revisions = supersededRevisions(input.files, keptFileIds);
 
   const removedFileIds = new Set(revisions.map((file) => file.fileid));
   const referenced = new Set(input.otherReferences);
