@@ -32,6 +32,7 @@ describe('cfsMetadataFromClient', () => {
     await metadata.getFiles('/p');
     await metadata.getFileLabels('/p', true);
     await metadata.getFileById('f1');
+    await metadata.getLatestFile('/p', 'a');
     await metadata.addFile({ colonyname: 'other', label: '/p', name: 'a' } as CfsFile);
     await metadata.createSnapshot('/p', 's');
     await metadata.getSnapshot({ name: 's' });
@@ -39,6 +40,7 @@ describe('cfsMetadataFromClient', () => {
       ['getFiles', '/p', { colonyName: 'given' }],
       ['getFileLabels', { name: '/p', exact: true, colonyName: 'given' }],
       ['getFile', { fileId: 'f1', colonyName: 'given' }],
+      ['getFile', { label: '/p', name: 'a', colonyName: 'given' }],
       ['addFile', { colonyname: 'given', label: '/p', name: 'a' }],
       ['createSnapshot', { label: '/p', name: 's', colonyName: 'given' }],
       ['getSnapshot', { name: 's', colonyName: 'given' }],

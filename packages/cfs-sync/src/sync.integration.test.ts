@@ -12,6 +12,7 @@ import { createLocalBlobStore } from './local-blob-store';
 import { createS3BlobStore } from './s3-blob-store';
 import { syncDirectory } from './sync';
 import { planSync } from './plan';
+import { applySync } from './apply';
 import { createSnapshot, materializeSnapshot } from './snapshot';
 import type { BlobStore } from './blob-store';
 import type { CfsMetadata } from './types';
@@ -89,6 +90,60 @@ function flow(storeName: string, makeStore: () => BlobStore) {
       const result = await syncDirectory({ dir: laptop, label, metadata, store, keepLocal: false, stateDir });
       expect(await readFile(join(laptop, 'out.txt'), 'utf8')).toBe('from the job\n');
       expect(await readFile(join(laptop, result.backups[0]!.backup), 'utf8')).toBe('my local notes\n');
+    });
+
+    it('two clones: a stale local edit is refused with the server time of the newer revision; forced, it uploads', async () => {
+      const label = `${prefix}/teammates`;
+      const [a, b, stateA, stateB] = [await tempDir(), await tempDir(), await tempDir('cfs-state-'), await tempDir('cfs-state-')];
+      await writeTree(a, { 'model.py': 'v1\n' });
+      await syncDirectory({ dir: a, label, metadata, store, keepLocal: true, stateDir: stateA });
+      await syncDirectory({ dir: b, label, metadata, store, keepLocal: true, stateDir: stateB });
+      await writeFile(join(a, 'model.py'), 'v2 from A\n');
+      await syncDirectory({ dir: a, label, metadata, store, keepLocal: true, stateDir: stateA });
+      const theirs = await metadata.getLatestFile(label, 'model.py');
+      await writeFile(join(b, 'model.py'), 'B edits v1\n');
+      const plan = await planSync({ dir: b, label, metadata, keepLocal: true, stateDir: stateB });
+      expect(plan.entries.find((entry) => entry.path === 'model.py')).toMatchObject({
+        reason: 'remote-changed',
+        remote: { checksum: sha('v2 from A\n'), added: theirs.added },
+      });
+      expect(theirs.added).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+      await expect(applySync(plan, { store })).rejects.toMatchObject({ code: 'REMOTE_CHANGED', files: [{ path: 'model.py', remoteAdded: theirs.added }] });
+      const forced = await syncDirectory({ dir: b, label, metadata, store, keepLocal: true, force: true, stateDir: stateB });
+      expect(forced.uploaded).toBe(1);
+      expect((await metadata.getLatestFile(label, 'model.py')).checksum).toBe(sha('B edits v1\n'));
+    });
+
+    it('a record whose object is missing from the store is skipped; the other files arrive', async () => {
+      const label = `${prefix}/lost`;
+      const source = await tempDir();
+      await writeTree(source, { 'lost.txt': 'its object will be deleted', 'kept.txt': 'kept', 'empty.txt': '' });
+      await syncDirectory({ dir: source, label, metadata, store, keepLocal: true, stateDir: false });
+      const lost = (await metadata.getLatestFile(label, 'lost.txt')).ref.s3object.object;
+      await store.delete(lost);
+      const target = await tempDir();
+      const result = await syncDirectory({ dir: target, label, metadata, store, keepLocal: false, direction: 'download', stateDir: false });
+      expect(result.skipped).toEqual([{ path: 'lost.txt', reason: expect.stringMatching(/missing from the store/) }]);
+      expect(result.partial).toBe(true);
+      expect(withoutMarkers(await readTree(target))).toEqual({ 'kept.txt': 'kept', 'empty.txt': '' });
+    });
+
+    it('plans from a snapshot: each snapshot of the label yields its own revisions', async () => {
+      const label = `${prefix}/snapshots`;
+      const dir = await tempDir();
+      const stateDir = await tempDir('cfs-state-');
+      const snapshots = [];
+      for (const version of ['one', 'two']) {
+        await writeTree(dir, { 'v.txt': `${version}\n`, [`only-${version}.txt`]: version });
+        await syncDirectory({ dir, label, metadata, store, keepLocal: true, stateDir });
+        snapshots.push(await createSnapshot({ metadata, store, label }));
+      }
+      const first = await tempDir();
+      await syncDirectory({ dir: first, label, metadata, store, keepLocal: false, source: { snapshotId: snapshots[0]!.snapshotid }, stateDir: false });
+      expect(withoutMarkers(await readTree(first))).toEqual({ 'v.txt': 'one\n', 'only-one.txt': 'one' });
+      const second = await tempDir();
+      await syncDirectory({ dir: second, label, metadata, store, keepLocal: false, source: { snapshotId: snapshots[1]!.snapshotid }, stateDir: false });
+      expect(withoutMarkers(await readTree(second))).toEqual({ 'v.txt': 'two\n', 'only-one.txt': 'one', 'only-two.txt': 'two' });
     });
   });
 }
