@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,19 @@ describe('gitProvenance', () => {
     expect(await gitProvenance(await tempDir())).toBeUndefined();
   });
 
+  it('looks at the project directory only, not the rest of the repository', async () => {
+    const root = await tempDir();
+    await git(root, 'init', '-q');
+    await mkdir(join(root, 'project'));
+    await writeFile(join(root, 'project', 'a.txt'), 'a\n');
+    await git(root, 'add', '.');
+    await git(root, 'commit', '-q', '-m', 'first');
+    await writeFile(join(root, 'elsewhere.txt'), 'x\n');
+    expect(await gitProvenance(join(root, 'project'))).toMatchObject({ dirty: false });
+    await writeFile(join(root, 'project', 'new.txt'), 'x\n');
+    expect(await gitProvenance(join(root, 'project'))).toMatchObject({ dirty: true });
+  });
+
   it('is absent in a repository without a commit', async () => {
     const dir = await tempDir();
     await git(dir, 'init', '-q');
@@ -42,6 +55,11 @@ describe('gitProvenance', () => {
     await git(dir, 'add', 'a.txt');
     await git(dir, 'commit', '-q', '-m', 'first');
     const head = await git(dir, 'rev-parse', 'HEAD');
+    expect(await gitProvenance(dir)).toEqual({ commit: head, dirty: false });
+    // What runs write themselves does not count: the .cfs markers and the downloaded results.
+    await mkdir(join(dir, 'cfs', 'result'), { recursive: true });
+    await writeFile(join(dir, 'cfs', '.cfs'), '');
+    await writeFile(join(dir, 'cfs', 'result', 'out.txt'), 'x');
     expect(await gitProvenance(dir)).toEqual({ commit: head, dirty: false });
     await writeFile(join(dir, 'a.txt'), 'b\n');
     expect(await gitProvenance(dir)).toEqual({ commit: head, dirty: true });

@@ -7,7 +7,11 @@ const run = promisify(execFile);
 export interface GitProvenance {
   /** `git rev-parse HEAD`. */
   commit: string;
-  /** True when `git status --porcelain` lists anything (uncommitted or untracked changes). */
+  /**
+   * True when the project directory has uncommitted or untracked changes
+   * (`git status --porcelain`), apart from what runs write there themselves:
+   * cfs-sync's `.cfs` markers and the downloaded `cfs/result`.
+   */
   dirty: boolean;
 }
 
@@ -23,7 +27,8 @@ export async function gitProvenance(dir: string): Promise<GitProvenance | undefi
     const inside = await git(['rev-parse', '--is-inside-work-tree']);
     if (inside.stdout.trim() !== 'true') return undefined;
     const head = await git(['rev-parse', 'HEAD']);
-    const status = await git(['status', '--porcelain']);
+    // Only the project directory (the pathspec is relative to it), without the run's own writes.
+    const status = await git(['status', '--porcelain', '--untracked-files=all', '--', '.', ':(exclude)cfs/result', ':(exclude,glob)**/.cfs']);
     const commit = head.stdout.trim();
     if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
     return { commit, dirty: status.stdout.trim() !== '' };

@@ -2,141 +2,19 @@
 // ~500 lines on purpose: each case is one whole run (sync, submit, follow,
 // results) whose set-up reads best beside its assertions.
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createColoniesClient, UnreadableProcessError, type ColoniesClient, type Process } from '@pollinator/colonies-client';
-import { cfsMetadataFromClient, createLocalBlobStore, syncDirectory, type BlobStore } from '@pollinator/cfs-sync';
-import { startDevServer, type DevServer } from '@pollinator/dev-server';
-import { projectYamlTemplate } from '@pollinator/spec-builder';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PollinatorEvent, RunResult } from './events';
+import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
+import { startDevServer } from '@pollinator/dev-server';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from './exit-codes';
 import { followProcess } from './follow-process';
 import { listExecutors, listProcesses } from './process-commands';
 import { pullResults } from './pull-results';
-import { runProject, type RunProjectOptions } from './run-project';
+import { runProject } from './run-project';
+import { collect, fixture, listTree, ofType, scriptedExecutor, serverState, useDevServer, writeProject } from './run-project.test-helpers';
 
-// End to end against @pollinator/dev-server, with an executor scripted here
-// (assign → logs → result upload → EXITCODE → close), as the real executors do.
-
-interface ScriptContext {
-  process: Process;
-  client: ColoniesClient;
-  log: (message: string) => Promise<void>;
-  /** Uploads files into the project's result label, as an executor's post-sync does. */
-  uploadResult: (files: Record<string, string>) => Promise<void>;
-  /** Resolves when the process has been cancelled (polls the server). */
-  cancelled: () => Promise<void>;
-}
-
-interface Fixture {
-  server: DevServer;
-  user: ColoniesClient;
-  executor: ColoniesClient;
-  store: BlobStore;
-  workDir: string;
-  stateDir: string;
-}
-
-let fixture: Fixture;
-const stops: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  const server = await startDevServer({});
-  const colonyName = server.identities.colony.name;
-  const workDir = await mkdtemp(join(tmpdir(), 'run-project-'));
-  fixture = {
-    server,
-    user: createColoniesClient({ url: server.url, privateKey: server.identities.user.privateKey, colonyName }),
-    executor: createColoniesClient({ url: server.url, privateKey: server.identities.executor.privateKey, colonyName }),
-    store: createLocalBlobStore({ dir: server.blobDir }),
-    workDir,
-    stateDir: join(workDir, 'state'),
-  };
-});
-
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  await fixture.server.close();
-  await rm(fixture.workDir, { recursive: true, force: true });
-});
-
-/** Runs `script` for the next process assigned to the dev-server's executor. */
-function scriptedExecutor(script: (context: ScriptContext) => Promise<void>): Promise<void> {
-  const { executor, store } = fixture;
-  const controller = new AbortController();
-  const done = (async () => {
-    let process: Process | null = null;
-    while (process === null && !controller.signal.aborted) {
-      process = await executor.assign({ timeout: 1 }, { signal: controller.signal }).catch(() => null);
-    }
-    if (process === null) return;
-    const assigned = process;
-    const projectLabel = assigned.spec.fs.dirs?.[0]?.label ?? '';
-    await script({
-      process: assigned,
-      client: executor,
-      log: async (message) => executor.addLog(assigned.processid, message),
-      uploadResult: async (files) => {
-        const dir = await mkdtemp(join(fixture.workDir, 'executor-result-'));
-        for (const [name, contents] of Object.entries(files)) {
-          await mkdir(join(dir, name, '..'), { recursive: true });
-          await writeFile(join(dir, name), contents);
-        }
-        await syncDirectory({
-          dir,
-          label: projectLabel,
-          keepLocal: true,
-          metadata: cfsMetadataFromClient(executor),
-          store,
-          stateDir: false,
-        });
-      },
-      cancelled: async () => {
-        for (;;) {
-          const current = await executor.getProcess(assigned.processid);
-          if (current.state === 4) return;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      },
-    });
-  })();
-  stops.push(async () => {
-    controller.abort();
-    await done.catch(() => undefined);
-  });
-  return done;
-}
-
-async function writeProject(name: string, extra = ''): Promise<string> {
-  const dir = join(fixture.workDir, name);
-  await mkdir(join(dir, 'cfs', 'src', 'lib'), { recursive: true });
-  await mkdir(join(dir, 'cfs', 'data'), { recursive: true });
-  await writeFile(join(dir, 'project.yaml'), projectYamlTemplate({ projectName: name }) + extra);
-  await writeFile(join(dir, 'cfs', 'src', 'main.py'), 'print(open("data/hello.txt").read())\n');
-  await writeFile(join(dir, 'cfs', 'src', 'lib', 'util.py'), 'X = 1\n');
-  await writeFile(join(dir, 'cfs', 'data', 'hello.txt'), 'Hello world!\n');
-  return dir;
-}
-
-async function collect(
-  options: Partial<RunProjectOptions> & { dir: string },
-): Promise<{ events: PollinatorEvent[]; result: RunResult }> {
-  const run = runProject({
-    client: fixture.user,
-    blobStore: fixture.store,
-    stateDir: fixture.stateDir,
-    pollIntervalMs: 50,
-    ...options,
-  });
-  const events: PollinatorEvent[] = [];
-  for await (const event of run) events.push(event);
-  return { events, result: await run.result };
-}
-
-function ofType<T extends PollinatorEvent['type']>(events: PollinatorEvent[], type: T) {
-  return events.filter((event): event is Extract<PollinatorEvent, { type: T }> => event.type === type);
-}
+useDevServer();
 
 describe('runProject end to end (dev-server + scripted executor)', () => {
   it('runs a project: logs arrive complete and in order, result files come back, exit code 0', async () => {
@@ -535,19 +413,3 @@ describe('runProject end to end (dev-server + scripted executor)', () => {
     expect((await serverState()).processes).toEqual([]);
   });
 });
-
-async function serverState() {
-  const { user, server } = fixture;
-  const processes = await Promise.all([0, 1, 2, 3, 4].map((state) => user.getProcesses({ state: state as 0 })));
-  return {
-    processes: processes.flat().map((process) => process.processid).sort(),
-    labels: (await user.getFileLabels({ name: '/', exact: false })).map((label) => `${label.name}:${label.files}`).sort(),
-    snapshots: (await user.getSnapshots()).map((snapshot) => snapshot.snapshotid).sort(),
-    blobs: (await readdir(server.blobDir).catch(() => [])).sort(),
-  };
-}
-
-async function listTree(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.map((entry) => join(entry.parentPath, entry.name).slice(dir.length)).sort();
-}
