@@ -20,7 +20,7 @@ export const ROOT_KEEP_FILE = '.pollinator-keep';
  * Freezes `label` (and every sub-label) as a snapshot. The server snapshots
  * nothing when the root label has no direct files (§4.2, §7 item 14), so when
  * the root has none but sub-labels do, an empty `.pollinator-keep` is
- * registered at the root first (zero bytes: no blob is stored) — the snapshot
+ * registered at the root first (zero bytes, a zero-byte object) — the snapshot
  * then holds the whole tree, for our executors and the Go ones alike.
  */
 export async function createSnapshot(options: {
