@@ -5,6 +5,7 @@ export { newObjectKey } from './blob-store';
 export { createMemoryBlobStore, type MemoryBlobStore } from './memory-blob-store';
 export { createLocalBlobStore, DEFAULT_PARTIAL_MAX_AGE_MS, type LocalBlobStoreOptions } from './local-blob-store';
 export { createS3BlobStore, s3OptionsFromEnv, type S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store';
+export { S3AccessDeniedError, S3UnreachableError, type S3Place } from './s3-errors';
 export type { CfsFile, CfsMetadata, FileData, Label, S3ObjectRef, Snapshot } from './types';
 export { cfsMetadataFromClient, type CfsClientLike } from './client-metadata';
 export { createMemoryCfsMetadata, type MemoryCfsMetadata } from './memory-metadata';

@@ -1,5 +1,8 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveConfig, type EffectiveConfig } from './config/settings';
+import { CliError } from './errors';
+import { CliExitCode } from './exit-codes';
 import { Output } from './render/output';
 
 /** Options every command accepts (defined once on the program). */
@@ -27,6 +30,7 @@ export class CommandContext {
     this.options = options;
     this.env = init.env ?? process.env;
     this.cwd = resolve(process.cwd(), options.cwd ?? '.');
+    if (options.cwd !== undefined) assertDirectory(options.cwd, this.cwd);
     this.signal = init.signal ?? new AbortController().signal;
     this.output =
       init.output ??
@@ -56,4 +60,25 @@ export class CommandContext {
       }
     }
   }
+}
+
+/**
+ * `-C <dir>` must name a directory: otherwise every command would report
+ * something about a project.yaml it never had a chance to look for.
+ */
+function assertDirectory(given: string, path: string): void {
+  let problem: string | undefined;
+  try {
+    if (!statSync(path).isDirectory()) problem = 'it is not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problem = code === 'ENOENT' ? 'no such directory' : `it cannot be read (${code ?? (error as Error).message})`;
+  }
+  if (problem === undefined) return;
+  throw new CliError(`Cannot run in ${given} (-C)`, {
+    why: path === given ? problem : `${path}: ${problem}`,
+    fix: 'Check the path given to -C/--cwd: the command runs as if started in that directory.',
+    exitCode: CliExitCode.USAGE,
+    code: 'USAGE',
+  });
 }

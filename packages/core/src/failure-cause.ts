@@ -29,6 +29,9 @@ export interface FailureCause {
 
 type Classified = Omit<FailureCause, 'message'> & { detail: string };
 
+const S3_CREDENTIALS_FIX = 'Check AWS_S3_ACCESSKEY and AWS_S3_SECRETKEY, and that this key may use the bucket in AWS_S3_BUCKET (`pollinator config` shows them masked).';
+const S3_UNREACHABLE_FIX = 'Check that the S3 service is up and that AWS_S3_ENDPOINT and AWS_S3_TLS point at it (`pollinator config`), then run again.';
+
 const FORBIDDEN_MESSAGE = /not (a )?member|access denied|forbidden|unauthori[sz]ed/i;
 
 /** "uploading cfs/src" → "Uploading cfs/src". */
@@ -95,14 +98,14 @@ function fromCfs(error: CfsError, step: FailureStep): Classified | undefined {
         code: 'S3_CREDENTIALS',
         exitCode: ExitCode.SUBMISSION_REJECTED,
         detail: text,
-        fix: 'Check AWS_S3_ACCESSKEY and AWS_S3_SECRETKEY, and that this key may use the bucket in AWS_S3_BUCKET (`pollinator config` shows them masked).',
+        fix: S3_CREDENTIALS_FIX,
       };
     case 'S3_UNREACHABLE':
       return {
         code: 'S3_UNREACHABLE',
         exitCode: ExitCode.CONNECTION_LOST,
         detail: text,
-        fix: 'Check that the S3 service is up and that AWS_S3_ENDPOINT and AWS_S3_TLS point at it (`pollinator config`), then run again.',
+        fix: S3_UNREACHABLE_FIX,
       };
     case 'LOCAL_FILE_UNREADABLE':
       return { code: 'LOCAL_FILE_UNREADABLE', exitCode: ExitCode.NO_INPUT, detail: text };
@@ -129,12 +132,33 @@ function fromCfs(error: CfsError, step: FailureStep): Classified | undefined {
             : 'The blob store does not hold what CFS records; upload the file again from a copy that has it.',
       };
     case 'SYMLINK_REFUSED':
+      return {
+        code: 'SYMLINK_REFUSED',
+        exitCode: ExitCode.SYNC_FAILED,
+        detail: text,
+        fix: 'Replace the link with the file, or set `sync.symlinks` in project.yaml (docs/project-yaml.md) to follow links that stay inside the project.',
+      };
     case 'UNSAFE_PATH':
+      return {
+        code: 'UNSAFE_PATH',
+        exitCode: ExitCode.SYNC_FAILED,
+        detail: text,
+        fix: 'Nothing was written outside the directory. The name comes from a CFS record; running again will not help: remove or rename that file in CFS.',
+      };
     case 'CONFLICT_REFUSED':
-      return { code: error.code, exitCode: ExitCode.SYNC_FAILED, detail: text };
+      return { code: 'CONFLICT_REFUSED', exitCode: ExitCode.SYNC_FAILED, detail: text };
     default:
       return undefined;
   }
+}
+
+/** An AWS SDK error passed through unwrapped: a 401/403 is S3 refusing the credentials. */
+function fromS3Status(error: unknown): Classified | undefined {
+  const status = (field(error, '$metadata') as { httpStatusCode?: unknown } | undefined)?.httpStatusCode;
+  if (status !== 401 && status !== 403) return undefined;
+  const name = field(error, 'name');
+  const s3Code = typeof name === 'string' && name !== 'Unknown' && name !== 'Error' ? ` ${name}` : '';
+  return { code: 'S3_CREDENTIALS', exitCode: ExitCode.SUBMISSION_REJECTED, detail: `S3 refused the credentials (HTTP ${status}${s3Code})`, fix: S3_CREDENTIALS_FIX };
 }
 
 /** A Node.js file-system error: which file, and what it means. */
@@ -165,7 +189,19 @@ function unreachable(error: unknown, code: string): Classified {
   const address = field(error, 'address');
   const port = field(error, 'port');
   const hostname = field(error, 'hostname');
-  const where = typeof address === 'string' ? `${address}${typeof port === 'number' ? `:${port}` : ''}` : typeof hostname === 'string' ? hostname : 'a server';
+  // Node's own message names the address too (`connect ECONNREFUSED 127.0.0.1:50080`, `getaddrinfo ENOTFOUND host`).
+  const named = /\b(?:connect|getaddrinfo|read|write) [A-Z_]+ (\S+)/.exec(plainText(error))?.[1];
+  const where =
+    typeof address === 'string' ? `${address}${typeof port === 'number' ? `:${port}` : ''}` : typeof hostname === 'string' ? hostname : (named ?? 'a server');
+  // The AWS SDK's network errors carry its request metadata: the endpoint is S3's.
+  if (typeof field(error, '$metadata') === 'object') {
+    return {
+      code: 'S3_UNREACHABLE',
+      exitCode: ExitCode.CONNECTION_LOST,
+      detail: `cannot reach S3 at ${where} (${code})`,
+      fix: S3_UNREACHABLE_FIX,
+    };
+  }
   return { code: 'UNREACHABLE', exitCode: ExitCode.CONNECTION_LOST, detail: `cannot reach ${where} (${code})`, fix: 'Check that it is up and reachable from here, then run again.' };
 }
 
@@ -191,6 +227,8 @@ function classify(error: unknown, step: FailureStep): Classified {
       const cause = fromColonies(link, step);
       if (cause !== undefined) return cause;
     }
+    const refusedByS3 = fromS3Status(link);
+    if (refusedByS3 !== undefined) return refusedByS3;
     const errno = fileErrno(link);
     if (errno !== undefined) return fromFileSystem(errno, step);
   }

@@ -1,4 +1,4 @@
-import { KNOWN_VARIABLES, isSecret, listProfiles, maskSecret, profilesDir } from '../config/settings';
+import { isKnownVariable, isSecret, listProfiles, maskSecret, profilesDir, suggestVariable } from '../config/settings';
 import { tildify } from '../config/paths';
 import type { CommandContext } from '../context';
 import { table } from '../render/format';
@@ -27,6 +27,9 @@ export async function run(context: CommandContext): Promise<number> {
       profiles,
       dataDir: config.dataDir,
       variables,
+      unknownVariables: config.variables
+        .filter((variable) => !isKnownVariable(variable.name))
+        .map((variable) => ({ name: variable.name, suggestion: suggestVariable(variable.name) })),
     });
     return 0;
   }
@@ -59,12 +62,16 @@ export async function run(context: CommandContext): Promise<number> {
       ),
     );
   }
-  const unknown = config.variables.filter(
-    (variable) => !KNOWN_VARIABLES.some((known) => known.name === variable.name),
-  );
-  if (unknown.length > 0) {
-    lines.push('');
-    lines.push(c.yellow(`Not read by pollinator: ${unknown.map((variable) => variable.name).join(', ')} (typo?)`));
+  const unknown = config.variables.filter((variable) => !isKnownVariable(variable.name));
+  const typos = unknown.flatMap((variable) => {
+    const suggestion = suggestVariable(variable.name);
+    return suggestion === undefined ? [] : [`${variable.name} is not read by pollinator: did you mean ${suggestion}?`];
+  });
+  const others = unknown.filter((variable) => suggestVariable(variable.name) === undefined);
+  if (unknown.length > 0) lines.push('');
+  for (const typo of typos) lines.push(c.yellow(typo));
+  if (others.length > 0) {
+    lines.push(c.dim(`Not read by pollinator (settings of other ColonyOS tools?): ${others.map((variable) => variable.name).join(', ')}`));
   }
   output.result(lines.join('\n'));
   return 0;
@@ -73,5 +80,6 @@ export async function run(context: CommandContext): Promise<number> {
 function serverDescription(env: NodeJS.ProcessEnv): string {
   const tlsValue = env.COLONIES_TLS ?? env.COLONIES_SERVER_TLS;
   const tls = tlsValue === undefined ? true : /^(1|true|yes|on)$/i.test(tlsValue);
-  return `${tls ? 'https' : 'http'}://${env.COLONIES_SERVER_HOST ?? '?'}:${env.COLONIES_SERVER_PORT ?? (tls ? '443' : '50080')}`;
+  const port = env.COLONIES_SERVER_HTTP_PORT || env.COLONIES_SERVER_PORT;
+  return `${tls ? 'https' : 'http'}://${env.COLONIES_SERVER_HOST ?? '?'}:${port || (tls ? '443' : '50080')}`;
 }

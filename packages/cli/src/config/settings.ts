@@ -3,48 +3,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { parseEnvFile } from './env-file';
+import { KNOWN_VARIABLES } from './known-variables';
 import { configDir, dataDir, tildify } from './paths';
 
-export interface ConfigVariable {
-  name: string;
-  description: string;
-  /** Shown masked by `pollinator config`, never printed in full. */
-  secret: boolean;
-  group: 'colony' | 's3' | 'pollinator';
-}
-
-/**
- * The variables pollinator reads: those of the original Pollinator and the
- * ColonyOS tools (`COLONIES_*`, `AWS_S3_*`, `COLONYOS_DASHBOARD_URL`) plus
- * pollinator's own (`POLLINATOR_*`).
- */
-export const KNOWN_VARIABLES: readonly ConfigVariable[] = [
-  { name: 'COLONIES_SERVER_HOST', description: 'Colonies server host; setting it switches from the embedded default to that colony', secret: false, group: 'colony' },
-  { name: 'COLONIES_SERVER_PORT', description: 'Colonies server port', secret: false, group: 'colony' },
-  { name: 'COLONIES_TLS', description: '"true": https/wss, "false": http/ws', secret: false, group: 'colony' },
-  { name: 'COLONIES_SERVER_TLS', description: 'older name of COLONIES_TLS (read when COLONIES_TLS is unset)', secret: false, group: 'colony' },
-  { name: 'COLONIES_SKIP_TLS_VERIFY', description: '"true": accept any TLS certificate', secret: false, group: 'colony' },
-  { name: 'COLONIES_COLONY_NAME', description: 'the colony to submit to', secret: false, group: 'colony' },
-  { name: 'COLONIES_PRVKEY', description: 'your private key (a user or executor of the colony)', secret: true, group: 'colony' },
-  { name: 'COLONIES_COLONY_PRVKEY', description: 'colony owner key (executor self-registration)', secret: true, group: 'colony' },
-  { name: 'COLONIES_SERVER_PRVKEY', description: 'server owner key (administration only)', secret: true, group: 'colony' },
-  { name: 'COLONIES_EXECUTOR_NAME', description: 'executor name (`pollinator executor start`)', secret: false, group: 'colony' },
-  { name: 'COLONIES_EXECUTOR_TYPE', description: 'executor type (`pollinator executor start`)', secret: false, group: 'colony' },
-  { name: 'COLONYOS_DASHBOARD_URL', description: 'dashboard base URL; `run` prints <url>/process?processid=<id>', secret: false, group: 'colony' },
-  { name: 'AWS_S3_ENDPOINT', description: 'S3 endpoint as host:port (no scheme)', secret: false, group: 's3' },
-  { name: 'AWS_S3_ACCESSKEY', description: 'S3 access key', secret: true, group: 's3' },
-  { name: 'AWS_S3_SECRETKEY', description: 'S3 secret key', secret: true, group: 's3' },
-  { name: 'AWS_S3_REGION', description: 'S3 region', secret: false, group: 's3' },
-  { name: 'AWS_S3_BUCKET', description: 'S3 bucket', secret: false, group: 's3' },
-  { name: 'AWS_S3_TLS', description: '"true": https to S3', secret: false, group: 's3' },
-  { name: 'AWS_S3_SKIPVERIFY', description: '"true": skip S3 certificate verification', secret: false, group: 's3' },
-  { name: 'POLLINATOR_PROFILE', description: 'profile to read (name or path); same as --profile', secret: false, group: 'pollinator' },
-  { name: 'POLLINATOR_DATA_DIR', description: "where the embedded default keeps its state", secret: false, group: 'pollinator' },
-  { name: 'POLLINATOR_CONFIG_DIR', description: 'where profiles live (<dir>/profiles/<name>.env)', secret: false, group: 'pollinator' },
-  { name: 'POLLINATOR_BLOB_DIR', description: 'a colony with no S3: file contents in this local directory (the embedded default\'s blobs; `pollinator dev --write-env` writes it)', secret: false, group: 'pollinator' },
-  { name: 'POLLINATOR_DEV_IDLE_TIMEOUT', description: 'the embedded default\'s background service stops after this long idle (default 10m; 0: never)', secret: false, group: 'pollinator' },
-  { name: 'POLLINATOR_LOCAL_ISOLATION', description: '`executor start --backend local`: auto, bwrap (require bubblewrap) or rewrite', secret: false, group: 'pollinator' },
-];
+export { isKnownVariable, KNOWN_VARIABLES, suggestVariable, type ConfigVariable } from './known-variables';
 
 const SECRET_PATTERN = /PRVKEY|SECRET|PASSWORD|TOKEN|ACCESSKEY/;
 

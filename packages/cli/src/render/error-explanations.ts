@@ -67,20 +67,45 @@ export function withOwnExitCode(error: unknown): CliError {
 }
 
 /**
- * An error of the AWS SDK (S3 blob store): every service error carries
- * `$metadata`. cfs-sync passes some of them through unwrapped.
+ * An error of the AWS SDK (S3 blob store): every error it throws carries
+ * `$metadata`, network errors too. cfs-sync passes some of them through unwrapped.
  */
 export function isAwsServiceError(error: unknown): boolean {
   const metadata = errorField(error, '$metadata');
   return typeof metadata === 'object' && metadata !== null;
 }
 
-export function syncFailed(error: unknown): CliError {
-  return new CliError('Syncing files with CFS failed', {
+const FILE_CODES = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ENOENT', 'ELOOP', 'EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'EEXIST']);
+const WRITE_SYSCALLS = /^(write|mkdir|rename|unlink|rmdir|symlink|link|copyfile|utime|chmod|chown|ftruncate|fsync)$/;
+
+/** A Node.js file-system error: an errno code and the path it concerns. */
+export function isFileSystemError(error: unknown): boolean {
+  const code = errorField(error, 'code');
+  return typeof code === 'string' && FILE_CODES.has(code) && typeof errorField(error, 'path') === 'string';
+}
+
+/** A file that cannot be read (66, EX_NOINPUT) or written (74, EX_IOERR), named with the reason. */
+export function fileProblem(error: unknown): CliError {
+  const code = String(errorField(error, 'code'));
+  const path = String(errorField(error, 'path'));
+  const syscall = textOf(errorField(error, 'syscall'), '');
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new CliError(`No space left to write ${path}`, { why: code, fix: 'Free some space on that disk, then run the command again.', exitCode: CliExitCode.SYNC_FAILED, code: 'DISK_FULL', cause: error });
+  }
+  if (WRITE_SYSCALLS.test(syscall) || code === 'EROFS' || code === 'EEXIST') {
+    return new CliError(`Cannot write ${path}`, {
+      why: firstLine(messageOf(error)),
+      fix: 'Check the permissions of the directory (or what is in the way of that path).',
+      exitCode: CliExitCode.SYNC_FAILED,
+      code: 'LOCAL_WRITE_FAILED',
+      cause: error,
+    });
+  }
+  return new CliError(`Cannot read ${path}`, {
     why: firstLine(messageOf(error)),
-    fix: 'Nothing half-written was kept; run the command again. With S3, check the AWS_S3_* variables (`pollinator config`).',
-    exitCode: CliExitCode.SYNC_FAILED,
-    code: 'SYNC_FAILED',
+    fix: code === 'ENOENT' ? 'Check the path.' : `Make it readable (chmod u+r ${path}) or leave it out of the sync with a .pollinatorignore rule.`,
+    exitCode: CliExitCode.NO_INPUT,
+    code: 'LOCAL_FILE_UNREADABLE',
     cause: error,
   });
 }

@@ -1,4 +1,4 @@
-import { BlobNotFoundError, CfsError, ChecksumMismatchError, UnsafePathError } from '@pollinator/cfs-sync';
+import { BlobNotFoundError, CfsError, ChecksumMismatchError, S3AccessDeniedError, S3UnreachableError, UnsafePathError } from '@pollinator/cfs-sync';
 import {
   ColoniesAbortError,
   ColoniesArgumentError,
@@ -54,6 +54,15 @@ const CASES: Case[] = [
     why: 'no project.yaml in /w',
   },
   {
+    what: 'a missing environment.source is a problem of project.yaml, not "no project here"',
+    error: new ProjectConfigError([issue({ line: 30, column: 11, path: 'environment.source', code: 'missing_file', message: 'cfs/src/mian.py does not exist' })]),
+    row: 'ProjectConfigError',
+    exitCode: CliExitCode.INVALID_PROJECT,
+    code: 'INVALID_PROJECT',
+    headline: 'project.yaml is invalid (1 problem)',
+    details: ['project.yaml:30:11 environment.source: cfs/src/mian.py does not exist'],
+  },
+  {
     what: 'an invalid project.yaml, every issue with the spec-builder formatter',
     error: new ProjectConfigError([
       issue({ code: 'invalid_value', message: 'must be a number', found: '"two"', allowed: '0.1–100000' }),
@@ -96,12 +105,81 @@ const CASES: Case[] = [
     why: 'getprocessmsg: no reply within 5000 ms',
   },
   {
-    what: 'a backend error over a network failure keeps the connection exit code',
+    what: 'a backend error over a network failure keeps the connection exit code and names the address, not the Colonies server',
     error: new BackendError('k8s', 'cannot reach the API server', { cause: refused }),
     row: 'a network code in the cause chain',
     exitCode: CliExitCode.CONNECTION_LOST,
     code: 'CONNECTION_LOST',
-    headline: 'Cannot reach the Colonies server',
+    headline: 'The k8s backend cannot reach 127.0.0.1:50080 (ECONNREFUSED)',
+    fix: /KUBECONFIG/,
+  },
+  {
+    what: 'a network failure of no known client names the address it could not reach',
+    error: Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6443'), { code: 'ECONNREFUSED', address: '10.0.0.7', port: 6443 }),
+    row: 'a network code in the cause chain',
+    exitCode: CliExitCode.CONNECTION_LOST,
+    code: 'CONNECTION_LOST',
+    headline: 'Cannot reach 10.0.0.7:6443 (ECONNREFUSED)',
+  },
+  {
+    what: "the AWS SDK's network failure is S3's endpoint",
+    error: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7480'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 7480, $metadata: { attempts: 3 } }),
+    row: 'an AWS SDK error',
+    exitCode: CliExitCode.CONNECTION_LOST,
+    code: 'S3_UNREACHABLE',
+    headline: 'Syncing files with CFS failed: cannot reach S3 at 127.0.0.1:7480 (ECONNREFUSED)',
+    fix: /AWS_S3_ENDPOINT/,
+  },
+  {
+    what: 'S3 refusing the credentials (cfs-sync names endpoint and bucket)',
+    error: new S3AccessDeniedError({ endpoint: '127.0.0.1:7480', bucket: 'b' }, 403, undefined),
+    row: 'CfsError',
+    exitCode: CliExitCode.SUBMISSION_REJECTED,
+    code: 'S3_CREDENTIALS',
+    headline: 'Syncing files with CFS failed: S3 at 127.0.0.1:7480 refused the credentials for bucket b (HTTP 403)',
+    fix: /AWS_S3_SECRETKEY/,
+  },
+  {
+    what: 'S3 unreachable (cfs-sync names the endpoint)',
+    error: new S3UnreachableError({ endpoint: '127.0.0.1:1', bucket: 'b' }, 'ECONNREFUSED'),
+    row: 'CfsError',
+    exitCode: CliExitCode.CONNECTION_LOST,
+    code: 'S3_UNREACHABLE',
+    headline: 'Syncing files with CFS failed: cannot reach S3 at 127.0.0.1:1 (bucket b): ECONNREFUSED',
+  },
+  {
+    what: 'a Colonies 403 inside a sync is about membership, not S3',
+    error: new CfsError('SYNC_FAILED', 'listing failed', { cause: rpcError(403, 'Access denied, not member of colony') }),
+    row: 'CfsError',
+    exitCode: CliExitCode.SUBMISSION_REJECTED,
+    code: 'NOT_A_MEMBER',
+    headline: /^Syncing files with CFS failed: the Colonies server refused/,
+    fix: /not a member of COLONIES_COLONY_NAME/,
+  },
+  {
+    what: 'an interrupted sync is an interruption',
+    error: new CfsError('ABORTED', 'sync aborted: Interrupted by SIGINT'),
+    row: 'CfsError',
+    exitCode: CliExitCode.CANCELLED,
+    code: 'INTERRUPTED',
+    headline: 'Interrupted',
+  },
+  {
+    what: 'a file that cannot be read',
+    error: Object.assign(new Error("EACCES: permission denied, open '/w/cfs/src/a'"), { code: 'EACCES', syscall: 'open', path: '/w/cfs/src/a' }),
+    row: 'a file-system error',
+    exitCode: CliExitCode.NO_INPUT,
+    code: 'LOCAL_FILE_UNREADABLE',
+    headline: 'Cannot read /w/cfs/src/a',
+    fix: /chmod u\+r/,
+  },
+  {
+    what: 'a file that cannot be written',
+    error: Object.assign(new Error("EACCES: permission denied, mkdir '/w/x'"), { code: 'EACCES', syscall: 'mkdir', path: '/w/x' }),
+    row: 'a file-system error',
+    exitCode: CliExitCode.SYNC_FAILED,
+    code: 'LOCAL_WRITE_FAILED',
+    headline: 'Cannot write /w/x',
   },
   {
     what: 'the server refuses a non-member',
@@ -143,9 +221,45 @@ const CASES: Case[] = [
     what: 'something that is not a Colonies server answers',
     error: new ColoniesBadReplyError('getprocessmsg', 200, 'not JSON'),
     row: 'ColoniesBadReplyError',
-    exitCode: CliExitCode.CONNECTION_LOST,
-    code: 'CONNECTION_LOST',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'BAD_REPLY',
     headline: 'The server did not answer like a Colonies server',
+  },
+  {
+    what: 'a process the client cannot decode names it and how to remove it',
+    error: new UnreadableProcessError({ payloadtype: 'getprocessmsg', reason: 'nested too deep', processId: 'a'.repeat(64) }),
+    row: 'UnreadableProcessError',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'PROCESS_UNREADABLE',
+    headline: `Process ${'a'.repeat(64)} sent by the Colonies server cannot be read`,
+    why: 'nested too deep',
+    fix: /pollinator cancel a{64}/,
+  },
+  {
+    what: 'a reply over the size limit',
+    error: new ColoniesReplyTooLargeError('getlogsmsg', 1024),
+    row: 'ColoniesReplyTooLargeError',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'REPLY_TOO_LARGE',
+    headline: "The Colonies server's reply is too large to read",
+    why: /getlogsmsg is larger than 1024 bytes/,
+  },
+  {
+    what: 'a malformed key',
+    error: new CryptoError('CRYPTO_INVALID_HEX', 'private key must be a string of hex digits'),
+    row: 'CryptoError',
+    exitCode: CliExitCode.CONFIG,
+    code: 'CONFIG',
+    headline: 'A private key is not valid',
+    fix: /COLONIES_PRVKEY/,
+  },
+  {
+    what: 'a signature that cannot be checked',
+    error: new CryptoError('CRYPTO_RECOVERY_FAILED', 'no public key can be recovered'),
+    row: 'CryptoError',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'BAD_SIGNATURE',
+    headline: 'A signature from the Colonies server cannot be checked',
   },
   {
     what: 'an invalid S3 configuration',
@@ -156,17 +270,31 @@ const CASES: Case[] = [
     headline: 'The S3 configuration is invalid',
     why: 'AWS_S3_ENDPOINT must look like host:port',
   },
-  ...[new UnsafePathError('../x', 'it leaves the directory'), new ChecksumMismatchError('a.txt', 'aa', 'bb'), new BlobNotFoundError('k', 'S3 (b)'), new CfsError('SYNC_FAILED', 'upload failed')].map(
-    (error): Case => ({ what: `cfs-sync's ${error.name}`, error, row: 'CfsError', exitCode: CliExitCode.SYNC_FAILED, code: 'SYNC_FAILED', headline: 'Syncing files with CFS failed' }),
+  ...(
+    [
+      [new UnsafePathError('../x', 'it leaves the directory'), 'UNSAFE_PATH'],
+      [new ChecksumMismatchError('a.txt', 'aa', 'bb'), 'REMOTE_DAMAGED'],
+      [new BlobNotFoundError('k', 'S3 (b)'), 'REMOTE_DAMAGED'],
+      [new CfsError('SYNC_FAILED', 'upload failed'), 'SYNC_FAILED'],
+    ] as const
+  ).map(
+    ([error, code]): Case => ({
+      what: `cfs-sync's ${error.name}`,
+      error,
+      row: 'CfsError',
+      exitCode: CliExitCode.SYNC_FAILED,
+      code,
+      headline: /^Syncing files with CFS failed: /,
+      fix: /^(?!.*try again)/,
+    }),
   ),
   {
-    what: 'an S3 service error passed through by cfs-sync',
+    what: 'an S3 refusal passed through by cfs-sync',
     error: Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
-    row: 'an AWS SDK service error',
-    exitCode: CliExitCode.SYNC_FAILED,
-    code: 'SYNC_FAILED',
-    headline: 'Syncing files with CFS failed',
-    why: 'Access Denied',
+    row: 'an AWS SDK error',
+    exitCode: CliExitCode.SUBMISSION_REJECTED,
+    code: 'S3_CREDENTIALS',
+    headline: 'Syncing files with CFS failed: S3 refused the credentials (HTTP 403 AccessDenied)',
   },
   {
     what: 'a missing package',
@@ -193,10 +321,7 @@ const CASES: Case[] = [
     headline: 'Interrupted',
   },
   ...[
-    new UnreadableProcessError({ payloadtype: 'getprocessmsg', reason: 'nested too deep' }),
     new ColoniesArgumentError('maxexectime must be positive'),
-    new ColoniesReplyTooLargeError('getlogsmsg', 1024),
-    new CryptoError('CRYPTO_INVALID_HEX', 'not hex'),
     new ProjectFilesExistError('/w', ['project.yaml']),
     new TypeError('x is not a function'),
   ].map(
@@ -218,7 +343,7 @@ describe('ERROR_TABLE', () => {
       if (typeof entry.why === 'string') expect(explained.why).toBe(entry.why);
       else expect(explained.why).toMatch(entry.why);
     }
-    if (entry.fix !== undefined) expect(explained.fix).toMatch(entry.fix);
+    if (entry.fix !== undefined) expect(explained.fix ?? '').toMatch(entry.fix);
     if (entry.details !== undefined) expect(explained.details).toEqual(entry.details);
     if (!CliError.isInstance(entry.error)) expect(explained.cause).toBe(entry.error);
   });

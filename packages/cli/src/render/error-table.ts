@@ -5,23 +5,28 @@ import {
   ColoniesConfigError,
   ColoniesError,
   ColoniesNetworkError,
+  ColoniesReplyTooLargeError,
   ColoniesTimeoutError,
+  UnreadableProcessError,
 } from '@pollinator/colonies-client';
-import { BackendError } from '@pollinator/core';
+import { BackendError, describeFailure } from '@pollinator/core';
+import { CryptoError } from '@pollinator/crypto';
 import { formatProjectIssueWithSuggestion, ProjectConfigError } from '@pollinator/spec-builder';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import {
   connectionLost,
   firstLine,
+  errorField,
+  fileProblem,
   hasExitCode,
   installationIncomplete,
   interrupted,
   isAbortError,
   isAwsServiceError,
+  isFileSystemError,
   isModuleNotFound,
   networkCode,
-  syncFailed,
   textOf,
   unexpected,
   withOwnExitCode,
@@ -52,7 +57,8 @@ function shapeRule(name: string, matches: (error: unknown) => boolean, explain: 
 function invalidProject(error: ProjectConfigError): CliError {
   const { issues } = error;
   const only = issues.length === 1 ? issues[0] : undefined;
-  if (only?.code === 'missing_file') {
+  // Only project.yaml itself missing is "no project here"; a missing environment.source is a problem of the file.
+  if (only?.code === 'missing_file' && only.path === '') {
     return new CliError('No project here', {
       why: only.message,
       fix: 'Run the command in a project directory, or pass -C <dir>.',
@@ -112,10 +118,104 @@ function notAColoniesServer(error: ColoniesBadReplyError): CliError {
   return new CliError('The server did not answer like a Colonies server', {
     why: firstLine(error.message),
     fix: 'Check COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS: they may point at another service or a proxy (`pollinator config`).',
-    exitCode: CliExitCode.CONNECTION_LOST,
-    code: 'CONNECTION_LOST',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'BAD_REPLY',
     cause: error,
   });
+}
+
+function unreadableProcess(error: UnreadableProcessError): CliError {
+  const which = error.processId === undefined ? 'A process' : `Process ${error.processId}`;
+  return new CliError(`${which} sent by the Colonies server cannot be read`, {
+    why: error.reason,
+    fix:
+      error.processId === undefined
+        ? 'It was probably submitted by another tool; `pollinator ps` lists the others.'
+        : `It was probably submitted by another tool; \`pollinator cancel ${error.processId}\` removes it if it should not run.`,
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'PROCESS_UNREADABLE',
+    cause: error,
+  });
+}
+
+function replyTooLarge(error: ColoniesReplyTooLargeError): CliError {
+  return new CliError("The Colonies server's reply is too large to read", {
+    why: `the reply to ${error.payloadtype || 'a request'} is larger than ${error.limitBytes} bytes; it was not read`,
+    fix: 'Ask for less (e.g. `logs --tail <n>`, fewer processes); if COLONIES_SERVER_HOST points at a proxy, check that it answers with the server\'s replies.',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'REPLY_TOO_LARGE',
+    cause: error,
+  });
+}
+
+/** Key errors are a configuration problem; signature errors come from what a server sent. */
+const KEY_CODES = new Set(['CRYPTO_INVALID_HEX', 'CRYPTO_INVALID_LENGTH', 'CRYPTO_KEY_OUT_OF_RANGE']);
+
+function cryptoFailed(error: CryptoError): CliError {
+  if (KEY_CODES.has(error.code)) {
+    return new CliError('A private key is not valid', {
+      why: firstLine(error.message),
+      fix: 'Check COLONIES_PRVKEY (and COLONIES_COLONY_PRVKEY, COLONIES_SERVER_PRVKEY when set): 64 hexadecimal digits (`pollinator config` shows which are set).',
+      exitCode: CliExitCode.CONFIG,
+      code: 'CONFIG',
+      cause: error,
+    });
+  }
+  return new CliError('A signature from the Colonies server cannot be checked', {
+    why: firstLine(error.message),
+    fix: 'Check that COLONIES_SERVER_HOST and COLONIES_SERVER_PORT point at a Colonies server; if they do, report this with the output of -v.',
+    exitCode: CliExitCode.PROTOCOL,
+    code: 'BAD_SIGNATURE',
+    cause: error,
+  });
+}
+
+/**
+ * A failure of the file sync (cfs-sync, S3, the file system) explained by its
+ * cause, as `runProject` explains the failures of a run: core's
+ * `describeFailure` is the one classification.
+ */
+function syncCause(error: unknown): CliError {
+  const cause = describeFailure(error, 'upload', 'syncing files with CFS');
+  if (cause.code === 'INTERRUPTED') return interrupted(error);
+  return new CliError(cause.message, {
+    ...(cause.fix === undefined ? {} : { fix: cause.fix }),
+    exitCode: cause.exitCode,
+    code: cause.code,
+    cause: error,
+  });
+}
+
+/** A network failure that no Colonies class wraps: name the address, and the backend when one failed. */
+function endpointUnreachable(error: unknown): CliError {
+  const backend = chainFind(error, (link) => BackendError.isInstance(link)) as BackendError | undefined;
+  const cause = describeFailure(error, 'follow', 'connecting');
+  const where = cause.message.replace(/^Connecting failed: /, '');
+  if (backend !== undefined) {
+    return new CliError(`The ${textOf(backend.backend, 'executor')} backend ${where}`, {
+      why: firstLine(backend.message),
+      fix: backend.backend === 'k8s' ? 'Check KUBECONFIG (or the in-cluster service account) and that the API server is up.' : cause.fix,
+      exitCode: CliExitCode.CONNECTION_LOST,
+      code: 'CONNECTION_LOST',
+      cause: error,
+    });
+  }
+  return new CliError(where.charAt(0).toUpperCase() + where.slice(1), {
+    ...(cause.fix === undefined ? {} : { fix: cause.fix }),
+    exitCode: CliExitCode.CONNECTION_LOST,
+    code: cause.code === 'S3_UNREACHABLE' ? 'S3_UNREACHABLE' : 'CONNECTION_LOST',
+    cause: error,
+  });
+}
+
+/** The first link of the cause chain that `test` accepts. */
+function chainFind(error: unknown, test: (link: unknown) => boolean): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth += 1) {
+    if (test(current)) return current;
+    current = errorField(current, 'cause');
+  }
+  return undefined;
 }
 
 function invalidS3Config(error: CfsError): CliError {
@@ -138,12 +238,13 @@ const CfsConfigError: ErrorClass<CfsError> = {
  * matches explains it. Classes are matched with their `isInstance` (markers,
  * so a second installed copy of a package still matches), never by name.
  *
- * One ordering is kept from before the table for the exit codes' sake: a
- * network failure anywhere in the cause chain is "cannot reach the server"
- * (75) ahead of the classes that may wrap it (a backend's, cfs-sync's).
- * Classes without a row of their own (`UnreadableProcessError`,
- * `ColoniesArgumentError`, `ColoniesReplyTooLargeError`, `CryptoError`,
- * core's staging errors, …) are bugs when they reach the top: the last row.
+ * cfs-sync's and the AWS SDK's errors come before the network row: they are
+ * explained by their cause (S3 unreachable names S3's endpoint, a Colonies
+ * call inside a sync the Colonies server). A network failure anywhere else in
+ * the cause chain is 75 and names the address it could not reach, ahead of
+ * the classes that may wrap it (a backend's). Classes without a row of their
+ * own (`ColoniesArgumentError`, core's staging errors, …) are bugs when they
+ * reach the top: the last row.
  */
 export const ERROR_TABLE: readonly ErrorRule[] = [
   classRule('CliError', CliError, (error) => error),
@@ -151,14 +252,18 @@ export const ERROR_TABLE: readonly ErrorRule[] = [
   classRule('ColoniesConfigError', ColoniesConfigError, invalidColonyConfig),
   classRule('ColoniesNetworkError', ColoniesNetworkError, connectionLost),
   classRule('ColoniesTimeoutError', ColoniesTimeoutError, connectionLost),
-  shapeRule('a network code in the cause chain', (error) => networkCode(error) !== undefined, connectionLost),
+  classRule('CfsError INVALID_CONFIG', CfsConfigError, invalidS3Config),
+  classRule('CfsError', CfsError, syncCause),
+  shapeRule('an AWS SDK error', isAwsServiceError, syncCause),
+  shapeRule('a network code in the cause chain', (error) => networkCode(error) !== undefined, endpointUnreachable),
   classRule('ColoniesError', ColoniesError, refused),
   classRule('BackendError', BackendError, backendFailed),
   shapeRule('an integer exitCode', hasExitCode, withOwnExitCode),
   classRule('ColoniesBadReplyError', ColoniesBadReplyError, notAColoniesServer),
-  classRule('CfsError INVALID_CONFIG', CfsConfigError, invalidS3Config),
-  classRule('CfsError', CfsError, syncFailed),
-  shapeRule('an AWS SDK service error', isAwsServiceError, syncFailed),
+  classRule('UnreadableProcessError', UnreadableProcessError, unreadableProcess),
+  classRule('ColoniesReplyTooLargeError', ColoniesReplyTooLargeError, replyTooLarge),
+  classRule('CryptoError', CryptoError, cryptoFailed),
+  shapeRule('a file-system error', isFileSystemError, fileProblem),
   shapeRule('ERR_MODULE_NOT_FOUND', isModuleNotFound, installationIncomplete),
   classRule('ColoniesAbortError', ColoniesAbortError, interrupted),
   shapeRule('an AbortError', isAbortError, interrupted),
