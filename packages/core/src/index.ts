@@ -50,6 +50,9 @@ export { pullInputs, type PullInputsOptions } from './pull-inputs';
 export { RESULT_LABEL_FALLBACK } from './result-download';
 export { compareTimes, findLastRun, getRunRecord, runRecordOf, type RunRecord } from './run-record';
 export { gitProvenance, type GitProvenance } from './git-provenance';
+export { rerunProcess, type RerunProcessOptions } from './rerun-process';
+export { diffRunRecords, type InputDiff, type RunDiff, type SpecChange, type ValueChange } from './run-diff';
+export { diffFiles, snapshotFiles, type FilesDiff, type SnapshotFile } from './snapshot-files';
 export {
   cancelProcess,
   getProcessSummary,

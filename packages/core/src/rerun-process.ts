@@ -1,0 +1,145 @@
+import type { ColoniesClient, Process } from '@pollinator/colonies-client';
+import { cfsMetadataFromClient, type BlobStore } from '@pollinator/cfs-sync';
+import { projectPaths, type FunctionSpec } from '@pollinator/spec-builder';
+import { errorText } from './error-text';
+import { startRun, type PollinatorRun } from './event-channel';
+import type { PollinatorEvent, RunResult } from './events';
+import { ExitCode } from './exit-codes';
+import { followUntilDone } from './follow-process';
+import { downloadProcessResults } from './result-download';
+import { RunRecordKey } from './run-record-keys';
+import { failedAt, stopped } from './run-stop';
+import { withEnv } from './run-provenance';
+import { submitSpec } from './submit-spec';
+
+export interface RerunProcessOptions {
+  client: ColoniesClient;
+  /** The run to repeat. */
+  processId: string;
+  blobStore: BlobStore;
+  /** Default the client's colony (the recorded spec names the colony it runs in). */
+  colonyName?: string;
+  /** Download the new run's results here (its own result snapshot; nothing is downloaded without it). */
+  outputDir?: string;
+  /** Follow the new process to its end (default true). `false` returns after submit. */
+  follow?: boolean;
+  /** While following: detach (default) or, with `cancelOnAbort`, cancel. */
+  signal?: AbortSignal;
+  cancelOnAbort?: boolean;
+  pollIntervalMs?: number;
+  connectionTimeoutMs?: number;
+  stateDir?: string | false;
+  /** Version of the tool submitting the rerun (recorded as `POLLINATOR_CLI_VERSION`). */
+  toolVersion?: string;
+}
+
+/**
+ * Runs a recorded process again with exactly its spec: the same src and data
+ * snapshots (so the job sees byte-identical inputs, whatever happened to the
+ * project's labels since), the same command, image and resources; `env` gains
+ * `POLLINATOR_RERUN_OF`. Refuses (`SNAPSHOT_REMOVED`, exit 66) when a snapshot
+ * it needs was removed. Events as `runProject` from `spec.built` on:
+ * `spec.built` → `process.submitted` → `process.state`/`log`… → (`sync.*`,
+ * `result.synced` with `outputDir`) → `done`.
+ */
+export function rerunProcess(options: RerunProcessOptions): PollinatorRun<PollinatorEvent, RunResult> {
+  return startRun<PollinatorEvent, RunResult>(
+    (emit) => rerunFlow(options, emit),
+    (result) => ({ type: 'done', result }),
+  );
+}
+
+async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorEvent) => void): Promise<RunResult> {
+  const { client, signal } = options;
+  const call = signal === undefined ? {} : { signal };
+  let original: Process;
+  try {
+    original = await client.getProcess(options.processId, call);
+  } catch (error) {
+    return failedAt(emit, error, 'submit', `reading process ${options.processId} to rerun it`);
+  }
+  const colonyName = original.spec.conditions.colonyname || options.colonyName || client.colonyName || '';
+  const missing = await missingSnapshots(client, original, colonyName, signal);
+  if (missing.length > 0) {
+    const message =
+      `process ${original.processid} cannot be rerun with the same inputs: ${missing.join('; ')} ` +
+      `(removed by \`pollinator gc\` or by hand); nothing was submitted`;
+    return stopped(emit, 'SNAPSHOT_REMOVED', message, ExitCode.NO_INPUT, {
+      fix: 'Run the project again from its directory instead (`pollinator run`): it snapshots the current inputs.',
+      details: { processId: original.processid, missing },
+    });
+  }
+  if (!stagesDataFromSnapshot(original.spec)) {
+    emit({
+      type: 'warning',
+      code: 'RERUN_DATA_FROM_LABEL',
+      message: `process ${original.processid} was submitted before runs were records: its data is read from the project's data label as it is now, not as the first run saw it`,
+    });
+  }
+
+  const spec = withEnv(copySpec(original.spec), {
+    [RunRecordKey.rerunOf]: original.processid,
+    ...(options.toolVersion === undefined || options.toolVersion === '' ? {} : { [RunRecordKey.cliVersion]: options.toolVersion }),
+  });
+  emit({ type: 'spec.built', spec });
+  if (signal?.aborted) return stopped(emit, 'ABORTED', 'the rerun was stopped before submitting; nothing was submitted', ExitCode.CANCELLED);
+  const submitted = await submitSpec(client, spec, colonyName, emit);
+  if ('stop' in submitted) return submitted.stop;
+  const { processId } = submitted;
+  if (options.follow === false) return { processId, state: 'waiting', exitCode: ExitCode.SUCCESS, detached: true };
+
+  const followed = await followUntilDone(
+    {
+      client,
+      processId,
+      colonyName,
+      ...call,
+      ...(options.cancelOnAbort === undefined ? {} : { cancelOnAbort: options.cancelOnAbort }),
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: options.connectionTimeoutMs }),
+    },
+    emit,
+  );
+  if (followed.detached || signal?.aborted || options.outputDir === undefined) return followed;
+  return downloadProcessResults(
+    {
+      client,
+      processId,
+      projectName: spec.label,
+      resultDir: options.outputDir,
+      metadata: cfsMetadataFromClient(client, colonyName),
+      blobStore: options.blobStore,
+      emit,
+      ...call,
+      ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+    },
+    followed,
+  );
+}
+
+/** The snapshots of the spec that no longer exist, described (`the data snapshot <id>`). */
+async function missingSnapshots(client: ColoniesClient, process: Process, colonyName: string, signal: AbortSignal | undefined): Promise<string[]> {
+  const paths = projectPaths(process.spec.label);
+  const missing: string[] = [];
+  for (const snapshot of process.spec.fs?.snapshots ?? []) {
+    const what = snapshot.label === paths.srcLabel ? 'src' : snapshot.label === paths.dataLabel ? 'data' : snapshot.label;
+    try {
+      await client.getSnapshot({ snapshotId: snapshot.snapshotid, ...(colonyName === '' ? {} : { colonyName }) }, signal === undefined ? {} : { signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      missing.push(`the ${what} snapshot ${snapshot.snapshotid} is gone (${errorText(error)})`);
+    }
+  }
+  return missing;
+}
+
+function stagesDataFromSnapshot(spec: FunctionSpec): boolean {
+  const dataLabel = projectPaths(spec.label).dataLabel;
+  const usesData = (spec.fs?.dirs ?? []).some((dir) => dir.label === dataLabel);
+  return !usesData;
+}
+
+/** A plain-JSON copy: the new spec shares no objects with the process read from the server. */
+function copySpec(spec: FunctionSpec): FunctionSpec {
+  return JSON.parse(JSON.stringify(spec)) as FunctionSpec;
+}
