@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -67,13 +67,56 @@ export function createSandbox(): Sandbox {
     XDG_DATA_HOME: join(dir, 'home', '.local', 'share'),
     XDG_CONFIG_HOME: join(dir, 'home', '.config'),
     POLLINATOR_DATA_DIR: join(dir, 'data'),
+    // A safety net: a background service a test forgot still stops on its own (cleanup() stops it anyway).
+    POLLINATOR_DEV_IDLE_TIMEOUT: '120s',
     NODE_OPTIONS: undefined,
   });
   return {
     dir,
     env,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      stopEmbeddedService(join(dir, 'data'));
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops whatever serves the embedded default of `dataDir` (the background
+ * service a command started, a `pollinator dev`): SIGTERM, up to 15 s, then
+ * SIGKILL. Synchronous, for `afterEach`: a leaked service would outlive the
+ * test run (it is detached from the test's process group).
+ */
+export function stopEmbeddedService(dataDir: string): void {
+  const pids = new Set<number>();
+  for (const [file, read] of [
+    ['server.lock', (text: string) => Number.parseInt(text.trim(), 10)],
+    ['server.json', (text: string) => (JSON.parse(text) as { pid: number }).pid],
+  ] as const) {
+    try {
+      const pid = read(readFileSync(join(dataDir, 'embedded', file), 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) pids.add(pid);
+    } catch {
+      // no such file: nothing serves
+    }
+  }
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (const pid of pids) {
+    if (!alive(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (alive(pid) && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 50);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
 }
 
 /** The variables that have a value (an `undefined` in a test's env means "unset it"). */

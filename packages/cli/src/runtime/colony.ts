@@ -22,8 +22,9 @@ export interface ColonyConnection {
 
 export interface ConnectOptions {
   /**
-   * Embedded default: also run a local executor in this process (when this
-   * process starts the embedded server; a running `pollinator dev` has its own).
+   * The command needs jobs to run. Kept for the callers: on the embedded
+   * default the background service (or `pollinator dev`) always runs an
+   * executor, and no command runs one in its own process any more.
    */
   executor?: boolean;
   /**
@@ -37,13 +38,13 @@ export interface ConnectOptions {
 /**
  * Connects to the colony in effect. With `COLONIES_SERVER_HOST` set (in the
  * environment or the profile), that colony, with the original Pollinator's
- * variables; otherwise the embedded default (started in this process unless
- * a `pollinator dev` or another command is already serving it).
+ * variables; otherwise the embedded default (its background service, started
+ * when neither it nor a `pollinator dev` is running).
  */
 export async function connectColony(context: CommandContext, options: ConnectOptions = {}): Promise<ColonyConnection> {
   const config = context.config;
   if (config.mode === 'embedded') {
-    const embedded = await openEmbeddedColony(context, { executor: options.executor === true, readOnly: options.readOnly === true });
+    const embedded = await openEmbeddedColony(context, { readOnly: options.readOnly === true });
     return {
       mode: 'embedded',
       client: embedded.client,

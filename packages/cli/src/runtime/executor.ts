@@ -48,6 +48,8 @@ export interface RunningExecutor {
   /** Settles when the executor has stopped. */
   done: Promise<void>;
   running(): string[];
+  /** How the backend runs jobs, when it says (the local backend: `process`, `docker` or `podman`). */
+  jobRuntime?: string;
 }
 
 /** A backend package the CLI can run, and how to get its provider once chosen. */
@@ -172,9 +174,12 @@ export async function startExecutor(context: CommandContext, options: StartExecu
     await stop().catch(() => undefined);
     throw error;
   });
+  // The local backend's `mode`: the embedded default tells a run whether its image is used (see embedded-image-notice).
+  const mode: unknown = (backend as { mode?: unknown }).mode;
   return {
     name: ready.executorName,
     backend: options.backend,
+    ...(typeof mode === 'string' ? { jobRuntime: mode } : {}),
     stop,
     done,
     running: () => running.running(),
