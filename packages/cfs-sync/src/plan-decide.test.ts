@@ -179,6 +179,13 @@ const rows: Row[] = [
     reason: /checksum "not-a-sha" is not a SHA-256/,
   },
   {
+    name: 'an ignored remote file with a malformed record: just ignored (not skipped, the sync is not partial)',
+    facts: facts({ remote: new Map([[LABEL, [{ name: 'run.log', checksum: 'garbage', size: 3, s3filename: 'k' }]]]) }),
+    path: 'run.log',
+    expected: { action: 'ignored' },
+    reason: /ignored by <options>:1/,
+  },
+  {
     name: 'a remote record with an unusable object key: invalid-remote',
     facts: facts({ remote: new Map([[LABEL, [{ name: 'bad.txt', checksum: hex('x'), size: 3, s3filename: '../k' }]]]) }),
     path: 'bad.txt',

@@ -3,7 +3,7 @@ import type { IgnoreSource } from './ignore-rules';
 import type { IgnoredEntry, LocalFile } from './walk';
 import { TEMP_PREFIX, isInternalName, joinRel, labelToRelative, relativeToLabel } from './paths';
 import type { SyncDirection, SyncPlanEntry, SyncPlanSummary } from './plan-types';
-import { invalidRecordReason } from './remote-record';
+import { invalidRecordReason, unsafeNameReason } from './remote-record';
 
 // The decision table of a sync, with no I/O: given what was found locally and
 // in CFS, which action each path gets and why. planSync gathers the facts
@@ -262,15 +262,17 @@ function decideRemoteOnly(facts: SyncFacts, pair: PathPair, remoteFile: FileData
   if (isInternalName(pair.name)) {
     return { ...base, action: 'ignored', size: remoteFile.size, reason: `reserved name (${TEMP_PREFIX}* are cfs-sync's temporary files)`, remote: remoteFile };
   }
-  const invalid = invalidRecordReason(remoteFile, pair.label);
-  if (invalid !== undefined) {
-    return { ...base, action: 'invalid-remote', size: remoteFile.size, reason: `skipped: the CFS record is unusable (${invalid})`, remote: remoteFile };
-  }
+  const invalid = (why: string): SyncPlanEntry => ({ ...base, action: 'invalid-remote', size: remoteFile.size, reason: `skipped: the CFS record is unusable (${why})`, remote: remoteFile });
+  // An unsafe name is not even matched against the rules (it is no relative path); an ignored file's other flaws are no concern.
+  const unsafe = unsafeNameReason(pair.name, pair.label);
+  if (unsafe !== undefined) return invalid(unsafe);
   const rule = (facts.rules.get(parentOf(pair.path)) ?? nearestRules(facts.rules, parentOf(pair.path)))?.match(pair.path, false);
   if (rule) {
     const reason = `ignored by ${rule.file}:${rule.line} (${rule.pattern})`;
     return { ...base, action: 'ignored', size: remoteFile.size, reason, ignoredBy: rule, remote: remoteFile };
   }
+  const flaw = invalidRecordReason(remoteFile, pair.label);
+  if (flaw !== undefined) return invalid(flaw);
   return { ...base, action: 'download', size: remoteFile.size, reason: 'in CFS, not present locally', remoteChecksum: remoteFile.checksum, remote: remoteFile };
 }
 

@@ -12,11 +12,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * skipped, one file at a time, instead of failing the whole sync.
  */
 export function invalidRecordReason(file: FileData, label: string): string | undefined {
-  try {
-    assertSafeName(file.name, label);
-  } catch (error) {
-    return `unsafe name: ${(error as Error).message.replace(/^\[pollinator\] \[cfs-sync\] /, '')}`;
-  }
+  const unsafe = unsafeNameReason(file.name, label);
+  if (unsafe !== undefined) return unsafe;
   if (typeof file.checksum !== 'string' || !SHA256_HEX.test(file.checksum)) return `checksum ${JSON.stringify(file.checksum)} is not a SHA-256`;
   if (!Number.isSafeInteger(file.size) || file.size < 0) return `size ${JSON.stringify(file.size)} is not a byte count`;
   if (file.size > 0) {
@@ -27,4 +24,14 @@ export function invalidRecordReason(file: FileData, label: string): string | und
     }
   }
   return undefined;
+}
+
+/** Why a remote file name is not one safe path segment (see assertSafeName), or undefined. */
+export function unsafeNameReason(name: string, label: string): string | undefined {
+  try {
+    assertSafeName(name, label);
+    return undefined;
+  } catch (error) {
+    return `unsafe name: ${(error as Error).message.replace(/^\[pollinator\] \[cfs-sync\] /, '')}`;
+  }
 }
