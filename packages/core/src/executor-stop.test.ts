@@ -45,8 +45,8 @@ describe('watchDecision', () => {
 });
 
 describe('deadline helpers', () => {
-  it('stops 10% of maxexectime early, at most 2 s, never for a negative maxexectime', () => {
-    expect([deadlineMargin(5), deadlineMargin(60), deadlineMargin(-1), deadlineMargin(0)]).toEqual([500, 2000, 0, 0]);
+  it('stops 10% of maxexectime early, at least 1 s but at most half of it, at most 2 s, never for a negative maxexectime', () => {
+    expect([deadlineMargin(1), deadlineMargin(5), deadlineMargin(15), deadlineMargin(60), deadlineMargin(-1), deadlineMargin(0)]).toEqual([500, 1000, 1500, 2000, 0, 0]);
   });
 
   it("parses the server's deadline; none for empty, Go's zero time or garbage", () => {

@@ -37,11 +37,16 @@ export function parseDeadline(text: string | undefined): number | null {
 
 /**
  * Stop a little before the server's own deadline (10% of maxexectime, at
- * most 2 s), so that our close with the exit code reaches it before it
- * re-queues or fails the process.
+ * least 1 s but never more than half of it, at most 2 s), so that our close
+ * with the exit code reaches it before it re-queues or fails the process:
+ * between the stop and the close come the result upload, the result snapshot
+ * and the run-record attributes, a few server calls that 10% of a short
+ * walltime (0.3 s of 3 s) did not always leave room for.
  */
 export function deadlineMargin(maxexectime: number): number {
-  return Math.min(2000, Math.max(0, maxexectime) * 100);
+  if (maxexectime <= 0) return 0;
+  const ms = maxexectime * 1000;
+  return Math.min(2000, Math.max(1000, ms / 10), ms / 2);
 }
 
 /** What one look at the process found. */

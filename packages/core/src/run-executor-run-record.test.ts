@@ -15,6 +15,10 @@ import type { ExecutorProcess } from './run-executor';
 import { RunRecordKey } from './run-record-keys';
 import { current, FakeBackend, FakeClient, makeProcess, start, until } from './run-executor.test-helpers';
 
+/** Staging and uploads take a few server-side steps: generous on a loaded machine. */
+const WAIT_MS = 30_000;
+const waitFor = (check: () => boolean, what: string) => until(check, what, WAIT_MS);
+
 const RESULT = '/pollinator/p/result';
 const DATA = '/pollinator/p/data';
 
@@ -76,7 +80,7 @@ async function snapshotOf(cfs: Cfs, root: string, label: string, files: Record<s
 }
 
 async function closed(client: FakeClient, processId: string, count = 1): Promise<void> {
-  await until(() => client.closed.filter((close) => close.processId === processId).length >= count, `${processId} closed`);
+  await waitFor(() => client.closed.filter((close) => close.processId === processId).length >= count, `${processId} closed`);
 }
 
 describe('runExecutor: the result snapshot', () => {
@@ -93,7 +97,7 @@ describe('runExecutor: the result snapshot', () => {
     for (const run of runs) {
       backend.results.set(run.id, run.files);
       client.queue.push(withResultDir(run.id));
-      await until(() => backend.started.some((job) => job.processId === run.id), `${run.id} started`);
+      await waitFor(() => backend.started.some((job) => job.processId === run.id), `${run.id} started`);
       backend.finish(run.id, run.status);
       await closed(client, run.id);
     }
@@ -122,7 +126,7 @@ describe('runExecutor: the result snapshot', () => {
     start(client, backend, { cfs: { store: cfs.store, metadata: failing }, onEvent: (event) => event.type === 'warning' && warnings.push(event.message) });
     backend.results.set('p1', { 'out.txt': 'kept\n' });
     client.queue.push(withResultDir('p1'));
-    await until(() => backend.started.length === 1, 'started');
+    await waitFor(() => backend.started.length === 1, 'started');
     backend.finish('p1', { state: 'succeeded', exitCode: 0 });
     await closed(client, 'p1');
     expect(client.closed).toEqual([{ processId: 'p1', success: true }]);
@@ -137,7 +141,7 @@ describe('runExecutor: the result snapshot', () => {
     const backend = new WritingBackend();
     client.queue.push(makeProcess('plain'));
     start(client, backend);
-    await until(() => backend.started.length === 1, 'started');
+    await waitFor(() => backend.started.length === 1, 'started');
     backend.finish('plain', { state: 'succeeded', exitCode: 0 });
     await closed(client, 'plain');
     expect(attribute(client, 'plain', RunRecordKey.resultSnapshot)).toBeUndefined();
@@ -152,7 +156,7 @@ describe('runExecutor: the image of a run', () => {
     backend.digest = () => Promise.resolve(digest);
     client.queue.push(makeProcess('p1'));
     start(client, backend);
-    await until(() => backend.started.length === 1, 'started');
+    await waitFor(() => backend.started.length === 1, 'started');
     backend.finish('p1', { state: 'succeeded', exitCode: 0 });
     await closed(client, 'p1');
     expect(client.attributes).toContainEqual({ processId: 'p1', key: RunRecordKey.image, value: 'busybox', type: 1 });
@@ -166,7 +170,7 @@ describe('runExecutor: the image of a run', () => {
     noImage.spec.kwargs = { ...noImage.spec.kwargs, 'docker-image': '' };
     client.queue.push(noImage);
     start(client, backend);
-    await until(() => backend.started.length === 1, 'started');
+    await waitFor(() => backend.started.length === 1, 'started');
     backend.finish('no-image', { state: 'succeeded', exitCode: 0 });
     await closed(client, 'no-image');
     expect(attribute(client, 'no-image', RunRecordKey.image)).toBeUndefined();
@@ -174,7 +178,7 @@ describe('runExecutor: the image of a run', () => {
 
     backend.digest = () => Promise.reject(new Error('inspect failed'));
     client.queue.push(makeProcess('broken-digest'));
-    await until(() => backend.started.length === 2, 'second started');
+    await waitFor(() => backend.started.length === 2, 'second started');
     backend.finish('broken-digest', { state: 'failed', exitCode: 2, reason: 'exit code 2' });
     await closed(client, 'broken-digest');
     expect(client.closed.at(-1)).toMatchObject({ processId: 'broken-digest', success: false });
@@ -194,7 +198,7 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
     const both = await snapshotOf(cfs, current.root!, '/pollinator/p/data-v1', { a: 'a\n', b: 'b\n' });
     const onlyA = await snapshotOf(cfs, current.root!, '/pollinator/p/data-v2', { a: 'a, changed\n' });
     client.queue.push(withDataSnapshot('run-1', both));
-    await until(() => backend.started.length === 1, 'run 1 started');
+    await waitFor(() => backend.started.length === 1, 'run 1 started');
     const dataDir = backend.started[0]!.mounts[0]!.hostPath;
     writeFileSync(join(dataDir, 'scratch'), 'written by run 1\n');
     mkdirSync(join(dataDir, 'cache'));
@@ -204,7 +208,7 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
     expect(backend.seenData.get('run-1')).toEqual(['a', 'b']);
 
     client.queue.push(withDataSnapshot('run-2', onlyA));
-    await until(() => backend.started.length === 2, 'run 2 started');
+    await waitFor(() => backend.started.length === 2, 'run 2 started');
     expect(backend.seenData.get('run-2')).toEqual(['a']);
     expect(readFileSync(join(dataDir, 'a'), 'utf8')).toBe('a, changed\n');
     backend.finish('run-2', { state: 'succeeded', exitCode: 0 });
@@ -213,7 +217,7 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
 
     // A rerun of run 1: its inputs again, exactly.
     client.queue.push(withDataSnapshot('rerun-1', both));
-    await until(() => backend.started.length === 3, 'rerun started');
+    await waitFor(() => backend.started.length === 3, 'rerun started');
     expect(backend.seenData.get('rerun-1')).toEqual(['a', 'b']);
     expect(readFileSync(join(dataDir, 'a'), 'utf8')).toBe('a\n');
   });
@@ -226,15 +230,15 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
     const both = await snapshotOf(cfs, current.root!, '/pollinator/p/data-v1', { a: 'a\n', b: 'b\n' });
     const onlyA = await snapshotOf(cfs, current.root!, '/pollinator/p/data-v2', { a: 'a, changed\n' });
     client.queue.push(withDataSnapshot('first', both));
-    await until(() => backend.started.length === 1, 'first started');
+    await waitFor(() => backend.started.length === 1, 'first started');
     const dataDir = backend.started[0]!.mounts[0]!.hostPath;
     writeFileSync(join(dataDir, 'scratch'), 'in use\n');
 
     client.queue.push(withDataSnapshot('same-data', both), withDataSnapshot('other-data', onlyA));
-    await until(() => backend.started.length === 2, 'the job with the same data started');
+    await waitFor(() => backend.started.length === 2, 'the job with the same data started');
     expect(backend.started[1]!.processId).toBe('same-data');
     expect(backend.seenData.get('same-data')).toEqual(['a', 'b', 'scratch']);
-    await until(() => client.logs.some((entry) => entry.processId === 'other-data' && entry.message.startsWith(`Pollinator: waiting for ${DATA}`)), 'other-data waits');
+    await waitFor(() => client.logs.some((entry) => entry.processId === 'other-data' && entry.message.startsWith(`Pollinator: waiting for ${DATA}`)), 'other-data waits');
     // While they run, their inputs stay as they are.
     expect(readdirSync(dataDir).sort()).toEqual(['a', 'b', 'scratch']);
     expect(readFileSync(join(dataDir, 'a'), 'utf8')).toBe('a\n');
@@ -244,7 +248,7 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
     expect(backend.started).toHaveLength(2);
     expect(existsSync(join(dataDir, 'b'))).toBe(true);
     backend.finish('same-data', { state: 'succeeded', exitCode: 0 });
-    await until(() => backend.started.length === 3, 'the job with other data started');
+    await waitFor(() => backend.started.length === 3, 'the job with other data started');
     expect(backend.seenData.get('other-data')).toEqual(['a']);
     backend.finish('other-data', { state: 'succeeded', exitCode: 0 });
     await closed(client, 'other-data');
