@@ -1,4 +1,8 @@
-// The `COLONIES_*` variables a client of this dev-server needs, for the user or the executor identity.
+// The `COLONIES_*` variables a client of this dev-server needs, for the user or the executor identity,
+// and `POLLINATOR_BLOB_DIR`: the local directory that holds CFS file contents here (there is no S3).
+// The pollinator CLI reads it (a colony with no AWS_S3_ENDPOINT uses it as its blob store), so an env
+// file of these variables points `pollinator run` at this server as is. The Go `colonies` CLI's process
+// and log commands work with it too; its `fs` commands need S3 and do not.
 import type { DevServerIdentities } from './dev-server';
 
 export interface DevEnvironmentSource {

@@ -1,7 +1,8 @@
 // `pollinator-dev-server`: runs the dev-server in the foreground.
 //   --port <n>         (default 50080)      --host <addr> (default 127.0.0.1)
 //   --data-dir <dir>   (default ./.pollinator/dev-server)
-//   --write-env <path> write COLONIES_* variables for the bootstrap user (not --env-file:
+//   --write-env <path> write COLONIES_* variables (and POLLINATOR_BLOB_DIR) for the bootstrap
+//                      user, usable as is by pollinator and the Go colonies CLI (not --env-file:
 //                      Node 20 takes that flag for itself wherever it appears)
 //   --allow-remote     allow binding a non-loopback address
 //   --log <level>      silent | error | warn | info | debug (default info)
