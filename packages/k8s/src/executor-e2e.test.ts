@@ -47,6 +47,8 @@ testExecutorFlow(
   () => createK8sBackend({ kubeconfig: fake.kubeconfigPath, volume: { claimName: 'pollinator-cfs', executorPath: volume } }),
   {
     stagingRoot: () => volume,
+    // The fake kubelet reports an imageID with a digest once the container runs.
+    imageDigest: /^sha256:[0-9a-f]{64}$/,
     async checkAttributes(attributes, processId) {
       expect(attributes['K8S-NAMESPACE']).toBe('pollinator');
       const created = fake.requests.find((request) => request.method === 'POST' && request.path === '/apis/batch/v1/namespaces/pollinator/jobs');

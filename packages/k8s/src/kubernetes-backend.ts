@@ -28,6 +28,7 @@ import {
   processIdLabel,
   type JobLayout,
 } from './job-manifest';
+import { imageDigestOfPods } from './image-digest';
 import { deriveJobStatus, toMillis } from './job-status';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 import { describeApiError, openPodLog } from './kubernetes-client';
@@ -179,6 +180,12 @@ class KubernetesJobsBackend implements KubernetesBackend {
     const nodes = [...new Set(pods.map((pod) => pod.spec?.nodeName).filter(Boolean))];
     if (nodes.length) attributes.NODES = nodes.join(',');
     return attributes;
+  }
+
+  /** The pods' `imageID` digest (read before `cleanup` deletes the Job and its pods). */
+  async imageDigest(handle: JobHandle): Promise<string | undefined> {
+    const { pods } = await this.#connection.readJob(handle);
+    return imageDigestOfPods(pods);
   }
 
   async cleanup(handle: JobHandle): Promise<void> {

@@ -13,7 +13,7 @@
  * each would need the others' private state through an interface wider than
  * the code it saves.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerLog, signalContainer, startContainer, type KubeletContext, type RunningContainer } from './kubelet';
@@ -335,6 +335,8 @@ export class FakeCluster {
       for (const status of object.status.containerStatuses ?? []) {
         if (runtime.containers.has(status.name)) {
           status.state = { running: { startedAt } };
+          // As a kubelet reports the pulled image (the fake's digest: sha256 of the reference).
+          status.imageID = fakeImageId(status.image);
           status.ready = true;
           status.started = true;
         }
@@ -710,4 +712,9 @@ export class FakeCluster {
       for (const pod of this.jobPods(job)) this.deletePod(job.metadata.namespace!, pod.metadata.name);
     }, 20);
   }
+}
+
+/** The `imageID` the fake kubelet reports for `image`: `<image>@sha256:<sha256 of the reference>`, stable per reference. */
+export function fakeImageId(image: string): string {
+  return `${image.split('@')[0]}@sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
