@@ -15,6 +15,13 @@ describe('pollinator logs: choosing lines', () => {
     expect(messages(filter.flush())).toEqual([]);
   });
 
+  it('--tail counts the job\'s lines only; the executor\'s messages of the backlog are kept', () => {
+    const filter = new LogFilter({ tail: 1 });
+    filter.push(entry('one\ntwo\n', 1));
+    filter.push(entry('ContainerExecutor: Exit with an error, exit code = 3: Failed to execute process', 2));
+    expect(messages(filter.flush())).toEqual(['two\n', 'ContainerExecutor: Exit with an error, exit code = 3: Failed to execute process']);
+  });
+
   it('--grep keeps matching lines (a last line without newline too), and the executor\'s messages whole', () => {
     const filter = new LogFilter({ grep: parseGrep('^loss') });
     expect(messages(filter.push(entry('loss 1\nacc 1\nlo', 1)))).toEqual(['loss 1\n']);

@@ -74,11 +74,15 @@ export class LogFilter {
     return this.emit(complete.map((message) => ({ ...entry, message })));
   }
 
-  /** The log so far has been read: --tail lets its last lines out, and everything after. */
+  /**
+   * The log so far has been read: --tail lets out the last lines of the job's
+   * output (with the executor's messages among them, which are few and say why
+   * a job failed), and everything after.
+   */
   endBacklog(): LogEvent[] {
     const backlog = this.backlog ?? [];
     this.backlog = undefined;
-    return backlog.slice(Math.max(0, backlog.length - (this.options.tail ?? 0)));
+    return lastJobLines(backlog, this.options.tail ?? 0);
   }
 
   /** The log ended: a last line without a newline counts too. */
@@ -94,7 +98,14 @@ export class LogFilter {
     if (this.backlog === undefined) return passing;
     this.backlog.push(...passing);
     // Only the last `tail` lines can still be printed: drop the older ones as we go.
-    if (this.backlog.length > 2 * (this.options.tail ?? 0) + 1000) this.backlog.splice(0, this.backlog.length - (this.options.tail ?? 0));
+    if (this.backlog.length > 2 * (this.options.tail ?? 0) + 1000) this.backlog = lastJobLines(this.backlog, this.options.tail ?? 0);
     return [];
   }
+}
+
+/** The last `count` lines of the job's output and every executor message, in their order. */
+function lastJobLines(lines: LogEvent[], count: number): LogEvent[] {
+  const jobLines = lines.filter((line) => logOrigin(line.message) === 'job');
+  const kept = new Set(jobLines.slice(Math.max(0, jobLines.length - count)));
+  return lines.filter((line) => kept.has(line) || logOrigin(line.message) === 'executor');
 }

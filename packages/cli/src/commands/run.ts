@@ -1,12 +1,10 @@
 import type { CommandContext } from '../context';
-import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
 import { announceEmbeddedImage } from '../runtime/embedded-image-notice';
-import { reattachHints, renderOutcome, renderRunErrors } from '../render/outcome';
-import { RunRenderer } from '../render/run-events';
+import { followRun } from '../runtime/follow-run';
 import { VERSION } from '../version';
 import { loadProjectOrReport } from './plan';
-import { notifyRunEnded, parseNotifyTarget, type NotifyTarget } from './run-notify';
+import { notifyRunEnded, parseNotifyTarget } from './run-notify';
 
 export interface RunOptions {
   detach?: boolean;
@@ -21,7 +19,8 @@ export interface RunOptions {
 /**
  * `pollinator run`: sync src and data, snapshot, submit, follow state and
  * logs, download results; exits with the job's exit code. Ctrl-C detaches
- * (the job keeps running) unless --cancel-on-interrupt.
+ * (the job keeps running) unless --cancel-on-interrupt. With --notify, the
+ * end of the run is announced after the outcome is printed.
  */
 export async function run(context: CommandContext, options: RunOptions): Promise<number> {
   if (options.dryRun === true) {
@@ -42,7 +41,6 @@ export async function run(context: CommandContext, options: RunOptions): Promise
   const blobStore = await connection.blobStore();
   const { runProject } = await import('@pollinator/core');
 
-  const renderer = new RunRenderer(output, { dashboardUrl: connection.dashboardUrl });
   const execution = runProject({
     dir: context.cwd,
     client: connection.client,
@@ -54,60 +52,16 @@ export async function run(context: CommandContext, options: RunOptions): Promise
     force: options.force === true,
     toolVersion: VERSION,
   });
-  let announcedNoExecutor = false;
-  for await (const event of execution) {
-    renderer.handle(event);
-    if (event.type === 'process.submitted' && !detach && connection.embedded?.executor === 'none' && !announcedNoExecutor) {
-      announcedNoExecutor = true;
-      output.warn('No executor runs for the embedded default right now: the job waits until one does (start `pollinator dev`).');
-    }
+  const followed = await followRun(context, connection, execution, {
+    detach,
+    cancelOnInterrupt: options.cancelOnInterrupt === true,
+    started,
+  });
+  // After the outcome is on screen (a slow webhook must not delay it); a run this command saw end only.
+  if (notify !== undefined && !detach && !followed.result.detached) {
+    const warning = await notifyRunEnded(notify, { projectName: loaded.project.projectName, result: followed.result, durationMs: Date.now() - started });
+    if (warning !== undefined) output.warn(warning);
+    else output.debug(`notified ${notify.url.host} (${notify.format})`);
   }
-  const result = await execution.result;
-  renderer.finish();
-  if (result.detached && !detach && connection.embedded?.runningExecutor !== undefined && options.cancelOnInterrupt !== true) {
-    // Leave the job running in its backend; the next embedded executor re-attaches to it.
-    await connection.embedded.runningExecutor.stop('detach');
-  }
-  const processId = result.processId ?? renderer.processId;
-  const embedded = connection.mode === 'embedded';
-  if (renderer.errors.length > 0 && !(result.detached && context.signal.aborted)) {
-    renderRunErrors(output, renderer.errors, processId);
-  }
-  const ended = async (): Promise<number> => {
-    // After the outcome is on screen: a slow webhook must not delay it.
-    if (notify !== undefined && !detach && !result.detached) {
-      await sendNotification(context, notify, { projectName: loaded.project.projectName, result, durationMs: Date.now() - started });
-    }
-    return result.exitCode;
-  };
-  if (output.isJson) return ended();
-
-  if (detach && processId !== undefined && result.error === undefined) {
-    output.result(processId);
-    output.line(
-      connection.mode === 'embedded' && connection.embedded?.executor !== 'server'
-        ? 'Submitted without waiting. On the embedded default the job runs while an executor does (`pollinator dev`, or the next attached `pollinator run`):'
-        : 'The job runs without you. Later:',
-    );
-    reattachHints(output, processId, false);
-    return CliExitCode.SUCCESS;
-  }
-  if (result.detached && processId !== undefined) {
-    output.line('');
-    if (options.cancelOnInterrupt === true) {
-      output.line(`Interrupted: process ${processId} was cancelled.`);
-    } else {
-      output.line(`Detached from process ${processId}; it keeps running${embedded && connection.embedded?.executor === 'this' ? ' (on the embedded default: once an executor runs again)' : ''}.`);
-      reattachHints(output, processId, embedded && connection.embedded?.executor === 'this');
-    }
-    return result.exitCode;
-  }
-  renderOutcome(output, result, Date.now() - started, renderer.lastProcessErrors);
-  return ended();
-}
-
-async function sendNotification(context: CommandContext, target: NotifyTarget, summary: Parameters<typeof notifyRunEnded>[1]): Promise<void> {
-  const warning = await notifyRunEnded(target, summary);
-  if (warning !== undefined) context.output.warn(warning);
-  else context.output.debug(`notified ${target.url.host} (${target.format})`);
+  return followed.exitCode;
 }

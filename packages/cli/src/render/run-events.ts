@@ -208,7 +208,7 @@ export class RunRenderer {
         break;
       }
       case 'snapshot.created':
-        output.line(`${ok} Snapshot of src ${c.dim(event.snapshotId.slice(0, 12))} (${plural(event.files, 'file')})`);
+        output.line(`${ok} Snapshot of ${(event as { target?: string }).target ?? 'src'} ${c.dim(event.snapshotId.slice(0, 12))} (${plural(event.files, 'file')})`);
         break;
       case 'spec.built':
         if (this.options.showPlanEntries) {
