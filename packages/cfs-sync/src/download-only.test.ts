@@ -117,6 +117,14 @@ describe('a snapshot as the source', () => {
     expect(plan.entries.find((entry) => entry.path === 'a.txt')!.remote!.added).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await fingerprint(dir)).toBe(before);
   });
+
+  it('is download-only: an explicit two-way direction is refused', async () => {
+    const { metadata, stateDir, snapshots } = await threeSnapshots();
+    const dir = await tempDir();
+    await expect(
+      planSync({ dir, label: TEST_LABEL, metadata, keepLocal: true, direction: 'both', source: { snapshotId: snapshots[0]!.snapshotid }, stateDir }),
+    ).rejects.toThrow(/snapshot source is download-only/);
+  });
 });
 
 describe('bad remote records during a download', () => {

@@ -190,10 +190,11 @@ function probeReadable(files: readonly LocalFile[], unreadable: Map<string, stri
     try {
       closeSync(openSync(file.abs, READ_NO_FOLLOW));
     } catch (error) {
+      // ENOENT (deleted since the walk) and ELOOP (swapped for a link): the upload reports those itself
+      // (FileChangedError, SymlinkRefusedError); they say nothing about permissions.
       const code = ioErrorCode(error);
-      // ELOOP: swapped for a link since the walk; the upload refuses that itself (SymlinkRefusedError).
       if (code !== undefined && code !== 'ELOOP') unreadable.set(file.rel, unreadableReason(code, error));
-      else if (code === undefined) throw error;
+      else if (code === undefined && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
 }

@@ -30,6 +30,9 @@ export async function planSync(options: PlanOptions): Promise<SyncPlan> {
   const gathered = await gatherSyncFacts(options);
   const onConflict = options.onConflict ?? 'backup';
   // A snapshot is frozen: it can only be downloaded from.
+  if (options.source && options.direction === 'both') {
+    throw new TypeError('[pollinator] [cfs-sync] a snapshot source is download-only: leave direction out or set it to "download"');
+  }
   const direction = options.source ? 'download' : (options.direction ?? 'both');
   if (direction !== 'both' && direction !== 'download') {
     throw new TypeError(`[pollinator] [cfs-sync] direction must be "both" or "download", not ${JSON.stringify(direction)}`);
