@@ -5,6 +5,8 @@
 import { idOf } from '@pollinator/crypto';
 import { checkKey, createClientConfig, type ColoniesClientOptions } from './client-options';
 import { colonyCallOptions, type ColonyCallOptions } from './colony-call-options';
+import * as channelCalls from './channel-calls';
+import type { ChannelAppend, ChannelEntry, ChannelRead } from './channel-calls';
 import * as colonyCalls from './colony-calls';
 import type { ColonyInput, UserInput } from './colony-calls';
 import { ColoniesArgumentError } from './errors';
@@ -341,6 +343,18 @@ export class ColoniesClient {
   getPauseStatus(colonyName: string | undefined, options?: CallOptions): Promise<boolean>;
   async getPauseStatus(colonyNameOrOptions?: string | ColonyCallOptions, options?: CallOptions): Promise<boolean> {
     return processCalls.getPauseStatus(this.#core, colonyCallOptions(colonyNameOrOptions, options));
+  }
+
+  // ---------------------------------------------------------------- channels
+
+  /** `channelappendmsg` (the submitter or the assigned executor; never retried). `channelRefusal(error)` tells refusals apart. */
+  async appendChannel(message: ChannelAppend, options?: CallOptions): Promise<void> {
+    return channelCalls.appendChannel(this.#core, message, options);
+  }
+
+  /** `channelreadmsg`: entries from the 0-based index `fromIndex` of the channel's log, at most `limit` (0: all). */
+  async readChannel(query: ChannelRead, options?: CallOptions): Promise<ChannelEntry[]> {
+    return channelCalls.readChannel(this.#core, query, options);
   }
 
   // ---------------------------------------------------------------- logs

@@ -1,6 +1,14 @@
 export { ColoniesClient, createColoniesClient } from './client';
 export type { ColoniesClientOptions } from './client-options';
 export type { ColonyCallOptions } from './colony-call-options';
+export {
+  CHANNEL_LIMITS,
+  channelRefusal,
+  type ChannelAppend,
+  type ChannelEntry,
+  type ChannelRead,
+  type ChannelRefusal,
+} from './channel-calls';
 export { completeSpec } from './complete-spec';
 export { loadColoniesConfig, type ColoniesConfig, type LoadColoniesConfigOptions } from './config';
 export {

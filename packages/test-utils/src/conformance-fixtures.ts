@@ -148,6 +148,23 @@ export function loadConformanceFixture(file: string): ConformanceFixture {
   return fx;
 }
 
+/**
+ * Loads one of the later recordings in `fixtures/rpc-v1.9.12-extra/` (12
+ * channels, 13 statistics: self-contained, not part of the 01–11 sequence;
+ * format extensions in that directory's README).
+ */
+export function loadExtraConformanceFixture(file: string): ConformanceFixture {
+  const name = file.endsWith('.json') ? file : `${file}.json`;
+  const key = `extra/${name}`;
+  let fx = cache.get(key);
+  if (!fx) {
+    const text = readFileSync(new URL(name, new URL('../fixtures/rpc-v1.9.12-extra/', import.meta.url)), 'utf8');
+    fx = { file: name, ...(parseLosslessJson(text) as object) } as ConformanceFixture;
+    cache.set(key, fx);
+  }
+  return fx;
+}
+
 /** Loads all fixture files in recording order (01 … 11). */
 export function loadConformanceFixtures(): ConformanceFixture[] {
   return listConformanceFixtureFiles().map((f) => loadConformanceFixture(f));
