@@ -157,7 +157,7 @@ function printReport(context: CommandContext, input: ReportInput): void {
   for (const dir of staging) output.debug(`staging: ${dir.path} (${formatBytes(dir.bytes)})`);
   for (const snapshot of report?.snapshots ?? []) output.debug(`snapshot: ${snapshot.snapshotid} ${snapshot.name} (${snapshot.label})`);
   for (const process of report?.processes ?? []) output.debug(`process: ${process.processid} (${process.label})`);
-  const kept = `kept: each project's last ${input.retention.keepLast} runs, runs from the last ${plural(input.retention.keepDays, 'day')}, unfinished runs and what they reference`;
+  const kept = `kept: each project's last ${plural(input.retention.keepLast, 'run')}, runs from the last ${plural(input.retention.keepDays, 'day')}, unfinished runs and what they reference`;
   if (dryRun) output.info(`Would free ${formatBytes(freed)} (dry run: nothing was changed; ${kept})`);
   else output.step(`Freed ${formatBytes(freed)} (${kept})`);
 }
