@@ -1,16 +1,17 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
-import type { CfsMetadata, FileData } from './types';
+import type { FileData } from './types';
+import { listRemote, listSnapshot } from './remote-listing';
 import { walkLocalTree, type LocalFile, type LocalTree } from './walk';
 import { SyncState, defaultStateDir } from './sync-state';
 import { EMPTY_SHA256, sha256File } from './hash';
-import { assertSafeLabel, labelToRelative, relativeToLabel } from './paths';
+import { assertSafeLabel, relativeToLabel } from './paths';
 import { throwIfAborted } from './errors';
 import { assertSymlinkPolicy, checkSyncRoot, realSymlinkRoot } from './symlink-policy';
 import { confineDirectory } from './confine';
 import type { SyncFacts } from './plan-decide';
-import type { PlanOptions, PlanRemoteFile, SyncSource } from './plan-types';
+import type { PlanOptions } from './plan-types';
 
 /** How the upload opens a file (see no-follow.ts): the probe opens it the same way. */
 const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -31,18 +32,6 @@ export interface GatheredSync {
   hashedFiles: number;
   /** The snapshot the remote side came from (PlanOptions.source). */
   source?: { snapshotId: string; snapshotName: string; snapshotLabel: string };
-}
-
-/**
- * Lists the root label and every sub-label, robust to the server quirk that an
- * exact lookup returns nothing when the root label has no direct files: a
- * prefix lookup, filtered to `label` and `label/…`.
- */
-export async function listLabels(metadata: CfsMetadata, label: string): Promise<string[]> {
-  const labels = await metadata.getFileLabels(label, false);
-  return (labels ?? [])
-    .map((entry) => entry.name)
-    .filter((name) => name === label || name.startsWith(`${label}/`));
 }
 
 /**
@@ -99,58 +88,6 @@ export async function gatherSyncFacts(options: PlanOptions): Promise<GatheredSyn
     hashedFiles: hashed,
     ...(listing.source ? { source: listing.source } : {}),
   };
-}
-
-/** What the remote side has: every label at or below the synced one → its files. */
-interface RemoteListing {
-  remote: Map<string, PlanRemoteFile[]>;
-  calls: number;
-  source?: { snapshotId: string; snapshotName: string; snapshotLabel: string };
-}
-
-/**
- * The revisions a snapshot froze (`getsnapshotmsg`, then one `getfilemsg` per
- * file id, bounded by `limit`), as a listing of `options.label`: the
- * snapshot's label maps to it, sub-labels keep their relative paths.
- */
-async function listSnapshot(options: PlanOptions, source: SyncSource, limit: ReturnType<typeof pLimit>): Promise<RemoteListing> {
-  const snapshot = await options.metadata.getSnapshot({ snapshotId: source.snapshotId });
-  assertSafeLabel(snapshot.label);
-  const ids = snapshot.fileids ?? [];
-  const files = await Promise.all(
-    ids.map((id) =>
-      limit(async () => {
-        throwIfAborted(options.signal);
-        return options.metadata.getFileById(id);
-      }),
-    ),
-  );
-  const remote = new Map<string, PlanRemoteFile[]>([[options.label, []]]);
-  for (const file of files) {
-    const label = relativeToLabel(options.label, labelToRelative(snapshot.label, file.label));
-    const list = remote.get(label) ?? [];
-    remote.set(label, list);
-    list.push({ name: file.name, checksum: file.checksum, size: file.size, s3filename: file.ref?.s3object?.object ?? '', added: file.added });
-  }
-  return {
-    remote,
-    calls: 1 + ids.length,
-    source: { snapshotId: snapshot.snapshotid, snapshotName: snapshot.name, snapshotLabel: snapshot.label },
-  };
-}
-
-/** One label listing, then one file listing per label (in parallel, bounded by `limit`). */
-async function listRemote(options: PlanOptions, limit: ReturnType<typeof pLimit>): Promise<RemoteListing> {
-  const labels = await listLabels(options.metadata, options.label);
-  const listed = await Promise.all(
-    labels.map((label) =>
-      limit(async () => {
-        throwIfAborted(options.signal);
-        return [label, (await options.metadata.getFiles(label)) ?? []] as const;
-      }),
-    ),
-  );
-  return { remote: new Map(listed), calls: 1 + labels.length };
 }
 
 /** The local files of walked directories whose name CFS has in the same directory: only these need a checksum. */

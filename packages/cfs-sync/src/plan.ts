@@ -5,7 +5,7 @@ import { gatherSyncFacts } from './plan-gather';
 import type { PlanOptions, PreparedSync, SyncPlan, SyncPlanEntry } from './plan-types';
 import type { LocalFile } from './walk';
 
-export { listLabels } from './plan-gather';
+export { listLabels } from './remote-listing';
 export type {
   ConflictResolution,
   PlanOptions,
