@@ -9,6 +9,7 @@
  * in the log, a time limit, an executor killed with SIGKILL, containers.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { testExecutorFlow } from '@pollinator/backend/test';
 import { ExitCode, runExecutor, type ExecutorEvent, runProject, type PollinatorEvent, type RunResult, type RunningExecutor } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { scaffoldProject } from '@pollinator/spec-builder';
+import { imageFileName } from './image-cache';
 import { createSlurmBackend } from './slurm-backend';
 import { requireServices, shimOptions, shimSkipReason, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
 
@@ -122,6 +124,8 @@ testExecutorFlow('slurm (runtime none)', () => createSlurmBackend({ runtime: 'no
   // scancel, then until squeue no longer lists the job (COMPLETING included).
   cancelWithinMs: 10_000,
   afterCancel: untilSqueueForgets,
+  // Runtime none runs no image: nothing to hash.
+  imageDigest: 'none',
   checkAttributes(attributes) {
     expect(attributes['SLURM-JOBID']).toMatch(/^\d+$/);
     expect(attributes.NODES).toBe(execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim());
@@ -233,9 +237,10 @@ describe.skipIf(!slurmAvailable)(`executor killed mid-job and restarted${slurmSk
 describe.skipIf(Boolean(shimSkipReason))(`pollinator run → runExecutor(slurm) with a container (Singularity stand-in)${shimSkipReason ? ` (skipped: ${shimSkipReason})` : ''}`, () => {
   let colony: Colony;
   let executor: RunningExecutor;
+  const options = shimOptions();
   beforeAll(async () => {
     colony = await startColony();
-    executor = startExecutor(colony, undefined, createSlurmBackend(shimOptions()));
+    executor = startExecutor(colony, undefined, createSlurmBackend(options));
     await executor.ready;
   });
   afterAll(async () => {
@@ -259,6 +264,11 @@ describe.skipIf(Boolean(shimSkipReason))(`pollinator run → runExecutor(slurm) 
     expect(logs).toMatch(/^\[pollinator\] Pulling docker:\/\/busybox into .*\.sif\n/);
     expect(logs).toContain('NAME=busybox-shim-image\n');
     expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
+    // The run's record: the image and the sha256 of the SIF file it ran.
+    const sif = join(options.imageDir!, imageFileName('busybox'));
+    const attributes = Object.fromEntries((await colony.user.getProcess(result.processId!)).attributes.map((entry) => [entry.key, entry.value]));
+    expect(attributes.POLLINATOR_IMAGE).toBe('busybox');
+    expect(attributes.POLLINATOR_IMAGE_DIGEST).toBe(`sha256:${createHash('sha256').update(readFileSync(sif)).digest('hex')}`);
   });
 
   it('a failed pull fails the process with a clear error in its log', async () => {

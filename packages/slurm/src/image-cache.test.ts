@@ -82,3 +82,46 @@ describe('ImageCache', () => {
     await expect(cache.ensure('', { rebuild: false })).rejects.toThrow(/No container image given/);
   });
 });
+
+describe('ImageCache.digest', () => {
+  /** A runner that answers `stat` and `sha256sum` as coreutils do, counting the hashes. */
+  function hashingRunner(files: Map<string, { inode: number; hex: string }>) {
+    const hashed: string[] = [];
+    const runner: CommandRunner = {
+      async run(command, args) {
+        const file = files.get(args.at(-1)!);
+        if (!file) return { exitCode: 1, stdout: '', stderr: `${command}: cannot open '${args.at(-1)}': No such file or directory\n` };
+        if (command === 'stat') return { exitCode: 0, stdout: `${file.inode}:1024:1700000000\n`, stderr: '' };
+        hashed.push(args.at(-1)!);
+        return { exitCode: 0, stdout: `${file.hex}  ${args.at(-1)}\n`, stderr: '' };
+      },
+      readFile: async () => undefined,
+      writeFile: async () => undefined,
+      appendFile: async () => undefined,
+      exists: async () => true,
+      mkdir: async () => undefined,
+      rename: async () => undefined,
+      remove: async () => undefined,
+    };
+    return { runner, hashed };
+  }
+
+  it('is sha256:<hex> of the SIF file, hashed once per file and again once it was replaced', async () => {
+    const files = new Map([['/images/busybox.sif', { inode: 7, hex: 'ab'.repeat(32) }]]);
+    const { runner, hashed } = hashingRunner(files);
+    const cache = new ImageCache({ runner, imageDir: '/images', runtimeCommand: 'apptainer', env: () => ({}) });
+    expect(await cache.digest('/images/busybox.sif')).toBe(`sha256:${'ab'.repeat(32)}`);
+    expect(await cache.digest('/images/busybox.sif')).toBe(`sha256:${'ab'.repeat(32)}`);
+    expect(hashed).toHaveLength(1);
+    // A rebuild renames a new file into place: another inode.
+    files.set('/images/busybox.sif', { inode: 8, hex: 'cd'.repeat(32) });
+    expect(await cache.digest('/images/busybox.sif')).toBe(`sha256:${'cd'.repeat(32)}`);
+    expect(hashed).toHaveLength(2);
+  });
+
+  it('is undefined when the file cannot be read', async () => {
+    const { runner } = hashingRunner(new Map());
+    const cache = new ImageCache({ runner, imageDir: '/images', runtimeCommand: 'apptainer', env: () => ({}) });
+    expect(await cache.digest('/images/missing.sif')).toBeUndefined();
+  });
+});

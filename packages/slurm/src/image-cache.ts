@@ -41,8 +41,13 @@ export function imageFileName(image: string): string {
   return `${readable}-${hash}.sif`;
 }
 
+/** `sha256sum`'s line: the hex digest first. */
+const SHA256SUM_LINE = /^([0-9a-f]{64})\s/;
+
 export class ImageCache {
   readonly #options: ImageCacheOptions;
+  /** Digests by file identity (`path`, inode, size, mtime): a SIF is hashed once, again only when it was replaced. */
+  readonly #digests = new Map<string, string>();
   /** Per cache file: the check-and-pull under way, so concurrent jobs share it. */
   readonly #pulls = new Map<string, { done: Promise<string>; pulling: boolean; onPull: (() => void)[] }>();
 
@@ -72,6 +77,25 @@ export class ImageCache {
     })().finally(() => this.#pulls.delete(path));
     this.#pulls.set(path, entry);
     return entry.done;
+  }
+
+  /**
+   * `sha256:<hex>` of the SIF file at `path`, hashed where the runner runs
+   * (`sha256sum`); undefined when it cannot be read. The image's provenance:
+   * the exact file the job ran, whatever the tag points to later.
+   */
+  async digest(path: string): Promise<string | undefined> {
+    const { runner } = this.#options;
+    const env = this.#options.env();
+    const stat = await runner.run('stat', ['-L', '-c', '%i:%s:%Y', path], { env, timeoutMs: 60_000 });
+    const identity = stat.exitCode === 0 ? `${path}\0${stat.stdout.trim()}` : undefined;
+    const known = identity ? this.#digests.get(identity) : undefined;
+    if (known) return known;
+    const sum = await runner.run('sha256sum', [path], { env, timeoutMs: 30 * 60_000 });
+    const hex = sum.exitCode === 0 ? SHA256SUM_LINE.exec(sum.stdout)?.[1] : undefined;
+    if (!hex) return undefined;
+    if (identity) this.#digests.set(identity, `sha256:${hex}`);
+    return `sha256:${hex}`;
   }
 
   async #pull(image: string, path: string, options: EnsureImageOptions): Promise<string> {

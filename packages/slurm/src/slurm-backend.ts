@@ -132,6 +132,8 @@ class SlurmBackend implements Backend {
     await runner.remove(exitCodeFile);
     await runner.remove(`${job.workDir}/${CANCELLED_MARKER}`);
     const imagePath = await this.#pullImage(job, outputFile);
+    // Hashed before the job starts: a later rebuild may replace the file.
+    const imageDigest = imagePath ? await this.#images?.digest(imagePath).catch(() => undefined) : undefined;
     const built = buildBatchScript(job, this.#settings(imagePath));
     for (const { name, why } of built.skippedEnv) {
       await this.#notice(outputFile, `[pollinator] Not exported to the job: ${JSON.stringify(name)} (${why})\n`);
@@ -145,7 +147,12 @@ class SlurmBackend implements Backend {
       const detail = (result.stderr.trim() || result.stdout.trim()).replace(/\s*\n\s*/g, ' / ');
       throw new BackendError(BACKEND_NAME, `sbatch refused the job (exit status ${result.exitCode}): ${detail || 'no output'}`);
     }
-    return slurmHandles.create(job.processId, jobId, { workDir: job.workDir, outputFile, exitCodeFile, submittedAt });
+    return slurmHandles.create(job.processId, jobId, { workDir: job.workDir, outputFile, exitCodeFile, submittedAt, ...(imageDigest ? { imageDigest } : {}) });
+  }
+
+  /** The sha256 of the SIF file the job ran (runtime singularity/apptainer), taken when it was submitted. */
+  async imageDigest(handle: JobHandle): Promise<string | undefined> {
+    return slurmHandles.read(handle).imageDigest;
   }
 
   /** The job's image in the cache (pulled when needed); undefined for runtime `none`. */

@@ -12,6 +12,12 @@ describe('slurmHandles', () => {
     expect(slurmHandles.read({ ...handle, data: { ...data, submittedAt: undefined } }).submittedAt).toBe(0);
   });
 
+  it('keeps the image digest (a string only)', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(slurmHandles.read(slurmHandles.create('p', '77', { ...data, imageDigest: digest })).imageDigest).toBe(digest);
+    expect(slurmHandles.read({ backend: 'slurm', processId: 'p', id: '77', data: { ...data, imageDigest: 42 } })).not.toHaveProperty('imageDigest');
+  });
+
   it('refuses a handle without its files, naming it', () => {
     const handle = { backend: 'slurm', processId: 'p', id: '77', data: { workDir: '/w' } };
     expect(() => slurmHandles.read(handle)).toThrow(BackendError);

@@ -9,6 +9,8 @@ export interface SlurmHandleData {
   exitCodeFile: string;
   /** Epoch ms of the submission. */
   submittedAt: number;
+  /** `sha256:<hex>` of the SIF file, when the job runs in a container image. */
+  imageDigest?: string;
   [key: string]: unknown;
 }
 
@@ -19,7 +21,9 @@ export const slurmHandles = jobHandleCodec<SlurmHandleData>({
     const outputFile = stringField(data, 'outputFile');
     const exitCodeFile = stringField(data, 'exitCodeFile');
     if (workDir === undefined || outputFile === undefined || exitCodeFile === undefined) return undefined;
-    return { ...data, workDir, outputFile, exitCodeFile, submittedAt: numberField(data, 'submittedAt', 0) };
+    const { imageDigest: _unchecked, ...rest } = data;
+    const imageDigest = stringField(data, 'imageDigest');
+    return { ...rest, workDir, outputFile, exitCodeFile, submittedAt: numberField(data, 'submittedAt', 0), ...(imageDigest !== undefined ? { imageDigest } : {}) };
   },
   invalid: (handle) => `Not a Slurm job handle: ${JSON.stringify(handle)}`,
 });
