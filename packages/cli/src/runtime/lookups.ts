@@ -4,20 +4,6 @@ import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import type { ColonyConnection } from './colony';
 
-/** Process ids are 64 hex digits. */
-export function checkProcessId(id: string): string {
-  const trimmed = id.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(trimmed)) {
-    throw new CliError(`"${id}" is not a process id`, {
-      why: 'process ids are 64 hexadecimal digits',
-      fix: '`pollinator ps` lists the processes of the colony.',
-      exitCode: CliExitCode.USAGE,
-      code: 'USAGE',
-    });
-  }
-  return trimmed;
-}
-
 /** How the Colonies server words "no such process" (it has no code for it). */
 const PROCESS_NOT_FOUND = /not found|does not exist|no such|failed to get process/i;
 
