@@ -63,6 +63,11 @@ export interface SyncPlanEvent {
   download: SyncCounts;
   conflict: SyncCounts;
   unchanged: SyncCounts;
+  /**
+   * Conflicts (counted in `conflict` too) whose remote side changed since this
+   * machine last synced the file: without `force` the run stops (REMOTE_CHANGED).
+   */
+  stale: SyncCounts;
   ignored: number;
   /** Every file that would move, with why (all files in a dry run; omitted otherwise when there are many). */
   entries?: { path: string; action: string; size: number; reason: string }[];

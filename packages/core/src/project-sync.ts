@@ -130,8 +130,7 @@ export async function syncTarget(options: TargetPlanOptions & { store: BlobStore
 
 /** The files of a plan that changed remotely since the last sync and locally too (empty when forced or none). */
 export function remoteChangedFiles(target: SyncTarget, plan: SyncPlan): RemoteChangedFile[] {
-  const stale = (plan.summary as { stale?: { files: number } }).stale;
-  if (stale === undefined || stale.files === 0 || plan.force === true) return [];
+  if (plan.summary.stale.files === 0 || plan.force) return [];
   return plan.entries
     .filter((entry) => entry.reason === REMOTE_CHANGED_REASON)
     .map((entry) => ({
@@ -166,6 +165,7 @@ function planEvent(target: SyncTarget, plan: SyncPlan, allEntries: boolean): Syn
     download: { ...plan.summary.download },
     conflict: { ...plan.summary.conflict },
     unchanged: { ...plan.summary.unchanged },
+    stale: { ...plan.summary.stale },
     ignored: plan.summary.ignored.files,
     entries: listed.map((entry) => ({ path: entry.path, action: entry.action, size: entry.size, reason: entry.reason })),
   };

@@ -140,7 +140,10 @@ describe('a file changed remotely since the last sync, and locally too', () => {
         files: [{ target: 'data', path: 'hello.txt', localSize: 15, remoteSize: 23, remoteAdded: expect.stringMatching(/^\d{4}-/) }],
       });
       // Both plans were made, nothing moved: not even the src file, whose remote side did not change.
-      expect(ofType(events, 'sync.plan').map((event) => event.target)).toEqual(['src', 'data']);
+      expect(ofType(events, 'sync.plan').map((event) => [event.target, event.stale.files])).toEqual([
+        ['src', 0],
+        ['data', 1],
+      ]);
       expect(ofType(events, 'sync.done')).toEqual([]);
       expect(await serverState()).toEqual(before);
     }
