@@ -114,6 +114,7 @@ describe('pollinator gc against a configured colony', () => {
     const dry = await cli(['gc', '--dry-run', '--json', ...retention], dir);
     expect(dry.code, dry.stderr).toBe(0);
     const [plan] = dry.events();
+    expect(plan).toMatchObject({ type: 'gc', mode: 'colony', dryRun: true, removed: false });
     expect((plan!.processes as Array<{ processid: string }>).map((entry) => entry.processid).sort()).toEqual([runs.old1, runs.old2].sort());
     expect((plan!.snapshots as Array<{ snapshotid: string }>).map((entry) => entry.snapshotid)).toEqual([runs.mine1]);
     expect(await exists(() => me.getProcess(runs.old2))).toBe(true);

@@ -178,21 +178,24 @@ async function projectName(context: CommandContext): Promise<string> {
   return (await loadProject(context.cwd)).project.projectName;
 }
 
-function printColonyPlan(context: CommandContext, plan: ColonyGcPlan, name: string, dryRun: boolean): void {
+/** `--json`: one object once it is decided, `removed` saying whether the listed things are gone. */
+function printColonyJson(context: CommandContext, plan: ColonyGcPlan, name: string, dryRun: boolean, removed: boolean): void {
+  context.output.json({
+    type: 'gc',
+    mode: 'colony',
+    project: name,
+    dryRun,
+    removed,
+    processes: plan.processes.map((process) => ({ processid: process.processid, state: process.state, ended: process.endtime })),
+    snapshots: plan.snapshots.map((snapshot) => ({ snapshotid: snapshot.snapshotid, name: snapshot.name, label: snapshot.label })),
+    truncated: plan.truncated,
+    unreadable: plan.unreadable,
+  });
+}
+
+function printColonyPlan(context: CommandContext, plan: ColonyGcPlan, name: string): void {
   const { output } = context;
-  if (output.isJson) {
-    output.json({
-      type: 'gc',
-      mode: 'colony',
-      project: name,
-      dryRun,
-      processes: plan.processes.map((process) => ({ processid: process.processid, state: process.state, ended: process.endtime })),
-      snapshots: plan.snapshots.map((snapshot) => ({ snapshotid: snapshot.snapshotid, name: snapshot.name, label: snapshot.label })),
-      truncated: plan.truncated,
-      unreadable: plan.unreadable,
-    });
-    return;
-  }
+  if (output.isJson) return;
   const rows = [
     ...plan.processes.map((process) => ['process', process.processid, process.endtime.slice(0, 19).replace('T', ' ')]),
     ...plan.snapshots.map((snapshot) => ['snapshot', snapshot.snapshotid, `${snapshot.label} (${snapshot.name})`]),
@@ -207,22 +210,26 @@ async function collectOnColony(context: CommandContext, retention: Retention, dr
   const connection = await connectColony(context);
   const userId = connection.client.id ?? '';
   const plan = await planColonyGc({ client: connection.client, projectName: name, userId, retention: { ...retention, now: Date.now() }, signal: context.signal });
-  printColonyPlan(context, plan, name, dryRun);
+  printColonyPlan(context, plan, name);
   const what = `${plural(plan.processes.length, 'run')} and ${plural(plan.snapshots.length, 'snapshot')} of ${name}`;
   const { output } = context;
-  if (plan.processes.length === 0 && plan.snapshots.length === 0) {
-    output.info(`Nothing to remove in ${connection.description}: only your own finished runs of ${name} older than the retention go (last ${retention.keepLast}, ${plural(retention.keepDays, 'day')}).`);
+  const finish = (removed: boolean): number => {
+    if (output.isJson) printColonyJson(context, plan, name, dryRun, removed);
     return 0;
+  };
+  if (plan.processes.length === 0 && plan.snapshots.length === 0) {
+    output.info(`Nothing to remove in ${connection.description}: only your own finished runs of ${name} older than the retention go (last ${plural(retention.keepLast, 'run')}, ${plural(retention.keepDays, 'day')}).`);
+    return finish(false);
   }
   if (dryRun) {
     output.info(`Would remove ${what} from ${connection.description} (dry run: nothing was changed)`);
-    return 0;
+    return finish(false);
   }
   if (!yes && !(await confirm(context, `Remove ${what} from ${connection.description}?`))) {
     output.info('Nothing was removed.');
-    return 0;
+    return finish(false);
   }
   await applyColonyGc(connection.client, plan, context.signal);
   output.step(`Removed ${what} (their logs with them)`);
-  return 0;
+  return finish(true);
 }
