@@ -2,7 +2,7 @@
 // provenance on the process, the stop before uploading over a remote change,
 // per-run results, and the records read back (getRunRecord, findLastRun).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cfsMetadataFromClient, syncDirectory } from '@pollinator/cfs-sync';
@@ -105,6 +105,22 @@ describe('the process record of a run', () => {
     const record = await getRunRecord({ client: fixture.user, processId: dirty.result.processId! });
     expect(record).toMatchObject({ gitCommit: head, gitDirty: true, state: 'waiting' });
     expect(record.exitCode).toBeUndefined();
+  });
+
+  it('a project with an empty cfs/data gets an empty data snapshot the job can stage', async () => {
+    const dir = await writeProject('no-data');
+    await rm(join(dir, 'cfs', 'data', 'hello.txt'));
+    const executor = scriptedExecutor(async ({ process, client, readStaged }) => {
+      await expect(readStaged(1, 'hello.txt')).rejects.toThrow(/ENOENT/);
+      await client.closeSuccessful(process.processid);
+    });
+    const { events, result } = await collect({ dir });
+    await executor;
+    expect(result.exitCode).toBe(ExitCode.SUCCESS);
+    expect(ofType(events, 'snapshot.created').map((event) => [event.target, event.files])).toEqual([
+      ['src', 2],
+      ['data', 0],
+    ]);
   });
 
   it('the root .pollinatorignore applies to cfs/src and cfs/data', async () => {
