@@ -184,6 +184,10 @@ describe('a file changed remotely since the last sync, and locally too', () => {
       ['src', 0],
       ['data', 0],
     ]);
+    // Now in step with CFS: the next run uploads only the local-only file (never the backup).
+    const after = await collect({ dir, follow: false });
+    expect(after.result.exitCode).toBe(ExitCode.SUCCESS);
+    expect((await fixture.user.getFiles('/pollinator/stale/data')).map((file) => file.name).sort()).toEqual(['hello.txt', 'only-here.txt']);
   });
 });
 
