@@ -46,11 +46,20 @@ describe('rerunProcess', () => {
     await executor2;
     await uploadElsewhere('/pollinator/again/data', { 'hello.txt': 'Changed remotely\n' });
 
-    const outputDir = join(fixture.workDir, 'rerun-output');
+    let outputDir = '';
     const executor3 = copyingExecutor();
     const rerun = await drain(
-      rerunProcess({ client: fixture.user, processId: first.result.processId!, blobStore: fixture.store, outputDir, pollIntervalMs: 50, toolVersion: '1.2.3' }),
+      rerunProcess({
+        client: fixture.user,
+        processId: first.result.processId!,
+        blobStore: fixture.store,
+        // Named after the new process, known only once it is submitted.
+        outputDir: (processId) => (outputDir = join(fixture.workDir, `${processId.slice(0, 12)}-result`)),
+        pollIntervalMs: 50,
+        toolVersion: '1.2.3',
+      }),
     );
+    expect(outputDir).toBe(join(fixture.workDir, `${rerun.result.processId!.slice(0, 12)}-result`));
     await executor3;
     expect(rerun.result).toMatchObject({ state: 'success', exitCode: 0 });
     expect(rerun.result.processId).not.toBe(first.result.processId);

@@ -19,8 +19,12 @@ export interface RerunProcessOptions {
   blobStore: BlobStore;
   /** Default the client's colony (the recorded spec names the colony it runs in). */
   colonyName?: string;
-  /** Download the new run's results here (its own result snapshot; nothing is downloaded without it). */
-  outputDir?: string;
+  /**
+   * Download the new run's results here (its own result snapshot; nothing is
+   * downloaded without it). A function gets the new process id (e.g. for a
+   * `<id>-result` directory), called once the run has ended.
+   */
+  outputDir?: string | ((processId: string) => string);
   /** Follow the new process to its end (default true). `false` returns after submit. */
   follow?: boolean;
   /** While following: detach (default) or, with `cancelOnAbort`, cancel. */
@@ -100,13 +104,14 @@ async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorE
     },
     emit,
   );
-  if (followed.detached || signal?.aborted || options.outputDir === undefined) return followed;
+  const outputDir = typeof options.outputDir === 'function' ? options.outputDir(processId) : options.outputDir;
+  if (followed.detached || signal?.aborted || outputDir === undefined) return followed;
   return downloadProcessResults(
     {
       client,
       processId,
       projectName: spec.label,
-      resultDir: options.outputDir,
+      resultDir: outputDir,
       metadata: cfsMetadataFromClient(client, colonyName),
       blobStore: options.blobStore,
       emit,
