@@ -230,6 +230,6 @@ async function collectOnColony(context: CommandContext, retention: Retention, dr
     return finish(false);
   }
   await applyColonyGc(connection.client, plan, context.signal);
-  output.step(`Removed ${what} (their logs with them)`);
+  output.step(`Removed ${what}`);
   return finish(true);
 }

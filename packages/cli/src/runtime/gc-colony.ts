@@ -101,7 +101,7 @@ export async function planColonyGc(options: {
   return { processes: removable, snapshots, unreadable: listed.unreadable, truncated: listed.truncated };
 }
 
-/** Removes what the plan lists: processes (with their logs, as the server does) and then their snapshots. */
+/** Removes what the plan lists: processes (`removeprocessmsg`), then their snapshots. */
 export async function applyColonyGc(client: ColoniesClient, plan: ColonyGcPlan, signal?: AbortSignal): Promise<void> {
   const options = signal === undefined ? {} : { signal };
   for (const process of plan.processes) await client.removeProcess(process.processid, options);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,15 @@ describe('removeStagingDirs', () => {
     const found = await findStagingDirs(fsDir, []);
     await expect(removeStagingDirs(fsDir, found, async () => Promise.reject(new Error('server gone')))).rejects.toThrow('server gone');
     expect(readFileSync(join(fsDir, 'pollinator', 'p', 'data', 'big.bin'), 'utf8')).toBe('the data');
+  });
+
+  it('removes a tree with read-only directories in it (as a Go module cache leaves them)', async () => {
+    stage('/pollinator/p/s1/src/cache/mod', 'go.mod', 'module x');
+    chmodSync(join(fsDir, 'pollinator', 'p', 's1', 'src', 'cache', 'mod'), 0o555);
+    chmodSync(join(fsDir, 'pollinator', 'p', 's1', 'src', 'cache'), 0o555);
+    const removed = await removeStagingDirs(fsDir, await findStagingDirs(fsDir, []), async () => []);
+    expect(removed.map((dir) => dir.dir)).toEqual(['/pollinator/p']);
+    expect(existsSync(join(fsDir, 'pollinator', 'p'))).toBe(false);
   });
 
   it('removes the trash an interrupted gc left', async () => {

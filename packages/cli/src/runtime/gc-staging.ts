@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -70,6 +70,26 @@ export async function findStagingDirs(fsDir: string, activeDirs: readonly string
   return found.sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** Gives the owner write access to every directory of a tree (never following a symlink). */
+async function makeWritable(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || !info.isDirectory()) return;
+  await chmod(path, info.mode | 0o700).catch(() => undefined);
+  const names = await readdir(path).catch(() => [] as string[]);
+  for (const name of names) await makeWritable(join(path, name));
+}
+
+/** Removes a tree; one with read-only directories in it (a job's Go module cache, say) after making them writable. */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES' && (error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    await makeWritable(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
     () => true,
@@ -117,7 +137,7 @@ export async function removeStagingDirs(fsDir: string, dirs: readonly StagingDir
       }
     }
   }
-  await rm(trash, { recursive: true, force: true });
-  for (const leftover of leftovers) await rm(leftover.path, { recursive: true, force: true });
+  await removeTree(trash);
+  for (const leftover of leftovers) await removeTree(leftover.path);
   return [...leftovers, ...moved.map(({ entry }) => entry).filter((entry) => !restored.has(entry.path))];
 }
