@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,5 +129,22 @@ describe('docker / podman command line', () => {
     const calls = readFileSync(join(stateDir, 'argv.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
     const name = handle.data.containerName as string;
     expect(calls).toContainEqual(['rm', '--force', name]);
+  });
+
+  it("reports the image's digest from the engine (image inspect), none for a plain process", async () => {
+    const backend = createLocalBackend({ mode: 'docker', containerCommand: fakeDocker, stopGraceSeconds: 1 });
+    const root = mkdtempSync(join(tmpdir(), 'pollinator-docker-digest-'));
+    const handle = await backend.start({ ...job, rebuildImage: false, command: 'true', mounts: [{ hostPath: join(root, 'fs'), containerPath: '/cfs' }], workDir: join(root, 'work') });
+    expect(await waitForFinalStatus(backend, handle, 10_000)).toMatchObject({ state: 'succeeded' });
+    // The fake engine's RepoDigests entry for python:3.12-slim.
+    const expected = `sha256:${createHash('sha256').update('repo:python:3.12-slim').digest('hex')}`;
+    expect(await backend.imageDigest!(handle)).toBe(expected);
+    const calls = readFileSync(join(stateDir, 'argv.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    expect(calls).toContainEqual(['image', 'inspect', '--format', '{{json .RepoDigests}} {{.Id}}', 'python:3.12-slim']);
+
+    const plain = createLocalBackend({ mode: 'process', isolation: 'rewrite', stopGraceSeconds: 1 });
+    const plainHandle = await plain.start({ ...job, command: 'true', mounts: [{ hostPath: join(root, 'fs2'), containerPath: '/cfs' }], workDir: join(root, 'work2') });
+    expect(await waitForFinalStatus(plain, plainHandle, 10_000)).toMatchObject({ state: 'succeeded' });
+    expect(await plain.imageDigest!(plainHandle)).toBeUndefined();
   });
 });

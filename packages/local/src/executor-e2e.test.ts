@@ -21,7 +21,8 @@ import { scaffoldProject } from '@pollinator/spec-builder';
 import { testExecutorFlow } from '@pollinator/backend/test';
 import { createLocalBackend } from './index';
 
-testExecutorFlow('local (plain process)', () => createLocalBackend({ mode: 'process', stopGraceSeconds: 2 }), { timeLimit: true });
+// A plain process runs no image: no digest to record.
+testExecutorFlow('local (plain process)', () => createLocalBackend({ mode: 'process', stopGraceSeconds: 2 }), { timeLimit: true, imageDigest: 'none' });
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const executorMain = fileURLToPath(new URL('./__fixtures__/executor-main.ts', import.meta.url));

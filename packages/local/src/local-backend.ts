@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, JobHandle } from '@pollinator/backend';
 import { runContainerClient } from './container-client';
+import { inspectImageDigest } from './image-digest';
 import { JOB_FILES, readJobPgid, readJsonFile, readSupervisorResult } from './job-files';
 import { followJobLog } from './job-logs';
 import { jobStatusReader } from './job-status';
@@ -74,6 +75,10 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       const attributes: Record<string, string> = { NODES: hostname() };
       if (data.containerName) attributes['CONTAINER-NAME'] = data.containerName;
       return attributes;
+    },
+    async imageDigest(handle) {
+      const data = localHandles.read(handle);
+      return typeof data.image === 'string' ? inspectImageDigest(settings, data, data.image) : undefined;
     },
     cleanup: (handle) => cleanupJob(handle, settings),
     async close(): Promise<void> {

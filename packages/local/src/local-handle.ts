@@ -15,6 +15,8 @@ export interface LocalHandleData {
   containerName: string | null;
   /** The job's JOB_MARKER_ENV value (plain processes), to find children that left its process group. */
   marker?: string;
+  /** The image a container job runs. */
+  image?: string;
 }
 
 /** Local handles: `read` throws `BackendError` for a handle without a work directory. */

@@ -100,6 +100,8 @@ export async function startJob(job: JobRequest, settings: LocalSettings, isolati
     startTicks: procStartTicks(pid),
     containerName: name,
     ...(marker === undefined ? {} : { marker }),
+    // For the image digest (`imageDigest`), asked once the job has ended.
+    ...(name === null ? {} : { image: job.image }),
   };
   // Record who the supervisor is, so reattach can check a saved handle against it.
   writeFileSync(join(job.workDir, JOB_FILES.handle), JSON.stringify({ processId: job.processId, id: String(pid) }));

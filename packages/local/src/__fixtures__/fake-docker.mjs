@@ -5,9 +5,11 @@
 // uses: `run` executes the command after the image on this machine (bind
 // mounts emulated by rewriting the container paths in the arguments and the
 // environment), `stop` / `kill` signal that process, `rm` succeeds, and
-// `version` / `info` fail as without an engine. An image whose name contains
+// `version` / `info` fail as without an engine, `image inspect` answers with
+// a digest made from the image name. An image whose name contains
 // `no-such-image` fails like a failed pull (exit 125).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -22,6 +24,17 @@ if (command === 'version' || command === 'info') {
   process.exit(1);
 }
 if (command === 'rm') process.exit(0);
+if (command === 'image' && argv[1] === 'inspect') {
+  // As an engine that pulled the image from a registry: its RepoDigests and id (sha256 of the reference, stable per image).
+  const image = argv[argv.length - 1];
+  if (image.includes('no-such-image')) {
+    process.stderr.write(`Error: No such image: ${image}\n`);
+    process.exit(1);
+  }
+  const digest = (salt) => createHash('sha256').update(salt + image).digest('hex');
+  process.stdout.write(`${JSON.stringify([`${image.split(':')[0]}@sha256:${digest('repo:')}`])} sha256:${digest('id:')}\n`);
+  process.exit(0);
+}
 if (command === 'stop' || command === 'kill') {
   const name = argv[argv.length - 1];
   try {
