@@ -99,7 +99,7 @@ async function collectEmbedded(context: CommandContext, retention: Retention, dr
   const root = embeddedDir(context.config.env);
   if (!existsSync(join(root, 'server', 'colonies.sqlite'))) {
     context.output.info(`Nothing to collect: the embedded default has no state yet (${tildify(root, context.env)})`);
-    printReport(context, { mode: 'embedded', dryRun, retention, report: undefined, staging: [] });
+    printReport(context, { dryRun, retention, report: undefined, staging: [] });
     return 0;
   }
   const connection = await connectColony(context);
@@ -110,17 +110,16 @@ async function collectEmbedded(context: CommandContext, retention: Retention, dr
     // Asked again once the dirs are moved aside: a job that started meanwhile gets its dir back.
     staging = await removeStagingDirs(fsDir, staging, async () => (await serverCollect(connection, retention, true, context.signal)).activeStagingDirs);
   }
-  printReport(context, { mode: 'embedded', dryRun, retention, report, staging, where: connection.description });
+  printReport(context, { dryRun, retention, report, staging });
   return 0;
 }
 
 interface ReportInput {
-  mode: 'embedded' | 'colony';
   dryRun: boolean;
   retention: Retention;
+  /** The server's answer; none when there is no state to collect in. */
   report: ServerReport | undefined;
   staging: StagingDir[];
-  where?: string;
 }
 
 function printReport(context: CommandContext, input: ReportInput): void {
@@ -131,7 +130,7 @@ function printReport(context: CommandContext, input: ReportInput): void {
   if (output.isJson) {
     output.json({
       type: 'gc',
-      mode: input.mode,
+      mode: 'embedded',
       dryRun,
       retention: input.retention,
       freedBytes: freed,
