@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../src/exit-codes';
+import { eventProblems } from '../src/render/json-schema.test-helpers';
 import { createSandbox, runCli, type CliResult, type Sandbox } from './cli-harness';
 import { startDevColony } from './dev-colony';
 import { createProject } from './project-fixture';
@@ -108,6 +109,9 @@ describe('pull', () => {
       const json = await cli(['pull', foreign.processid, '--json'], dir);
       expect(json.code, json.stderr).toBe(0);
       expect(json.events()).toContainEqual(expect.objectContaining({ type: 'warning', code: 'RESULT_LABEL_FALLBACK' }));
+      // The lines pull itself shapes are what the published schema says (schema/events.schema.json).
+      const own = json.events().filter((event) => event.type === 'warning' || event.type === 'result.synced');
+      expect(own.map(eventProblems).filter((problem) => problem !== '')).toEqual([]);
       expect(json.events()).toContainEqual(expect.objectContaining({ type: 'result.synced', source: expect.objectContaining({ kind: 'label', fallback: true }) }));
     } finally {
       await dev.stop();
@@ -200,6 +204,7 @@ describe('show, diff, rerun', () => {
     const record = shown.events()[0] as Record<string, unknown>;
     const original = (await cli(['show', first, '--json'], elsewhere)).events()[0] as Record<string, unknown>;
     expect(record).toMatchObject({ type: 'run.record', processId: rerunId, rerunOf: first, state: 'success', exitCode: 0 });
+    expect(eventProblems(record)).toBe('');
     expect(record.srcSnapshotId).toBe(original.srcSnapshotId);
     expect(record.dataSnapshotId).toBe(original.dataSnapshotId);
     expect(record.resultSnapshotId).toEqual(expect.any(String));
@@ -224,6 +229,7 @@ describe('show, diff, rerun', () => {
       src: { available: true, changed: [expect.objectContaining({ path: 'main.py' })] },
       data: { available: true, changed: [expect.objectContaining({ path: 'input.txt' })] },
     });
+    expect(eventProblems(diffJson.events()[0])).toBe('');
     const same = await cli(['diff', first, rerunId], dir);
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout).toMatch(/^src\s+same \(1 file\)$/m);
