@@ -93,7 +93,7 @@ describe('the embedded default as a background service', () => {
     expect(json.stderr.match(IMAGE_NOTICE) ?? []).toHaveLength(status.jobRuntime === 'process' ? 1 : 0);
   });
 
-  it('a run ends once its result is in: it runs no server or executor of its own, and an interrupted run leaves its job running in the service', { timeout: 240_000 }, async () => {
+  it('a run ends once its result is in: it runs no server or executor of its own, and an interrupted run leaves its job running in the service; dev stop refuses, --force leaves it to the next start', { timeout: 240_000 }, async () => {
     const hello = await createProject(sandbox, 'hello');
     const verbose = await cli(['run', '-v'], hello);
     expect(verbose.code, verbose.stderr).toBe(0);
@@ -125,8 +125,16 @@ describe('the embedded default as a background service', () => {
     expect(refused.code, refused.stderr).toBe(CliExitCode.USAGE);
     expect(refused.stderr).toContain('a running job');
     expect(refused.stderr).toContain('--force');
-    await until(async () => (await cli(['status', processId ?? '', '--json'], slow)).events()[0]?.state === 'success', 'the detached job succeeds');
     expect(advertisedPid()).toBe(servicePid);
+
+    // --force stops it anyway: the job keeps running, and the next start (any command) re-attaches and finishes it.
+    const forced = await cli(['dev', 'stop', '--force'], slow);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(alive(servicePid)).toBe(false);
+    await until(async () => (await cli(['status', processId ?? '', '--json'], slow)).events()[0]?.state === 'success', 'the job succeeds');
+    expect(advertisedPid()).not.toBe(servicePid);
+    const logs = await cli(['logs', processId ?? ''], slow);
+    expect(logs.stdout).toContain('tick 29');
   });
 
   it('dev status shows pid, url, uptime, jobs and the idle stop; dev stop stops it; the next command starts it again', { timeout: 180_000 }, async () => {

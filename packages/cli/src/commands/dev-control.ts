@@ -107,9 +107,10 @@ export async function stop(context: CommandContext, options: { force: boolean })
   }
   const jobs = await jobsOf(advertisement, dir);
   if (jobs.running > 0 && !options.force) {
-    throw new CliError(`The embedded default has ${jobs.running === 1 ? 'a running job' : `${jobs.running} running jobs`}`, {
-      why: 'stopping it now would interrupt them',
-      fix: 'Wait for them (`pollinator ps --state running`), or `pollinator dev stop --force`: they keep running, and the next start of the embedded default re-attaches to them.',
+    const one = jobs.running === 1;
+    throw new CliError(`The embedded default has ${one ? 'a running job' : `${jobs.running} running jobs`}`, {
+      why: `stopping it now would interrupt ${one ? 'it' : 'them'}`,
+      fix: `Wait for ${one ? 'it' : 'them'} (\`pollinator ps --state running\`), or \`pollinator dev stop --force\`: ${one ? 'it keeps' : 'they keep'} running, and the next start of the embedded default re-attaches.`,
       exitCode: CliExitCode.USAGE,
       code: 'JOBS_RUNNING',
     });
