@@ -43,24 +43,27 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const access = (): S3Access => ({ ...s3(), bucket, partSize, partConcurrency });
   const place: S3Place = { endpoint: hostPort, bucket };
   /** Refused credentials and an unreachable endpoint say so, naming the endpoint and bucket. */
-  const translated = async <T>(operation: () => Promise<T>): Promise<T> => {
+  const translated = async <T>(operation: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
-      return await operation();
+      return await (signal === undefined ? operation() : abortable(operation(), signal));
     } catch (error) {
       throw translateS3Error(error, place);
     }
   };
+
+  // Closing the store ends requests still waiting on a server that does not answer (the SDK's destroy does not).
+  const closing = new AbortController();
 
   let bucketReady: Promise<void> | undefined;
   const ensureBucket = () =>
     (bucketReady ??= (async () => {
       const { sdk, client } = s3();
       try {
-        await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
+        await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }), { abortSignal: closing.signal });
       } catch (error) {
         if (httpStatus(error) !== 404 || options.createBucket === false) throw error;
         try {
-          await client.send(new sdk.CreateBucketCommand({ Bucket: bucket }));
+          await client.send(new sdk.CreateBucketCommand({ Bucket: bucket }), { abortSignal: closing.signal });
         } catch (createError) {
           if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(errorName(createError))) throw createError;
         }
@@ -81,7 +84,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         if (putOptions.size < threshold) return putSmall(access(), key, body, putOptions);
         if (putOptions.resume) return putResumable(access(), key, body, putOptions);
         return putWithLibStorage(access(), key, body, putOptions);
-      });
+      }, putOptions.signal);
     },
     async get(key, getOptions) {
       const { sdk, client } = s3();
@@ -97,7 +100,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
           if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
           throw error;
         }
-      });
+      }, getOptions?.signal);
     },
     async head(key) {
       const { sdk, client } = s3();
@@ -134,6 +137,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       }
     },
     async close() {
+      closing.abort();
       if (!options.client) created?.destroy();
     },
   };
@@ -191,6 +195,38 @@ function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }),
     },
   }));
+}
+
+/**
+ * `promise`, or an AbortError as soon as `signal` aborts. Requests that take
+ * no signal (the bucket check every first call waits for) would otherwise
+ * keep an interrupted command waiting on a server that does not answer; the
+ * request itself ends when the store is closed.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = (): Error => Object.assign(new Error('the S3 request was aborted', { cause: signal.reason }), { name: 'AbortError' });
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined);
+      reject(aborted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the SDK's failure on as it is
+        reject(error);
+      },
+    );
+  });
 }
 
 function abortControllerFor(signal: AbortSignal): AbortController {

@@ -25,7 +25,9 @@ export function renderError(output: Output, error: CliError, options: { jsonEven
   output.close();
   const paragraph = formatErrorParagraph(error);
   const c = output.colors;
-  let out = `${c.red(c.bold('Error:'))} ${paragraph}\n`;
+  // An interruption is what the user asked for, not an error: said plainly, without the red "Error:".
+  const interrupted = error.exitCode === CliExitCode.CANCELLED;
+  let out = interrupted ? `${c.yellow(paragraph)}\n` : `${c.red(c.bold('Error:'))} ${paragraph}\n`;
   for (const detail of error.details) out += `  ${detail}\n`;
   if (output.verbose) {
     let cause: unknown = error.cause ?? error;

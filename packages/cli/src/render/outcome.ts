@@ -26,10 +26,11 @@ export function errorFromEvent(event: ErrorEvent, processId: string | undefined)
       });
     }
     case 'SYNC_FAILED':
+      // Core classifies by cause (describeFailure); what is left here has no better advice than core's.
       return new CliError('Uploading the project failed', {
         ...base,
         why: clean(event.message),
-        fix: 'Nothing was submitted and nothing half-written was kept; run again. With S3, check the AWS_S3_* variables (`pollinator config`).',
+        fix: `Nothing was submitted and nothing half-written was kept. ${eventFix(event) ?? 'Run again with -v to see the whole error.'}`,
       });
     case 'SUBMISSION_REJECTED':
       return new CliError('The colony refused the job', {
@@ -47,10 +48,10 @@ export function errorFromEvent(event: ErrorEvent, processId: string | undefined)
       return new CliError('Downloading cfs/result failed', {
         ...base,
         why: clean(event.message),
-        fix: `The results are still in CFS: run \`pollinator pull${processId === undefined ? '' : ` ${processId}`}\` to try again.`,
+        fix: `The results are still in CFS: \`pollinator pull${processId === undefined ? '' : ` ${processId}`}\` downloads them. ${eventFix(event) ?? ''}`.trim(),
       });
     case 'ABORTED':
-      return new CliError('Stopped', { ...base, why: clean(event.message) });
+      return new CliError('Interrupted', { ...base, why: clean(event.message) });
     default: {
       // Core's classified failures carry their own advice (`fix`) and facts (`details`).
       const { fix, details } = event as ErrorEvent & { fix?: string; details?: Record<string, unknown> };
@@ -62,6 +63,12 @@ export function errorFromEvent(event: ErrorEvent, processId: string | undefined)
       });
     }
   }
+}
+
+/** The advice core put into the event (describeFailure's `fix`), when it did. */
+function eventFix(event: ErrorEvent): string | undefined {
+  const { fix } = event as ErrorEvent & { fix?: string };
+  return typeof fix === 'string' && fix !== '' ? fix : undefined;
 }
 
 /** `details` of a core error event as lines: lists of files one per line, other facts as `key: value`. */

@@ -1,0 +1,227 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { generatePrivateKey } from '@pollinator/crypto';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliExitCode } from '../src/exit-codes';
+import { cliCommand, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
+import { createProject } from './project-fixture';
+
+// Issue #19, "exit codes and errors that tell the truth": each failure through
+// the real binary, with the exit code docs/exit-codes.md gives it and a
+// message that names the thing and the fix (docs/troubleshooting.md).
+
+let server: DevServer;
+let sandbox: Sandbox;
+let colonyEnv: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  server = await startDevServer({});
+  sandbox = createSandbox();
+  const env = server.env('user');
+  colonyEnv = {
+    ...sandbox.env,
+    COLONIES_SERVER_HOST: env.COLONIES_SERVER_HOST,
+    COLONIES_SERVER_PORT: env.COLONIES_SERVER_PORT,
+    COLONIES_TLS: 'false',
+    COLONIES_COLONY_NAME: env.COLONIES_COLONY_NAME,
+    COLONIES_PRVKEY: env.COLONIES_PRVKEY,
+    POLLINATOR_BLOB_DIR: join(sandbox.dir, 'blobs'),
+  };
+});
+afterAll(async () => {
+  await server.close();
+  sandbox.cleanup();
+});
+
+const cli = (args: string[], cwd = sandbox.dir, env: Record<string, string | undefined> = {}) =>
+  runCli(args, { cwd, env: { ...colonyEnv, ...env }, timeoutMs: 90_000 });
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('a run that fails while uploading says why, by cause', () => {
+  it('a key that is not a member of the colony: 77, about membership, not S3', async () => {
+    const dir = await createProject(sandbox, 'not-a-member');
+    const result = await cli(['run', '--detach'], dir, { COLONIES_PRVKEY: generatePrivateKey() });
+    expect(result.code, result.stderr).toBe(CliExitCode.SUBMISSION_REJECTED);
+    expect(result.stderr).toContain('not a member of COLONIES_COLONY_NAME');
+    expect(result.stderr).not.toContain('AWS_S3');
+  });
+
+  it('an unreachable Colonies server: 75, naming the server settings', async () => {
+    const dir = await createProject(sandbox, 'unreachable');
+    const result = await cli(['run', '--detach'], dir, { COLONIES_SERVER_PORT: String(await closedPort()) });
+    expect(result.code, result.stderr).toBe(CliExitCode.CONNECTION_LOST);
+    expect(result.stderr).toMatch(/reach the Colonies server/);
+    expect(result.stderr).toContain('COLONIES_SERVER_HOST');
+    expect(result.stderr).not.toContain('AWS_S3');
+  });
+
+  it('Ctrl-C during the upload: 130, "Interrupted", nothing submitted, no "Error: Stopped"', { timeout: 120_000 }, async () => {
+    // An S3 endpoint that accepts connections and never answers: the upload waits until the interrupt.
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const dir = await createProject(sandbox, 'interrupted-upload');
+      const env = { ...colonyEnv, POLLINATOR_BLOB_DIR: undefined, AWS_S3_ENDPOINT: `127.0.0.1:${port}`, AWS_S3_ACCESSKEY: 'a', AWS_S3_SECRETKEY: 'b', AWS_S3_BUCKET: 'bucket' };
+      const { command, args } = cliCommand();
+      const child = spawn(command, [...args, 'run', '--detach'], { cwd: dir, env: definedOnly(env), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdout.resume();
+      // Interrupt once the upload is waiting on S3.
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (sockets.length > 0) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 20);
+      });
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
+      expect(code, stderr).toBe(CliExitCode.CANCELLED);
+      expect(stderr).toContain('Interrupted');
+      expect(stderr).not.toContain('Error: Stopped');
+      expect(stderr).not.toMatch(/Error: Interrupted/);
+      const ps = await cli(['ps', '--json']);
+      expect(ps.events().filter((event) => event.type === 'process')).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
+
+const s3 = process.env.POLLINATOR_TEST_S3_ENDPOINT;
+
+describe.skipIf(s3 === undefined)(`S3 that refuses the credentials${s3 === undefined ? ' (skipped: POLLINATOR_TEST_S3_ENDPOINT not set; scripts/services/ceph-rgw-up.sh provides it)' : ''}`, () => {
+  it('a wrong AWS_S3_SECRETKEY: 77, "S3 at <endpoint> refused the credentials for bucket <bucket>", no bare UnknownError, no SDK warning', async () => {
+    const dir = await createProject(sandbox, 'wrong-secret');
+    const bucket = process.env.POLLINATOR_TEST_S3_BUCKET ?? 'pollinator-test';
+    const result = await cli(['run', '--detach'], dir, {
+      POLLINATOR_BLOB_DIR: undefined,
+      AWS_S3_ENDPOINT: s3,
+      AWS_S3_ACCESSKEY: process.env.POLLINATOR_TEST_S3_ACCESS_KEY,
+      AWS_S3_SECRETKEY: 'not-the-secret',
+      AWS_S3_BUCKET: bucket,
+    });
+    expect(result.code, result.stderr).toBe(CliExitCode.SUBMISSION_REJECTED);
+    expect(result.stderr).toContain(`S3 at ${s3} refused the credentials for bucket ${bucket}`);
+    expect(result.stderr).toContain('AWS_S3_SECRETKEY');
+    expect(result.stderr).not.toContain('UnknownError');
+    expect(result.stderr).not.toContain('not-the-secret');
+    expect(result.stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
+  });
+});
+
+describe('misleading messages, corrected', () => {
+  it('-C with a directory that does not exist names it (64), not "project.yaml not found"', async () => {
+    const result = await runCli(['-C', '/nonexistent/pollinator-dir', 'plan'], { cwd: sandbox.dir, env: sandbox.env });
+    expect(result.code).toBe(CliExitCode.USAGE);
+    expect(result.stderr).toContain('Cannot run in /nonexistent/pollinator-dir (-C): no such directory');
+    expect(result.stderr).not.toContain('project.yaml');
+  });
+
+  it('a wrong environment.source is a problem of project.yaml (65), not "No project here"', async () => {
+    const dir = await createProject(sandbox, 'wrong-source', { projectYaml: (yaml) => yaml.replace(/source: main\.py/, 'source: mian.py') });
+    const result = await runCli(['plan'], { cwd: dir, env: sandbox.env });
+    expect(result.code).toBe(CliExitCode.INVALID_PROJECT);
+    expect(result.stderr).toContain('project.yaml is invalid (1 problem)');
+    expect(result.stderr).toMatch(/environment\.source: cfs\/src\/mian\.py does not exist/);
+    expect(result.stderr).not.toContain('No project here');
+  });
+
+  it('outside a project, "No project here" still says so', async () => {
+    const empty = join(sandbox.dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const result = await runCli(['plan'], { cwd: empty, env: sandbox.env });
+    expect(result.code).toBe(CliExitCode.INVALID_PROJECT);
+    expect(result.stderr).toContain('No project here');
+  });
+});
+
+describe('configuration', () => {
+  it('config names the variable a typo was meant to be, and knows what cfs-sync reads', async () => {
+    const result = await runCli(['config'], { cwd: sandbox.dir, env: { ...sandbox.env, COLONIES_SERVR_HOST: 'x', POLLINATOR_CACHE_DIR: join(sandbox.dir, 'cache'), COLONIES_DB_HOST: 'db' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('COLONIES_SERVR_HOST is not read by pollinator: did you mean COLONIES_SERVER_HOST?');
+    expect(result.stdout).toMatch(/Not read by pollinator.*COLONIES_DB_HOST/);
+    expect(result.stdout).not.toMatch(/POLLINATOR_CACHE_DIR is not read|Not read by pollinator.*POLLINATOR_CACHE_DIR/);
+    const json = await runCli(['config', '--json'], { cwd: sandbox.dir, env: { ...sandbox.env, COLONIES_SERVR_HOST: 'x' } });
+    expect(json.events()[0]).toMatchObject({ unknownVariables: [{ name: 'COLONIES_SERVR_HOST', suggestion: 'COLONIES_SERVER_HOST' }] });
+  });
+
+  it('COLONIES_SERVER_HTTP_PORT works in place of COLONIES_SERVER_PORT', async () => {
+    const result = await cli(['ps', '--json'], sandbox.dir, { COLONIES_SERVER_PORT: undefined, COLONIES_SERVER_HTTP_PORT: String(server.port) });
+    expect(result.code, result.stderr).toBe(0);
+    const config = await cli(['config'], sandbox.dir, { COLONIES_SERVER_PORT: undefined, COLONIES_SERVER_HTTP_PORT: String(server.port) });
+    expect(config.stdout).toContain(`http://127.0.0.1:${server.port}`);
+    expect(config.stdout).not.toContain('COLONIES_SERVER_HTTP_PORT is not read');
+  });
+});
+
+const NOBODY = 65534;
+const asRoot = process.getuid?.() === 0;
+
+describe('an unreadable project file', () => {
+  // Root reads any file whatever its mode: as root, the binary runs as `nobody`, the owner of a mode-000 file.
+  it('a file the sync cannot read stops the run with 66, naming it, before anything is uploaded', async () => {
+    const own = createSandbox();
+    try {
+      const dir = await createProject(own, 'unreadable-file');
+      const locked = join(dir, 'cfs', 'src', 'locked.txt');
+      writeFileSync(locked, 'secret\n');
+      const blobs = join(own.dir, 'blobs');
+      mkdirSync(blobs);
+      if (asRoot) {
+        for (const path of walk(own.dir)) chownSync(path, NOBODY, NOBODY);
+        chmodSync(own.dir, 0o755);
+      }
+      chmodSync(locked, 0o000);
+      const result = await runAs(['run', '--detach'], dir, { ...colonyEnv, ...own.env, POLLINATOR_BLOB_DIR: blobs, POLLINATOR_CACHE_DIR: join(own.dir, 'cache') });
+      expect(result.code, result.stderr).toBe(CliExitCode.NO_INPUT);
+      expect(result.stderr).toContain('locked.txt');
+      expect(result.stderr).not.toContain('AWS_S3');
+      expect(readdirSync(blobs)).toEqual([]);
+      const ps = await cli(['ps', '--json'], dir);
+      expect(ps.events().filter((event) => event.type === 'process')).toEqual([]);
+    } finally {
+      own.cleanup();
+    }
+  });
+});
+
+/** The binary as `nobody` when the tests run as root (else as the current user). */
+function runAs(args: string[], cwd: string, env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+  const { command, args: prefix } = cliCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...prefix, ...args], { cwd, env: definedOnly(env), stdio: ['ignore', 'ignore', 'pipe'], ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}) });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Every path under `dir`, itself included. */
+function walk(dir: string): string[] {
+  const paths = [dir];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) paths.push(...walk(path));
+    else paths.push(path);
+  }
+  return paths;
+}
