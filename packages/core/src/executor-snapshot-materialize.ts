@@ -41,19 +41,19 @@ function relativePath(snapshotLabel: string, file: CfsFile): string {
 
 /** `metadata`, remembering every file record it hands out (so the snapshot's files are read once). */
 function recordingMetadata(metadata: CfsMetadata, seen: CfsFile[]): CfsMetadata {
-  return {
-    colonyName: metadata.colonyName,
-    getFiles: (label) => metadata.getFiles(label),
-    getFileLabels: (name, exact) => metadata.getFileLabels(name, exact),
-    getFileById: async (fileId) => {
-      const file = await metadata.getFileById(fileId);
-      seen.push(file);
-      return file;
-    },
-    addFile: (file) => metadata.addFile(file),
-    createSnapshot: (label, name) => metadata.createSnapshot(label, name),
-    getSnapshot: (ref) => metadata.getSnapshot(ref),
+  const getFileById = async (fileId: string): Promise<CfsFile> => {
+    const file = await metadata.getFileById(fileId);
+    seen.push(file);
+    return file;
   };
+  // A proxy, not a copy: every other method (and any the interface gains) goes to `metadata` as it is.
+  return new Proxy(metadata, {
+    get(target, key) {
+      if (key === 'getFileById') return getFileById;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 export async function materializeExactly(options: MaterializeExactlyOptions): Promise<MaterializeExactlyResult> {
