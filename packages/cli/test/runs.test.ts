@@ -92,13 +92,14 @@ describe('pull', () => {
       await runOk(dir);
       const projectName = /^projectname: (\S+)$/m.exec(readFileSync(join(dir, 'project.yaml'), 'utf8'))?.[1] ?? '';
       // A process of the project submitted by another tool: no Pollinator record at all.
-      const foreign = await dev.client.submit({
+      const foreignSpec = {
         funcname: 'execute',
         label: projectName,
         conditions: { colonyname: dev.env.COLONIES_COLONY_NAME ?? 'dev', executortype: 'nobody-runs-this' },
         maxexectime: -1,
         maxwaittime: -1,
-      });
+      };
+      const foreign = await dev.client.submit(foreignSpec);
       rmSync(join(dir, 'cfs', 'result', 'out.txt'));
       const pulled = await cli(['pull', foreign.processid], dir);
       expect(pulled.code, pulled.stderr).toBe(0);
@@ -112,6 +113,15 @@ describe('pull', () => {
       // The lines pull itself shapes are what the published schema says (schema/events.schema.json).
       const own = json.events().filter((event) => event.type === 'warning' || event.type === 'result.synced');
       expect(own.map(eventProblems).filter((problem) => problem !== '')).toEqual([]);
+
+      // A run of another project is refused; --inputs takes no id.
+      const other = await dev.client.submit({ ...foreignSpec, label: 'another-project' });
+      const wrong = await cli(['pull', other.processid], dir);
+      expect(wrong.code).toBe(CliExitCode.USAGE);
+      expect(wrong.stderr).toContain(`Process ${other.processid} belongs to project another-project`);
+      const inputsWithId = await cli(['pull', foreign.processid, '--inputs'], dir);
+      expect(inputsWithId.code).toBe(CliExitCode.USAGE);
+      expect(inputsWithId.stderr).toContain('`pull --inputs` takes no process id');
       expect(json.events()).toContainEqual(expect.objectContaining({ type: 'result.synced', source: expect.objectContaining({ kind: 'label', fallback: true }) }));
     } finally {
       await dev.stop();
