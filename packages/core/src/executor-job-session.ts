@@ -14,6 +14,7 @@ import { jobWorkDir } from './executor-options';
 import { recordImage, recordResultSnapshot } from './executor-run-record';
 import { errorText } from './error-text';
 import { stagedDirsOrNone, stagingProblem } from './executor-staging-check';
+import { deadlineMargin, StopJob } from './executor-stop';
 import type { ExecutorJobRecord } from './executor-state';
 import type { ExecutorProcess } from './executor-types';
 import { ExitCode } from './exit-codes';
@@ -144,10 +145,14 @@ export class JobSession {
     mkdirSync(workDir, { recursive: true });
     const job = spec.funcname === 'execute' ? buildJobRequest(this.#process, workDir, this.#dirs, settings.protectedPaths) : undefined;
     if (job && 'error' in job) return this.#closeFailed(job.error);
+    const wait = this.#stagingWait();
     try {
-      await staging.preSync(processId, spec, this.#dirs, this.#signal);
+      await staging.preSync(processId, spec, this.#dirs, wait.signal);
     } catch (error) {
-      return this.#closeFailed(errorText(error), ExitCode.SYNC_FAILED);
+      const deadline = wait.signal.aborted && wait.signal.reason instanceof StopJob && wait.signal.reason.reason === 'deadline';
+      return this.#closeFailed(errorText(error), deadline ? ExitCode.TIME_LIMIT : ExitCode.SYNC_FAILED);
+    } finally {
+      wait.dispose();
     }
     if (spec.funcname === 'sync' || !job) {
       await reporter.closeSuccessful(processId);
@@ -161,6 +166,33 @@ export class JobSession {
     } catch (error) {
       return this.#closeFailed(executorError(errorText(error), 'Failed to start job'));
     }
+  }
+
+  /**
+   * What ends a wait for snapshot dirs another job uses (staging): the
+   * executor's stop, or the exec deadline — the server re-queues the process
+   * then, so it is closed (exit code 124) rather than started too late.
+   */
+  #stagingWait(): { signal: AbortSignal; dispose(): void } {
+    const deadline = this.#context.state.get(this.#processId)?.deadline ?? null;
+    if (deadline === null) return { signal: this.#signal, dispose: () => undefined };
+    const { clock } = this.#context.settings;
+    const controller = new AbortController();
+    const maxexectime = this.#process.spec.maxexectime;
+    const onStop = () => controller.abort(this.#signal.reason);
+    if (this.#signal.aborted) onStop();
+    else this.#signal.addEventListener('abort', onStop, { once: true });
+    const timer = clock.setTimeout(
+      () => controller.abort(new StopJob('deadline', `maxexectime of ${maxexectime} s exceeded while the job waited to be staged`)),
+      Math.max(0, deadline - deadlineMargin(maxexectime) - clock.now()),
+    );
+    return {
+      signal: controller.signal,
+      dispose: () => {
+        timer.clear();
+        this.#signal.removeEventListener('abort', onStop);
+      },
+    };
   }
 
   /** Closes the process failed before its job started (nothing to follow). */

@@ -111,7 +111,8 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     try {
       await leases.acquire(processId, requests, signal);
     } catch (error) {
-      throw new Error(executorError(`the executor stopped while the job waited for its snapshot directories (${errorText(error)})`, 'Failed to resolve snapshotID'), {
+      const waitedFor = leases.conflicts(requests).map((conflict) => dirs.find((entry) => entry.hostPath === conflict.hostPath)!.dir);
+      throw new Error(executorError(`stopped waiting for ${waitedFor.join(', ') || 'its snapshot directories'}: ${errorText(error)}`, 'Failed to resolve snapshotID'), {
         cause: error,
       });
     }

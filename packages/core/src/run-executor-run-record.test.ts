@@ -54,8 +54,8 @@ function withResultDir(id: string): ExecutorProcess {
   return process;
 }
 
-function withDataSnapshot(id: string, snapshotId: string): ExecutorProcess {
-  const process = makeProcess(id);
+function withDataSnapshot(id: string, snapshotId: string, maxexectime?: number): ExecutorProcess {
+  const process = makeProcess(id, maxexectime === undefined ? {} : { maxexectime });
   process.spec.fs = { mount: '/cfs', snapshots: [{ label: DATA, snapshotid: snapshotId, dir: DATA, keepfiles: true, keepsnapshot: true }], dirs: [] };
   return process;
 }
@@ -253,5 +253,30 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
     backend.finish('other-data', { state: 'succeeded', exitCode: 0 });
     await closed(client, 'other-data');
     expect(client.closed.every((close) => close.success)).toBe(true);
+  });
+
+  it('closes a job that waited past its maxexectime (exit code 124) instead of starting it too late', async () => {
+    const client = new FakeClient();
+    const backend = new WritingBackend();
+    const cfs = memoryCfs();
+    start(client, backend, { cfs, maxConcurrency: 4 });
+    const both = await snapshotOf(cfs, current.root!, '/pollinator/p/data-v1', { a: 'a\n', b: 'b\n' });
+    const onlyA = await snapshotOf(cfs, current.root!, '/pollinator/p/data-v2', { a: 'a, changed\n' });
+    client.queue.push(withDataSnapshot('long', both));
+    await waitFor(() => backend.started.length === 1, 'the long job started');
+    client.queue.push(withDataSnapshot('impatient', onlyA, 2));
+    await closed(client, 'impatient');
+    expect(backend.started.map((job) => job.processId)).toEqual(['long']);
+    expect(client.closed.find((close) => close.processId === 'impatient')).toEqual({
+      processId: 'impatient',
+      success: false,
+      errors: [`ContainerExecutor: stopped waiting for ${DATA}: maxexectime of 2 s exceeded while the job waited to be staged: Failed to resolve snapshotID`],
+    });
+    expect(attribute(client, 'impatient', 'EXITCODE')).toBe('124');
+    // The running job's inputs were never touched.
+    expect(backend.seenData.get('long')).toEqual(['a', 'b']);
+    expect(readdirSync(backend.started[0]!.mounts[0]!.hostPath).sort()).toEqual(['a', 'b']);
+    backend.finish('long', { state: 'succeeded', exitCode: 0 });
+    await closed(client, 'long');
   });
 });
