@@ -36,7 +36,6 @@ export async function run(context: CommandContext, idArgument: string, options: 
     `Rerunning process ${processId}${original.label === '' ? '' : ` of ${original.label}`} with its recorded spec, src and data`,
   );
 
-  let newProcessId: string | undefined;
   const rerunOptions: RerunProcessOptions = {
     client: connection.client,
     processId,
@@ -46,19 +45,13 @@ export async function run(context: CommandContext, idArgument: string, options: 
     cancelOnAbort: options.cancelOnInterrupt === true,
     signal: context.signal,
     toolVersion: VERSION,
+    // The default directory is named by the new id, known once the rerun is submitted.
+    outputDir: fixedDir ?? ((newProcessId) => join(context.cwd, `${newProcessId.slice(0, 12)}-result`)),
   };
-  // Read once the run has ended: by then the new id, which names the default directory, is known.
-  Object.defineProperty(rerunOptions, 'outputDir', {
-    enumerable: true,
-    get: () => fixedDir ?? (newProcessId === undefined ? undefined : join(context.cwd, `${newProcessId.slice(0, 12)}-result`)),
-  });
   const followed = await followRun(context, connection, core.rerunProcess(rerunOptions), {
     detach,
     cancelOnInterrupt: options.cancelOnInterrupt === true,
     started,
-    onEvent: (event) => {
-      if (event.type === 'process.submitted') newProcessId = event.processId;
-    },
   });
   return followed.exitCode;
 }
