@@ -5,12 +5,65 @@
 # the script exits with the job's exit code. Run it again to re-run the demo
 # (a no-op upload, a new job). `bash scripts/demo.sh other-dir` uses another
 # directory.
+#
+# A setup step that fails (Node too old, pnpm, the install, the native SQLite
+# module of the embedded server) is reported by name with the last lines of
+# its output and what to do, and the script exits 1: the install's own output
+# is hidden only while it succeeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/ensure-pnpm.sh
-source scripts/ensure-pnpm.sh
-pnpm install --frozen-lockfile --reporter=silent
 demo_directory=${1:-demo}
+step_log=$(mktemp "${TMPDIR:-/tmp}/pollinator-demo.XXXXXX")
+trap 'rm -f "$step_log"' EXIT
+
+native_build_help() {
+  cat >&2 <<'EOF'
+better-sqlite3 (the embedded server's database, a native module) could not be built or loaded
+for this Node.js. Either:
+  - install a C/C++ toolchain and python3 so it can be compiled
+    (Debian/Ubuntu: sudo apt-get install build-essential python3;
+     Fedora/RHEL: sudo dnf install gcc-c++ make python3; macOS: xcode-select --install), or
+  - use a Node.js release that has prebuilt binaries for your platform
+    (Node 20.19 or newer, 22 or 24 LTS on linux/macOS/windows x64 or arm64),
+then run `bash scripts/demo.sh` again.
+EOF
+}
+
+# fail <what failed> <what to do, or "native" for the native-module advice>
+fail() {
+  echo "demo: ${1} failed. The last lines of its output:" >&2
+  tail -n 25 "$step_log" | sed 's/^/  | /' >&2
+  if [[ $2 == native ]] || grep -qiE 'better-sqlite3|node-gyp|gyp ERR|prebuild-install|NODE_MODULE_VERSION' "$step_log"; then
+    native_build_help
+  else
+    echo "$2" >&2
+  fi
+  exit 1
+}
+
+# step <what> <command…>: runs the command with its output kept aside, shown only when it fails.
+step() {
+  local what=$1
+  shift
+  if ! "$@" >"$step_log" 2>&1; then
+    fail "$what (\`$*\`)" 'Fix what the output above says and run `bash scripts/demo.sh` again.'
+  fi
+}
+
+node_version=$(node --version 2>/dev/null || echo none)
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; then
+  echo "demo: Node.js 20.19 or newer is needed (found ${node_version}). Install it from https://nodejs.org or with your version manager (nvm install 22), then run \`bash scripts/demo.sh\` again." >&2
+  exit 1
+fi
+
+# shellcheck source=scripts/ensure-pnpm.sh
+step 'installing pnpm' source scripts/ensure-pnpm.sh
+step 'checking pnpm' pnpm --version
+step 'installing the workspace' pnpm install --frozen-lockfile --reporter=append-only
+if ! (cd packages/dev-server && node -e 'new (require("better-sqlite3"))(":memory:").close()') >"$step_log" 2>&1; then
+  fail 'loading better-sqlite3 (the embedded server'"'"'s database)' native
+fi
+
 if [[ ! -f "$demo_directory/project.yaml" ]]; then
   pnpm --silent pollinator new "$demo_directory"
 fi
