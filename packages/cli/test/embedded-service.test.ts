@@ -175,6 +175,10 @@ describe('the embedded default as a background service', () => {
 
   it('stops itself when idle (POLLINATOR_DEV_IDLE_TIMEOUT)', { timeout: 180_000 }, async () => {
     const dir = await createProject(sandbox, 'idle');
+    const malformed = await cli(['ps'], dir, { POLLINATOR_DEV_IDLE_TIMEOUT: 'soon' });
+    expect(malformed.code, malformed.stderr).toBe(CliExitCode.CONFIG);
+    expect(malformed.stderr).toContain('POLLINATOR_DEV_IDLE_TIMEOUT must be a duration, got "soon"');
+    expect(existsSync(join(embeddedDir(), 'server.json'))).toBe(false);
     const result = await cli(['run'], dir, { POLLINATOR_DEV_IDLE_TIMEOUT: '2s' });
     expect(result.code, result.stderr).toBe(0);
     const pid = advertisedPid() ?? 0;

@@ -7,6 +7,7 @@ import { CliExitCode } from '../exit-codes';
 import { embeddedDir, tildify } from '../config/paths';
 import { liveAdvertisement, lockHolder, tryLock } from './embedded-advertisement';
 import { connectTo, type EmbeddedColony } from './embedded-connect';
+import { idleTimeoutFromEnv } from './embedded-idle';
 import { holdLease } from './embedded-leases';
 import { defaultConcurrency, serveEmbedded } from './embedded-serve';
 import { ensureService } from './embedded-service';
@@ -72,6 +73,8 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
   mkdirSync(dir, { recursive: true });
   if (options.serve !== undefined) return serveHere(context, dir, options.serve);
 
+  // A malformed POLLINATOR_DEV_IDLE_TIMEOUT is this command's configuration error, not a service that will not start.
+  idleTimeoutFromEnv(context.config.env);
   // The lease first: a service about to stop for being idle sees this command before it looks for the service.
   context.onCleanup(holdLease(dir));
   const advertisement = (await liveAdvertisement(dir)) ?? (await ensureService(context, dir));
