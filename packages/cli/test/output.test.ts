@@ -85,6 +85,9 @@ describe('pollinator output (issue #19)', { timeout: 200_000 }, () => {
     expectValidJson(await cli(['logs', '--json', '--tail', '1', alphaId], betaDir), 'logs --tail');
     expectValidJson(await cli(['pull', '--json'], betaDir), 'pull');
     expectValidJson(await cli(['show', '--json', betaId], betaDir), 'show');
+    // And the other commands' results.
+    expectValidJson(await cli(['diff', '--json', alphaId, betaId], betaDir), 'diff');
+    for (const command of ['config', 'version', 'executors', 'funcspec']) expectValidJson(await cli([command, '--json'], betaDir), command);
 
     // Errors too: a broken project.yaml (structured issues) and a bad argument.
     const broken = join(sandbox.dir, 'broken');
@@ -141,6 +144,19 @@ describe('pollinator output (issue #19)', { timeout: 200_000 }, () => {
     expect(logs.stdout).toBe('');
     expect(logs.stderr).toContain(`Process ${id} is waiting for an executor`);
     expect((await cli(['cancel', id], dir)).code).toBe(0);
+  });
+
+  it('logs says so when the process is still running', async () => {
+    const dir = await createProject(sandbox, 'sleeper', { mainPy: 'import time\nprint("started", flush=True)\ntime.sleep(300)\n' });
+    const submitted = await cli(['run', '--detach'], dir);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = submitted.stdout.trim();
+    // Until the job has printed: then it is running, and stays so until cancelled.
+    let logs = await cli(['logs', id], dir);
+    for (let attempt = 0; attempt < 60 && !logs.stdout.includes('started'); attempt += 1) logs = await cli(['logs', id], dir);
+    expect(logs.stdout).toBe('init\nstarted\n');
+    expect(logs.stderr).toContain(`Process ${id} is still running: this is its log so far`);
+    expect((await cli(['cancel', '--wait', id], dir)).code).toBe(0);
   });
 
   it('completion bash, sourced in a real bash, completes the commands of this version', async () => {

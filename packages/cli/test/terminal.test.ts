@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stripAnsi } from '../src/render/format';
 import { CliExitCode } from '../src/exit-codes';
 import { cliShellCommand, createSandbox, definedOnly, type Sandbox } from './cli-harness';
 import { createProject } from './project-fixture';
@@ -48,6 +49,8 @@ describe.skipIf(!hasScript)('under a terminal (script -qfec)', () => {
     // eslint-disable-next-line no-control-regex -- the cursor-up + clear sequence of the live region
     expect(screen).toMatch(/\u001b\[\d+A\u001b\[0J/);
     expect(screen).toContain('Running');
+    // The live status line while the job runs: the elapsed time, redrawn (issue #19).
+    expect(stripAnsi(screen)).toMatch(/Running \d+(\.\d)?(ms|s)/);
     // Detached, not cancelled: the hints, and the cursor is visible again.
     expect(screen).toMatch(/Detached from process [0-9a-f]{64}/);
     expect(screen).toMatch(/pollinator logs [0-9a-f]{64} --follow/);
