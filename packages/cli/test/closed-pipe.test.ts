@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createColoniesClient } from '@pollinator/colonies-client';
+import { startDevServer } from '@pollinator/dev-server';
 import { describe, expect, it } from 'vitest';
 import { cliCommand, cliShellCommand, createSandbox, definedOnly } from './cli-harness';
 
@@ -100,4 +102,29 @@ describe('a closed pipe ends the command quietly', () => {
       sandbox.cleanup();
     }
   }, 180_000);
+
+  it(`\`pollinator logs <id> | head -1\` exits 0 without an error, ${TRIES} times out of ${TRIES}`, async () => {
+    const server = await startDevServer({});
+    const sandbox = createSandbox();
+    try {
+      const colonyName = server.identities.colony.name;
+      const user = createColoniesClient({ url: server.url, privateKey: server.identities.user.privateKey, colonyName });
+      const executor = createColoniesClient({ url: server.url, privateKey: server.identities.executor.privateKey, colonyName });
+      const submitted = await user.submit({ funcname: 'execute', conditions: { executortype: server.identities.executor.type }, maxexectime: -1, maxwaittime: -1 });
+      const assigned = await executor.assign({ timeout: 5 });
+      expect(assigned?.processid).toBe(submitted.processid);
+      for (let line = 1; line <= 200; line += 1) await executor.addLog(submitted.processid, `log line ${line} ${'x'.repeat(200)}\n`);
+      const env = definedOnly({ ...sandbox.env, ...server.env('user'), COLONIES_TLS: 'false', COLONIES_SERVER_HTTP_PORT: undefined });
+      const results = await repeat(TRIES, () => pipeline(`${cliShellCommand()} logs ${submitted.processid} | head -1`, env));
+      for (const result of results) {
+        // stderr keeps its note that the process is still running; nothing about the pipe.
+        expect(result.stderr, result.stderr).not.toMatch(/EPIPE|Error|Unhandled|node:/);
+        expect(result.code).toBe(0);
+        expect(result.stdout).toMatch(/^log line 1 /);
+      }
+    } finally {
+      sandbox.cleanup();
+      await server.close();
+    }
+  }, 240_000);
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { generatePrivateKey } from '@pollinator/crypto';
@@ -48,6 +48,26 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A TCP server that accepts connections and never answers: an S3 endpoint a request waits on until it is interrupted. */
+async function silentServer(): Promise<{ port: number; connected: () => Promise<void>; close: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const waiting: Array<() => void> = [];
+  const silent: Server = createServer((socket) => {
+    sockets.push(socket);
+    for (const resolve of waiting.splice(0)) resolve();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  return {
+    port,
+    connected: () => (sockets.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve))),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    },
+  };
+}
+
 describe('a run that fails while uploading says why, by cause', () => {
   it('a key that is not a member of the colony: 77, about membership, not S3', async () => {
     const dir = await createProject(sandbox, 'not-a-member');
@@ -67,28 +87,17 @@ describe('a run that fails while uploading says why, by cause', () => {
   });
 
   it('Ctrl-C during the upload: 130, "Interrupted", nothing submitted, no "Error: Stopped"', { timeout: 120_000 }, async () => {
-    // An S3 endpoint that accepts connections and never answers: the upload waits until the interrupt.
-    const sockets: Socket[] = [];
-    const silent: Server = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
+    // An S3 endpoint that never answers: the upload waits until the interrupt.
+    const silent = await silentServer();
     try {
       const dir = await createProject(sandbox, 'interrupted-upload');
-      const env = { ...colonyEnv, POLLINATOR_BLOB_DIR: undefined, AWS_S3_ENDPOINT: `127.0.0.1:${port}`, AWS_S3_ACCESSKEY: 'a', AWS_S3_SECRETKEY: 'b', AWS_S3_BUCKET: 'bucket' };
+      const env = { ...colonyEnv, POLLINATOR_BLOB_DIR: undefined, AWS_S3_ENDPOINT: `127.0.0.1:${silent.port}`, AWS_S3_ACCESSKEY: 'a', AWS_S3_SECRETKEY: 'b', AWS_S3_BUCKET: 'bucket' };
       const { command, args } = cliCommand();
       const child = spawn(command, [...args, 'run', '--detach'], { cwd: dir, env: definedOnly(env), stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       child.stdout.resume();
-      // Interrupt once the upload is waiting on S3.
-      await new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if (sockets.length > 0) {
-            clearInterval(check);
-            resolve();
-          }
-        }, 20);
-      });
+      await silent.connected();
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
       expect(code, stderr).toBe(CliExitCode.CANCELLED);
@@ -98,8 +107,34 @@ describe('a run that fails while uploading says why, by cause', () => {
       const ps = await cli(['ps', '--json']);
       expect(ps.events().filter((event) => event.type === 'process')).toEqual([]);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await silent.close();
+    }
+  });
+});
+
+describe('Ctrl-C during a download', () => {
+  it('pull --inputs interrupted while S3 does not answer: 130, "Interrupted" said once, not 74', { timeout: 120_000 }, async () => {
+    const dir = await createProject(sandbox, 'interrupted-download');
+    // Upload the inputs (local blob store), then remove the local copy so that pull must download it.
+    const uploaded = await cli(['run', '--detach'], dir);
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    rmSync(join(dir, 'cfs', 'src', 'main.py'));
+    const silent = await silentServer();
+    try {
+      const env = { ...colonyEnv, POLLINATOR_BLOB_DIR: undefined, AWS_S3_ENDPOINT: `127.0.0.1:${silent.port}`, AWS_S3_ACCESSKEY: 'a', AWS_S3_SECRETKEY: 'b', AWS_S3_BUCKET: 'bucket' };
+      const { command, args } = cliCommand();
+      const child = spawn(command, [...args, 'pull', '--inputs'], { cwd: dir, env: definedOnly(env), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdout.resume();
+      await silent.connected();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
+      expect(code, stderr).toBe(CliExitCode.CANCELLED);
+      expect(stderr.match(/Interrupted/g), stderr).toHaveLength(1);
+      expect(stderr).not.toContain('Error:');
+    } finally {
+      await silent.close();
     }
   });
 });
