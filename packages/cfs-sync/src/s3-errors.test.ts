@@ -45,7 +45,7 @@ describe.skipIf(!options)(`S3 errors against Ceph RGW${S3_SKIP_REASON}`, () => {
       expect(denied.message).not.toContain('UnknownError');
       expect(denied.message).not.toContain('not-the-secret');
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 
@@ -55,7 +55,7 @@ describe.skipIf(!options)(`S3 errors against Ceph RGW${S3_SKIP_REASON}`, () => {
       const error = await store.head(KEY).catch((thrown: unknown) => thrown);
       expect(S3AccessDeniedError.isInstance(error)).toBe(true);
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 });
@@ -72,7 +72,7 @@ describe('S3 errors without a server', () => {
       expect(unreachable.networkCode).toBe('ECONNREFUSED');
       expect(unreachable.message).toContain(`cannot reach S3 at 127.0.0.1:${port} (bucket some-bucket)`);
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 

@@ -133,7 +133,7 @@ describe('describeFailure, with real errors from the file system and the blob st
       expect(cause.message).not.toContain('Colonies');
       expect(cause.fix).toContain('AWS_S3_ENDPOINT');
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 
@@ -171,7 +171,7 @@ describe.skipIf(!s3)(`describeFailure against Ceph RGW${s3 ? '' : ' (skipped: PO
       expect(cause.message).toBe(`Uploading cfs/src failed: S3 at ${s3!.endpoint} refused the credentials for bucket ${s3!.bucket} (HTTP 403)`);
       expect(cause.fix).toContain('AWS_S3_SECRETKEY');
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 });
