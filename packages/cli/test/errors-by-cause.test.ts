@@ -225,7 +225,8 @@ describe('an unreadable project file', () => {
         chmodSync(own.dir, 0o755);
       }
       chmodSync(locked, 0o000);
-      const result = await runAs(['run', '--detach'], dir, { ...colonyEnv, ...own.env, POLLINATOR_BLOB_DIR: blobs, POLLINATOR_CACHE_DIR: join(own.dir, 'cache') });
+      const env = { ...colonyEnv, ...own.env, POLLINATOR_BLOB_DIR: blobs, POLLINATOR_CACHE_DIR: join(own.dir, 'cache') };
+      const result = await runAs(['run', '--detach'], dir, env);
       expect(result.code, result.stderr).toBe(CliExitCode.NO_INPUT);
       expect(result.stderr).toContain('locked.txt');
       expect(result.stderr).not.toContain('AWS_S3');
