@@ -101,7 +101,8 @@ describe('a run that fails while uploading says why, by cause', () => {
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
       expect(code, stderr).toBe(CliExitCode.CANCELLED);
-      expect(stderr).toContain('Interrupted');
+      expect(stderr.match(/Interrupted/g), stderr).toHaveLength(1);
+      expect(stderr).toContain('nothing was submitted');
       expect(stderr).not.toContain('Error: Stopped');
       expect(stderr).not.toMatch(/Error: Interrupted/);
       const ps = await cli(['ps', '--json']);
