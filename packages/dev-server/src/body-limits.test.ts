@@ -91,7 +91,7 @@ describe('request bodies (issue #13 case 8)', () => {
   it('keeps answering /health while a large message is being received and handled', async () => {
     const server = await start();
     const { user, colony } = server.identities;
-    // 9 MiB of payload: 12 MiB once base64-encoded, under the 16 MiB cap.
+    // 9 MiB of payload: 12 MiB once base64-encoded, under the 20 MiB cap.
     const body = Buffer.from(
       envelope('getcolonymsg', { colonyname: colony.name, padding: 'x'.repeat(9 * MiB) }, user.privateKey),
     );

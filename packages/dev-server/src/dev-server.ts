@@ -1,5 +1,6 @@
 // startDevServer(): the embedded Colonies-compatible server with its data
 // directory (SQLite database, bootstrap identities, local blob directory).
+import type { ChannelLimits } from './channel-router';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -59,6 +60,12 @@ export interface DevServerOptions {
   cleanupIntervalSeconds?: number;
   /** How often maxwaittime / maxexectime deadlines are checked (default 200 ms; the Go server: 1 s). */
   deadlineCheckIntervalMs?: number;
+  /**
+   * Overrides of the process-channel limits of v1.9.12 (`CHANNEL_LIMITS`:
+   * 10 MiB payloads, 10,000 entries per channel, 100 channels, 100 appends/s
+   * after a burst of 500). The object is read on every call.
+   */
+  channelLimits?: Partial<ChannelLimits>;
   /** Log level for JSON lines on stderr (default `silent`, or `POLLINATOR_DEV_SERVER_LOG`). */
   logLevel?: LogLevel;
   /** Custom logger (overrides `logLevel`). */
@@ -66,7 +73,7 @@ export interface DevServerOptions {
   /** Also write the env file (see `writeEnvFile`) here once started. */
   envFile?: string;
   /**
-   * Largest request body in bytes (default 16 MiB): a larger one gets 413
+   * Largest request body in bytes (default 20 MiB): a larger one gets 413
    * before it is buffered (from its `Content-Length`, or as soon as it grows past).
    */
   maxBodyBytes?: number;
@@ -207,6 +214,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     buildVersion: `pollinator-dev-server-${VERSION} (colonies v1.9.12 protocol)`,
     buildTime: new Date().toISOString(),
     blobDir,
+    ...(options.channelLimits === undefined ? {} : { channelLimits: options.channelLimits }),
   });
   const verifier = new SignatureVerifier();
   const pubsub = new PubSub(engine, verifier, logger);

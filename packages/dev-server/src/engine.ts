@@ -7,6 +7,8 @@
 // that has to wait (long-poll) returns a promise.
 import type Database from 'better-sqlite3';
 import { Authorization } from './authorization';
+import { type ChannelLimits, type ChannelListener, ChannelRouter } from './channel-router';
+import { channelEntryJson, openChannelSubscription } from './handlers/channel-handlers';
 import type { NanoClock } from './clock';
 import { parseRequestJson } from './go-json';
 import { allHandlers } from './handlers/handler-table';
@@ -37,6 +39,8 @@ export interface EngineOptions extends ServerSettings {
   logger: Logger;
   /** `COLONIES_STALE_EXECUTOR_DURATION` in seconds (0 disables stale-executor removal). */
   staleExecutorSeconds: number;
+  /** Overrides of the channel limits (read on every call; tests). */
+  channelLimits?: Partial<ChannelLimits>;
 }
 
 /** Descriptions used in "Failed to <what>, invalid JSON" messages. */
@@ -50,6 +54,9 @@ const WHAT: Readonly<Record<string, string>> = {
   getprocessesmsg: 'get processes',
   subscribeprocessmsg: 'subscribe to process',
   subscribeprocessesmsg: 'subscribe to processes',
+  channelappendmsg: 'append to channel',
+  channelreadmsg: 'read from channel',
+  subscribechannelmsg: 'subscribe to channel',
 };
 
 /** "submit function spec", as in the Go server's "Failed to <what>, invalid JSON". */
@@ -66,6 +73,9 @@ export class ColoniesEngine {
     const statements = prepareStatements(db);
     const authorization = new Authorization(statements, options.serverId);
     const events = new ProcessEvents(statements, logger);
+    const channels = new ChannelRouter(options.channelLimits === undefined ? {} : { limits: options.channelLimits });
+    // Closing a process deletes its channels (every state change passes here, subscribed or not).
+    events.onStateChange((processId, state) => channels.processChanged(processId, state));
     const transaction = (work: () => void): void => db.transaction(work)();
     const scheduler = new Scheduler({
       statements,
@@ -81,6 +91,7 @@ export class ColoniesEngine {
       authorization,
       scheduler,
       events,
+      channels,
       clock,
       logTimestamps: new LogTimestamps(clock, statements.logs.latestTimestamp()),
       logger,
@@ -175,6 +186,19 @@ export class ColoniesEngine {
     // Stricter than v1.9.12, which checks no membership here (README: "Deliberate differences").
     this.#context.authorization.requireMember(signer, row.colonyname);
     return { processid: processId, state, current: processEventOf(this.#context.statements, row) };
+  }
+
+  /**
+   * `subscribechannelmsg`: the same checks as a read; the entries already in
+   * the log from `afterseq` on, and a way to hear the next ones.
+   */
+  subscribeChannel(
+    signer: string,
+    msg: JsonObject,
+  ): { existing: Record<string, unknown>[]; listen: (listener: ChannelListener) => () => void } {
+    const channels = this.#context.channels;
+    const { processId, name, from, log } = openChannelSubscription(this.#context, signer, msg);
+    return { existing: log.slice(from).map(channelEntryJson), listen: (listener) => channels.listen(processId, name, listener) };
   }
 
   /** `subscribeprocessesmsg` is executor-only (v1.9.12: "executor not found" for users). */

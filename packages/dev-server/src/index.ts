@@ -6,4 +6,5 @@ export {
   type DevServerOptions,
 } from './dev-server';
 export type { Durability } from './store';
+export { CHANNEL_LIMITS, type ChannelLimits } from './channel-router';
 export { createLogger, type Logger, type LogLevel } from './logger';

@@ -7,7 +7,7 @@
 //   --allow-remote     allow binding a non-loopback address
 //   --log <level>      silent | error | warn | info | debug (default info)
 //   --durability <process|fsync>
-//   --max-body-bytes <n>   largest request body (default 16777216 = 16 MiB; larger: 413)
+//   --max-body-bytes <n>   largest request body (default 20971520 = 20 MiB; larger: 413)
 //   --body-timeout-ms <n>  time to send a request body (default 30000; then 408)
 // Prints one JSON line {"url", "dataDir", "blobDir"} on stdout once listening.
 import { parseArgs } from 'node:util';

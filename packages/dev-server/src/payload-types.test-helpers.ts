@@ -11,5 +11,5 @@ export const PAYLOAD_TYPES = [
   'cancelprocessmsg', 'removeprocessmsg', 'removeallprocessesmsg', 'addattributemsg', 'getattributemsg',
   'addlogmsg', 'addexecutorlogmsg', 'getlogsmsg', 'searchlogsmsg', 'addfilemsg', 'getfilesmsg', 'getfilemsg',
   'getfilelabelsmsg', 'removefilemsg', 'createsnapshotmsg', 'getsnapshotmsg', 'getsnapshotsmsg',
-  'removesnapshotmsg', 'removeallsnapshotmsg', 'pollinatorgcmsg',
+  'removesnapshotmsg', 'removeallsnapshotmsg', 'channelappendmsg', 'channelreadmsg', 'pollinatorgcmsg',
 ] as const;

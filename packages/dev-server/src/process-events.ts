@@ -40,6 +40,7 @@ export class ProcessEvents {
   readonly #statements: Statements;
   readonly #logger: Logger;
   readonly #listeners: ProcessEventListener[] = [];
+  readonly #stateHooks: Array<(processId: string, state: number | undefined) => void> = [];
   #interested: EventInterest = () => true;
   #mayBeInterested: (processid: string) => boolean = () => true;
 
@@ -52,6 +53,11 @@ export class ProcessEvents {
     this.#listeners.push(listener);
   }
 
+  /** Told about every state change (and removal: state undefined), before any subscriber filter. */
+  onStateChange(hook: (processId: string, state: number | undefined) => void): void {
+    this.#stateHooks.push(hook);
+  }
+
   /** Lets the subscriber side say whether an event would reach anyone (saves building it). */
   setFilter(interested: EventInterest, mayBeInterested: (processid: string) => boolean): void {
     this.#interested = interested;
@@ -60,6 +66,7 @@ export class ProcessEvents {
 
   /** Tells subscribers; called after a commit, so it never throws into the request that committed. */
   emit(processId: string): void {
+    if (this.#stateHooks.length > 0) this.#runStateHooks(processId);
     if (this.#listeners.length === 0 || !this.#mayBeInterested(processId)) return;
     let event: ProcessEvent;
     try {
@@ -76,6 +83,16 @@ export class ProcessEvents {
       } catch (error) {
         this.#logger.error('process event listener failed', { error: String(error) });
       }
+    }
+  }
+
+  #runStateHooks(processId: string): void {
+    try {
+      const row = this.#statements.processes.get(processId);
+      const state = row === undefined ? undefined : Number(row.state);
+      for (const hook of this.#stateHooks) hook(processId, state);
+    } catch (error) {
+      this.#logger.error('process state hook failed', { processid: processId, error: String(error) });
     }
   }
 }

@@ -8,12 +8,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { serveChannelSubscription } from './channel-subscription';
 import type { ColoniesEngine, ProcessEvent } from './engine';
 import { InvalidJsonError } from './json-reader';
 import type { Logger } from './logger';
 import { REQUEST_LIMITS } from './request-limits';
 import { RpcError } from './rpc-error';
 import type { SignatureVerifier } from './signature-verifier';
+
+/** 65 bytes of hex: anything else is a signature the server cannot even parse. */
+const PARSEABLE_SIGNATURE = /^[0-9a-fA-F]{130}$/;
 
 interface Subscription {
   socket: WebSocket;
@@ -33,6 +37,8 @@ export class PubSub {
   readonly #byProcess = new Map<string, Set<Subscription>>();
   readonly #byColony = new Set<Subscription>();
   readonly #timers = new Map<WebSocket, NodeJS.Timeout[]>();
+  /** Frames that arrived while the socket serves a channel subscription (the real server reads them only after it). */
+  readonly #waiting = new Map<WebSocket, string[]>();
 
   constructor(engine: ColoniesEngine, verifier: SignatureVerifier, logger: Logger) {
     this.#engine = engine;
@@ -67,19 +73,36 @@ export class PubSub {
   #accept(ws: WebSocket): void {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      try {
-        this.#subscribe(ws, Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
-      } catch (error) {
-        const rpcError =
-          RpcError.isInstance(error) ? error : new RpcError(500, error instanceof Error ? error.message : String(error));
-        this.#sendError(ws, rpcError);
-      }
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+      const waiting = this.#waiting.get(ws);
+      if (waiting !== undefined) waiting.push(text);
+      else this.#handleFrame(ws, text);
     });
     ws.on('close', () => this.#forget(ws));
     ws.on('error', () => this.#forget(ws));
   }
 
-  #subscribe(ws: WebSocket, text: string): void {
+  #handleFrame(ws: WebSocket, text: string): void {
+    try {
+      const channel = this.#subscribe(ws, text);
+      if (channel === undefined) return;
+      // Busy until the channel subscription ends; then the frames that came meanwhile, in order.
+      this.#waiting.set(ws, []);
+      void channel.then(() => {
+        const queued = this.#waiting.get(ws) ?? [];
+        this.#waiting.delete(ws);
+        while (queued.length > 0 && !this.#waiting.has(ws)) this.#handleFrame(ws, queued.shift()!);
+        const busy = this.#waiting.get(ws);
+        if (busy !== undefined) busy.unshift(...queued);
+      });
+    } catch (error) {
+      const rpcError = RpcError.isInstance(error) ? error : new RpcError(500, error instanceof Error ? error.message : String(error));
+      this.#sendError(ws, rpcError);
+    }
+  }
+
+  /** Handles one frame; a channel subscription returns the promise of its end. */
+  #subscribe(ws: WebSocket, text: string): Promise<void> | undefined {
     let envelope: { payloadtype?: unknown; payload?: unknown; signature?: unknown };
     try {
       envelope = JSON.parse(text) as typeof envelope;
@@ -89,7 +112,13 @@ export class PubSub {
     const payloadtype = typeof envelope.payloadtype === 'string' ? envelope.payloadtype : '';
     const payload = typeof envelope.payload === 'string' ? envelope.payload : '';
     const signature = typeof envelope.signature === 'string' ? envelope.signature : '';
+    if (!PARSEABLE_SIGNATURE.test(signature)) {
+      // v1.9.12 drops the connection (no close frame, no error frame) on a signature it cannot parse.
+      this.#drop(ws);
+      return undefined;
+    }
     const signer = this.#verifier.recover(payload, signature);
+    if (payloadtype === 'subscribechannelmsg') return this.#subscribeChannel(ws, signer.id, payload);
     if (payloadtype !== 'subscribeprocessmsg' && payloadtype !== 'subscribeprocessesmsg') {
       throw new RpcError(403, `invalid rpcMsg.PayloadType: ${payloadtype}`);
     }
@@ -131,6 +160,27 @@ export class PubSub {
       }
     } catch (error) {
       if (InvalidJsonError.isInstance(error)) throw new RpcError(400, 'Failed to subscribe to process, invalid JSON');
+      throw error;
+    }
+    return undefined;
+  }
+
+  #subscribeChannel(ws: WebSocket, signer: string, payload: string): Promise<void> {
+    let msg: Record<string, unknown>;
+    try {
+      msg = this.#engine.decode('subscribechannelmsg', Buffer.from(payload, 'base64').toString('utf8'));
+    } catch (error) {
+      // The recorded wording for this message type says rpcMsg.PayloadType.
+      if (RpcError.isInstance(error) && /does not match/.test(error.message)) {
+        throw new RpcError(400, 'Failed to subscribe to channel, msg.MsgType does not match rpcMsg.PayloadType');
+      }
+      throw error;
+    }
+    try {
+      const timeout = typeof msg.timeout === 'number' ? Math.min(msg.timeout, REQUEST_LIMITS.timeoutSeconds) : 0;
+      return serveChannelSubscription(ws, this.#engine.subscribeChannel(signer, msg), timeout);
+    } catch (error) {
+      if (InvalidJsonError.isInstance(error)) throw new RpcError(400, 'Failed to subscribe to channel, invalid JSON');
       throw error;
     }
   }
@@ -190,5 +240,6 @@ export class PubSub {
       if (set.size === 0) this.#byProcess.delete(processid);
     }
     for (const subscription of this.#byColony) if (subscription.socket === ws) this.#byColony.delete(subscription);
+    this.#waiting.delete(ws);
   }
 }

@@ -5,8 +5,12 @@
 // never a crash or a 500. The bounds are generous enough for every real
 // Colonies client (Pollinator's own spec limits are far below them).
 
-/** Default cap on one request body: larger bodies get 413 before they are buffered. */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Default cap on one request body: larger bodies get 413 before they are
+ * buffered. 20 MiB: a channel append of the largest payload the server takes
+ * (10 MiB) is 18.6 MB on the wire (base64 inside base64).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 /** Default time a client has to send a whole request body (slow-loris guard): then 408. */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;

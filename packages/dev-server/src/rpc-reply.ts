@@ -1,5 +1,6 @@
 // Replies, handlers and the table that registers them: the shapes every
 // handler module shares.
+import type { ChannelRouter } from './channel-router';
 import type { NanoClock } from './clock';
 import { goJson } from './go-json';
 import type { JsonObject } from './json-reader';
@@ -47,6 +48,8 @@ export interface HandlerContext {
   authorization: Authorization;
   scheduler: Scheduler;
   events: ProcessEvents;
+  /** Process channels, in memory only (as the real server keeps them). */
+  channels: ChannelRouter;
   clock: NanoClock;
   logTimestamps: LogTimestamps;
   logger: Logger;

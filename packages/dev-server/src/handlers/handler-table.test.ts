@@ -17,12 +17,14 @@ const PAYLOAD_TYPES = [
   'addlogmsg', 'addexecutorlogmsg', 'getlogsmsg', 'searchlogsmsg',
   'addfilemsg', 'getfilesmsg', 'getfilemsg', 'getfilelabelsmsg', 'removefilemsg',
   'createsnapshotmsg', 'getsnapshotmsg', 'getsnapshotsmsg', 'removesnapshotmsg', 'removeallsnapshotmsg',
+  // Process channels (v1.9.12; subscribechannelmsg is served on /pubsub).
+  'channelappendmsg', 'channelreadmsg',
   // The dev-server's own (not a Colonies message): garbage collection for `pollinator gc`.
   'pollinatorgcmsg',
 ];
 
 describe('the handler table', () => {
-  it('registers exactly the message types the engine answered before the split, and its own gc message', () => {
+  it('registers exactly the message types the engine answered before the split, the channel messages and its own gc message', () => {
     expect([...allHandlers().keys()].sort()).toEqual([...PAYLOAD_TYPES].sort());
   });
 

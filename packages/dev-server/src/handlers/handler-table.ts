@@ -2,6 +2,7 @@
 import type { HandlerTable } from '../rpc-reply';
 import { assignmentHandlers } from './assignment-handlers';
 import { attributeHandlers } from './attribute-handlers';
+import { channelHandlers } from './channel-handlers';
 import { colonyHandlers } from './colony-handlers';
 import { executorHandlers } from './executor-handlers';
 import { fileHandlers } from './file-handlers';
@@ -25,6 +26,7 @@ const TABLES: readonly HandlerTable[] = [
   assignmentHandlers,
   attributeHandlers,
   logHandlers,
+  channelHandlers,
   fileHandlers,
   snapshotHandlers,
   gcHandlers,

@@ -188,23 +188,27 @@ function cancelProcess({ authorization, statements, clock, events, transaction }
   return ok('cancelprocessmsg');
 }
 
-function removeProcess({ authorization, statements, transaction }: HandlerContext, { signer, msg }: Call): RpcReply {
+function removeProcess({ authorization, statements, transaction, channels }: HandlerContext, { signer, msg }: Call): RpcReply {
   const processId = str(msg, 'processid');
   const row = authorization.processForMember(signer, processId);
   if (Number(row.state) === ProcessState.RUNNING) {
     throw badRequest('Failed to remove process, cannot remove a running process');
   }
   transaction(() => statements.processes.removeWithContents(processId));
+  channels.forget(processId);
   return ok('removeprocessmsg');
 }
 
-function removeAllProcesses({ authorization, statements, transaction }: HandlerContext, { signer, msg }: Call): RpcReply {
+function removeAllProcesses({ authorization, statements, transaction, channels }: HandlerContext, { signer, msg }: Call): RpcReply {
   const colonyname = str(msg, 'colonyname');
   const state = int(msg, 'state');
   authorization.requireColonyOwner(signer, colonyname);
   if (state === ProcessState.RUNNING) throw badRequest('Failed to remove processes, cannot remove running processes');
   transaction(() => {
-    for (const processId of statements.processes.idsInState(colonyname, state)) statements.processes.removeWithContents(processId);
+    for (const processId of statements.processes.idsInState(colonyname, state)) {
+      statements.processes.removeWithContents(processId);
+      channels.forget(processId);
+    }
   });
   return ok('removeallprocessesmsg');
 }
