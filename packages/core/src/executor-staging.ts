@@ -94,6 +94,10 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
         metadata: context.metadata(),
         store: options.store,
         keepLocal: options.keepLocal,
+        // The spec's keeplocal decides, as on the original executors: the stale-copy guard is for
+        // people's working trees. A concurrent job of the same project that uploaded the same result
+        // file first must not stop this job's results from going up.
+        force: true,
         stateDir: cfsStateDir,
       });
     });

@@ -115,6 +115,23 @@ describe('runExecutor: the result snapshot', () => {
     expect(order.indexOf(RunRecordKey.resultSnapshot)).toBeLessThan(order.indexOf('EXITCODE'));
   });
 
+  it('uploads the job\'s results over a revision someone else uploaded to the result label while it ran', async () => {
+    // Another executor (or a teammate's run on it) wrote out.txt after this job staged the label:
+    // the spec's keeplocal decides, as on the original executors; the stale-copy guard is for people's trees.
+    const client = new FakeClient();
+    const backend = new WritingBackend();
+    const cfs = memoryCfs();
+    start(client, backend, { cfs });
+    backend.results.set('p1', { 'out.txt': 'mine\n' });
+    client.queue.push(withResultDir('p1'));
+    await waitFor(() => backend.started.length === 1, 'started');
+    await snapshotOf(cfs, current.root!, RESULT, { 'out.txt': 'another run\n' });
+    backend.finish('p1', { state: 'succeeded', exitCode: 0 });
+    await closed(client, 'p1');
+    expect(client.closed).toEqual([{ processId: 'p1', success: true }]);
+    expect(await snapshotFiles(cfs, attribute(client, 'p1', RunRecordKey.resultSnapshot)!)).toEqual({ 'out.txt': 'mine\n' });
+  });
+
   it('closes as the job says when the snapshot cannot be made, with a warning in the process log', async () => {
     const client = new FakeClient();
     const backend = new WritingBackend();
