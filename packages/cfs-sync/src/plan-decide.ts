@@ -282,7 +282,8 @@ function unreadableEntry(base: { path: string; label: string; name: string }, si
     action: 'unreadable',
     size,
     localSize: size,
-    reason: `cannot read the local file (${why}): make it readable or ignore it in .pollinatorignore`,
+    // The advice (chmod, or .pollinatorignore) is in LocalFileUnreadableError, said once for all files.
+    reason: `cannot read the local file (${why})`,
     ...(remote ? { remote, remoteChecksum: remote.checksum } : {}),
   };
 }

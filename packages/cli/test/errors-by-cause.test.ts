@@ -227,6 +227,11 @@ describe('an unreadable project file', () => {
       }
       chmodSync(locked, 0o000);
       const env = { ...colonyEnv, ...own.env, POLLINATOR_BLOB_DIR: blobs, POLLINATOR_CACHE_DIR: join(own.dir, 'cache') };
+      // `plan` says so too, instead of listing the file as an upload `run` cannot do.
+      const planned = await runAs(['plan'], dir, env);
+      expect(planned.code, planned.stderr).toBe(CliExitCode.NO_INPUT);
+      expect(planned.stderr).toContain('cfs/src/locked.txt');
+      expect(planned.stderr.match(/pollinatorignore/g)?.length, planned.stderr).toBe(1);
       const result = await runAs(['run', '--detach'], dir, env);
       expect(result.code, result.stderr).toBe(CliExitCode.NO_INPUT);
       expect(result.stderr).toContain('locked.txt');

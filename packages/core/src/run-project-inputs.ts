@@ -1,6 +1,6 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSnapshot, type BlobStore, type CfsMetadata, type IgnoreOptions, type SyncPlan } from '@pollinator/cfs-sync';
+import { createSnapshot, LocalFileUnreadableError, type BlobStore, type CfsMetadata, type IgnoreOptions, type SyncPlan } from '@pollinator/cfs-sync';
 import { projectPaths, type Project } from '@pollinator/spec-builder';
 import type { PollinatorEvent, RemoteChangedFile, RunResult } from './events';
 import { ExitCode } from './exit-codes';
@@ -86,6 +86,11 @@ export async function syncInputs(context: SyncInputsContext): Promise<{ snapshot
 
   const stale = TARGETS.flatMap((target) => remoteChangedFiles(target, plans[target]!));
   if (stale.length > 0) return { stop: remoteChanged(emit, stale) };
+  // A file that cannot be read stops `plan` as it stops `run`: listing it as an upload would promise one.
+  const unreadable = TARGETS.flatMap((target) =>
+    plans[target]!.entries.filter((entry) => entry.action === 'unreadable').map((entry) => ({ path: `cfs/${target}/${entry.path}`, reason: entry.reason })),
+  );
+  if (unreadable.length > 0) return { stop: failedAt(emit, new LocalFileUnreadableError(unreadable), 'upload', 'reading the project files') };
   if (context.dryRun) return { snapshots: { srcSnapshotId: DRY_RUN_SNAPSHOT_ID, dataSnapshotId: DRY_RUN_SNAPSHOT_ID } };
 
   for (const target of TARGETS) {
