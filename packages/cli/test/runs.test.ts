@@ -286,6 +286,8 @@ describe('two clones of one project', () => {
       const stopped = await cli(command, cloneB, envB);
       expect(stopped.code, `${command[0]}: ${stopped.stderr}`).toBe(CliExitCode.REMOTE_CHANGED);
       expect(stopped.stderr).toContain('input.txt');
+      // Which copy is which, and when the remote one was uploaded.
+      expect(stopped.stderr).toMatch(/cfs\/data\/input\.txt \(yours 4 B; the remote one 14 B, uploaded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)/);
       expect(stopped.stderr).toContain('--force');
     }
     const forcedPlan = await cli(['plan', '--force'], cloneB, envB);

@@ -2,7 +2,8 @@ import type { ErrorEvent, RunResult } from '@pollinator/core';
 import { formatProjectIssue } from '@pollinator/spec-builder/project-issues';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
-import { formatDuration } from './format';
+import { formatBytes, formatDuration } from './format';
+import { formatTime } from '../runtime/lookups';
 import { renderError } from './error';
 import type { Output } from './output';
 
@@ -71,6 +72,24 @@ function eventFix(event: ErrorEvent): string | undefined {
   return typeof fix === 'string' && fix !== '' ? fix : undefined;
 }
 
+interface FileFacts {
+  localSize?: unknown;
+  remoteSize?: unknown;
+  remoteAdded?: unknown;
+}
+
+/** ` (yours 1.2 kB; the remote one 3.4 kB, uploaded 2026-12-03 09:21:58)` for a file a stale-copy stop names. */
+function fileFacts(file: FileFacts): string {
+  const yours = typeof file.localSize === 'number' ? `yours ${formatBytes(file.localSize)}` : undefined;
+  const remoteParts = [
+    typeof file.remoteSize === 'number' ? formatBytes(file.remoteSize) : undefined,
+    typeof file.remoteAdded === 'string' && formatTime(file.remoteAdded) !== '' ? `uploaded ${formatTime(file.remoteAdded)}` : undefined,
+  ].filter((part) => part !== undefined);
+  const remote = remoteParts.length > 0 ? `the remote one ${remoteParts.join(', ')}` : undefined;
+  const facts = [yours, remote].filter((part) => part !== undefined);
+  return facts.length > 0 ? ` (${facts.join('; ')})` : '';
+}
+
 /** `details` of a core error event as lines: lists of files one per line, other facts as `key: value`. */
 function detailLines(details: Record<string, unknown> | undefined): string[] {
   if (details === undefined) return [];
@@ -79,7 +98,7 @@ function detailLines(details: Record<string, unknown> | undefined): string[] {
     if (Array.isArray(value)) {
       for (const item of value.slice(0, 20)) {
         const record = item as { target?: unknown; path?: unknown } | null;
-        lines.push(typeof item === 'string' ? item : record !== null && typeof record.path === 'string' ? `${typeof record.target === 'string' ? `cfs/${record.target}/` : ''}${record.path}` : JSON.stringify(item));
+        lines.push(typeof item === 'string' ? item : record !== null && typeof record.path === 'string' ? `${typeof record.target === 'string' ? `cfs/${record.target}/` : ''}${record.path}${fileFacts(item as FileFacts)}` : JSON.stringify(item));
       }
       if (value.length > 20) lines.push(`… and ${value.length - 20} more ${key}`);
     } else if (value !== undefined) {
