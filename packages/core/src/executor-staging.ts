@@ -128,7 +128,11 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
       if (leases.isExact(dir.hostPath)) return;
       await prepare(processId, dir, true);
       const keep = [...dirs.map((entry) => entry.hostPath), ...context.dirsOfOthers(processId)].filter((path) => path !== dir.hostPath);
-      const { removed } = await materializeExactly({ fsDir: context.fsDir, metadata: context.metadata(), store, snapshotId, dir: dir.hostPath, keep, addOnly: shared });
+      // Said before it starts: staging a big data set takes a while, and `pollinator run` shows the executor's last line.
+      await context.log(processId, `Pollinator: staging ${dir.dir} from snapshot ${snapshotId}\n`);
+      const started = Date.now();
+      const { removed, downloaded } = await materializeExactly({ fsDir: context.fsDir, metadata: context.metadata(), store, snapshotId, dir: dir.hostPath, keep, addOnly: shared });
+      if (downloaded > 0) await context.log(processId, `Pollinator: staged ${dir.dir}: ${downloaded} file(s) downloaded in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
       if (!shared) leases.markExact(dir.hostPath);
       if (removed.length > 0) {
         const shown = removed.slice(0, 10).join(', ') + (removed.length > 10 ? `, … (${removed.length} in all)` : '');
