@@ -102,7 +102,7 @@ function replyBody(step: FixtureHttpStep): string {
 function invoke(step: FixtureHttpStep, url: string, fields: Obj) {
   const identity = fixture.identities[step.signer];
   if (identity === undefined) throw new Error(`no identity ${String(step.signer)}`);
-  const client = createColoniesClient({ url, privateKey: identity.prvkey, colonyName: fixture.run.colony, retries: 0 });
+  const client = createColoniesClient({ url, privateKey: identity.prvkey, colonyName: fixture.run.colony, retry: false });
   const processId = text(fields.processid);
   const name = text(fields.name);
   if (step.request.payloadtype === 'channelreadmsg') {
