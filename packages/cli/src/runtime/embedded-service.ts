@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -22,12 +24,30 @@ export function serviceLogFile(dir: string): string {
 /** How long a command waits for a service it started to be ready (its first start creates the database). */
 const READY_TIMEOUT_MS = 60_000;
 
+/**
+ * Node's flags with the loaders it was given by name or relative path made
+ * absolute: `pnpm pollinator` (running from source) passes `--import tsx`,
+ * which Node resolves from the working directory, and the service runs in
+ * another one (its data directory).
+ */
+function absoluteLoaderFlags(execArgv: readonly string[]): string[] {
+  const resolveFromHere = createRequire(join(process.cwd(), 'package.json'));
+  return execArgv.map((argument, index) => {
+    if (execArgv[index - 1] !== '--import' || argument.startsWith('/') || /^[a-z]+:/i.test(argument)) return argument;
+    try {
+      return pathToFileURL(resolveFromHere.resolve(argument)).href;
+    } catch {
+      return argument;
+    }
+  });
+}
+
 /** The command line of this very CLI (same node, loader flags and entry), running `dev --service`. */
 function serviceCommandLine(context: CommandContext): { command: string; args: string[] } {
   const entry = process.argv[1];
   if (entry === undefined) throw new Error('cannot tell how this pollinator was started (no script path in process.argv)');
   const profile = context.options.profile === undefined ? [] : ['--profile', context.options.profile];
-  return { command: process.execPath, args: [...process.execArgv, entry, ...profile, '--cwd', context.cwd, 'dev', '--service'] };
+  return { command: process.execPath, args: [...absoluteLoaderFlags(process.execArgv), resolve(entry), ...profile, '--cwd', context.cwd, 'dev', '--service'] };
 }
 
 function spawnService(context: CommandContext, dir: string): ChildProcess {
