@@ -4,15 +4,17 @@
 # first time, then `pollinator run`s it — logs stream, cfs/result fills, and
 # the script exits with the job's exit code. Run it again to re-run the demo
 # (a no-op upload, a new job). `bash scripts/demo.sh other-dir` uses another
-# directory.
+# directory (relative to where you run the script).
 #
 # A setup step that fails (Node too old, pnpm, the install, the native SQLite
 # module of the embedded server) is reported by name with the last lines of
 # its output and what to do, and the script exits 1: the install's own output
 # is hidden only while it succeeds.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-demo_directory=${1:-demo}
+repository=$(cd "$(dirname "$0")/.." && pwd)
+demo_directory=${1:-$repository/demo}
+[[ $demo_directory == /* ]] || demo_directory=$PWD/$demo_directory
+cd "$repository"
 step_log=$(mktemp "${TMPDIR:-/tmp}/pollinator-demo.XXXXXX")
 trap 'rm -f "$step_log"' EXIT
 
@@ -64,8 +66,9 @@ if ! (cd packages/dev-server && node -e 'new (require("better-sqlite3"))(":memor
   fail 'loading better-sqlite3 (the embedded server'"'"'s database)' native
 fi
 
+# `pollinator new` runs next to the new directory, so it names it as you would.
 if [[ ! -f "$demo_directory/project.yaml" ]]; then
-  pnpm --silent pollinator new "$demo_directory"
+  (cd "$(dirname "$demo_directory")" && pnpm --silent --dir "$repository" pollinator new "$(basename "$demo_directory")")
 fi
 cd "$demo_directory"
-exec pnpm --silent pollinator run
+exec pnpm --silent --dir "$repository" pollinator run
