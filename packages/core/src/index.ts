@@ -45,7 +45,7 @@ export {
 } from './events';
 export { DRY_RUN_SNAPSHOT_ID, PROJECT_IGNORE_FILE, REMOTE_CHANGED_FIX, runProject, type RunProjectOptions } from './run-project';
 export { followProcess, type FollowClient, type FollowProcessOptions } from './follow-process';
-export { pullResults, type PullResultsOptions } from './pull-results';
+export { pullResults, type ProjectDownloadOptions, type PullResultsOptions } from './pull-results';
 export { pullInputs, type PullInputsOptions } from './pull-inputs';
 export { RESULT_LABEL_FALLBACK } from './result-download';
 export { compareTimes, findLastRun, getRunRecord, runRecordOf, type RunRecord } from './run-record';

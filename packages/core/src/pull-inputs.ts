@@ -1,24 +1,15 @@
 import { join, resolve } from 'node:path';
-import type { ColoniesClient } from '@pollinator/colonies-client';
-import { cfsMetadataFromClient, type BlobStore, type IgnoreOptions } from '@pollinator/cfs-sync';
+import { cfsMetadataFromClient, type IgnoreOptions } from '@pollinator/cfs-sync';
 import { projectPaths } from '@pollinator/spec-builder';
 import { startRun, type PollinatorRun } from './event-channel';
 import type { PollinatorEvent, RunResult } from './events';
 import { ExitCode } from './exit-codes';
 import { syncTarget } from './project-sync';
-import { readProjectFile } from './pull-results';
+import { readProjectFile, type ProjectDownloadOptions } from './pull-results';
 import { PROJECT_IGNORE_FILE } from './run-project-inputs';
 import { aborted, failedAt } from './run-stop';
 
-export interface PullInputsOptions {
-  /** Project directory (its project.yaml names the project). */
-  dir: string;
-  client: ColoniesClient;
-  blobStore: BlobStore;
-  /** Default the client's colony. */
-  colonyName?: string;
-  signal?: AbortSignal;
-  stateDir?: string | false;
+export interface PullInputsOptions extends ProjectDownloadOptions {
   /** Ignore rules (the project's root `.pollinatorignore` applies as for a run). */
   ignore?: IgnoreOptions;
 }

@@ -10,7 +10,8 @@ import { downloadResults, projectResultDir } from './result-download';
 import { findLastRun } from './run-record';
 import { failedAt, stopped } from './run-stop';
 
-export interface PullResultsOptions {
+/** What every download into a project directory needs (`pullResults`, `pullInputs`). */
+export interface ProjectDownloadOptions {
   /** Project directory (its project.yaml names the project). */
   dir: string;
   client: ColoniesClient;
@@ -19,6 +20,9 @@ export interface PullResultsOptions {
   colonyName?: string;
   signal?: AbortSignal;
   stateDir?: string | false;
+}
+
+export interface PullResultsOptions extends ProjectDownloadOptions {
   /**
    * The run whose results to download (default: the project's last finished
    * run). Its own result snapshot when its executor recorded one; otherwise the

@@ -4,17 +4,12 @@
 // declares, sequenced entries from the process's submitter and its assigned
 // executor, a token bucket per process, and everything deleted when the
 // process closes.
+import { CHANNEL_LIMITS } from '@pollinator/colonies-client';
 import { ProcessState } from './model';
 import { RpcError } from './rpc-error';
 
-/** The server's constants (pkg/constants of v1.9.12). */
-export const CHANNEL_LIMITS = {
-  maxPayloadBytes: 10 * 1024 * 1024,
-  maxEntries: 10_000,
-  maxChannels: 100,
-  appendsPerSecond: 100,
-  appendBurst: 500,
-} as const;
+// The server's constants (pkg/constants of v1.9.12): one table, which the client also checks against.
+export { CHANNEL_LIMITS };
 
 export type ChannelLimits = { -readonly [key in keyof typeof CHANNEL_LIMITS]: number };
 

@@ -7,4 +7,5 @@ export {
 } from './dev-server';
 export type { Durability } from './store';
 export { CHANNEL_LIMITS, type ChannelLimits } from './channel-router';
+export type { GcReport } from './gc-run';
 export { createLogger, type Logger, type LogLevel } from './logger';

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GcReport } from '@pollinator/dev-server';
 import type { CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
-import { embeddedDir, tildify } from '../config/paths';
+import { embeddedDir, embeddedExecutorDirs, tildify } from '../config/paths';
 import { formatBytes, plural, table } from '../render/format';
 import { connectColony, type ColonyConnection } from '../runtime/colony';
 import { confirm } from '../runtime/confirm';
@@ -35,16 +36,8 @@ interface Retention {
   keepDays: number;
 }
 
-/** What the server's `pollinatorgcmsg` answers (packages/dev-server/src/gc-run.ts). */
-interface ServerReport {
-  dryRun: boolean;
-  processes: Array<{ processid: string; label: string; state: number }>;
-  logs: { lines: number; bytes: number };
-  snapshots: Array<{ snapshotid: string; name: string; label: string }>;
-  revisions: { count: number; bytes: number };
-  blobs: { count: number; bytes: number };
-  activeStagingDirs: string[];
-}
+/** What the server's `pollinatorgcmsg` answers (its retention is ours, already known here). */
+type ServerReport = Omit<GcReport, 'retention'>;
 
 function count(text: string | undefined, fallback: number, option: string, max: number): number {
   if (text === undefined) return fallback;
@@ -67,9 +60,9 @@ export async function run(context: CommandContext, options: GcOptions): Promise<
 
 // ---- the embedded default ---------------------------------------------------
 
-/** Where the embedded executor stages jobs (runtime/embedded.ts passes the same dir as `fsDir`). */
+/** Where the embedded executor stages jobs. */
 function embeddedStagingDir(context: CommandContext): string {
-  return join(embeddedDir(context.config.env), 'executor', 'fs');
+  return embeddedExecutorDirs(embeddedDir(context.config.env)).fsDir;
 }
 
 async function serverCollect(connection: ColonyConnection, retention: Retention, dryRun: boolean, signal: AbortSignal): Promise<ServerReport> {

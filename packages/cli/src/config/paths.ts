@@ -42,6 +42,11 @@ function nonEmpty(value: string | undefined): value is string {
   return value !== undefined && value !== '';
 }
 
+/** Where the embedded default's executor keeps its state (`fs`: staged job files, `state`: its records). */
+export function embeddedExecutorDirs(embedded: string): { fsDir: string; stateDir: string } {
+  return { fsDir: join(embedded, 'executor', 'fs'), stateDir: join(embedded, 'executor', 'state') };
+}
+
 /** `/home/ada/x` → `~/x` for display. */
 export function tildify(path: string, env: NodeJS.ProcessEnv = process.env): string {
   const home = env.HOME ?? homedir();

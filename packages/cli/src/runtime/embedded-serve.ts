@@ -4,7 +4,7 @@ import type { ExecutorEvent } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
-import { tildify } from '../config/paths';
+import { embeddedExecutorDirs, tildify } from '../config/paths';
 import { releaseServe, writeAdvertisement, type Advertisement } from './embedded-advertisement';
 import { connectTo, type EmbeddedColony } from './embedded-connect';
 import { startExecutor } from './executor';
@@ -83,8 +83,7 @@ export async function serveEmbedded(context: CommandContext, dir: string, option
       colonyName: colony.colonyName,
       blobStore: connected.blobStore,
       executorName: devServer.identities.executor.name,
-      fsDir: join(dir, 'executor', 'fs'),
-      stateDir: join(dir, 'executor', 'state'),
+      ...embeddedExecutorDirs(dir),
       // The dev-server's identities.json (every key of the embedded colony), database and blobs: never a job's to read.
       protectedPaths: protectedPathsOf(context.config, dir, devServer.blobDir),
       // Jobs here are the user's own (the server listens on 127.0.0.1 only): no isolation is said with -v, not on every run.

@@ -50,10 +50,6 @@ export async function followRun(
   }
   const result = await execution.result;
   renderer.finish();
-  if (result.detached && !detach && connection.embedded?.runningExecutor !== undefined && !options.cancelOnInterrupt) {
-    // Leave the job running in its backend; the next embedded executor re-attaches to it.
-    await connection.embedded.runningExecutor.stop('detach');
-  }
   const processId = result.processId ?? renderer.processId;
   const followed = (exitCode: number): FollowedRun => ({ result, processId, exitCode });
 
