@@ -258,3 +258,32 @@ describe('docs/troubleshooting.md', () => {
     }
   });
 });
+
+describe('the --json error shape in docs/cli.md', () => {
+  let jsonSandbox: Sandbox;
+  beforeAll(() => {
+    jsonSandbox = createSandbox();
+  });
+  afterAll(() => jsonSandbox.cleanup());
+
+  it('names exactly the fields of an `issues` entry: the schema\'s, and what a bad project.yaml prints', async () => {
+    const markdown = read('docs/cli.md');
+    const listed = /`issues` \(project\.yaml problems: ([^)]*)\)/.exec(markdown)?.[1];
+    expect(listed, 'docs/cli.md describes the fields of `issues`').toBeDefined();
+    const documented = [...(listed ?? '').matchAll(/`([a-zA-Z]+)`/g)].map((match) => match[1]).sort();
+    const schema = JSON.parse(read('packages/cli/schema/events.schema.json')) as { definitions: { projectIssue: { properties: Record<string, unknown> } } };
+    expect(documented).toEqual(Object.keys(schema.definitions.projectIssue.properties).sort());
+
+    const created = await runCli(['new', 'bad'], { cwd: jsonSandbox.dir, env: jsonSandbox.env });
+    expect(created.code, created.stderr).toBe(0);
+    const yamlPath = join(jsonSandbox.dir, 'bad', 'project.yaml');
+    writeFileSync(yamlPath, readFileSync(yamlPath, 'utf8').replace(/^ {2}nodes: 1$/m, '  nodez: 1').replace('cpu: 1000m', 'cpu: 2'));
+    const planned = await runCli(['plan', '--json'], { cwd: join(jsonSandbox.dir, 'bad'), env: jsonSandbox.env });
+    expect(planned.code).toBe(CliExitCode.INVALID_PROJECT);
+    const error = planned.events().find((event) => event.type === 'error') as { issues: Array<Record<string, unknown>> } | undefined;
+    expect(error?.issues).toHaveLength(2);
+    const printed = new Set(error?.issues.flatMap((issue) => Object.keys(issue)));
+    for (const key of printed) expect(documented, key).toContain(key);
+    expect(printed).toContain('suggestion');
+  });
+});

@@ -2,7 +2,9 @@
  * The runnable transcripts of the documentation, and how to compare them with
  * what the commands print. A transcript is a ```console block: lines that
  * start with `$ ` are commands (run by bash), the lines after one are what it
- * prints (stdout and stderr as a terminal shows them, interleaved). An HTML
+ * prints (stdout and stderr as a terminal shows them, interleaved); lines
+ * right after a command that start with `> ` continue it, as the shell's
+ * continuation prompt shows a here-document. An HTML
  * comment right before the block can say where it starts:
  * `<!-- transcript: cwd=demo -->` (relative to the home directory; the
  * default is the home directory itself; `cwd=pollinator` is a clone of this
@@ -54,10 +56,13 @@ export function extractTranscripts(markdown: string, file: string): Transcript[]
     const transcript: Transcript = { file, line: index + 1, cwd, steps: [] };
     for (index += 1; index < lines.length && lines[index]?.trim() !== '```'; index += 1) {
       const text = lines[index] ?? '';
+      const step = transcript.steps.at(-1);
       if (text.startsWith('$ ')) {
         transcript.steps.push({ command: text.slice(2), line: index + 1, expected: [] });
+      } else if (step !== undefined && step.expected.length === 0 && (text === '>' || text.startsWith('> '))) {
+        // The shell's continuation prompt: the command goes on (a here-document, a quoted newline).
+        step.command += `\n${text.slice(2)}`;
       } else {
-        const step = transcript.steps.at(-1);
         if (step === undefined) throw new Error(`${file}:${index + 1}: a console block must start with a "$ " command line`);
         step.expected.push(text);
       }
