@@ -56,7 +56,10 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
   }
 
   // A local executor that cannot isolate jobs says so (onWarning) before it takes any.
-  const backendOptions = await backendOptionsFromEnv(options.backend, env, { home, onWarning: (message) => output.warn(message) });
+  // Settings the backend refuses (POLLINATOR_SLURM_RUNTIME=docker) are a configuration error too (78), like one it cannot start with.
+  const backendOptions = await backendOptionsFromEnv(options.backend, env, { home, onWarning: (message) => output.warn(message) }).catch(
+    backendCannotStart(options.backend),
+  );
   const executor = await startExecutor(context, {
     backend: options.backend,
     client: connection.client,
@@ -71,23 +74,7 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
     maxConcurrency,
     backendOptions,
     onEvent: createExecutorEventRenderer(output, { verbosity: 'full' }),
-  }).catch((error: unknown) => {
-    if (BackendError.isInstance(error)) {
-      throw new CliError(`The ${options.backend} backend cannot start`, {
-        why: error.message.replace(/^(\[[^\]]+\]\s*)+/, ''),
-        fix:
-          options.backend === 'slurm'
-            ? 'Configure it with the POLLINATOR_SLURM_* variables (runtime, image directory, partition, account, QoS, modules, site lines; docs/slurm.md).'
-            : options.backend === 'k8s'
-              ? 'Configure it with KUBECONFIG (or run it in the cluster) and the POLLINATOR_K8S_* variables (docs/kubernetes.md).'
-              : 'See docs/running-an-executor.md.',
-        exitCode: CliExitCode.CONFIG,
-        code: 'CONFIG',
-        cause: error,
-      });
-    }
-    throw error;
-  });
+  }).catch(backendCannotStart(options.backend));
   if (output.isJson) {
     output.json({ type: 'executor.ready', name: executor.name ?? name, backend: options.backend, colonyName: connection.colonyName, fsDir, stateDir });
   } else {
@@ -113,4 +100,25 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
   if (output.isJson) output.json({ type: 'executor.stopped' });
   else output.step('Executor stopped');
   return 0;
+}
+
+/** A backend's refusal (bad settings, no cluster to talk to) as the configuration error it is: exit 78, what to set. */
+function backendCannotStart(backend: string): (error: unknown) => never {
+  return (error: unknown) => {
+    if (BackendError.isInstance(error)) {
+      throw new CliError(`The ${backend} backend cannot start`, {
+        why: error.message.replace(/^(\[[^\]]+\]\s*)+/, ''),
+        fix:
+          backend === 'slurm'
+            ? 'Configure it with the POLLINATOR_SLURM_* variables (runtime, image directory, partition, account, QoS, modules, site lines; docs/slurm.md).'
+            : backend === 'k8s'
+              ? 'Configure it with KUBECONFIG (or run it in the cluster) and the POLLINATOR_K8S_* variables (docs/kubernetes.md).'
+              : 'See docs/running-an-executor.md.',
+        exitCode: CliExitCode.CONFIG,
+        code: 'CONFIG',
+        cause: error,
+      });
+    }
+    throw error;
+  };
 }
