@@ -15,7 +15,7 @@ import {
 } from '@pollinator/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelRefusal, type ChannelRefusal } from './channel-calls';
-import { createColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import type { ChannelEntry } from './channel-calls';
 import { ColoniesArgumentError, ColoniesError } from './errors';
 import { startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';

@@ -1,7 +1,7 @@
 import { generatePrivateKey, idOf, recoverId } from '@pollinator/crypto';
 import { findFixtureStep } from '@pollinator/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { completeSpec } from './complete-spec';
 import { decodeReply, encodeRequest } from './envelope';
 import { ColoniesArgumentError, ColoniesConfigError } from './errors';

@@ -3,7 +3,7 @@
 // (colony-, executor-, process-, log-, file-calls, pubsub, follow-logs) and
 // works through the narrow `RpcCore` of this view's identity.
 import { idOf } from '@pollinator/crypto';
-import { checkKey, createClientConfig, type ColoniesClientOptions } from './client-options';
+import { checkKey } from './client-options';
 import { colonyCallOptions, type ColonyCallOptions } from './colony-call-options';
 import * as channelCalls from './channel-calls';
 import type { ChannelAppend, ChannelEntry, ChannelRead } from './channel-calls';
@@ -494,10 +494,4 @@ export class ColoniesClient {
   waitForProcess(processId: string, states?: readonly ProcessState[], options?: pubsub.WaitForProcessOptions): Promise<Process> {
     return pubsub.waitForProcess(this.#core, processId, states, options);
   }
-}
-
-/** Creates a client. Accepts the result of `loadColoniesConfig()` as options. */
-export function createColoniesClient(options: ColoniesClientOptions): ColoniesClient {
-  const config = createClientConfig(options);
-  return new ColoniesClient(config, options.privateKey ? checkKey(options.privateKey, 'privateKey') : undefined);
 }

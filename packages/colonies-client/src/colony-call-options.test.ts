@@ -1,6 +1,7 @@
 import { generatePrivateKey } from '@pollinator/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createColoniesClient, type ColoniesClient } from './client';
+import type { ColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { colonyCallOptions } from './colony-call-options';
 import { ColoniesAbortError } from './errors';
 import { decodeRequest, replyBody, startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { generatePrivateKey, idOf } from '@pollinator/crypto';
 import { describe, expect, it } from 'vitest';
-import { createColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { loadColoniesConfig } from './config';
 import { ColoniesConfigError } from './errors';
 

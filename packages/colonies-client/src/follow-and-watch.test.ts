@@ -1,6 +1,7 @@
 import { generatePrivateKey } from '@pollinator/crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createColoniesClient, type ColoniesClient } from './client';
+import type { ColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { ColoniesAbortError, ColoniesError, ColoniesTimeoutError } from './errors';
 import { FakeColonies } from './fake-colonies.test-helpers';
 import { startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';

@@ -1,4 +1,5 @@
-export { ColoniesClient, createColoniesClient } from './client';
+export { ColoniesClient } from './client';
+export { createColoniesClient } from './create-client';
 export type { ColoniesClientOptions } from './client-options';
 export type { ColonyCallOptions } from './colony-call-options';
 export {

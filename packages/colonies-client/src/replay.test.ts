@@ -22,7 +22,8 @@ import {
 } from '@pollinator/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { createColoniesClient, type ColoniesClient } from './client';
+import type { ColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { decodeReply } from './envelope';
 import { ColoniesArgumentError, ColoniesError } from './errors';
 import { startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';

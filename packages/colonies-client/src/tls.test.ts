@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { generatePrivateKey } from '@pollinator/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { ColoniesNetworkError } from './errors';
 import { replyBody } from './loopback.test-helpers';
 

@@ -3,7 +3,8 @@
 import type { ServerResponse } from 'node:http';
 import { generatePrivateKey } from '@pollinator/crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createColoniesClient, type ColoniesClient } from './client';
+import type { ColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import type { ColoniesClientOptions } from './client-options';
 import {
   ColoniesAbortError,

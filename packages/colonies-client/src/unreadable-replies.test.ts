@@ -5,7 +5,8 @@
 import { generatePrivateKey } from '@pollinator/crypto';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createColoniesClient, type ColoniesClient } from './client';
+import type { ColoniesClient } from './client';
+import { createColoniesClient } from './create-client';
 import { ColoniesBadReplyError, ColoniesReplyTooLargeError, UnreadableProcessError } from './errors';
 import { decodeRequest, replyBody, startLoopbackServer, type LoopbackServer } from './loopback.test-helpers';
 import { createNodeFetch, readReplyBody, type FetchLike } from './transport';
