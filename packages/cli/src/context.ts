@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { resolveConfig, type EffectiveConfig } from './config/settings';
+import { resolveConfig, variableTypos, type EffectiveConfig } from './config/settings';
 import { CliError } from './errors';
 import { CliExitCode } from './exit-codes';
 import { Output } from './render/output';
@@ -37,9 +37,19 @@ export class CommandContext {
       new Output({ json: options.json === true, verbose: options.verbose === true, color: options.color, env: this.env });
   }
 
+  /**
+   * Whether reading the configuration warns about variables that look like
+   * typos of ones pollinator reads (`COLONIES_SERVR_HOST`): every command does,
+   * since such a typo silently changes where things run; `config` lists them itself.
+   */
+  reportVariableTypos = true;
+
   /** The configuration in effect (profile + environment). */
   get config(): EffectiveConfig {
-    this.cachedConfig ??= resolveConfig({ env: this.env, profile: this.options.profile, cwd: this.cwd });
+    if (this.cachedConfig === undefined) {
+      this.cachedConfig = resolveConfig({ env: this.env, profile: this.options.profile, cwd: this.cwd });
+      if (this.reportVariableTypos) for (const typo of variableTypos(this.cachedConfig.variables)) this.output.warn(typo);
+    }
     return this.cachedConfig;
   }
 

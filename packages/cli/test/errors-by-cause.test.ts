@@ -195,8 +195,16 @@ describe('configuration', () => {
     expect(result.stdout).toContain('COLONIES_SERVR_HOST is not read by pollinator: did you mean COLONIES_SERVER_HOST?');
     expect(result.stdout).toMatch(/Not read by pollinator.*COLONIES_DB_HOST/);
     expect(result.stdout).not.toMatch(/POLLINATOR_CACHE_DIR is not read|Not read by pollinator.*POLLINATOR_CACHE_DIR/);
+    expect(result.stderr).not.toContain('did you mean');
     const json = await runCli(['config', '--json'], { cwd: sandbox.dir, env: { ...sandbox.env, COLONIES_SERVR_HOST: 'x' } });
     expect(json.events()[0]).toMatchObject({ unknownVariables: [{ name: 'COLONIES_SERVR_HOST', suggestion: 'COLONIES_SERVER_HOST' }] });
+  });
+
+  it('every other command warns about a typo too: it silently changes where things run', async () => {
+    // COLONIES_SERVR_HOST is not COLONIES_SERVER_HOST: this runs on the embedded default, and says why.
+    const result = await runCli(['ps'], { cwd: sandbox.dir, env: { ...sandbox.env, COLONIES_SERVR_HOST: 'x' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.match(/COLONIES_SERVR_HOST is not read by pollinator: did you mean COLONIES_SERVER_HOST\?/g)).toHaveLength(1);
   });
 
   it('COLONIES_SERVER_HTTP_PORT works in place of COLONIES_SERVER_PORT', async () => {

@@ -1,10 +1,12 @@
-import { isKnownVariable, isSecret, listProfiles, maskSecret, profilesDir, suggestVariable } from '../config/settings';
+import { isKnownVariable, isSecret, listProfiles, maskSecret, profilesDir, suggestVariable, variableTypos } from '../config/settings';
 import { tildify } from '../config/paths';
 import type { CommandContext } from '../context';
 import { table } from '../render/format';
 
 /** `pollinator config`: what is in effect, where it comes from, secrets masked. */
 export async function run(context: CommandContext): Promise<number> {
+  // This command lists the typos itself, with every variable.
+  context.reportVariableTypos = false;
   const config = context.config;
   const { output } = context;
   const env = context.env;
@@ -63,10 +65,7 @@ export async function run(context: CommandContext): Promise<number> {
     );
   }
   const unknown = config.variables.filter((variable) => !isKnownVariable(variable.name));
-  const typos = unknown.flatMap((variable) => {
-    const suggestion = suggestVariable(variable.name);
-    return suggestion === undefined ? [] : [`${variable.name} is not read by pollinator: did you mean ${suggestion}?`];
-  });
+  const typos = variableTypos(unknown);
   const others = unknown.filter((variable) => suggestVariable(variable.name) === undefined);
   if (unknown.length > 0) lines.push('');
   for (const typo of typos) lines.push(c.yellow(typo));

@@ -105,3 +105,12 @@ export function suggestVariable(name: string): string | undefined {
   if (best === undefined || best.distance === 0) return undefined;
   return best.distance <= Math.min(3, Math.floor(name.length / 4)) ? best.name : undefined;
 }
+
+/** One line per set variable that looks like a typo of one pollinator reads ("… did you mean …?"). */
+export function variableTypos(variables: readonly { name: string }[]): string[] {
+  return variables.flatMap((variable) => {
+    if (isKnownVariable(variable.name)) return [];
+    const suggestion = suggestVariable(variable.name);
+    return suggestion === undefined ? [] : [`${variable.name} is not read by pollinator: did you mean ${suggestion}?`];
+  });
+}

@@ -6,7 +6,7 @@ import { parseEnvFile } from './env-file';
 import { KNOWN_VARIABLES } from './known-variables';
 import { configDir, dataDir, tildify } from './paths';
 
-export { isKnownVariable, KNOWN_VARIABLES, suggestVariable, type ConfigVariable } from './known-variables';
+export { isKnownVariable, KNOWN_VARIABLES, suggestVariable, variableTypos, type ConfigVariable } from './known-variables';
 
 const SECRET_PATTERN = /PRVKEY|SECRET|PASSWORD|TOKEN|ACCESSKEY/;
 
