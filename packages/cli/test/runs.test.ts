@@ -292,6 +292,10 @@ describe('two clones of one project', () => {
     }
     const forcedPlan = await cli(['plan', '--force'], cloneB, envB);
     expect(forcedPlan.code, forcedPlan.stderr).toBe(0);
+    // Planned as `run --force` does it: an upload over the newer remote copy, counted as one.
+    expect(forcedPlan.stdout).toMatch(/↑ upload .* input\.txt .*forced, the local version is uploaded over it/);
+    expect(forcedPlan.stdout).toMatch(/cfs\/data[\s\S]*total: 1 file to upload/);
+    expect(forcedPlan.stdout).not.toContain('remote-changed');
     const forced = await cli(['run', '--force'], cloneB, envB);
     expect(forced.code, forced.stderr).toBe(0);
     expect(out(cloneB)).toBe('src v1; data one\n');

@@ -64,13 +64,26 @@ export interface SyncPlanEvent {
   conflict: SyncCounts;
   unchanged: SyncCounts;
   /**
-   * Conflicts (counted in `conflict` too) whose remote side changed since this
-   * machine last synced the file: without `force` the run stops (REMOTE_CHANGED).
+   * Files whose remote side changed since this machine last synced them: without
+   * `force` they are conflicts and the run stops (REMOTE_CHANGED); with it they
+   * are counted in `upload`.
    */
   stale: SyncCounts;
   ignored: number;
-  /** Every file that would move, with why (all files in a dry run; omitted otherwise when there are many). */
-  entries?: { path: string; action: string; size: number; reason: string }[];
+  /**
+   * Every file that would move, with why (all files in a dry run; omitted
+   * otherwise when there are many). A conflict the local side wins is listed as
+   * an `upload`; `code` is a stable reason code where there is one (`remote-changed`).
+   */
+  entries?: SyncPlanEventEntry[];
+}
+
+export interface SyncPlanEventEntry {
+  path: string;
+  action: string;
+  size: number;
+  reason: string;
+  code?: string;
 }
 
 /**

@@ -38,6 +38,7 @@ export {
   type SyncDoneEvent,
   type SyncFileEvent,
   type SyncPlanEvent,
+  type SyncPlanEventEntry,
   type SyncProgressEvent,
   type SyncSymlinksEvent,
   type SyncTarget,

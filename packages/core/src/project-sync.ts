@@ -6,9 +6,10 @@ import {
   type IgnoreOptions,
   type SymlinkPolicy,
   type SyncPlan,
+  type SyncPlanEntry,
   type SyncResult,
 } from '@pollinator/cfs-sync';
-import type { PollinatorEvent, RemoteChangedFile, SyncPlanEvent, SyncSymlinksEvent, SyncTarget } from './events';
+import type { PollinatorEvent, RemoteChangedFile, SyncPlanEvent, SyncPlanEventEntry, SyncSymlinksEvent, SyncTarget } from './events';
 
 /** Plan entries listed in a `sync.plan` event of a real run (a dry run lists them all). */
 const MAX_PLAN_ENTRIES = 200;
@@ -153,20 +154,41 @@ function symlinksEvent(target: SyncTarget, plan: SyncPlan, policy: SymlinkPolicy
 /** Entry actions a real run's `sync.plan` lists: those that move a file or need the user's attention. */
 const LISTED_ACTIONS = new Set(['upload', 'download', 'conflict', 'unreadable', 'invalid-remote']);
 
+/**
+ * A conflict the local side wins (keepLocal, or `--force` over a newer remote
+ * copy) is an upload to the user: listed and counted as one, with the
+ * explanation (`detail`) as its reason and the stable code kept in `code`.
+ */
+function resolvedByUpload(entry: SyncPlanEntry): boolean {
+  return entry.action === 'conflict' && entry.resolution === 'upload';
+}
+
+function planEntryOf(entry: SyncPlanEntry): SyncPlanEventEntry {
+  return {
+    path: entry.path,
+    action: resolvedByUpload(entry) ? 'upload' : entry.action,
+    size: entry.size,
+    reason: entry.detail ?? entry.reason,
+    ...(entry.detail === undefined ? {} : { code: entry.reason }),
+  };
+}
+
 function planEvent(target: SyncTarget, plan: SyncPlan, allEntries: boolean): SyncPlanEvent {
   const moving = plan.entries.filter((entry) => LISTED_ACTIONS.has(entry.action));
   const listed = allEntries ? plan.entries : moving.slice(0, MAX_PLAN_ENTRIES);
+  const uploadedConflicts = plan.entries.filter(resolvedByUpload);
+  const uploadedBytes = uploadedConflicts.reduce((sum, entry) => sum + entry.size, 0);
   return {
     type: 'sync.plan',
     target,
     dir: plan.dir,
     label: plan.label,
-    upload: { ...plan.summary.upload },
+    upload: { files: plan.summary.upload.files + uploadedConflicts.length, bytes: plan.summary.upload.bytes + uploadedBytes },
     download: { ...plan.summary.download },
-    conflict: { ...plan.summary.conflict },
+    conflict: { files: plan.summary.conflict.files - uploadedConflicts.length, bytes: plan.summary.conflict.bytes - uploadedBytes },
     unchanged: { ...plan.summary.unchanged },
     stale: { ...plan.summary.stale },
     ignored: plan.summary.ignored.files,
-    entries: listed.map((entry) => ({ path: entry.path, action: entry.action, size: entry.size, reason: entry.reason })),
+    entries: listed.map(planEntryOf),
   };
 }

@@ -120,7 +120,7 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
       unchanged: syncCounts,
       stale: described(syncCounts, 'Conflicts whose remote side changed since this machine last synced them (a run stops: REMOTE_CHANGED, unless --force).'),
       ignored: count,
-      'entries?': list(object({ path: string, action: string, size: count, reason: string })),
+      'entries?': list(object({ path: string, action: string, size: count, reason: string, 'code?': string })),
     },
   },
   'sync.symlinks': {
