@@ -22,7 +22,7 @@ export interface ResultDownloadOptions {
   stateDir?: string | false;
   emit: (event: PollinatorEvent) => void;
   /** The run whose results these are: its own result snapshot when recorded, else the label (with a warning). */
-  process?: Pick<Process, 'processid' | 'attributes' | 'spec'>;
+  process?: Pick<Process, 'processid' | 'attributes' | 'spec'> & Partial<Pick<Process, 'state'>>;
 }
 
 /** Where a run's results are: its recorded snapshot, or the shared result label. */
@@ -44,12 +44,16 @@ export async function downloadResults(options: ResultDownloadOptions, result: Ru
   const label = projectPaths(options.projectName).resultLabel;
   const source = resultSourceFor(options);
   if (source.kind === 'label' && source.fallback) {
+    // WAITING (0) or RUNNING (1): the snapshot is taken when the job ends, so there is none yet.
+    const unfinished = options.process?.state === 0 || options.process?.state === 1;
     emit({
       type: 'warning',
       code: RESULT_LABEL_FALLBACK,
-      message:
-        `the executor of process ${options.process?.processid} did not record per-run results (no ${RunRecordKey.resultSnapshot}; ` +
-        `the original Go executor does not): downloading the latest files of ${label}, which a later run of the project may have replaced`,
+      message: unfinished
+        ? `process ${options.process?.processid} has not finished: its own results are recorded when it ends; ` +
+          `downloading the latest files of ${label} so far (\`pollinator pull ${options.process?.processid}\` once it has ended gets exactly its results)`
+        : `the executor of process ${options.process?.processid} did not record per-run results (no ${RunRecordKey.resultSnapshot}; ` +
+          `the original Go executor does not): downloading the latest files of ${label}, which a later run of the project may have replaced`,
     });
   }
   try {

@@ -239,6 +239,17 @@ describe('results of a run', () => {
     expect((await fixture.user.getFiles('/pollinator/go-executor/result')).map((file) => file.name)).toEqual(['out.txt']);
   });
 
+  it('a run that has not finished has no result snapshot yet: the warning says so, not that the executor records none', async () => {
+    const dir = await writeProject('still-waiting');
+    const { result } = await collect({ dir, follow: false });
+    const pulled = await drain(pullResults({ dir, client: fixture.user, blobStore: fixture.store, stateDir: fixture.stateDir, processId: result.processId! }));
+    expect(pulled.result.exitCode).toBe(0);
+    expect(ofType(pulled.events, 'warning')).toEqual([
+      { type: 'warning', code: RESULT_LABEL_FALLBACK, message: expect.stringMatching(/has not finished: its own results are recorded when it ends/) },
+    ]);
+    await fixture.user.cancelProcess(result.processId!);
+  });
+
   it("refuses to pull another project's run into this one", async () => {
     const other = await writeProject('other');
     const executor = resultExecutor({ 'out.txt': 'x\n' });
