@@ -132,7 +132,9 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
       await context.log(processId, `Pollinator: staging ${dir.dir} from snapshot ${snapshotId}\n`);
       const started = Date.now();
       const { removed, downloaded } = await materializeExactly({ fsDir: context.fsDir, metadata: context.metadata(), store, snapshotId, dir: dir.hostPath, keep, addOnly: shared });
-      if (downloaded > 0) await context.log(processId, `Pollinator: staged ${dir.dir}: ${downloaded} file(s) downloaded in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+      // Always said: the last executor line is what a watching `pollinator run` shows while the job runs.
+      const how = downloaded > 0 ? `${downloaded} file(s) downloaded in ${((Date.now() - started) / 1000).toFixed(1)}s` : 'already up to date';
+      await context.log(processId, `Pollinator: staged ${dir.dir}: ${how}\n`);
       if (!shared) leases.markExact(dir.hostPath);
       if (removed.length > 0) {
         const shown = removed.slice(0, 10).join(', ') + (removed.length > 10 ? `, … (${removed.length} in all)` : '');
