@@ -18,10 +18,21 @@ export interface SnapshotLeaseRequest {
   /** `<fsDir><dir>`. */
   hostPath: string;
   snapshotId: string;
+  /**
+   * What the snapshot holds (its file revisions), when known: two snapshots of
+   * an unchanged label hold the same files, so their jobs can share the
+   * directory (two runs of one project with the same data run side by side).
+   */
+  content?: string;
 }
 
+/** Jobs whose requests have the same key may share a directory. */
+const keyOf = (request: SnapshotLeaseRequest): string => request.content ?? request.snapshotId;
+
 interface Lease {
+  /** The first holder's snapshot (named in why-it-waits messages). */
   snapshotId: string;
+  key: string;
   holders: Set<string>;
   /** True once the directory was made exactly the snapshot for the current holders. */
   exact: boolean;
@@ -48,7 +59,7 @@ export class SnapshotDirLeases {
   conflicts(requests: readonly SnapshotLeaseRequest[]): LeaseConflict[] {
     return requests.flatMap((request) => {
       const lease = this.#leases.get(request.hostPath);
-      if (!lease || lease.snapshotId === request.snapshotId) return [];
+      if (!lease || lease.key === keyOf(request)) return [];
       return [{ hostPath: request.hostPath, inUse: lease.snapshotId, holders: [...lease.holders] }];
     });
   }
@@ -96,7 +107,7 @@ export class SnapshotDirLeases {
     for (const request of requests) {
       const lease = this.#leases.get(request.hostPath);
       if (lease) lease.holders.add(processId);
-      else this.#leases.set(request.hostPath, { snapshotId: request.snapshotId, holders: new Set([processId]), exact: true });
+      else this.#leases.set(request.hostPath, { snapshotId: request.snapshotId, key: keyOf(request), holders: new Set([processId]), exact: true });
     }
   }
 
@@ -124,7 +135,7 @@ export class SnapshotDirLeases {
     const earlier = this.#queue.slice(0, position);
     return requests.every((request) => {
       const lease = this.#leases.get(request.hostPath);
-      if (lease && lease.snapshotId !== request.snapshotId) return false;
+      if (lease && lease.key !== keyOf(request)) return false;
       return !earlier.some((waiter) => waiter.requests.some((other) => other.hostPath === request.hostPath));
     });
   }
@@ -133,7 +144,7 @@ export class SnapshotDirLeases {
     for (const request of requests) {
       const lease = this.#leases.get(request.hostPath);
       if (lease) lease.holders.add(processId);
-      else this.#leases.set(request.hostPath, { snapshotId: request.snapshotId, holders: new Set([processId]), exact: false });
+      else this.#leases.set(request.hostPath, { snapshotId: request.snapshotId, key: keyOf(request), holders: new Set([processId]), exact: false });
     }
   }
 

@@ -6,6 +6,7 @@
  * neither uploaded nor written through, and cleanup removes only the job's
  * own exact directories, never one another running process uses below it.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { syncDirectory, type BlobStore, type CfsMetadata } from '@pollinator/cfs-sync';
 import { errorText } from './error-text';
@@ -51,6 +52,26 @@ export interface ExecutorStaging {
 }
 
 /** The snapshot dirs of a spec, with the snapshot each is to hold. */
+/**
+ * The requests with what each snapshot holds (a digest of its file revision
+ * ids), so that jobs whose snapshots hold the same files share a directory.
+ * Unknown (the lookup failed): the snapshot id alone decides, and staging
+ * reports the failure.
+ */
+async function withContents(requests: SnapshotLeaseRequest[], metadata: CfsMetadata): Promise<SnapshotLeaseRequest[]> {
+  return Promise.all(
+    requests.map(async (request) => {
+      try {
+        const snapshot = await metadata.getSnapshot({ snapshotId: request.snapshotId });
+        const ids = [...(snapshot.fileids ?? [])].sort();
+        return { ...request, content: `${snapshot.label}\0${createHash('sha256').update(ids.join('\n')).digest('hex')}` };
+      } catch {
+        return request;
+      }
+    }),
+  );
+}
+
 function snapshotRequests(spec: ExecutorSpec, dirs: readonly StagedDirectory[]): SnapshotLeaseRequest[] {
   const snapshots = spec.fs?.snapshots ?? [];
   return dirs.filter((dir) => dir.kind === 'snapshot').map((dir) => ({ hostPath: dir.hostPath, snapshotId: snapshots[dir.index]!.snapshotid }));
@@ -147,7 +168,7 @@ export function createExecutorStaging(context: ExecutorStagingContext): Executor
     if (dirs.length === 0) return;
     const cfs = context.cfs;
     if (!cfs) throw new Error(executorError('this executor has no CFS configured', 'Failed to pre sync'));
-    const requests = snapshotRequests(spec, dirs);
+    const requests = await withContents(snapshotRequests(spec, dirs), context.metadata());
     await acquireSnapshotDirs(processId, requests, dirs, signal);
     for (const [index, dir] of dirs.filter((entry) => entry.kind === 'snapshot').entries()) {
       const { snapshotId } = requests[index]!;

@@ -272,6 +272,24 @@ describe('runExecutor: snapshot dirs staged exactly', () => {
     expect(client.closed.every((close) => close.success)).toBe(true);
   });
 
+  it('runs two jobs side by side whose data snapshots differ in id but hold the same files (two runs of one project)', async () => {
+    const client = new FakeClient();
+    const backend = new WritingBackend();
+    const cfs = memoryCfs();
+    start(client, backend, { cfs, maxConcurrency: 2 });
+    const first = await snapshotOf(cfs, current.root!, DATA, { a: 'a\n' });
+    // Every run snapshots its data label: an unchanged label gives a new snapshot of the same revisions.
+    const second = (await cfs.metadata.createSnapshot(DATA, 'second-run')).snapshotid;
+    expect(second).not.toBe(first);
+    client.queue.push(withDataSnapshot('run-1', first), withDataSnapshot('run-2', second));
+    await waitFor(() => backend.started.length === 2, 'both started');
+    expect(client.logs.some((entry) => entry.message.startsWith('Pollinator: waiting for'))).toBe(false);
+    expect(backend.seenData.get('run-2')).toEqual(['a']);
+    backend.finish('run-1', { state: 'succeeded', exitCode: 0 });
+    backend.finish('run-2', { state: 'succeeded', exitCode: 0 });
+    await closed(client, 'run-2');
+  });
+
   it('closes a job that waited past its maxexectime (exit code 124) instead of starting it too late', async () => {
     const client = new FakeClient();
     const backend = new WritingBackend();
