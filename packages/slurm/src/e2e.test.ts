@@ -261,7 +261,8 @@ describe.skipIf(Boolean(shimSkipReason))(`pollinator run → runExecutor(slurm) 
     const dir = await shellProject('busybox');
     const { result, logs } = await run(colony, dir);
     expect(result, logs).toMatchObject({ state: 'success', exitCode: 0 });
-    expect(logs).toMatch(/^\[pollinator\] Pulling docker:\/\/busybox into .*\.sif\n/);
+    // After the executor's staging lines, before the job's output.
+    expect(logs).toMatch(/^Pollinator: staged [^\n]*\n\[pollinator\] Pulling docker:\/\/busybox into .*\.sif\n/m);
     expect(logs).toContain('NAME=busybox-shim-image\n');
     expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
     // The run's record: the image and the sha256 of the SIF file it ran.
