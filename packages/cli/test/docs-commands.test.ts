@@ -287,3 +287,37 @@ describe('the --json error shape in docs/cli.md', () => {
     expect(printed).toContain('suggestion');
   });
 });
+describe('the project name in docs/project-yaml.md', () => {
+  it('is the format project.yaml accepts', async () => {
+    const { parseProject, projectYamlTemplate } = await import('@pollinator/spec-builder');
+    const template = projectYamlTemplate({ projectName: 'placeholder' });
+    const accepted = (name: string) => parseProject(template.replace('projectname: placeholder', `projectname: "${name}"`)).ok;
+    const row = tableAfter(read('docs/project-yaml.md'), '### Top level').find(([key]) => key === '`projectname`')?.[3] ?? '';
+    const longest = Number(/at most (\d+) characters/.exec(row)?.[1]);
+    expect(accepted('a'.repeat(longest))).toBe(true);
+    expect(accepted('a'.repeat(longest + 1))).toBe(false);
+    for (const character of ['.', '_', '-']) expect(accepted(`a${character}b`), character).toBe(row.includes(`\`${character}\``));
+    for (const refused of [' ', '/', ':']) expect(accepted(`a${refused}b`), refused).toBe(false);
+    // What a name may not start with: the docs say it exactly when the parser refuses it.
+    const cannotStart = /not start(?:ing)? with ((?:`.`(?:,? or |, )?)+)/.exec(row)?.[1] ?? '';
+    for (const character of ['.', '-', '_']) {
+      expect(accepted(`${character}ab`), `a name starting with ${character}`).toBe(!cannotStart.includes(`\`${character}\``));
+    }
+  });
+});
+
+describe('install instructions', () => {
+  it('say whether @pollinator/cli is on the registry: "not published" next to every npm install of it until the first release, nowhere after', () => {
+    const { version } = JSON.parse(read('packages/cli/package.json')) as { version: string };
+    // Changesets bumps the version at the first release; until then the registry has no @pollinator/cli.
+    const published = version !== '0.0.0';
+    for (const file of documentationFiles) {
+      const text = read(file).replace(/\s+/g, ' ');
+      if (published) expect(text, `${file} still says the packages are not published`).not.toMatch(/not published/);
+      for (const match of text.matchAll(/(npm install -g|npx) @pollinator\/cli/g)) {
+        const around = text.slice(Math.max(0, match.index - 300), match.index + 300);
+        if (!published) expect(around, `${file}: "${match[0]}" without saying that the package is not published yet`).toMatch(/not published/);
+      }
+    }
+  });
+});
