@@ -154,6 +154,13 @@ export interface Backend {
   /** Extra process attributes to record once running (e.g. `SLURM-JOBID`). */
   attributes?(handle: JobHandle): Promise<Record<string, string>>;
   /**
+   * `false` when this backend runs jobs without containers, so the spec's
+   * image is not used (local plain processes, Slurm runtime `none`): the
+   * runtime records that next to the image, and a run's record does not claim
+   * an image it never ran in. Absent: images are used.
+   */
+  readonly usesImages?: boolean;
+  /**
    * The digest of the image the job ran (`sha256:<64 hex>`), when the
    * platform's runtime resolves one: the sha256 of a pulled Singularity/Apptainer
    * image file, a pod's `containerStatuses[].imageID`, a container engine's

@@ -219,6 +219,10 @@ describe('show, diff, rerun', () => {
     expect(record.dataSnapshotId).toBe(original.dataSnapshotId);
     expect(record.resultSnapshotId).toEqual(expect.any(String));
     expect(record.resultSnapshotId).not.toBe(original.resultSnapshotId);
+    // The embedded default runs jobs without containers: the record says the image was asked for, not used.
+    expect(record).toMatchObject({ image: expect.any(String), imageUsed: false });
+    const human = await cli(['show', rerunId], elsewhere);
+    expect(human.stdout).toMatch(/Image\s+\S+ \(asked for, not used: the executor ran the job without containers\)/);
     expect(original.cliVersion).toEqual(expect.any(String));
     const text = await cli(['show', rerunId], elsewhere);
     expect(text.stdout).toMatch(/Rerun of\s+[0-9a-f]{64}/);

@@ -28,6 +28,10 @@ export async function recordImage(context: ExecutorContext, process: ExecutorPro
   if ('error' in kwargs || kwargs.image === '') return;
   await context.reporter.recordOutput(processId, RunRecordKey.image, kwargs.image);
   const backend = context.settings.backend;
+  if (backend.usesImages === false) {
+    await context.reporter.recordOutput(processId, RunRecordKey.imageUsed, 'false');
+    return;
+  }
   if (!backend.imageDigest) return;
   let digest: string | undefined;
   try {

@@ -62,7 +62,7 @@ export async function diffRunRecords(options: {
     spec: diffValues(normalizedSpec(a), normalizedSpec(b), ''),
     src,
     data,
-    image: valueChange(a.image, b.image),
+    image: valueChange(imageLabel(a), imageLabel(b)),
     imageDigest: valueChange(a.imageDigest, b.imageDigest),
     exitCode: valueChange(a.exitCode, b.exitCode),
     durationMs: { ...optional('a', duration(a)), ...optional('b', duration(b)) },
@@ -133,4 +133,10 @@ function duration(record: RunRecord): number | undefined {
 
 function optional<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: T };
+}
+
+/** The image as compared: one asked for but not used (no containers) differs from one a job ran in. */
+function imageLabel(record: RunRecord): string | undefined {
+  if (record.image === undefined) return undefined;
+  return record.imageUsed === false ? `${record.image} (not used: ran without containers)` : record.image;
 }

@@ -180,6 +180,25 @@ describe('runExecutor: the image of a run', () => {
     expect(client.attributes).toContainEqual({ processId: 'p1', key: RunRecordKey.imageDigest, value: digest, type: 1 });
   });
 
+  it('records that the image was not used when the backend runs jobs without containers', async () => {
+    const client = new FakeClient();
+    const backend = Object.assign(new WritingBackend(), { usesImages: false });
+    let asked = false;
+    backend.digest = () => {
+      asked = true;
+      return Promise.resolve(`sha256:${'cd'.repeat(32)}`);
+    };
+    client.queue.push(makeProcess('plain'));
+    start(client, backend);
+    await waitFor(() => backend.started.length === 1, 'started');
+    backend.finish('plain', { state: 'succeeded', exitCode: 0 });
+    await closed(client, 'plain');
+    expect(client.attributes).toContainEqual({ processId: 'plain', key: RunRecordKey.image, value: 'busybox', type: 1 });
+    expect(client.attributes).toContainEqual({ processId: 'plain', key: RunRecordKey.imageUsed, value: 'false', type: 1 });
+    expect(attribute(client, 'plain', RunRecordKey.imageDigest)).toBeUndefined();
+    expect(asked).toBe(false);
+  });
+
   it('records no image for an empty docker-image, no digest when the backend has none, and only warns when it fails', async () => {
     const client = new FakeClient();
     const backend = new WritingBackend();

@@ -23,6 +23,8 @@ export const RunRecordKey = {
   image: 'POLLINATOR_IMAGE',
   /** Executor side: the image digest when the runtime resolves one (e.g. `sha256:…`). */
   imageDigest: 'POLLINATOR_IMAGE_DIGEST',
+  /** Executor side: `"false"` when the executor ran the job without containers, so `POLLINATOR_IMAGE` was asked for, not used. */
+  imageUsed: 'POLLINATOR_IMAGE_USED',
 } as const;
 
 export type RunRecordKeyName = keyof typeof RunRecordKey;

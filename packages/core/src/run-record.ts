@@ -30,6 +30,8 @@ export interface RunRecord {
   dataSnapshotId?: string;
   resultSnapshotId?: string;
   image?: string;
+  /** `false` when the executor ran the job without containers: `image` was asked for, not used. */
+  imageUsed?: boolean;
   imageDigest?: string;
   cliVersion?: string;
   gitCommit?: string;
@@ -72,6 +74,7 @@ export function runRecordOf(process: Process, executorName?: string): RunRecord 
     dataSnapshotId: value(RunRecordKey.dataSnapshot),
     resultSnapshotId: resultSnapshotOf(process),
     image: value(RunRecordKey.image),
+    imageUsed: value(RunRecordKey.imageUsed) === 'false' ? false : undefined,
     imageDigest: value(RunRecordKey.imageDigest),
     cliVersion: value(RunRecordKey.cliVersion),
     gitCommit: value(RunRecordKey.gitCommit),

@@ -62,6 +62,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   return {
     name: LOCAL_BACKEND_NAME,
     mode,
+    usesImages: mode !== 'process',
     async describeIsolation(): Promise<LocalIsolation> {
       return isolation === undefined ? { isolation: 'container', isolatesFilesystem: true } : describeIsolation(await isolation());
     },

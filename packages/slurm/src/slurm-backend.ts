@@ -57,6 +57,11 @@ class SlurmBackend implements Backend {
   /** Jobs this backend's `cancel()` stopped (their Slurm CANCELLED is a `cancelled` status). */
   readonly #cancelled = new Set<string>();
 
+  /** Runtime `none` runs the job as a plain process on the node: no image. */
+  get usesImages(): boolean {
+    return this.#runtime !== 'none';
+  }
+
   constructor(options: SlurmBackendOptions) {
     this.#options = options;
     this.#runner = options.runner ?? createLocalRunner();

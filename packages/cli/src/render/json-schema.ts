@@ -66,6 +66,7 @@ const RUN_RECORD: Record<string, Schema> = {
   'resultSnapshotId?': string,
   'image?': string,
   'imageDigest?': string,
+  'imageUsed?': boolean,
   'cliVersion?': string,
   'gitCommit?': string,
   'gitDirty?': boolean,

@@ -57,6 +57,7 @@ export function formatRunRecord(record: RunRecord, c: Colors): string {
 
 function imageText(record: RunRecord, c: Colors): string {
   const image = record.image ?? c.dim('(not recorded)');
+  if (record.imageUsed === false) return `${image} ${c.dim('(asked for, not used: the executor ran the job without containers)')}`;
   return record.imageDigest === undefined ? image : `${image} ${c.dim(record.imageDigest)}`;
 }
 
