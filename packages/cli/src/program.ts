@@ -128,7 +128,7 @@ export function createProgram(hooks: ProgramHooks): Command {
   action(
     program
       .command('status')
-      .description('show a process: state, executor, times, exit code')
+      .description('show a process: state, function and executor type, times, exit code')
       .argument('<id>', 'process id, a unique prefix of one, or @last')
       .addHelpText('after', examples('pollinator status 7f3c…', 'pollinator status 7f3c… --json')),
     () => import('./commands/status'),

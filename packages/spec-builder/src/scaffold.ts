@@ -84,7 +84,7 @@ environment:
 #   partition: gpu
 #   qos: normal
 
-# How often a process that runs past its walltime is re-queued (default 3).
+# How many times the server re-queues the process after it runs past its walltime (default 3); nothing else is retried.
 # retries: 3
 
 # When to download cfs/result after a run: always (default), on-success, never.
