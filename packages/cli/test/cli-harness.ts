@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DevServer } from '@pollinator/dev-server';
 
 /**
  * Runs the real `pollinator` binary in a child process, as a user would:
@@ -165,4 +166,22 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * The environment of a user of `server`'s colony, as the original Pollinator's
+ * COLONIES_* variables give it (a configured colony, not the embedded default),
+ * on top of the sandbox's.
+ */
+export function colonyUserEnv(server: DevServer, sandbox: Sandbox, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env = server.env('user');
+  return {
+    ...sandbox.env,
+    COLONIES_SERVER_HOST: env.COLONIES_SERVER_HOST,
+    COLONIES_SERVER_PORT: env.COLONIES_SERVER_PORT,
+    COLONIES_TLS: 'false',
+    COLONIES_COLONY_NAME: env.COLONIES_COLONY_NAME,
+    COLONIES_PRVKEY: env.COLONIES_PRVKEY,
+    ...extra,
+  };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../src/exit-codes';
-import { cliCommand, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
+import { cliCommand, colonyUserEnv, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
 import { createProject } from './project-fixture';
 
 // The same binary pointed at a configured colony through the original
@@ -18,16 +18,7 @@ let colonyEnv: Record<string, string | undefined>;
 beforeAll(async () => {
   server = await startDevServer({});
   sandbox = createSandbox();
-  const env = server.env('user');
-  colonyEnv = {
-    ...sandbox.env,
-    COLONIES_SERVER_HOST: env.COLONIES_SERVER_HOST,
-    COLONIES_SERVER_PORT: env.COLONIES_SERVER_PORT,
-    COLONIES_TLS: 'false',
-    COLONIES_COLONY_NAME: env.COLONIES_COLONY_NAME,
-    COLONIES_PRVKEY: env.COLONIES_PRVKEY,
-    COLONYOS_DASHBOARD_URL: 'https://dashboard.example.org',
-  };
+  colonyEnv = colonyUserEnv(server, sandbox, { COLONYOS_DASHBOARD_URL: 'https://dashboard.example.org' });
 });
 afterAll(async () => {
   await server.close();

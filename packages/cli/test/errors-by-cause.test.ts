@@ -6,7 +6,7 @@ import { generatePrivateKey } from '@pollinator/crypto';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../src/exit-codes';
-import { cliCommand, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
+import { cliCommand, colonyUserEnv, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
 import { createProject } from './project-fixture';
 
 // Issue #19, "exit codes and errors that tell the truth": each failure through
@@ -20,16 +20,7 @@ let colonyEnv: Record<string, string | undefined>;
 beforeAll(async () => {
   server = await startDevServer({});
   sandbox = createSandbox();
-  const env = server.env('user');
-  colonyEnv = {
-    ...sandbox.env,
-    COLONIES_SERVER_HOST: env.COLONIES_SERVER_HOST,
-    COLONIES_SERVER_PORT: env.COLONIES_SERVER_PORT,
-    COLONIES_TLS: 'false',
-    COLONIES_COLONY_NAME: env.COLONIES_COLONY_NAME,
-    COLONIES_PRVKEY: env.COLONIES_PRVKEY,
-    POLLINATOR_BLOB_DIR: join(sandbox.dir, 'blobs'),
-  };
+  colonyEnv = colonyUserEnv(server, sandbox, { POLLINATOR_BLOB_DIR: join(sandbox.dir, 'blobs') });
 });
 afterAll(async () => {
   await server.close();

@@ -5,7 +5,7 @@ import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../src/exit-codes';
-import { cliCommand, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
+import { cliCommand, colonyUserEnv, createSandbox, definedOnly, runCli, type Sandbox } from './cli-harness';
 import { createProject } from './project-fixture';
 
 // Process references and runs as records against a configured colony (a
@@ -22,14 +22,7 @@ beforeAll(async () => {
   server = await startDevServer({});
   sandbox = createSandbox();
   const env = server.env('user');
-  colonyEnv = {
-    ...sandbox.env,
-    COLONIES_SERVER_HOST: env.COLONIES_SERVER_HOST,
-    COLONIES_SERVER_PORT: env.COLONIES_SERVER_PORT,
-    COLONIES_TLS: 'false',
-    COLONIES_COLONY_NAME: env.COLONIES_COLONY_NAME,
-    COLONIES_PRVKEY: env.COLONIES_PRVKEY,
-  };
+  colonyEnv = colonyUserEnv(server, sandbox);
   client = createColoniesClient({ url: `http://127.0.0.1:${server.port}`, privateKey: env.COLONIES_PRVKEY, colonyName: env.COLONIES_COLONY_NAME });
 });
 afterAll(async () => {
