@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generatePrivateKey } from '@pollinator/crypto';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,6 +227,7 @@ describe('an unreadable project file', () => {
       }
       chmodSync(locked, 0o000);
       const env = { ...colonyEnv, ...own.env, POLLINATOR_BLOB_DIR: blobs, POLLINATOR_CACHE_DIR: join(own.dir, 'cache') };
+      if (asRoot) restoreAncestors = letNobodyReach(REPOSITORY);
       // `plan` says so too, instead of listing the file as an upload `run` cannot do.
       const planned = await runAs(['plan'], dir, env);
       expect(planned.code, planned.stderr).toBe(CliExitCode.NO_INPUT);
@@ -239,10 +241,35 @@ describe('an unreadable project file', () => {
       const ps = await cli(['ps', '--json'], dir);
       expect(ps.events().filter((event) => event.type === 'process')).toEqual([]);
     } finally {
+      restoreAncestors();
       own.cleanup();
     }
   });
 });
+
+const REPOSITORY = fileURLToPath(new URL('../../..', import.meta.url));
+let restoreAncestors = (): void => undefined;
+
+/**
+ * Lets `nobody` enter the directories above `path` (o+x) until the returned
+ * function puts their modes back: a checkout below a private directory (a
+ * `mktemp -d`) would otherwise keep the binary from even starting as nobody.
+ */
+function letNobodyReach(path: string): () => void {
+  const changed: Array<{ dir: string; mode: number }> = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      changed.push({ dir, mode });
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return () => {
+    for (const { dir, mode } of changed) chmodSync(dir, mode);
+    restoreAncestors = () => undefined;
+  };
+}
 
 /** The binary as `nobody` when the tests run as root (else as the current user). */
 function runAs(args: string[], cwd: string, env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
