@@ -17,6 +17,15 @@ export function logOrigin(message: string): LogOrigin {
   return EXECUTOR_PREFIXES.some((prefix) => message.startsWith(prefix)) ? 'executor' : 'job';
 }
 
+/**
+ * A step of the executor's work a watching user only needs while it happens
+ * (`Pollinator: staging …`, `Pollinator: staged …`): on a terminal the status
+ * line shows it; written out, one line per step is the log of it.
+ */
+export function isProgressMessage(message: string): boolean {
+  return message.startsWith('Pollinator: staging ') || message.startsWith('Pollinator: staged ');
+}
+
 /** A failure message of the executor (also recorded as the process's error). */
 export function isExecutorFailure(message: string): boolean {
   return message.startsWith('ContainerExecutor: ');

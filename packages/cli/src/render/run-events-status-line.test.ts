@@ -48,7 +48,8 @@ describe('RunRenderer: the live status line while a job runs (issue #19)', () =>
     expect(drawn).toContain('✔ Running');
     // The last drawn frame: what, for how long, and what the executor said last.
     expect(drawn).toMatch(/Running 12\.3s · Pollinator: staging cfs\/data \(1\.0 GB\)\n$/);
-    expect(drawn).toContain('executor: Pollinator: staging cfs/data (1.0 GB)');
+    // Progress shows in the status line only, not as a line of its own (that is for -v and non-terminals).
+    expect(drawn).not.toContain('executor: Pollinator: staging');
     now += 60_000;
     renderer.handle(log('epoch 1\n'));
     terminal.output.redraw(); // what the 80 ms timer does

@@ -1,7 +1,7 @@
 import type { PollinatorEvent, RunResult } from '@pollinator/core';
 import { formatBytes, formatDuration, formatRate, bar, plural } from './format';
 import { spinnerFrame, type LiveItem, type Output } from './output';
-import { executorMessageText, isExecutorFailure, logOrigin } from './run-events-executor-message';
+import { executorMessageText, isExecutorFailure, isProgressMessage, logOrigin } from './run-events-executor-message';
 
 type EventOf<T extends PollinatorEvent['type']> = Extract<PollinatorEvent, { type: T }>;
 
@@ -265,7 +265,9 @@ export class RunRenderer {
       this.executorFailures.push(text);
       return;
     }
-    output.line(output.colors.dim(`  executor: ${text}`));
+    // With a live status line, progress shows there only (and with -v): four staging lines a run were noise.
+    if (this.spinner !== undefined && output.isTTY && isProgressMessage(text)) output.debug(`executor: ${text}`);
+    else output.line(output.colors.dim(`  executor: ${text}`));
     if (this.spinner !== undefined) {
       this.spinner.activity = text;
       output.redraw();
