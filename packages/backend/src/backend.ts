@@ -170,6 +170,21 @@ export interface Backend {
    * failure is only a warning.
    */
   imageDigest?(handle: JobHandle): Promise<string | undefined>;
+  /**
+   * The host name or IP address a TCP connection reaches the running job at,
+   * for a port-forward: `127.0.0.1` for a local process, the first node of a
+   * Slurm allocation, the pod's IP on Kubernetes. Undefined while the job has
+   * no address yet (pending). Absent: the runtime uses the first of the
+   * running status's `nodes`.
+   */
+  jobAddress?(handle: JobHandle): Promise<string | undefined>;
+  /**
+   * Checks, before the executor registers, that this backend can run jobs at
+   * all (KUBECONFIG and the PVC there, `sbatch` on the PATH, Docker
+   * reachable). Throws `BackendError` with the reason and what to do; the
+   * executor then exits 78 without registering. Absent: nothing to check.
+   */
+  preflight?(): Promise<void>;
   /** Remove what the backend keeps for a finished job (containers, pods). */
   cleanup?(handle: JobHandle): Promise<void>;
   /** Release connections and timers when the executor shuts down. */

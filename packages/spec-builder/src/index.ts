@@ -58,3 +58,14 @@ export {
   validateWalltime,
 } from './resources';
 export { PROJECT_SCHEMA_PATH, projectFiles, projectYamlTemplate, randomProjectName, scaffoldProject, type ScaffoldOptions } from './scaffold';
+export {
+  FORWARD_CHANNELS_PER_DIRECTION,
+  FORWARD_ENTRIES_PER_CHANNEL,
+  FORWARD_PORTS_ENV,
+  allowedForwardPorts,
+  declaresForwardChannels,
+  forwardChannelIndex,
+  forwardChannelName,
+  forwardChannelNames,
+  type ForwardDirection,
+} from './forward-channels';
