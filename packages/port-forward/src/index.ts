@@ -3,3 +3,4 @@
 // or through the original Pollinator's SSH jump host (host key checked).
 // Each module below adds its own exports here.
 export {};
+export type { ChannelLinkOptions, ForwardLink, LinkEnd, LinkRole } from './link-types';
