@@ -6,6 +6,7 @@
  * thing each backend must get right, and the shared conformance suite
  * (`testBackend`) checks each of them.
  */
+import type { JobCause } from './job-cause';
 
 /** Resources a job asks for, already parsed from the FunctionSpec conditions. */
 export interface JobResources {
@@ -95,11 +96,16 @@ export interface JobHandle {
   data: Record<string, unknown>;
 }
 
-/** Where a job is. `succeeded`, `failed` and `cancelled` are final. */
+/**
+ * Where a job is. `succeeded`, `failed` and `cancelled` are final; their
+ * optional `cause` says why in the one vocabulary of every backend
+ * (`job-cause.ts`). A job the platform will run again (Slurm requeued it after
+ * a preemption) is `pending` with that as its reason, not failed.
+ */
 export type JobStatus =
   | { state: 'pending'; reason: string }
   | { state: 'running'; nodes: string[] }
-  | { state: 'succeeded'; exitCode: 0; nodes?: string[] }
+  | { state: 'succeeded'; exitCode: 0; nodes?: string[]; cause?: JobCause }
   | {
       state: 'failed';
       /** The job's own exit code when known (null when killed by the platform without one). */
@@ -108,8 +114,10 @@ export type JobStatus =
       reason: string;
       /** True when the platform stopped the job for exceeding its wall time. */
       timeLimit?: boolean;
+      /** Why, with its details (peak and requested memory, elapsed and limit). */
+      cause?: JobCause;
     }
-  | { state: 'cancelled'; reason: string };
+  | { state: 'cancelled'; reason: string; cause?: JobCause };
 
 /** True for `succeeded`, `failed` and `cancelled`: the job will not change any more. */
 export function isFinalJobStatus(status: JobStatus): boolean {

@@ -14,6 +14,19 @@ export {
   type LogCursor,
 } from './backend';
 export { BACKEND_ERROR_CODE, BackendError } from './backend-error';
+export {
+  describeJobCause,
+  describeJobCauseShort,
+  formatDuration,
+  formatMemory,
+  isJobCauseKind,
+  JOB_CAUSE_KINDS,
+  jobCauseFix,
+  type JobCause,
+  type JobCauseKind,
+  type StartProblem,
+} from './job-cause';
+export { jobCauseOf } from './job-cause-of';
 export { defineBackendProvider, type BackendProvider, type EnvironmentVariables } from './backend-provider';
 export {
   jobHandleCodec,
