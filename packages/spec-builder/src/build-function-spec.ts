@@ -1,3 +1,4 @@
+import { FORWARD_PORTS_ENV, forwardChannelNames } from './forward-channels';
 import type { FunctionSpec, JsonValue } from './function-spec';
 import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 import type { Project } from './parse-project';
@@ -71,7 +72,9 @@ export interface BuildFunctionSpecOptions {
  *
  * Additions from optional project.yaml keys: `environment.env` entries join
  * `env`, `slurm.*` become `kwargs["slurm-…"]`, `conditions.executorType`
- * replaces `container-executor`. A project without them gives exactly the
+ * replaces `container-executor`, and a `tunnel` in mode `forward` declares the
+ * forward channels (`channels`) and the port the executor may connect to
+ * (`env.POLLINATOR_FORWARD_PORTS`). A project without them gives exactly the
  * original spec (apart from the fixes above).
  */
 export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOptions): FunctionSpec {
@@ -103,7 +106,7 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
     if (value !== undefined) kwargs[key] = value;
   }
 
-  return {
+  const spec: FunctionSpec = {
     nodename: '',
     funcname: EXECUTE_FUNCTION,
     args: [],
@@ -156,6 +159,18 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
     },
     env: { ...environment.env, PROJECT_DIR: paths.projectDir },
   };
+  return project.tunnel?.mode === 'forward' ? withForward(spec, project.tunnel.port) : spec;
+}
+
+/**
+ * A keyless forward needs the spec itself to say so: ColonyOS creates a
+ * process's channels only for the names its spec lists (at submit, never
+ * later), and the executor relays only to the ports the spec's env lists, so
+ * a forward cannot reach any other port of the node. An SSH tunnel needs
+ * neither (the CLI connects through the jump host on its own).
+ */
+function withForward(spec: FunctionSpec, port: number): FunctionSpec {
+  return { ...spec, env: { ...spec.env, [FORWARD_PORTS_ENV]: String(port) }, channels: forwardChannelNames() };
 }
 
 /**

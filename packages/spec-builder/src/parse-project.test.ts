@@ -88,8 +88,8 @@ tunnel: { port: 8888 }
     expect(result.project.result.download).toBe('never');
     expect(result.project.tunnel).toEqual({ mode: 'forward', port: 8888, localPort: 8888 });
     expect(result.project.sync).toEqual({ symlinks: 'inside' });
-    // No source: allowed, with a warning (the original logged one too); the tunnel is not opened yet.
-    expect(result.warnings.map((warning) => warning.path)).toEqual(['environment.source', 'tunnel']);
+    // No source: allowed, with a warning (the original logged one too).
+    expect(result.warnings.map((warning) => warning.path)).toEqual(['environment.source']);
   });
 
   it('reports every problem at once, with line, column, path, found and allowed', () => {

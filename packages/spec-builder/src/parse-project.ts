@@ -117,16 +117,6 @@ function parseChecked(text: string, file: string): ParseProjectResult {
       message: 'environment.source is not set: the job runs cmd without a source file',
     });
   }
-  if (project.tunnel !== undefined) {
-    // Say so rather than accept the block silently: nobody would know why the port never opens.
-    warnings.push({
-      file,
-      ...locator.locate(['tunnel'], 'key'),
-      path: 'tunnel',
-      code: 'warning',
-      message: `tunnel is not opened by this version of pollinator: the job runs, but port ${project.tunnel.port} is not forwarded to this machine`,
-    });
-  }
   return { ok: true, project, warnings };
 }
 
