@@ -7,6 +7,7 @@ import { checkKey } from './client-options';
 import { colonyCallOptions, type ColonyCallOptions } from './colony-call-options';
 import * as channelCalls from './channel-calls';
 import type { ChannelAppend, ChannelEntry, ChannelRead } from './channel-calls';
+import { subscribeChannel, type ChannelSubscription, type SubscribeChannelOptions } from './channel-subscription';
 import * as colonyCalls from './colony-calls';
 import type { ColonyInput, UserInput } from './colony-calls';
 import { ColoniesArgumentError } from './errors';
@@ -355,6 +356,11 @@ export class ColoniesClient {
   /** `channelreadmsg`: entries from the 0-based index `fromIndex` of the channel's log, at most `limit` (0: all). */
   async readChannel(query: ChannelRead, options?: CallOptions): Promise<ChannelEntry[]> {
     return channelCalls.readChannel(this.#core, query, options);
+  }
+
+  /** `subscribechannelmsg` on `/pubsub`: existing entries from `fromIndex`, then live appends, until the timeout's `[]`. */
+  subscribeChannel(options: SubscribeChannelOptions): ChannelSubscription {
+    return subscribeChannel(this.#core, options);
   }
 
   // ---------------------------------------------------------------- logs

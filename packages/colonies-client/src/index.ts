@@ -10,6 +10,7 @@ export {
   type ChannelRead,
   type ChannelRefusal,
 } from './channel-calls';
+export type { ChannelSubscription, ChannelSubscriptionEnd, SubscribeChannelOptions } from './channel-subscription';
 export { completeSpec } from './complete-spec';
 export { loadColoniesConfig, type ColoniesConfig, type LoadColoniesConfigOptions } from './config';
 export {

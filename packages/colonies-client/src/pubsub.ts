@@ -5,20 +5,17 @@
 // once when the process is already in it, and drops the TCP connection without
 // a close frame when the timeout expires. Error frames do not close the socket.
 import WebSocket from 'ws';
-import { decodePayloadText } from './envelope';
 import {
   ColoniesAbortError,
   ColoniesArgumentError,
   ColoniesBadReplyError,
   ColoniesClientError,
-  ColoniesError,
   ColoniesNetworkError,
-  ColoniesReplyTooLargeError,
   ColoniesTimeoutError,
 } from './errors';
-import { parseLosslessJson } from './lossless-json';
 import { getProcess } from './process-calls';
 import { decodeProcess } from './process-decoding';
+import { EventQueue, openPubsubSocket } from './pubsub-socket';
 import type { RpcCore } from './rpc-core';
 import { sleep } from './transport';
 import { isTerminalProcessState, TERMINAL_PROCESS_STATES, type Process, type ProcessState } from './types';
@@ -66,50 +63,6 @@ export interface WaitForProcessOptions extends Omit<WatchProcessOptions, 'states
 
 const ALL_STATES: readonly ProcessState[] = [0, 1, 2, 3, 4];
 
-/** A push/pull queue turned into an async iterator. */
-class Channel<T> {
-  private readonly items: T[] = [];
-  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
-  private done = false;
-  private error: Error | undefined;
-
-  push(item: T): void {
-    if (this.done) return;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w.resolve({ value: item, done: false });
-    } else this.items.push(item);
-  }
-
-  end(error?: Error): void {
-    if (this.done) return;
-    this.done = true;
-    this.error = error;
-    if (this.waiter && this.items.length === 0) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      if (error !== undefined) w.reject(error);
-      else w.resolve({ value: undefined, done: true });
-    }
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.items.length > 0) return Promise.resolve({ value: this.items.shift()!, done: false });
-    if (this.done) {
-      if (this.error !== undefined) {
-        const e = this.error;
-        this.error = undefined;
-        return Promise.reject(e);
-      }
-      return Promise.resolve({ value: undefined, done: true });
-    }
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
-  }
-}
-
 interface SocketSubscription {
   msgtype: 'subscribeprocessmsg' | 'subscribeprocessesmsg';
   frames: Record<string, unknown>[];
@@ -125,91 +78,46 @@ function checkTimeout(timeoutSeconds: number): void {
 }
 
 function openSubscription(core: RpcCore, sub: SocketSubscription): AsyncIterableIterator<Process> {
-  const channel = new Channel<Process>();
+  const queue = new EventQueue<Process>();
   const what = sub.msgtype;
   const { signal } = sub;
   let ws: WebSocket | undefined;
-  let opened = false;
   let guard: NodeJS.Timeout | undefined;
 
-  const cleanup = () => {
+  const finish = (error?: Error) => {
     if (guard) clearTimeout(guard);
     signal?.removeEventListener('abort', onAbort);
     if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
-  };
-  const finish = (error?: Error) => {
-    cleanup();
-    channel.end(error);
+    queue.end(error);
   };
   const onAbort = () => finish(new ColoniesAbortError(what, signal?.reason));
 
   if (signal?.aborted) {
-    channel.end(new ColoniesAbortError(what, signal.reason));
+    queue.end(new ColoniesAbortError(what, signal.reason));
   } else {
-    // Sign first: a missing key is an argument error, not a network one.
-    let envelopes: string[];
     try {
-      envelopes = sub.frames.map((f) => JSON.stringify(core.signEnvelope(sub.msgtype, f)));
-    } catch (error) {
-      envelopes = [];
-      channel.end(error as Error);
-    }
-    if (envelopes.length > 0) {
-      signal?.addEventListener('abort', onAbort, { once: true });
-      ws = new WebSocket(core.pubsubUrl, {
-        handshakeTimeout: sub.connectTimeoutMs,
-        perMessageDeflate: false,
-        rejectUnauthorized: !core.skipTlsVerify,
-        maxPayload: core.maxReplyBytes,
-      });
-      ws.on('open', () => {
-        opened = true;
-        for (const e of envelopes) ws!.send(e);
+      ws = openPubsubSocket(core, what, sub.frames.map((fields) => ({ msgtype: what, fields })), sub.connectTimeoutMs, {
         // The server drops the socket at the timeout; do it ourselves a little later if it does not.
-        guard = setTimeout(() => finish(), sub.timeoutSeconds * 1000 + 5000);
-      });
-      ws.on('message', (data: WebSocket.RawData) => {
-        const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
-        try {
-          const envelope = JSON.parse(text) as { payloadtype?: unknown; payload?: unknown; error?: unknown };
-          if (typeof envelope.payload !== 'string') throw new Error('no payload');
-          const payloadText = decodePayloadText(envelope.payload);
-          if (envelope.error === true) {
-            const payload = parseLosslessJson(payloadText);
-            const failure = (payload ?? {}) as { status?: unknown; message?: unknown };
-            finish(
-              new ColoniesError({
-                status: typeof failure.status === 'number' ? failure.status : 500,
-                httpStatus: 101,
-                serverMessage: typeof failure.message === 'string' ? failure.message : '',
-                payloadtype: what,
-                envelope: true,
-                retryable: false,
-              }),
-            );
-            return;
+        opened: () => (guard = setTimeout(() => finish(), sub.timeoutSeconds * 1000 + 5000)),
+        frame: (payloadText) => {
+          try {
+            queue.push(decodeProcess(what, payloadText));
+          } catch (error) {
+            finish(ColoniesClientError.isInstance(error) ? error : new ColoniesBadReplyError(what, 101, 'unreadable event frame', error));
           }
-          channel.push(decodeProcess(what, payloadText));
-        } catch (error) {
-          finish(ColoniesClientError.isInstance(error) ? error : new ColoniesBadReplyError(what, 101, 'unreadable event frame', error));
-        }
+        },
+        errorFrame: (error) => finish(error),
+        closed: (error) => finish(error),
       });
-      ws.on('error', (error: Error & { code?: unknown }) => {
-        // A frame over maxPayload: ws closes the socket (1009); say why instead of ending quietly.
-        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new ColoniesReplyTooLargeError(what, core.maxReplyBytes));
-        // Before 'open': the WebSocket could not be established (blocked, refused, no upgrade).
-        else if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${core.pubsubUrl}: ${error.message}`, false, error));
-        else finish();
-      });
-      ws.on('close', () => {
-        if (!opened) finish(new ColoniesNetworkError(what, `WebSocket ${core.pubsubUrl} closed before opening`, false));
-        else finish();
-      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    } catch (error) {
+      // Signing failed (no key): an argument error, not a network one.
+      queue.end(error as Error);
     }
   }
 
   const iterator: AsyncIterableIterator<Process> = {
-    next: () => channel.next(),
+    next: () => queue.next(),
     return: async () => {
       finish();
       return { value: undefined, done: true };
