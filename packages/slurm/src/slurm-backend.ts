@@ -21,6 +21,7 @@ import {
 } from '@pollinator/backend';
 import { buildBatchScript, EXIT_CODE_FILE_NAME, OUTPUT_FILE_NAME, renderBatchScript, type BatchScriptSettings, type ContainerRuntime } from './batch-script';
 import { ImageCache } from './image-cache';
+import { firstNodeOf, NodeAddresses } from './job-address';
 import { isFinalSlurmState, toJobStatus } from './job-state';
 import { createLocalRunner, type CommandRunner } from './runner';
 import { BACKEND_NAME, DEFAULT_PASS_ENV, type SlurmBackendOptions } from './slurm-backend-options';
@@ -52,6 +53,7 @@ class SlurmBackend implements Backend {
   readonly #runtime: ContainerRuntime;
   readonly #images: ImageCache | undefined;
   readonly #slurm: SlurmQueries;
+  readonly #nodeAddresses: NodeAddresses;
   readonly #statuses = new JobStatusMemo();
   readonly #notices = new Map<string, JobNotices>();
   /** Jobs this backend's `cancel()` stopped (their Slurm CANCELLED is a `cancelled` status). */
@@ -67,6 +69,7 @@ class SlurmBackend implements Backend {
     this.#runner = options.runner ?? createLocalRunner();
     this.#runtime = options.runtime ?? 'singularity';
     this.#slurm = new SlurmQueries(this.#runner, () => this.#commandEnv(), options.accounting ?? 'auto');
+    this.#nodeAddresses = new NodeAddresses(this.#runner, () => this.#commandEnv());
     if (this.#runtime !== 'none') {
       if (!options.imageDir) throw new BackendError(BACKEND_NAME, `The ${this.#runtime} runtime needs an image cache directory (option imageDir)`);
       this.#images = new ImageCache({
@@ -294,6 +297,12 @@ class SlurmBackend implements Backend {
     const nodes = status && 'nodes' in status ? (status.nodes ?? []) : [];
     if (nodes.length > 0) attributes.NODES = nodes.join(',');
     return attributes;
+  }
+
+  /** The first node of the allocation, at Slurm's address for it (`NodeAddr`); undefined until the job runs. */
+  async jobAddress(handle: JobHandle): Promise<string | undefined> {
+    const node = firstNodeOf(await this.status(handle));
+    return node === undefined ? undefined : this.#nodeAddresses.address(node);
   }
 
   async cleanup(handle: JobHandle): Promise<void> {
