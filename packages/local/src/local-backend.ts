@@ -12,6 +12,7 @@ import { runContainerClient } from './container-client';
 import { inspectImageDigest } from './image-digest';
 import { JOB_FILES, readJobPgid, readJsonFile, readSupervisorResult } from './job-files';
 import { followJobLog } from './job-logs';
+import { localJobAddress } from './job-address';
 import { jobStatusReader } from './job-status';
 import { localHandles } from './local-handle';
 import { detectLocalMode, type LocalMode } from './local-mode';
@@ -77,6 +78,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       if (data.containerName) attributes['CONTAINER-NAME'] = data.containerName;
       return attributes;
     },
+    jobAddress: (handle) => localJobAddress(handle, settings),
     async imageDigest(handle) {
       const data = localHandles.read(handle);
       return typeof data.image === 'string' ? inspectImageDigest(settings, data, data.image) : undefined;

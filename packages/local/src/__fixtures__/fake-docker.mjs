@@ -6,7 +6,8 @@
 // mounts emulated by rewriting the container paths in the arguments and the
 // environment), `stop` / `kill` signal that process, `rm` succeeds, and
 // `version` / `info` fail as without an engine, `image inspect` answers with
-// a digest made from the image name. An image whose name contains
+// a digest made from the image name, `container inspect` with loopback as the
+// container's address (the job runs on this machine). An image whose name contains
 // `no-such-image` fails like a failed pull (exit 125).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -33,6 +34,16 @@ if (command === 'image' && argv[1] === 'inspect') {
   }
   const digest = (salt) => createHash('sha256').update(salt + image).digest('hex');
   process.stdout.write(`${JSON.stringify([`${image.split(':')[0]}@sha256:${digest('repo:')}`])} sha256:${digest('id:')}\n`);
+  process.exit(0);
+}
+if (command === 'container' && argv[1] === 'inspect') {
+  // The job runs on this machine, so its "container" is reached where a plain process is.
+  const name = argv[argv.length - 1];
+  if (!fs.existsSync(path.join(state, `${name}.pid`))) {
+    process.stderr.write(`Error: No such container: ${name}\n`);
+    process.exit(1);
+  }
+  process.stdout.write('127.0.0.1 \n');
   process.exit(0);
 }
 if (command === 'stop' || command === 'kill') {
