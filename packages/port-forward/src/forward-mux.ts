@@ -1,0 +1,245 @@
+// Many TCP streams over one forward link: reads the peer's records and hands
+// each to its stream, batches our records into link writes, and holds the
+// rules a hostile or broken peer must not break (record format, stream ids,
+// credit, floods). Any breach ends the whole link with the reason; nothing
+// from the peer can crash the process or make it buffer without bound.
+import type { ForwardLink, LinkEnd } from './link-types';
+import {
+  concatRecords,
+  decodeRecords,
+  encodeRecord,
+  type ForwardRecord,
+  MAX_DATA_BYTES,
+  RECORD_HEADER_BYTES,
+  RecordDecodeError,
+  RecordKind,
+  recordKindName,
+} from './forward-records';
+import { ForwardStream, type StreamHost, type StreamOutcome } from './forward-stream';
+
+/** Per-stream credit window: bytes one side may send before the other grants more. */
+export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+/** Streams one link carries at once. */
+export const DEFAULT_MAX_STREAMS = 64;
+/** Link bytes queued and not appended above which streams hold their data back. */
+const CONGESTION_BYTES = 1024 * 1024;
+/**
+ * Queued bytes at which the peer is flooding: data is held back at
+ * CONGESTION_BYTES, so only control records a peer provokes (RESETs for an
+ * OPEN flood, …) can pile up this far.
+ */
+const FLOOD_BYTES = 8 * 1024 * 1024;
+
+export interface StreamMuxOptions {
+  link: ForwardLink;
+  /** The client opens streams; the relay answers them. */
+  role: 'client' | 'relay';
+  windowBytes?: number;
+  /** Largest single link write (default 512 KiB, the channel link's default append size). */
+  maxWriteBytes?: number;
+  /** Relay: the peer asked for a stream to `port`; connect it or reset it. */
+  onOpen?: (stream: ForwardStream) => void;
+  /** Client: the relay connected the stream. */
+  onOpened?: (stream: ForwardStream) => void;
+  onFinished?: (stream: ForwardStream, outcome: StreamOutcome) => void;
+}
+
+export class StreamMux implements StreamHost {
+  readonly windowBytes: number;
+  readonly maxDataBytes: number;
+  /** Settles after every stream is torn down, with why the link ended. */
+  readonly ended: Promise<LinkEnd>;
+  private readonly link: ForwardLink;
+  private readonly maxWriteBytes: number;
+  private readonly streams = new Map<number, ForwardStream>();
+  /** Client: the last id we opened; relay: the highest id the peer opened. Ids only grow. */
+  private highestStreamId = 0;
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private linkDone = false;
+
+  constructor(private readonly options: StreamMuxOptions) {
+    this.link = options.link;
+    this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    this.maxWriteBytes = options.maxWriteBytes ?? 512 * 1024;
+    this.maxDataBytes = Math.min(MAX_DATA_BYTES, this.maxWriteBytes - RECORD_HEADER_BYTES);
+    this.ended = this.readLoop();
+  }
+
+  get congested(): boolean {
+    return this.outboxBytes + this.link.pendingBytes > CONGESTION_BYTES;
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Client: a new stream to `port`; the caller attaches its socket. */
+  openStream(port: number): ForwardStream {
+    this.highestStreamId += 1;
+    const stream = new ForwardStream(this.highestStreamId, port, this);
+    this.streams.set(stream.id, stream);
+    this.send({ kind: RecordKind.OPEN, streamId: stream.id, port });
+    return stream;
+  }
+
+  /** Relay: the stream's socket is connected. */
+  markOpened(stream: ForwardStream): void {
+    if (stream.isDone) return;
+    stream.opened = true;
+    this.send({ kind: RecordKind.OPENED, streamId: stream.id });
+  }
+
+  /** Ends the link (the peer sees `end`, or `error` with the reason); streams close with it. */
+  async close(reason?: string): Promise<LinkEnd> {
+    await this.link.close(reason);
+    return this.ended;
+  }
+
+  send(record: ForwardRecord): void {
+    if (this.linkDone) return;
+    const bytes = encodeRecord(record);
+    this.outbox.push(bytes);
+    this.outboxBytes += bytes.length;
+    if (this.outboxBytes + this.link.pendingBytes > FLOOD_BYTES) {
+      this.protocolError('the peer provokes records faster than the link carries them (a flood)');
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // One microtask later: every record of this turn goes out in as few writes as possible.
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  finished(stream: ForwardStream, outcome: StreamOutcome): void {
+    this.streams.delete(stream.id);
+    this.options.onFinished?.(stream, outcome);
+  }
+
+  protocolError(message: string): void {
+    if (this.linkDone) return;
+    this.linkDone = true;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    void this.link.close(`protocol error from the peer: ${message}`);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.outbox.length > 0 && !this.linkDone) {
+      const batch: Uint8Array[] = [];
+      let size = 0;
+      while (this.outbox.length > 0 && size + this.outbox[0]!.length <= this.maxWriteBytes) {
+        const record = this.outbox.shift()!;
+        batch.push(record);
+        size += record.length;
+      }
+      this.outboxBytes -= size;
+      this.link.write(concatRecords(batch)).then(
+        () => this.wakeStreams(),
+        // A failed write means the link ended; `ended` reports why.
+        () => undefined,
+      );
+    }
+  }
+
+  /** A write completed: streams held back by congestion may send again. */
+  private wakeStreams(): void {
+    if (this.linkDone || this.congested) return;
+    for (const stream of this.streams.values()) {
+      stream.pump();
+      if (this.congested) return;
+    }
+  }
+
+  private async readLoop(): Promise<LinkEnd> {
+    try {
+      for await (const payload of this.link.read()) {
+        if (this.linkDone) break;
+        this.dispatchPayload(payload);
+      }
+    } catch (error) {
+      this.protocolError(`reading the link failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!this.linkDone) {
+      // The link ended on its own (peer closed, process ended): make sure it is closed on our side too.
+      this.linkDone = true;
+      void this.link.close();
+    }
+    const end = await this.link.ended;
+    const reason = describeLinkEnd(end);
+    for (const stream of [...this.streams.values()]) stream.abort(reason);
+    return end;
+  }
+
+  private dispatchPayload(payload: Uint8Array): void {
+    let records: ForwardRecord[];
+    try {
+      records = decodeRecords(payload);
+    } catch (error) {
+      if (error instanceof RecordDecodeError) return this.protocolError(error.message);
+      throw error;
+    }
+    for (const record of records) {
+      if (this.linkDone) return;
+      this.dispatch(record);
+    }
+  }
+
+  private dispatch(record: ForwardRecord): void {
+    if (record.kind === RecordKind.OPEN) return this.onOpenRecord(record.streamId, record.port);
+    const stream = this.streams.get(record.streamId);
+    if (stream === undefined) {
+      // A stream that ended here may still get records the peer sent before it heard; ids never used are a breach.
+      if (record.streamId > this.highestStreamId) {
+        this.protocolError(`${recordKindName(record.kind)} for stream ${record.streamId}, which was never opened`);
+      }
+      return;
+    }
+    switch (record.kind) {
+      case RecordKind.OPENED:
+        if (this.options.role === 'relay' || stream.opened) {
+          return this.protocolError(`an unexpected OPENED for stream ${record.streamId}`);
+        }
+        stream.opened = true;
+        this.options.onOpened?.(stream);
+        return;
+      case RecordKind.DATA:
+        return stream.onData(record.data);
+      case RecordKind.END:
+        return stream.onEnd();
+      case RecordKind.RESET:
+        return stream.onReset(record.reason);
+      case RecordKind.CREDIT:
+        return stream.onCredit(record.bytes);
+    }
+  }
+
+  private onOpenRecord(streamId: number, port: number): void {
+    if (this.options.role === 'client') return this.protocolError(`the relay sent OPEN (stream ${streamId})`);
+    if (streamId <= this.highestStreamId) {
+      return this.protocolError(`OPEN for stream ${streamId}, at or below an id already used (${this.highestStreamId})`);
+    }
+    this.highestStreamId = streamId;
+    const stream = new ForwardStream(streamId, port, this);
+    this.streams.set(streamId, stream);
+    this.options.onOpen?.(stream);
+  }
+}
+
+/** One sentence for the user: why the forward's link ended. */
+export function describeLinkEnd(end: LinkEnd): string {
+  switch (end.kind) {
+    case 'closed':
+      if (end.by === 'us') return end.reason === undefined ? 'the forward was closed' : `the forward was closed: ${end.reason}`;
+      return end.reason === undefined ? 'the other side closed the forward' : `the other side closed the forward: ${end.reason}`;
+    case 'process-ended':
+      return `the process ended (${end.state}), so the forward ended with it`;
+    case 'refused':
+    case 'limit':
+    case 'error':
+      return end.message;
+  }
+}

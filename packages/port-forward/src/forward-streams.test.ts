@@ -1,0 +1,192 @@
+// The streams layer end to end on real loopback sockets: a client connects to
+// the forward listener, the relay connects to a real server, and a memory link
+// carries the records between them.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connectLocal,
+  contentFor,
+  httpGet,
+  httpPost,
+  listenOnLoopback,
+  readAll,
+  sha256,
+  socketClosed,
+  startHalfCloseServer,
+  startHttpServer,
+  startMemoryForward,
+} from './forward-streams.test-helpers';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function httpForward(relay?: Parameters<typeof startMemoryForward>[0]['relay'], maxStreams?: number) {
+  const server = await startHttpServer();
+  cleanups.push(() => server.close());
+  const forward = await startMemoryForward({ remotePort: server.port, ...(relay === undefined ? {} : { relay }), ...(maxStreams === undefined ? {} : { maxStreams }) });
+  cleanups.push(() => forward.close());
+  return { server, forward };
+}
+
+describe('a forward over a memory link', () => {
+  it('listens on 127.0.0.1 only and reports it', async () => {
+    const { forward } = await httpForward();
+    expect(forward.forwardEvents[0]).toEqual({ type: 'listening', host: '127.0.0.1', port: forward.listener.port, remotePort: expect.any(Number) });
+  });
+
+  it('carries 10 MB byte-exact in both directions', async () => {
+    const { forward } = await httpForward();
+    const size = 10 * 1024 * 1024;
+    const download = await httpGet(forward.listener.port, `/bytes/${size}/1`);
+    expect(download.length).toBe(size);
+    expect(sha256(download)).toBe(sha256(contentFor(size, 1)));
+
+    const upload = randomBytes(size);
+    expect(await httpPost(forward.listener.port, '/hash', upload)).toBe(`${size} ${sha256(upload)}`);
+  });
+
+  it('carries 20 concurrent connections, each byte-exact', async () => {
+    const { forward } = await httpForward();
+    const size = 512 * 1024;
+    const bodies = await Promise.all(Array.from({ length: 20 }, (_, seed) => httpGet(forward.listener.port, `/bytes/${size}/${seed + 100}`)));
+    bodies.forEach((body, seed) => expect(sha256(body)).toBe(sha256(contentFor(size, seed + 100))));
+    const opened = forward.relayEvents.filter((event) => event.type === 'stream-opened');
+    expect(opened).toHaveLength(20);
+  });
+
+  it('keeps half-close: the client ends its side, still reads the answer, then both close cleanly', async () => {
+    const server = await startHalfCloseServer();
+    cleanups.push(() => server.close());
+    const forward = await startMemoryForward({ remotePort: server.port });
+    cleanups.push(() => forward.close());
+    const socket = await connectLocal(forward.listener.port, true);
+    const sent = randomBytes(3 * 1024 * 1024 + 17);
+    const answer = readAll(socket);
+    socket.end(sent);
+    expect((await answer).toString('utf8')).toBe(`got ${sent.length} bytes ${sha256(sent)}`);
+    socket.end();
+    await socketClosed(socket);
+    const closed = await forward.nextForwardEvent('connection-closed');
+    expect(closed).toEqual({ type: 'connection-closed', streamId: 1 });
+  });
+
+  it('does not let a slow reader stall another stream (per-stream credit)', async () => {
+    const { server, forward } = await httpForward();
+    const bigSize = 24 * 1024 * 1024;
+    // Stream 1: a raw request whose answer nobody reads yet.
+    const slow = await connectLocal(forward.listener.port);
+    slow.pause();
+    slow.write(`GET /bytes/${bigSize}/7 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+    // The server's side of stream 1 fills up: the relay stopped reading it once the credit ran out.
+    await waitUntilServerBlocked(server.sockets);
+
+    // Stream 2 goes through while stream 1 is stalled.
+    const size = 2 * 1024 * 1024;
+    const body = await httpGet(forward.listener.port, `/bytes/${size}/8`);
+    expect(sha256(body)).toBe(sha256(contentFor(size, 8)));
+
+    // Stream 1 then completes byte-exact once read.
+    const all = readAll(slow);
+    slow.resume();
+    const raw = await all;
+    const bodyStart = raw.indexOf('\r\n\r\n') + 4;
+    expect(sha256(raw.subarray(bodyStart))).toBe(sha256(contentFor(bigSize, 7)));
+  });
+
+  it('refuses a port the process does not allow, with a message for the user', async () => {
+    const { forward } = await httpForward({ allowedPorts: [8888] });
+    const socket = await connectLocal(forward.listener.port);
+    await socketClosed(socket);
+    const refused = await forward.nextForwardEvent('refused');
+    expect(refused.reason).toMatch(/^port \d+ is not forwarded for this process: it allows 8888 \(add `tunnel: \{port: \d+\}` to project.yaml and run again\)$/);
+    expect(forward.relayEvents).toContainEqual(expect.objectContaining({ type: 'stream-refused', reason: refused.reason }));
+  });
+
+  it('refuses with a reason when nothing listens on the allowed port', async () => {
+    const unused = createServer();
+    const port = await listenOnLoopback(unused);
+    await new Promise((resolve) => unused.close(resolve));
+    const forward = await startMemoryForward({ remotePort: port });
+    cleanups.push(() => forward.close());
+    const socket = await connectLocal(forward.listener.port);
+    await socketClosed(socket);
+    const refused = await forward.nextForwardEvent('refused');
+    expect(refused.reason).toContain(`nothing answers on port ${port} of the job (127.0.0.1)`);
+  });
+
+  it('refuses streams beyond maxStreams and serves them again once one closes', async () => {
+    const held: Socket[] = [];
+    const server = createServer((socket) => {
+      held.push(socket);
+      socket.write('hello');
+    });
+    const port = await listenOnLoopback(server);
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of held) socket.destroy();
+      server.close(() => resolve());
+    }));
+    const forward = await startMemoryForward({ remotePort: port, relay: { maxStreams: 2 } });
+    cleanups.push(() => forward.close());
+    const first = await connectLocal(forward.listener.port);
+    const second = await connectLocal(forward.listener.port);
+    await Promise.all([firstBytes(first), firstBytes(second)]);
+    const third = await connectLocal(forward.listener.port);
+    await socketClosed(third);
+    const refused = await forward.nextForwardEvent('refused');
+    expect(refused.reason).toBe("the job's side already relays 2 connections, its limit: close some and retry");
+
+    first.destroy();
+    await forward.nextForwardEvent('connection-closed', (event) => event.streamId === 1);
+    await waitFor(() => forward.relayEvents.some((event) => event.type === 'stream-closed' && event.streamId === 1));
+    const fourth = await connectLocal(forward.listener.port);
+    expect((await firstBytes(fourth)).toString()).toBe('hello');
+    second.destroy();
+    fourth.destroy();
+  });
+
+  it('closes every connection with the reason when the link ends', async () => {
+    const held: Socket[] = [];
+    const server = createServer((socket) => {
+      held.push(socket);
+      socket.write('hello');
+    });
+    const port = await listenOnLoopback(server);
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of held) socket.destroy();
+      server.close(() => resolve());
+    }));
+    const forward = await startMemoryForward({ remotePort: port });
+    cleanups.push(() => forward.close());
+    const sockets = await Promise.all([connectLocal(forward.listener.port), connectLocal(forward.listener.port), connectLocal(forward.listener.port)]);
+    await Promise.all(sockets.map(firstBytes));
+
+    await forward.relay.close('the job finished');
+    await Promise.all(sockets.map(socketClosed));
+    await Promise.all(held.map(socketClosed));
+    const ended = await forward.nextForwardEvent('ended');
+    expect(ended.end).toEqual({ kind: 'closed', by: 'peer', reason: 'the job finished' });
+    expect(ended.message).toBe('the other side closed the forward: the job finished');
+    const closed = forward.forwardEvents.filter((event) => event.type === 'connection-closed');
+    expect(closed).toHaveLength(3);
+    for (const event of closed) expect(event).toMatchObject({ reason: 'the other side closed the forward: the job finished' });
+    // The listener stopped accepting.
+    await expect(connectLocal(forward.listener.port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+function firstBytes(socket: Socket): Promise<Buffer> {
+  return new Promise((resolve) => socket.once('data', resolve));
+}
+
+/** Polls a condition the event loop will make true (no time limit of its own: the test timeout bounds it). */
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** The server's socket has more queued than the kernel takes: the far side stopped reading. */
+async function waitUntilServerBlocked(sockets: Set<Socket>): Promise<void> {
+  await waitFor(() => [...sockets].some((socket) => socket.writableNeedDrain));
+}
