@@ -34,6 +34,7 @@ import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes
 import { describeApiError, openPodLog } from './kubernetes-client';
 import { KubernetesConnection } from './kubernetes-connection';
 import { kubernetesHandles, type KubernetesHandleData } from './kubernetes-handle';
+import { jobAddressOfPods } from './pod-address';
 import { followJobLogs } from './pod-logs';
 
 export interface KubernetesBackend extends Backend {
@@ -180,6 +181,12 @@ class KubernetesJobsBackend implements KubernetesBackend {
     const nodes = [...new Set(pods.map((pod) => pod.spec?.nodeName).filter(Boolean))];
     if (nodes.length) attributes.NODES = nodes.join(',');
     return attributes;
+  }
+
+  /** The IP of the job's first running pod (its pod network address); undefined while none runs. */
+  async jobAddress(handle: JobHandle): Promise<string | undefined> {
+    const { pods } = await this.#connection.readJob(handle);
+    return jobAddressOfPods(pods);
   }
 
   /** The pods' `imageID` digest (read before `cleanup` deletes the Job and its pods). */

@@ -330,7 +330,12 @@ export class FakeCluster {
     this.store.update('pods', namespace, name, (object) => {
       object.status.phase = 'Running';
       object.status.startTime = startedAt;
-      object.status.podIP = `10.1.0.${(Number(object.metadata.resourceVersion) % 250) + 2}`;
+      // The fake's containers are processes on this machine, so the pod's address is one of its
+      // loopback addresses (all of 127/8 reaches it): a job listening on all interfaces is reachable
+      // there, as a real pod is at its IP. Both fields, as the API server reports them.
+      const podIP = `127.1.0.${(Number(object.metadata.resourceVersion) % 250) + 2}`;
+      object.status.podIP = podIP;
+      object.status.podIPs = [{ ip: podIP }];
       object.status.conditions = [condition('PodScheduled', 'True'), condition('Initialized', 'True'), condition('ContainersReady', 'True'), condition('Ready', 'True')];
       for (const status of object.status.containerStatuses ?? []) {
         if (runtime.containers.has(status.name)) {
