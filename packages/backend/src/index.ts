@@ -14,6 +14,7 @@ export {
   type LogCursor,
 } from './backend';
 export { BACKEND_ERROR_CODE, BackendError } from './backend-error';
+export { BackendPreflightError } from './backend-preflight-error';
 export {
   describeJobCause,
   describeJobCauseShort,

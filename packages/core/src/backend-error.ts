@@ -1,2 +1,2 @@
 // Moved to @pollinator/backend; re-exported so core's public API is unchanged.
-export { BackendError } from '@pollinator/backend';
+export { BackendError, BackendPreflightError } from '@pollinator/backend';

@@ -1,7 +1,7 @@
 /**
- * Starting an executor: its identity, the `execute` function, the jobs a
- * previous run left (re-attached or settled), and the temporary files an
- * interrupted staging left behind.
+ * Starting an executor: the backend's preflight, its identity, the `execute`
+ * function, the jobs a previous run left (re-attached or settled), and the
+ * temporary files an interrupted staging left behind.
  */
 import { removeStaleTempFiles } from '@pollinator/cfs-sync';
 import type { ExecutorContext } from './executor-context';
@@ -32,6 +32,10 @@ async function removeLeftovers(context: ExecutorContext): Promise<void> {
 
 export async function startExecutor(context: ExecutorContext): Promise<ExecutorReady> {
   const { settings, connection, reporter } = context;
+  // Before registering: an executor whose backend cannot run anything (no
+  // cluster, no sbatch) must not take jobs only to fail each one. The
+  // BackendPreflightError it throws rejects `ready`; the CLI exits 78.
+  await settings.backend.preflight?.();
   await establishIdentity(context);
   const executorId = connection.client.id!;
   const executorName = settings.executorName;

@@ -14,7 +14,7 @@ export type { BackendProvider, EnvironmentVariables } from '@pollinator/backend'
 export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
 export { describeFailure, type FailureCause, type FailureStep } from './failure-cause';
 export { RunRecordKey, type RunRecordKeyName, type RunRecordKeyValue } from './run-record-keys';
-export { BackendError } from './backend-error';
+export { BackendError, BackendPreflightError } from './backend-error';
 export {
   isTerminalState,
   PROCESS_STATE_NAMES,
