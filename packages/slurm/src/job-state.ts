@@ -23,6 +23,8 @@ export interface SlurmJobInfo {
   jobName: string;
   /** Who cancelled it, when sacct says (`CANCELLED by 0`). */
   cancelledBy?: string;
+  /** How often Slurm requeued it (`Restarts`, scontrol only): > 0 means it is running again, not failed. */
+  restarts?: number;
 }
 
 /**
@@ -71,6 +73,7 @@ export function jobInfoFromScontrol(output: string): SlurmJobInfo | undefined {
     nodeList: fields.NodeList === '(null)' ? '' : (fields.NodeList ?? ''),
     timeLimit: fields.TimeLimit ?? '',
     jobName: fields.JobName ?? '',
+    ...(fields.Restarts ? { restarts: Number(fields.Restarts) } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import { firstNodeOf, NodeAddresses } from './job-address';
 import { isFinalSlurmState, toJobStatus } from './job-state';
 import { createLocalRunner, type CommandRunner } from './runner';
 import { BACKEND_NAME, DEFAULT_PASS_ENV, type SlurmBackendOptions } from './slurm-backend-options';
+import { SlurmCauseReader } from './slurm-cause-reader';
 import { slurmHandles, type SlurmHandleData } from './slurm-handle';
 import { SlurmQueries } from './slurm-queries';
 import { stateNotice, type NoticeMemory } from './state-notices';
@@ -53,6 +54,8 @@ class SlurmBackend implements Backend {
   readonly #runtime: ContainerRuntime;
   readonly #images: ImageCache | undefined;
   readonly #slurm: SlurmQueries;
+  /** Why a job ended (sacct, else scontrol), and why a requeued one is pending again. */
+  readonly #causes: SlurmCauseReader;
   readonly #nodeAddresses: NodeAddresses;
   readonly #statuses = new JobStatusMemo();
   readonly #notices = new Map<string, JobNotices>();
@@ -69,6 +72,7 @@ class SlurmBackend implements Backend {
     this.#runner = options.runner ?? createLocalRunner();
     this.#runtime = options.runtime ?? 'singularity';
     this.#slurm = new SlurmQueries(this.#runner, () => this.#commandEnv(), options.accounting ?? 'auto');
+    this.#causes = new SlurmCauseReader(this.#runner, () => this.#commandEnv(), () => this.#slurm.accountingEnabled());
     this.#nodeAddresses = new NodeAddresses(this.#runner, () => this.#commandEnv());
     if (this.#runtime !== 'none') {
       if (!options.imageDir) throw new BackendError(BACKEND_NAME, `The ${this.#runtime} runtime needs an image cache directory (option imageDir)`);
@@ -207,7 +211,8 @@ class SlurmBackend implements Backend {
       notices.slurmReason = undefined;
       return this.#statusWithoutSlurm(handle, data);
     }
-    const status = toJobStatus(info, info.state === 'CANCELLED' && (await this.#cancelledByUs(handle, data)));
+    const plain = toJobStatus(info, info.state === 'CANCELLED' && (await this.#cancelledByUs(handle, data)));
+    const status = await this.#causes.explain(handle, info, plain);
     notices.slurmReason = status.state === 'pending' ? info.reason || 'None' : undefined;
     return status;
   }

@@ -1,0 +1,162 @@
+/**
+ * Failure causes on the real Slurm of `scripts/services/slurm-up.sh` (issue #17): what this cluster can
+ * produce — a failing exit code, a COMPLETED job whose step failed (desispec#2744), cancel, a requeue
+ * (pending again, not failed), node failure (`scontrol update nodename=… state=down` mid-job) and the time
+ * limit (slow). Out of memory and preemption cannot happen here (no cgroup enforcement, preempt/none):
+ * `slurm-cause.test.ts` covers them from outputs in `__fixtures__/causes/`.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeJobCause, jobCauseOf, type Backend, type JobHandle, type JobRequest, type JobStatus } from '@pollinator/backend';
+import { waitForFinalStatus } from '@pollinator/backend/test';
+import { createSlurmBackend } from './slurm-backend';
+import { requireServices, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+
+requireServices(slurmSkipReason);
+
+const root = mkdtempSync(join(tmpdir(), 'pollinator-slurm-cause-'));
+const started: { backend: Backend; handle: JobHandle }[] = [];
+afterAll(async () => {
+  for (const { backend, handle } of started) await backend.cancel(handle).catch(() => undefined);
+  rmSync(root, { recursive: true, force: true });
+});
+
+let counter = 0;
+function makeJob(command: string, resources: Partial<JobRequest['resources']> = {}): JobRequest {
+  counter += 1;
+  const processId = randomBytes(32).toString('hex');
+  const workDir = join(root, `work-${counter}`);
+  mkdirSync(workDir, { recursive: true });
+  return {
+    processId,
+    image: '',
+    rebuildImage: false,
+    initCommand: '',
+    command,
+    env: { COLONIES_PROCESS_ID: processId },
+    resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 100 * 1024 * 1024, gpu: { count: 0, name: '' }, walltimeSeconds: 0, ...resources },
+    mounts: [],
+    protectedPaths: [],
+    placement: {},
+    workDir,
+  };
+}
+
+async function start(backend: Backend, job: JobRequest): Promise<JobHandle> {
+  const handle = await backend.start(job);
+  started.push({ backend, handle });
+  return handle;
+}
+
+/** Polls until `accept` says yes (each status read is a real Slurm query), at most `attempts` times. */
+async function waitForStatus(backend: Backend, handle: JobHandle, accept: (status: JobStatus) => boolean, attempts = 600): Promise<JobStatus> {
+  let status = await backend.status(handle);
+  for (let attempt = 0; !accept(status) && attempt < attempts; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    status = await backend.status(handle);
+  }
+  return status;
+}
+
+function slurm(command: string, ...args: string[]): string {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Taking the node down kills every job on it, and other test files share this one-node cluster: drain
+ * it first (nothing new starts; their new jobs wait a moment), then wait until only `ours` run on it.
+ */
+async function drainFor(node: string, ours: string[]): Promise<void> {
+  slurm('scontrol', 'update', `nodename=${node}`, 'state=drain', 'reason=pollinator-test-node-failure');
+  const others = () => slurm('squeue', '-h', '-w', node, '-t', 'RUNNING,COMPLETING', '-o', '%i').split('\n').map((id) => id.trim()).filter((id) => id !== '' && !ours.includes(id));
+  for (let attempt = 0; others().length > 0 && attempt < 300; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (others().length > 0) throw new Error(`other jobs (${others().join(', ')}) still run on ${node} after 60 s: the node-failure test would kill them`);
+}
+
+describe.skipIf(!slurmAvailable)(`failure causes on real Slurm${slurmSkipReason ? ` (skipped: ${slurmSkipReason})` : ''}`, () => {
+  // statusCacheMs 0: every read asks Slurm.
+  const backend = () => createSlurmBackend({ runtime: 'none', statusCacheMs: 0, notices: false });
+
+  it('a failing exit code is "failed (exit 3)"', { timeout: 120_000 }, async () => {
+    const slurmBackend = backend();
+    const handle = await start(slurmBackend, makeJob('exit 3'));
+    const status = await waitForFinalStatus(slurmBackend, handle, 90_000);
+    expect(status).toMatchObject({ state: 'failed', exitCode: 3, cause: { kind: 'failed', exitCode: 3 } });
+    expect(describeJobCause(jobCauseOf(status)!)).toBe("failed: exit code 3 — see the job's output for why");
+  });
+
+  it('a job whose batch script exits 0 after a failed step is a failure, though Slurm says COMPLETED (desispec#2744)', { timeout: 120_000 }, async () => {
+    const slurmBackend = createSlurmBackend({ runtime: 'none', srun: false, statusCacheMs: 0, notices: false });
+    const handle = await start(slurmBackend, makeJob('srun sh -c "exit 4"; echo the script goes on; exit 0'));
+    const status = await waitForFinalStatus(slurmBackend, handle, 90_000);
+    expect(slurm('scontrol', 'show', 'job', '-o', handle.id)).toContain('JobState=COMPLETED');
+    expect(status).toMatchObject({ state: 'failed', exitCode: 4, cause: { kind: 'failed', exitCode: 4 } });
+    expect(status.state === 'failed' && status.reason).toMatch(/^COMPLETED in Slurm, but sacct State=COMPLETED .*DerivedExitCode=4:0; step \d+\.0 FAILED 4:0$/);
+  });
+
+  it('a job cancelled by the executor is "cancelled"; by someone else, a failure caused by a cancel', { timeout: 120_000 }, async () => {
+    const slurmBackend = backend();
+    const ours = await start(slurmBackend, makeJob('sleep 120'));
+    const theirs = await start(slurmBackend, makeJob('sleep 120'));
+    await waitForStatus(slurmBackend, theirs, (status) => status.state === 'running');
+    await slurmBackend.cancel(ours);
+    slurm('scancel', theirs.id);
+    expect(await waitForFinalStatus(slurmBackend, ours, 90_000)).toMatchObject({ state: 'cancelled', cause: { kind: 'cancelled' } });
+    const status = await waitForFinalStatus(slurmBackend, theirs, 90_000);
+    expect(status).toMatchObject({ state: 'failed', cause: { kind: 'cancelled' } });
+    expect(status.state === 'failed' && status.cause?.platform).toMatch(/^sacct State=CANCELLED by 0 /);
+  });
+
+  it('a job Slurm requeued is pending with the requeue as its reason, not failed', { timeout: 120_000 }, async () => {
+    const slurmBackend = backend();
+    const handle = await start(slurmBackend, makeJob('sleep 120'));
+    await waitForStatus(slurmBackend, handle, (status) => status.state === 'running');
+    slurm('scontrol', 'requeue', handle.id);
+    const status = await waitForStatus(slurmBackend, handle, (candidate) => candidate.state === 'pending' && candidate.reason.startsWith('requeued'));
+    expect(status).toEqual({ state: 'pending', reason: expect.stringMatching(/^requeued: requeued in Slurm \(scontrol requeue or a failed launch\); Slurm runs it again \(restart 1/) });
+    await slurmBackend.cancel(handle);
+  });
+
+  it('node failure mid-job: final without requeue, pending "its node failed" with it', { timeout: 180_000 }, async () => {
+    const final = createSlurmBackend({ runtime: 'none', statusCacheMs: 0, notices: false, sbatchLines: ['--no-requeue'] });
+    const requeued = backend();
+    const once = await start(final, makeJob('sleep 120'));
+    const again = await start(requeued, makeJob('sleep 120'));
+    const running = await waitForStatus(final, once, (status) => status.state === 'running');
+    await waitForStatus(requeued, again, (status) => status.state === 'running');
+    const node = running.state === 'running' ? running.nodes[0]! : '';
+    expect(node).not.toBe('');
+    try {
+      await drainFor(node, [once.id, again.id]);
+      slurm('scontrol', 'update', `nodename=${node}`, 'state=down', 'reason=pollinator-test-node-failure');
+      const status = await waitForFinalStatus(final, once, 90_000);
+      expect(status).toMatchObject({ state: 'failed', exitCode: null, cause: { kind: 'node-failure', nodes: [node] } });
+      expect(describeJobCause(jobCauseOf(status)!)).toBe(`killed: node failure (${node}) — not your job: run it again (retries: 2 does it for you)`);
+      const pending = await waitForStatus(requeued, again, (candidate) => candidate.state === 'pending' && candidate.reason.startsWith('requeued'));
+      expect(pending).toEqual({ state: 'pending', reason: expect.stringMatching(/^requeued: its node failed; Slurm runs it again \(restart 1/) });
+    } finally {
+      // ReturnToService=2 brings the node back by itself once slurmd registers; resume it in case it has not.
+      try {
+        slurm('scontrol', 'update', `nodename=${node}`, 'state=resume');
+      } catch {
+        // already back
+      }
+    }
+    await requeued.cancel(again);
+    expect(slurm('sinfo', '-h', '-n', node, '-o', '%T').trim()).not.toMatch(/down/);
+  });
+
+  it.skipIf(!slowTests)(`a job over its time limit is "time limit" with elapsed and limit${slowTests ? '' : ' [slow: set POLLINATOR_SLOW_TESTS=1]'}`, { timeout: 300_000 }, async () => {
+    const slurmBackend = backend();
+    const handle = await start(slurmBackend, makeJob('sleep 300', { walltimeSeconds: 60 }));
+    const status = await waitForFinalStatus(slurmBackend, handle, 240_000);
+    expect(status).toMatchObject({ state: 'failed', timeLimit: true, cause: { kind: 'time-limit', limitSeconds: 60 } });
+    const cause = jobCauseOf(status)!;
+    expect(cause.elapsedSeconds).toBeGreaterThanOrEqual(60);
+    expect(describeJobCause(cause)).toMatch(/^killed: time limit reached \(ran 1m\d*s? of 1m allowed\) — raise conditions.walltime/);
+  });
+});
