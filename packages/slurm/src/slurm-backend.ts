@@ -23,6 +23,7 @@ import { buildBatchScript, EXIT_CODE_FILE_NAME, OUTPUT_FILE_NAME, renderBatchScr
 import { ImageCache } from './image-cache';
 import { firstNodeOf, NodeAddresses } from './job-address';
 import { isFinalSlurmState, toJobStatus } from './job-state';
+import { preflightSlurm } from './preflight';
 import { createLocalRunner, type CommandRunner } from './runner';
 import { BACKEND_NAME, DEFAULT_PASS_ENV, type SlurmBackendOptions } from './slurm-backend-options';
 import { SlurmCauseReader } from './slurm-cause-reader';
@@ -87,6 +88,11 @@ class SlurmBackend implements Backend {
 
   #runtimeCommand(): string {
     return this.#options.runtimeCommand ?? this.#runtime;
+  }
+
+  /** Before the executor registers: the Slurm commands, slurmctld and the runtime are there (preflight.ts). */
+  preflight(): Promise<void> {
+    return preflightSlurm({ runner: this.#runner, env: this.#commandEnv(), runtime: this.#runtime, runtimeCommand: this.#runtimeCommand(), imageDir: this.#options.imageDir });
   }
 
   /** Environment of Slurm commands: only the allow-listed variables of the executor's own. */
