@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { isFinalJobStatus, type JobHandle, type JobStatus } from './backend';
 import { decideClose, keepsProcess } from './executor-close-decision';
 import type { ExecutorContext } from './executor-context';
+import { closeCause, recordJobCause, startFailureCause } from './executor-job-cause';
 import { JobFollow } from './executor-job-follow';
 import { buildJobRequest } from './executor-job-request';
 import { jobWorkDir } from './executor-options';
@@ -105,6 +106,7 @@ export class JobSession {
     let uploadError: string | undefined;
     if (keepsProcess(follow.stop)) {
       await follow.recordAttributes(status);
+      await recordJobCause(this.#context, this.#processId, closeCause(status, follow.stop, this.#process.spec.maxexectime));
       await recordImage(this.#context, this.#process, handle);
       uploadError = await staging.postSync(this.#processId, this.#process.spec, this.#dirs);
       await recordResultSnapshot(this.#context, this.#processId, this.#dirs, uploadError);
@@ -164,6 +166,7 @@ export class JobSession {
     try {
       return await settings.backend.start(job);
     } catch (error) {
+      await recordJobCause(this.#context, processId, startFailureCause(errorText(error)));
       return this.#closeFailed(executorError(errorText(error), 'Failed to start job'));
     }
   }

@@ -25,6 +25,10 @@ export const RunRecordKey = {
   imageDigest: 'POLLINATOR_IMAGE_DIGEST',
   /** Executor side: `"false"` when the executor ran the job without containers, so `POLLINATOR_IMAGE` was asked for, not used. */
   imageUsed: 'POLLINATOR_IMAGE_USED',
+  /** Executor side: why the job did not succeed, one of `JOB_CAUSE_KINDS` (`out-of-memory`, `time-limit`, `node-failure`, …). */
+  failureCause: 'POLLINATOR_FAILURE_CAUSE',
+  /** Executor side: the cause in one line a researcher acts on ("killed: out of memory (peak 15.8 GiB of 16 GiB requested) — raise conditions.mem"). */
+  failureDetail: 'POLLINATOR_FAILURE_DETAIL',
 } as const;
 
 export type RunRecordKeyName = keyof typeof RunRecordKey;
