@@ -7,6 +7,8 @@
 # real services some tests need: Slurm, Ceph RADOS Gateway (S3) and the
 # Singularity stand-in. Without them those tests skip themselves and say so;
 # with POLLINATOR_REQUIRE_SERVICES=1 (CI) a missing service fails instead.
+# scripts/services/sshd-up.sh installs Debian's openssh-server (no system sshd
+# is left running): the SSH tunnel tests start their own sshd and fail without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

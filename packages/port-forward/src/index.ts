@@ -4,3 +4,19 @@
 // Each module below adds its own exports here.
 export {};
 export type { ChannelLinkOptions, ForwardLink, LinkEnd, LinkRole } from './link-types';
+// SSH tunnel mode (the original Pollinator's jump host, host key checked).
+export { openSshTunnel, type SshTunnel, type SshTunnelEnd, type SshTunnelEvent, type SshTunnelOptions } from './ssh-tunnel';
+export { SshHostKeyError, SshTunnelError, type SshHostKeyDetails, type SshHostKeyErrorCode, type SshTunnelErrorCode } from './ssh-errors';
+export {
+  appendKnownHost,
+  checkHostKey,
+  defaultKnownHostsPaths,
+  hostKeyFingerprint,
+  knownHostsName,
+  parseKnownHosts,
+  readKnownHosts,
+  type HostKeyVerdict,
+  type KnownHostEntry,
+} from './known-hosts';
+export { expandHomePath } from './ssh-private-key';
+export { firstNode, NodeListError, NODE_LIST_INVALID } from './first-node';

@@ -7,3 +7,4 @@ export * from './fake-kubernetes';
 export * from './hostile-jobs';
 export * from './executor-flow';
 export { filesContaining, hostileSpec, processesWithMarker, snapshotTree } from './hostile-jobs-helpers';
+export * from './sshd';

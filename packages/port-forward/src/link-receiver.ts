@@ -1,0 +1,162 @@
+// The receiving half of a channel link: the peer's direction read by push
+// (`subscribechannelmsg`, re-subscribed at every timeout) or, when WebSockets
+// fail, by polling `channelreadmsg`; entries from anyone but the peer are
+// ignored, the rest ordered by sequence without duplicates, and the next
+// channel read once the current one has delivered its whole range.
+import { ColoniesNetworkError, type ChannelEntry, type ColoniesClient } from '@pollinator/colonies-client';
+import { forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
+import { channelOf, type LinkLayout } from './link-sender';
+import { SequenceReorder } from './sequence-reorder';
+import { delay } from './token-bucket';
+
+export interface ReceiverTiming {
+  /** Lifetime of one subscription, s (the server then sends `[]` and we subscribe again). */
+  subscribeTimeoutSeconds: number;
+  /** Past the timeout without `[]`: the subscription ended silently (the process may have closed). */
+  silentGraceMs: number;
+  /** Polling period when WebSockets fail, ms. */
+  pollIntervalMs: number;
+}
+
+export interface ReceiverContext {
+  client: ColoniesClient;
+  processId: string;
+  /** The peer's sending direction. */
+  direction: ForwardDirection;
+  layout: LinkLayout;
+  timing: ReceiverTiming;
+  peerId: string;
+  /** Aborted when the link ends or stops reading. */
+  signal: AbortSignal;
+  notice(text: string): void;
+  deliver(payload: Uint8Array): void;
+  /** The peer appended `end` (no reason) or `error` (reason). */
+  peerClosed(reason?: string): void;
+  /** A subscription ended without its `[]`: ask whether the process is still running. */
+  checkProcess(): Promise<void>;
+  /** A read or subscription was refused: end the link accordingly. */
+  refused(error: unknown, channel: string): Promise<void>;
+}
+
+/** Where reading starts: the first sequence expected and its channel's log index. */
+export interface ReadStart {
+  sequence: number;
+  index: number;
+}
+
+/** Consecutive WebSocket failures before falling back to polling. */
+const MAX_SOCKET_FAILURES = 2;
+
+export class LinkReceiver {
+  readonly #context: ReceiverContext;
+  readonly #reorder: SequenceReorder<ChannelEntry>;
+  /** Log index at which each held (early) entry was seen: where to re-read from while a gap lasts. */
+  readonly #heldIndex = new Map<number, number>();
+  #channel: number;
+  #cursor: number;
+  #closed = false;
+
+  constructor(context: ReceiverContext, start: ReadStart) {
+    this.#context = context;
+    this.#reorder = new SequenceReorder(start.sequence);
+    this.#channel = channelOf(start.sequence, context.layout);
+    this.#cursor = start.index;
+  }
+
+  /** Reads until the link ends or the peer closes. */
+  async run(): Promise<void> {
+    const { signal } = this.#context;
+    let failures = 0;
+    let polling = false;
+    while (!signal.aborted && !this.#closed) {
+      const name = forwardChannelName(this.#context.direction, this.#channel);
+      if (this.#channel >= this.#context.layout.channelsPerDirection) return; // the peer's sender ends its link there
+      try {
+        if (polling) await this.#poll(name);
+        else await this.#subscribe(name);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!ColoniesNetworkError.isInstance(error) || polling) {
+          await this.#context.refused(error, name);
+          return;
+        }
+        failures += 1;
+        if (failures >= MAX_SOCKET_FAILURES) {
+          polling = true;
+          this.#context.notice(`the WebSocket to the colony failed (${error.message}); reading the forward by polling instead`);
+        } else await delay(250 * failures, signal);
+      }
+    }
+  }
+
+  /** The index to read from: back to the first entry after a gap while one lasts (a late append lands before it). */
+  #readFrom(): number {
+    const lowest = this.#reorder.lowestHeld;
+    const index = lowest === undefined ? undefined : this.#heldIndex.get(lowest);
+    return index === undefined ? this.#cursor : Math.min(index, this.#cursor);
+  }
+
+  async #subscribe(name: string): Promise<void> {
+    const { client, processId, timing, signal } = this.#context;
+    const fromIndex = this.#readFrom();
+    const subscription = client.subscribeChannel({
+      processId,
+      name,
+      fromIndex,
+      timeoutSeconds: timing.subscribeTimeoutSeconds,
+      graceMs: timing.silentGraceMs,
+      signal,
+    });
+    this.#cursor = fromIndex;
+    for await (const frame of subscription) {
+      if (this.#acceptAll(frame)) return; // next channel, or the peer closed: this subscription is done
+    }
+    if (subscription.endedBy === 'silent') await this.#context.checkProcess();
+  }
+
+  async #poll(name: string): Promise<void> {
+    const { client, processId, timing, signal } = this.#context;
+    const fromIndex = this.#readFrom();
+    const entries = await client.readChannel({ processId, name, fromIndex }, { signal });
+    const before = this.#reorder.next;
+    this.#cursor = fromIndex;
+    if (this.#acceptAll(entries)) return;
+    if (this.#reorder.next === before) await delay(timing.pollIntervalMs, signal);
+  }
+
+  /** True when reading this channel is over (moved on, or the peer closed). */
+  #acceptAll(entries: ChannelEntry[]): boolean {
+    for (const entry of entries) {
+      const index = this.#cursor++;
+      this.#accept(entry, index);
+      if (this.#closed) return true;
+    }
+    const end = (this.#channel + 1) * this.#context.layout.entriesPerChannel;
+    if (this.#reorder.next <= end) return false;
+    this.#channel += 1;
+    this.#cursor = 0;
+    this.#heldIndex.clear();
+    return true;
+  }
+
+  #accept(entry: ChannelEntry, index: number): void {
+    // Only the process's other party may append, but it may be a former executor or a hostile job: trust the peer only.
+    if (entry.senderId !== this.#context.peerId) return;
+    const sequence = Number(entry.sequence);
+    const ready = this.#reorder.accept(sequence, entry);
+    if (this.#reorder.lowestHeld !== undefined && !this.#heldIndex.has(sequence) && sequence >= this.#reorder.next) this.#heldIndex.set(sequence, index);
+    for (const next of ready) {
+      this.#heldIndex.delete(Number(next.sequence));
+      if (this.#closed) return;
+      if (next.type === 'data') {
+        if (next.payload !== null && next.payload.byteLength > 0) this.#context.deliver(next.payload);
+      } else if (next.type === 'end' || next.type === 'error') {
+        this.#closed = true;
+        const reason = next.type === 'error' ? Buffer.from(next.payload ?? new Uint8Array()).toString('utf8') : undefined;
+        this.#context.peerClosed(reason);
+      }
+      // Other payload types are not part of a forward: skipped.
+    }
+  }
+}

@@ -1,0 +1,167 @@
+// createChannelLink against the embedded dev-server on loopback: a process
+// that declares the forward channels, its submitter on one end and its
+// executor on the other.
+import { createHash, randomBytes } from 'node:crypto';
+import { forwardChannelName } from '@pollinator/spec-builder';
+import type { ChannelLimits } from '@pollinator/dev-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChannelLink, type ChannelLinkInternals } from './link';
+import { ForwardLinkError } from './link-errors';
+import { readAll, startForwardColony, type ForwardColony } from './link.test-helpers';
+import type { ChannelLinkOptions, ForwardLink } from './link-types';
+
+let colony: ForwardColony;
+const limits: Partial<ChannelLimits> = {};
+
+beforeAll(async () => {
+  colony = await startForwardColony({ channelLimits: limits });
+});
+afterAll(() => colony.close());
+
+type Extra = Partial<ChannelLinkOptions> & ChannelLinkInternals;
+
+function pair(processId: string, extra: Extra = {}): { submitter: ForwardLink; executor: ForwardLink } {
+  return {
+    submitter: createChannelLink({ client: colony.user, processId, role: 'submitter', ...extra }),
+    executor: createChannelLink({ client: colony.executor, processId, role: 'executor', ...extra }),
+  };
+}
+
+const text = (value: string) => new TextEncoder().encode(value);
+const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('createChannelLink', () => {
+  it('carries records both ways in order with several appends in flight, and close ends both sides', async () => {
+    const processId = await colony.runningProcess();
+    const { submitter, executor } = pair(processId, { window: 4, maxAppendBytes: 8 });
+    const received = readAll(executor);
+    const records = Array.from({ length: 40 }, (_, index) => `rec-${String(index).padStart(3, '0')}`);
+    await Promise.all(records.map((record) => submitter.write(text(record))));
+    await executor.write(text('reply'));
+    const reply = submitter.read()[Symbol.asyncIterator]();
+    expect(Buffer.from((await reply.next()).value as Uint8Array).toString()).toBe('reply');
+    await submitter.close();
+    expect((await received).toString()).toBe(records.join(''));
+    expect(await submitter.ended).toEqual({ kind: 'closed', by: 'us' });
+    expect(await executor.ended).toEqual({ kind: 'closed', by: 'peer' });
+    await expect(submitter.write(text('late'))).rejects.toSatisfy((error) => ForwardLinkError.isInstance(error) && error.code === 'FORWARD_LINK_ENDED');
+    expect(submitter.pendingBytes).toBe(0);
+  });
+
+  it('orders entries that reach the server out of sequence, drops duplicates and ignores entries from anyone but the peer', async () => {
+    const processId = await colony.runningProcess();
+    const submitter = createChannelLink({ client: colony.user, processId, role: 'submitter', timing: { subscribeTimeoutSeconds: 1 } });
+    const received = readAll(submitter);
+    // The executor only ever answers: the submitter's link reads what comes after it started (its first write is appended).
+    await submitter.write(text('open'));
+    const down = forwardChannelName('down', 0);
+    const append = (client: typeof colony.user, sequence: number, payload: string, type?: string) =>
+      client.appendChannel({ processId, name: down, sequence, payload: text(payload), ...(type === undefined ? {} : { type }) });
+    // The submitter itself is the only other identity the server lets append: a hostile entry from it must be ignored.
+    await append(colony.user, 1, 'HOSTILE');
+    await append(colony.executor, 3, 'c');
+    await append(colony.executor, 1, 'a');
+    await append(colony.executor, 1, 'a');
+    await append(colony.user, 2, 'HOSTILE');
+    await append(colony.executor, 2, 'b');
+    await append(colony.executor, 3, 'c');
+    await append(colony.executor, 4, 'd');
+    await append(colony.executor, 5, 'bye', 'error');
+    expect((await received).toString()).toBe('abcd');
+    expect(await submitter.ended).toEqual({ kind: 'closed', by: 'peer', reason: 'bye' });
+  });
+
+  it('moves on to the next channel once one has carried its share, and ends plainly when all are used', async () => {
+    const processId = await colony.runningProcess();
+    const layout = { entriesPerChannel: 5, channelsPerDirection: 3 };
+    const { submitter, executor } = pair(processId, { layout, maxAppendBytes: 2, window: 2 });
+    const received = readAll(executor);
+    const records = Array.from({ length: 12 }, (_, index) => String(index).padStart(2, '0'));
+    for (const record of records) await submitter.write(text(record));
+    const lengths = await Promise.all([0, 1, 2].map((index) => colony.user.readChannel({ processId, name: forwardChannelName('up', index) })));
+    expect(lengths.map((entries) => entries.length)).toEqual([5, 5, 2]);
+    await submitter.write(text('12'));
+    await submitter.write(text('13'));
+    await submitter.write(text('14'));
+    await expect(submitter.write(text('15'))).rejects.toThrow(ForwardLinkError);
+    const end = await submitter.ended;
+    expect(end.kind).toBe('limit');
+    expect(end).toMatchObject({ message: expect.stringMatching(/used all 3 of its channels/) });
+    await executor.close();
+    expect((await received).toString()).toBe([...records, '12', '13', '14'].join(''));
+  });
+
+  it('waits and retries the same sequence when the server answers "rate limit exceeded"', async () => {
+    const processId = await colony.runningProcess();
+    const notices: string[] = [];
+    Object.assign(limits, { appendsPerSecond: 20, appendBurst: 3 });
+    try {
+      const { submitter, executor } = pair(processId, { maxAppendBytes: 4, appendsPerSecond: 1000, burst: 1000, onNotice: (notice) => notices.push(notice) });
+      const received = readAll(executor);
+      const records = Array.from({ length: 12 }, (_, index) => `r${String(index).padStart(2, '0')}`);
+      await Promise.all(records.map((record) => submitter.write(text(record))));
+      await submitter.close();
+      expect((await received).toString()).toBe(records.join(''));
+      expect(notices.some((notice) => /^rate limited: waiting \d+ ms$/.test(notice))).toBe(true);
+      const sequences = (await colony.user.readChannel({ processId, name: forwardChannelName('up', 0) })).map((entry) => Number(entry.sequence));
+      expect(sequences).toEqual([...new Set(sequences)].sort((a, b) => a - b));
+    } finally {
+      delete limits.appendsPerSecond;
+      delete limits.appendBurst;
+    }
+  });
+
+  it('refuses a second user of the colony: only the submitter can forward', async () => {
+    const processId = await colony.runningProcess();
+    const intruder = createChannelLink({ client: colony.otherUser, processId, role: 'submitter' });
+    const write = intruder.write(text('x'));
+    const end = await intruder.ended;
+    expect(end).toMatchObject({ kind: 'refused', refusal: 'not-authorized' });
+    expect(end).toMatchObject({ message: expect.stringMatching(/only the submitter of process .* can forward to it/) });
+    await expect(write).rejects.toThrow(ForwardLinkError);
+  });
+
+  it('ends with process-ended when the process closes', async () => {
+    const processId = await colony.runningProcess();
+    const { submitter, executor } = pair(processId, { processPollMs: 200 });
+    await submitter.write(text('hello'));
+    const first = await executor.read()[Symbol.asyncIterator]().next();
+    expect(Buffer.from(first.value as Uint8Array).toString()).toBe('hello');
+    await colony.executor.closeSuccessful(processId);
+    expect(await submitter.ended).toEqual({ kind: 'process-ended', state: 'successful' });
+    expect(await executor.ended).toEqual({ kind: 'process-ended', state: 'successful' });
+  });
+
+  it('carries 5 MB byte-exact', async () => {
+    const processId = await colony.runningProcess();
+    const { submitter, executor } = pair(processId);
+    const data = randomBytes(5 * 1024 * 1024);
+    const received = readAll(executor);
+    const writes: Array<Promise<void>> = [];
+    for (let offset = 0; offset < data.length; offset += 64 * 1024) writes.push(submitter.write(data.subarray(offset, offset + 64 * 1024)));
+    await Promise.all(writes);
+    await submitter.close();
+    const got = await received;
+    expect(got.length).toBe(data.length);
+    expect(sha(got)).toBe(sha(data));
+  });
+
+  it('a later forward to the same process starts after the earlier one', async () => {
+    const processId = await colony.runningProcess();
+    const first = pair(processId);
+    const firstReceived = readAll(first.executor);
+    await first.submitter.write(text('one'));
+    await first.submitter.close();
+    expect((await firstReceived).toString()).toBe('one');
+    await first.executor.ended;
+    const second = pair(processId);
+    const back = readAll(second.submitter);
+    await second.submitter.write(text('two'));
+    const two = await second.executor.read()[Symbol.asyncIterator]().next();
+    expect(Buffer.from(two.value as Uint8Array).toString()).toBe('two');
+    await second.executor.write(text('back'));
+    await second.executor.close();
+    expect((await back).toString()).toBe('back');
+    expect(await second.submitter.ended).toEqual({ kind: 'closed', by: 'peer' });
+  });
+});
