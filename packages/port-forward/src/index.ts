@@ -20,3 +20,6 @@ export {
 } from './known-hosts';
 export { expandHomePath } from './ssh-private-key';
 export { firstNode, NodeListError, NODE_LIST_INVALID } from './first-node';
+// The channel link (one forward's bytes over the process's channels).
+export { createChannelLink, type ChannelLinkInternals } from './link';
+export { describeLinkEnd, ForwardLinkError, type ForwardLinkErrorCode } from './link-errors';
