@@ -20,9 +20,9 @@ describe('docs manifests', () => {
     for (const object of objects) expect(validateManifest(object), `${object.kind}`).toEqual([]);
   });
 
-  it('grants jobs create/get/list/watch/delete, pods get/list/watch and pods/log get, nothing else', () => {
+  it('grants jobs create/get/list/watch/delete, pods get/list/watch, pods/log get and persistentvolumeclaims get, nothing else', () => {
     const role = manifests('kubernetes-rbac.yaml').find((object) => object.kind === 'Role') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
     const grants = role.rules.flatMap((rule) => rule.resources.map((resource) => `${rule.apiGroups.join('')}/${resource}: ${[...rule.verbs].sort().join(',')}`)).sort();
-    expect(grants).toEqual(['/pods/log: get', '/pods: get,list,watch', 'batch/jobs: create,delete,get,list,watch']);
+    expect(grants).toEqual(['/persistentvolumeclaims: get', '/pods/log: get', '/pods: get,list,watch', 'batch/jobs: create,delete,get,list,watch']);
   });
 });

@@ -31,11 +31,13 @@ import {
 import { imageDigestOfPods } from './image-digest';
 import { deriveJobStatus, toMillis } from './job-status';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
+import { withKubernetesCause } from './kubernetes-cause';
 import { describeApiError, openPodLog } from './kubernetes-client';
 import { KubernetesConnection } from './kubernetes-connection';
 import { kubernetesHandles, type KubernetesHandleData } from './kubernetes-handle';
 import { jobAddressOfPods } from './pod-address';
 import { followJobLogs } from './pod-logs';
+import { preflightKubernetes } from './preflight';
 
 export interface KubernetesBackend extends Backend {
   readonly name: 'k8s';
@@ -80,6 +82,11 @@ class KubernetesJobsBackend implements KubernetesBackend {
     return (await this.#connection.connect()).namespace;
   }
 
+  /** Before the executor registers: a configuration, an API server that answers, the shared volume (preflight.ts). */
+  preflight(): Promise<void> {
+    return preflightKubernetes(this.#connection, this.#options);
+  }
+
   async manifest(job: JobRequest, name?: string): Promise<V1Job> {
     const { namespace } = await this.#connection.connect();
     return buildJobManifest(job, { ...this.#options, namespace, name: name ?? jobName(job.processId, 'xxxxx') });
@@ -119,7 +126,8 @@ class KubernetesJobsBackend implements KubernetesBackend {
         reason: `the Kubernetes Job ${data.namespace}/${handle.id} no longer exists (deleted outside the executor, or removed by ttlSecondsAfterFinished)`,
       });
     }
-    const derived = deriveJobStatus(job, pods, { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds });
+    const facts = { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds };
+    const derived = withKubernetesCause(deriveJobStatus(job, pods, facts), job, pods, facts);
     if (isFinalJobStatus(derived.status)) this.#finals.record(key, derived.status);
     if (derived.stop) {
       // A stuck pod: stop the rest of the Job (its running pods' logs still drain as they end).
