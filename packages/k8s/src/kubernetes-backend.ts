@@ -31,6 +31,7 @@ import {
 import { imageDigestOfPods } from './image-digest';
 import { deriveJobStatus, toMillis } from './job-status';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
+import { withKubernetesCause } from './kubernetes-cause';
 import { describeApiError, openPodLog } from './kubernetes-client';
 import { KubernetesConnection } from './kubernetes-connection';
 import { kubernetesHandles, type KubernetesHandleData } from './kubernetes-handle';
@@ -125,7 +126,8 @@ class KubernetesJobsBackend implements KubernetesBackend {
         reason: `the Kubernetes Job ${data.namespace}/${handle.id} no longer exists (deleted outside the executor, or removed by ttlSecondsAfterFinished)`,
       });
     }
-    const derived = deriveJobStatus(job, pods, { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds });
+    const facts = { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds };
+    const derived = withKubernetesCause(deriveJobStatus(job, pods, facts), job, pods, facts);
     if (isFinalJobStatus(derived.status)) this.#finals.record(key, derived.status);
     if (derived.stop) {
       // A stuck pod: stop the rest of the Job (its running pods' logs still drain as they end).

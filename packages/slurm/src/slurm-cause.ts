@@ -247,14 +247,15 @@ export function restartsFromScontrol(output: string): number {
 }
 
 /**
- * The final status with its cause. A COMPLETED job whose step failed becomes
+ * The final status with its cause (a success stays as it is). A COMPLETED job whose step failed becomes
  * a failure (desispec#2744); an OOM step makes a FAILED job out of memory;
  * the status's words say the cause with its details.
  */
 export function withCause(status: JobStatus, cause: JobCause): JobStatus {
   if (status.state === 'pending' || status.state === 'running') return status;
   if (status.state === 'succeeded') {
-    if (cause.kind === 'succeeded') return { ...status, cause };
+    // Nothing to explain: `jobCauseOf` says "succeeded" for any success.
+    if (cause.kind === 'succeeded') return status;
     return { state: 'failed', exitCode: cause.exitCode ?? null, reason: `COMPLETED in Slurm, but ${cause.platform ?? 'a step failed'}`, cause };
   }
   if (status.state === 'failed' && cause.kind === 'out-of-memory' && !status.reason.startsWith('OUT_OF_MEMORY')) {

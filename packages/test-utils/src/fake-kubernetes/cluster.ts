@@ -62,6 +62,8 @@ interface PodRuntime {
   /** Set when the node was lost: the kubelet no longer reports. */
   lost: boolean;
   terminating: boolean;
+  /** Containers the OOM killer stopped (`simulate.oomKill`): they terminate with reason OOMKilled. */
+  oomKilled?: Set<string>;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -402,7 +404,7 @@ export class FakeCluster {
         status.state = {
           terminated: {
             exitCode,
-            reason: reason ?? (exitCode === 0 ? 'Completed' : 'Error'),
+            reason: reason ?? (runtime.oomKilled?.has(containerName) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error'),
             ...(message ? { message } : {}),
             startedAt,
             finishedAt: nowIso(),
@@ -478,6 +480,27 @@ export class FakeCluster {
         });
       }
     }
+  }
+
+  /**
+   * The kernel's OOM killer in the memory cgroup of each running matching
+   * pod: its containers get SIGKILL, and the kubelet reports them as
+   * `terminated: { exitCode: 137, reason: 'OOMKilled' }` (the pod then fails
+   * as for any non-zero exit). Returns how many containers were killed.
+   */
+  oomKill(match: PodMatcher): number {
+    let killed = 0;
+    for (const pod of this.store.list('pods')) {
+      const runtime = this.runtimes.get(pod.metadata.uid!);
+      if (!runtime || runtime.lost || isTerminal(pod) || !match(pod)) continue;
+      runtime.oomKilled ??= new Set();
+      for (const [name, container] of runtime.containers) {
+        runtime.oomKilled.add(name);
+        signalContainer(container, 'SIGKILL');
+        killed += 1;
+      }
+    }
+    return killed;
   }
 
   /** Node loss: the node stops reporting; its pods are marked Failed (NodeLost) and their processes killed. */

@@ -72,6 +72,11 @@ export interface FakeKubernetesSimulation {
   unschedulable(options?: { match?: PodMatcher; message?: string }): void;
   /** The node stops reporting: its pods are marked Failed (reason NodeLost) and their processes killed. */
   nodeLoss(nodeName: string): void;
+  /**
+   * The OOM killer stops the containers of running matching pods (default: all): SIGKILL, then
+   * `terminated: { exitCode: 137, reason: 'OOMKilled' }` as the kubelet reports it. Returns how many.
+   */
+  oomKill(match?: PodMatcher): number;
   /** Adds a node (e.g. with GPU labels) and retries scheduling of pending pods. */
   addNode(node: FakeNode): void;
   /** Ends every open pod-log follow stream (a dropped connection), leaving the containers running. */
@@ -189,6 +194,9 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
         message: message ?? '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.',
       });
       cluster.rescheduleAll();
+    },
+    oomKill(match) {
+      return cluster.oomKill(match ?? (() => true));
     },
     nodeLoss(nodeName) {
       cluster.loseNode(nodeName);
