@@ -19,6 +19,7 @@ import { detectLocalMode, type LocalMode } from './local-mode';
 import { LOCAL_BACKEND_NAME, localSettings, type LocalBackendOptions, type LocalSettings } from './local-options';
 import { describeIsolation, plainProcessIsolation, type LocalIsolation } from './plain-process';
 import { groupAlive, pidAlive } from './processes';
+import { preflightLocal } from './preflight';
 import { startJob } from './start-job';
 import { cancelJob } from './stop-job';
 
@@ -64,6 +65,8 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     name: LOCAL_BACKEND_NAME,
     mode,
     usesImages: mode !== 'process',
+    // Before the executor registers: the engine answers, or bubblewrap works when required (preflight.ts).
+    preflight: () => preflightLocal(settings, isolation),
     async describeIsolation(): Promise<LocalIsolation> {
       return isolation === undefined ? { isolation: 'container', isolatesFilesystem: true } : describeIsolation(await isolation());
     },
