@@ -2,6 +2,7 @@
 // that declares the forward channels, its submitter on one end and its
 // executor on the other.
 import { createHash, randomBytes } from 'node:crypto';
+import { createColoniesClient } from '@pollinator/colonies-client';
 import { forwardChannelName } from '@pollinator/spec-builder';
 import type { ChannelLimits } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,38 @@ describe('createChannelLink', () => {
     await colony.executor.closeSuccessful(processId);
     expect(await submitter.ended).toEqual({ kind: 'process-ended', state: 'successful' });
     expect(await executor.ended).toEqual({ kind: 'process-ended', state: 'successful' });
+  });
+
+  it('reads by polling when the WebSocket cannot be opened', async () => {
+    const processId = await colony.runningProcess();
+    const { server } = colony;
+    const blocked = createColoniesClient({
+      url: server.url,
+      pubsubUrl: 'ws://127.0.0.1:9/pubsub',
+      privateKey: server.identities.executor.privateKey,
+      colonyName: server.identities.colony.name,
+      retry: false,
+    });
+    const notices: string[] = [];
+    const executor = createChannelLink({ client: blocked, processId, role: 'executor', onNotice: (notice) => notices.push(notice) });
+    const submitter = createChannelLink({ client: colony.user, processId, role: 'submitter' });
+    const received = readAll(executor);
+    await submitter.write(text('polled'));
+    await submitter.close();
+    expect((await received).toString()).toBe('polled');
+    expect(notices.some((notice) => notice.includes('polling'))).toBe(true);
+  });
+
+  it('notices a process that closed from the subscription ending without its [] (no process polling)', async () => {
+    const processId = await colony.runningProcess();
+    const quiet = { processPollMs: 3_600_000, timing: { subscribeTimeoutSeconds: 1, silentGraceMs: 200 } };
+    const { submitter, executor } = pair(processId, quiet);
+    await submitter.write(text('hello'));
+    const first = await executor.read()[Symbol.asyncIterator]().next();
+    expect(Buffer.from(first.value as Uint8Array).toString()).toBe('hello');
+    await colony.executor.closeFailed(processId, 'the job failed');
+    expect(await executor.ended).toEqual({ kind: 'process-ended', state: 'failed' });
+    expect(await submitter.ended).toEqual({ kind: 'process-ended', state: 'failed' });
   });
 
   it('carries 5 MB byte-exact', async () => {
