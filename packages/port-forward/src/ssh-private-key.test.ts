@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { generateSshKey } from '@pollinator/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandHomePath, readPrivateKeyFile } from './ssh-private-key';
 
+const run = promisify(execFile);
 let scratch: string;
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'pollinator-ssh-key-'));
@@ -51,6 +54,21 @@ describe('the SSH key file', () => {
     const error = await refusal(key.privateKeyPath, await readFile(key.privateKeyPath, 'utf8'));
     expect(error).toMatchObject({ code: 'SSH_KEY_ENCRYPTED', message: expect.stringContaining(key.privateKeyPath) });
     expect(error.message).toContain('ssh-keygen');
+  });
+
+  it('encrypted PEM and PKCS#8 keys are SSH_KEY_ENCRYPTED; an unencrypted PKCS#8 key says how to convert it', async () => {
+    const cases = [
+      { name: 'pem-locked', format: 'PEM', type: 'rsa', passphrase: 'secret', code: 'SSH_KEY_ENCRYPTED' },
+      { name: 'pkcs8-locked', format: 'PKCS8', type: 'ecdsa', passphrase: 'secret', code: 'SSH_KEY_ENCRYPTED' },
+      { name: 'pkcs8-open', format: 'PKCS8', type: 'ecdsa', passphrase: '', code: 'SSH_KEY_INVALID' },
+    ] as const;
+    for (const { name, format, type, passphrase, code } of cases) {
+      const path = join(scratch, name);
+      await run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-m', format, '-N', passphrase, '-f', path]);
+      const error = await refusal(path, await readFile(path, 'utf8'));
+      expect(error).toMatchObject({ code, message: expect.stringContaining(path) });
+      if (code === 'SSH_KEY_INVALID') expect(error.message).toContain(`ssh-keygen -p -f ${path}`);
+    }
   });
 
   it('a public key, a text file, a directory or a huge file: a clear error naming it', async () => {

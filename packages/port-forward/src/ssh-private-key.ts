@@ -28,7 +28,13 @@ export async function readPrivateKeyFile(path: string): Promise<Buffer> {
   const parsed = utils.parseKey(data) as ParsedKey | ParsedKey[] | Error;
   if (parsed instanceof Error) {
     // The parser's own text is not passed on (no cause): only its verdict.
-    if (/encrypted|passphrase/i.test(parsed.message)) throw encryptedKeyError(path);
+    // ssh2 reads no PKCS#8 file: an encrypted one would otherwise pass for "not a key".
+    if (/encrypted|passphrase/i.test(parsed.message) || data.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) throw encryptedKeyError(path);
+    if (data.includes('-----BEGIN PRIVATE KEY-----')) {
+      throw new SshTunnelError('SSH_KEY_INVALID', `The SSH key file ${path} is a PKCS#8 key, which the tunnel cannot read: rewrite it in OpenSSH format with ssh-keygen -p -f ${path} (same key, same passphrase).`, {
+        details: { path },
+      });
+    }
     throw new SshTunnelError('SSH_KEY_INVALID', `The SSH key file ${path} is not a private key in OpenSSH or PEM format: name the private key file (for example ~/.ssh/id_ed25519).`, {
       details: { path },
     });

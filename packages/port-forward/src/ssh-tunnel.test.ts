@@ -206,6 +206,14 @@ describe('openSshTunnel through a real sshd', () => {
     expect((error as Error).cause).toBeUndefined();
   });
 
+  it('refuses option-like or malformed settings before reading the key or connecting, naming each', async () => {
+    const error = await openSshTunnel(
+      tunnelOptions({ jumpHost: '-oProxyCommand=touch /tmp/x', targetHost: 'nid001 nid002', user: 'ada\nroot', jumpHostPort: 0, targetPort: 70_000, localPort: -1, sshKeyPath: '' }),
+    ).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'SshTunnelError', code: 'SSH_OPTIONS_INVALID' });
+    for (const field of ['jumpHost', 'targetHost', 'user', 'sshKeyPath', 'jumpHostPort', 'targetPort', 'localPort']) expect((error as Error).message).toContain(field);
+  });
+
   it('ends the tunnel with a clear message when the jump host goes away', async () => {
     const own = await startSshd();
     try {
@@ -238,6 +246,27 @@ describe.each(['ecdsa', 'rsa'] as const)('a jump host with an %s host key', (hos
     expect(error).toMatchObject({ code: 'SSH_HOST_UNKNOWN', hostKey: { fingerprint: server.hostKey.fingerprint } });
     const tunnel = await open({ ...options, knownHostsPaths: [await knownHostsWith(server.knownHostsLine)] });
     expect((await fetchBytes(tunnel.port, '/')).toString()).toBe('hello through the jump host');
+  });
+});
+
+describe('a jump host with several host keys', () => {
+  let server: SshdFixture;
+  beforeAll(async () => {
+    server = await startSshd({ hostKeyType: 'ed25519', extraHostKeyTypes: ['ecdsa', 'rsa'] });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('is asked for the key type known_hosts has for it (as OpenSSH does), so an rsa or ecdsa entry is enough', async () => {
+    const options = tunnelOptions({ jumpHostPort: server.port, sshKeyPath: server.clientKey.privateKeyPath });
+    for (const key of server.extraHostKeys) {
+      const tunnel = await open({ ...options, knownHostsPaths: [await knownHostsWith(server.knownHostsLineFor(key))] });
+      expect((await fetchBytes(tunnel.port, '/')).toString()).toBe('hello through the jump host');
+      await tunnel.close();
+    }
+    // Unknown: the preferred type (ed25519) is the one presented, with its fingerprint.
+    await expect(openSshTunnel({ ...options, knownHostsPaths: [await knownHostsWith()] })).rejects.toMatchObject({ hostKey: { fingerprint: server.hostKey.fingerprint } });
   });
 });
 

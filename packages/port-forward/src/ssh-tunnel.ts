@@ -73,23 +73,30 @@ export async function openSshTunnel(options: SshTunnelOptions): Promise<SshTunne
   const entries = await readKnownHosts(knownHostsPaths);
   emit({ type: 'connecting', jumpHost: options.jumpHost, port: jumpHostPort });
   const client = await connectJumpHost({ ...options, jumpHostPort, privateKey, keyPath, knownHostsPaths, entries, emit });
+  // The connection may drop while we start listening: remember it, so the tunnel ends at once.
+  let droppedEarly: string | undefined;
+  const onEarlyError = (error: Error): void => void (droppedEarly ??= error.message);
+  const onEarlyClose = (): void => void (droppedEarly ??= 'closed');
+  client.on('error', onEarlyError).on('close', onEarlyClose);
   let server: Server;
   try {
     server = await listenOnLoopback(options.localPort);
   } catch (error) {
     client.end();
     throw error;
+  } finally {
+    client.off('error', onEarlyError).off('close', onEarlyClose);
   }
-  return serveTunnel(client, server, options, emit);
+  return serveTunnel(client, server, options, emit, droppedEarly);
 }
 
 function validateOptions(options: SshTunnelOptions, jumpHostPort: number): void {
   const problems: string[] = [];
-  for (const [field, value] of [['jumpHost', options.jumpHost], ['user', options.user], ['targetHost', options.targetHost]] as const) {
-    if (typeof value !== 'string' || !/^[A-Za-z0-9_.:[\]-]+$/.test(value) || value.startsWith('-')) {
-      problems.push(`${field} ${JSON.stringify(value)} is not a host or user name`);
-    }
+  for (const [field, value] of [['jumpHost', options.jumpHost], ['targetHost', options.targetHost]] as const) {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9_.:-]+$/.test(value) || value.startsWith('-')) problems.push(`${field} ${JSON.stringify(value)} is not a host name or address`);
   }
+  // A user name travels inside the SSH protocol, never through a shell: only blanks and control characters are refused.
+  if (typeof options.user !== 'string' || !/^[^\s\p{Cc}]+$/u.test(options.user)) problems.push(`user ${JSON.stringify(options.user)} is not a user name`);
   if (typeof options.sshKeyPath !== 'string' || options.sshKeyPath.length === 0) problems.push('sshKeyPath is empty');
   for (const [field, value, lowest] of [['jumpHostPort', jumpHostPort, 1], ['targetPort', options.targetPort, 1], ['localPort', options.localPort, 0]] as const) {
     if (!Number.isInteger(value) || value < lowest || value > 65_535) problems.push(`${field} ${String(value)} is not a port number (${lowest}-65535)`);
@@ -181,7 +188,7 @@ function listenOnLoopback(port: number): Promise<Server> {
   });
 }
 
-function serveTunnel(client: Client, server: Server, options: SshTunnelOptions, emit: (event: SshTunnelEvent) => void): SshTunnel {
+function serveTunnel(client: Client, server: Server, options: SshTunnelOptions, emit: (event: SshTunnelEvent) => void, droppedEarly: string | undefined): SshTunnel {
   const sockets = new Set<Socket>();
   let connectionCount = 0;
   let settle: (end: SshTunnelEnd) => void = () => undefined;
@@ -208,6 +215,7 @@ function serveTunnel(client: Client, server: Server, options: SshTunnelOptions, 
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.localPort;
   emit({ type: 'listening', port });
+  if (droppedEarly !== undefined) finish({ kind: 'error', message: `The SSH connection to the jump host ${jumpHost} ended: ${droppedEarly}` });
   return {
     port,
     ended,

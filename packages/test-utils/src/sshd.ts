@@ -46,8 +46,12 @@ export interface SshdFixture {
   /** An unencrypted ed25519 key listed in the server's AuthorizedKeysFile. */
   readonly clientKey: GeneratedSshKey;
   readonly hostKey: GeneratedSshKey;
-  /** A plain known_hosts line for this server: `[127.0.0.1]:port <type> <base64>`. */
+  /** Further host keys the server also holds (`extraHostKeyTypes`). */
+  readonly extraHostKeys: readonly GeneratedSshKey[];
+  /** A plain known_hosts line for this server's main host key: `[127.0.0.1]:port <type> <base64>`. */
   readonly knownHostsLine: string;
+  /** The same for any of its host keys. */
+  knownHostsLineFor(key: GeneratedSshKey): string;
   /** What sshd wrote to stderr so far (LogLevel VERBOSE), for failure messages. */
   log(): string;
   /** Stops sshd (and its per-connection children) and removes the directory. */
@@ -57,7 +61,7 @@ export interface SshdFixture {
 export const DEFAULT_SSHD_PATH = '/usr/sbin/sshd';
 
 /** Starts sshd on 127.0.0.1 (a free port) with a fresh host key of `hostKeyType` (default ed25519). */
-export async function startSshd(options: { hostKeyType?: SshKeyType; sshdPath?: string } = {}): Promise<SshdFixture> {
+export async function startSshd(options: { hostKeyType?: SshKeyType; extraHostKeyTypes?: SshKeyType[]; sshdPath?: string } = {}): Promise<SshdFixture> {
   const sshdPath = options.sshdPath ?? process.env.POLLINATOR_TEST_SSHD ?? DEFAULT_SSHD_PATH;
   if (!existsSync(sshdPath)) {
     throw new Error(
@@ -70,23 +74,26 @@ export async function startSshd(options: { hostKeyType?: SshKeyType; sshdPath?: 
   const directory = await mkdtemp(join(tmpdir(), 'pollinator-sshd-'));
   try {
     const hostKey = await generateSshKey(join(directory, 'host_key'), { type: options.hostKeyType ?? 'ed25519' });
+    const extraHostKeys = await Promise.all((options.extraHostKeyTypes ?? []).map((type, index) => generateSshKey(join(directory, `host_key_${index}`), { type })));
     const clientKey = await generateSshKey(join(directory, 'client_key'));
     await writeFile(join(directory, 'authorized_keys'), `${clientKey.publicKeyLine}\n`, { mode: 0o600 });
-    return await startOnFreePort(sshdPath, directory, hostKey, clientKey);
+    return await startOnFreePort(sshdPath, directory, [hostKey, ...extraHostKeys], clientKey);
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startOnFreePort(sshdPath: string, directory: string, hostKey: GeneratedSshKey, clientKey: GeneratedSshKey): Promise<SshdFixture> {
+async function startOnFreePort(sshdPath: string, directory: string, hostKeys: GeneratedSshKey[], clientKey: GeneratedSshKey): Promise<SshdFixture> {
+  const [hostKey, ...extraHostKeys] = hostKeys as [GeneratedSshKey, ...GeneratedSshKey[]];
   let lastError: unknown;
   // A port found free may be taken before sshd binds it; try a few.
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freeLoopbackPort();
     const configPath = join(directory, 'sshd_config');
-    await writeFile(configPath, sshdConfig(directory, port));
-    const child = spawn(sshdPath, ['-D', '-e', '-f', configPath, '-p', String(port), '-h', hostKey.privateKeyPath], {
+    await writeFile(configPath, sshdConfig(directory, port, hostKeys));
+    const hostKeyArguments = hostKeys.flatMap((key) => ['-h', key.privateKeyPath]);
+    const child = spawn(sshdPath, ['-D', '-e', '-f', configPath, '-p', String(port), ...hostKeyArguments], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -99,7 +106,7 @@ async function startOnFreePort(sshdPath: string, directory: string, hostKey: Gen
       if (/Address already in use/.test(stderr)) continue;
       throw error;
     }
-    const [type, base64] = hostKey.publicKeyLine.split(' ');
+    const knownHostsLineFor = (key: GeneratedSshKey): string => `[127.0.0.1]:${port} ${key.publicKeyLine.split(' ').slice(0, 2).join(' ')}`;
     return {
       host: '127.0.0.1',
       port,
@@ -107,7 +114,9 @@ async function startOnFreePort(sshdPath: string, directory: string, hostKey: Gen
       directory,
       clientKey,
       hostKey,
-      knownHostsLine: `[127.0.0.1]:${port} ${type} ${base64}`,
+      extraHostKeys,
+      knownHostsLine: knownHostsLineFor(hostKey),
+      knownHostsLineFor,
       log: () => stderr,
       async stop() {
         await stopChild(child);
@@ -118,11 +127,11 @@ async function startOnFreePort(sshdPath: string, directory: string, hostKey: Gen
   throw lastError;
 }
 
-function sshdConfig(directory: string, port: number): string {
+function sshdConfig(directory: string, port: number, hostKeys: GeneratedSshKey[]): string {
   return [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
-    `HostKey ${join(directory, 'host_key')}`,
+    ...hostKeys.map((key) => `HostKey ${key.privateKeyPath}`),
     `PidFile ${join(directory, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(directory, 'authorized_keys')}`,
     'StrictModes no',
