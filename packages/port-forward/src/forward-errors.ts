@@ -14,6 +14,8 @@ export type ForwardErrorCode =
   | 'FORWARD_PROCESS_ENDED'
   /** The process has no forward channels, or the port is not one its spec allows. */
   | 'FORWARD_NOT_ALLOWED'
+  /** This identity did not submit the process: only its submitter may forward to it. */
+  | 'FORWARD_NOT_SUBMITTER'
   /** The local port on 127.0.0.1 could not be opened (in use, privileged). */
   | 'FORWARD_LOCAL_PORT_UNAVAILABLE'
   /** A port argument that is not 1 … 65535 (0 allowed for a local "any port"). */

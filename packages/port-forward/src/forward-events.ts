@@ -15,11 +15,14 @@ export type ForwardEvent =
   /** A stream finished; `reason` is set when it did not close cleanly. */
   | { type: 'connection-closed'; streamId: number; reason?: string }
   /** The whole forward ended; `message` is one sentence for the user. */
-  | { type: 'ended'; end: LinkEnd; message: string };
+  | { type: 'ended'; end: LinkEnd; message: string }
+  /** A plain-text notice from the link, e.g. "rate limited: waiting 200 ms". */
+  | { type: 'notice'; text: string };
 
 /** Events of `serveForwardRelay` / `relayForwards` (executor side). */
 export type RelayEvent =
   | { type: 'stream-opened'; streamId: number; address: string; port: number }
   | { type: 'stream-refused'; streamId: number; port: number; reason: string }
   | { type: 'stream-closed'; streamId: number; reason?: string }
-  | { type: 'ended'; end: LinkEnd; message: string };
+  | { type: 'ended'; end: LinkEnd; message: string }
+  | { type: 'notice'; text: string };

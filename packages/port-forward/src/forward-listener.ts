@@ -4,7 +4,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ForwardError } from './forward-errors';
 import type { ForwardEvent } from './forward-events';
-import { DEFAULT_MAX_STREAMS, describeLinkEnd, StreamMux } from './forward-mux';
+import { DEFAULT_MAX_STREAMS, StreamMux } from './forward-mux';
+import { describeLinkEnd } from './link-errors';
 import type { ForwardLink, LinkEnd } from './link-types';
 
 export interface ForwardListenerOptions {

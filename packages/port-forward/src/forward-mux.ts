@@ -3,6 +3,7 @@
 // rules a hostile or broken peer must not break (record format, stream ids,
 // credit, floods). Any breach ends the whole link with the reason; nothing
 // from the peer can crash the process or make it buffer without bound.
+import { describeLinkEnd } from './link-errors';
 import type { ForwardLink, LinkEnd } from './link-types';
 import {
   concatRecords,
@@ -226,20 +227,5 @@ export class StreamMux implements StreamHost {
     const stream = new ForwardStream(streamId, port, this);
     this.streams.set(streamId, stream);
     this.options.onOpen?.(stream);
-  }
-}
-
-/** One sentence for the user: why the forward's link ended. */
-export function describeLinkEnd(end: LinkEnd): string {
-  switch (end.kind) {
-    case 'closed':
-      if (end.by === 'us') return end.reason === undefined ? 'the forward was closed' : `the forward was closed: ${end.reason}`;
-      return end.reason === undefined ? 'the other side closed the forward' : `the other side closed the forward: ${end.reason}`;
-    case 'process-ended':
-      return `the process ended (${end.state}), so the forward ended with it`;
-    case 'refused':
-    case 'limit':
-    case 'error':
-      return end.message;
   }
 }

@@ -4,7 +4,8 @@
 // connected; every refusal goes back to the user as a RESET with a reason.
 import { connect, type Socket } from 'node:net';
 import type { RelayEvent } from './forward-events';
-import { DEFAULT_MAX_STREAMS, describeLinkEnd, StreamMux } from './forward-mux';
+import { DEFAULT_MAX_STREAMS, StreamMux } from './forward-mux';
+import { describeLinkEnd } from './link-errors';
 import type { ForwardStream } from './forward-stream';
 import type { ForwardLink, LinkEnd } from './link-types';
 

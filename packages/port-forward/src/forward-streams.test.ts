@@ -1,6 +1,7 @@
 // The streams layer end to end on real loopback sockets: a client connects to
 // the forward listener, the relay connects to a real server, and a memory link
 // carries the records between them.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,6 +118,29 @@ describe('a forward over a memory link', () => {
     expect(refused.reason).toContain(`nothing answers on port ${port} of the job (127.0.0.1)`);
   });
 
+  it('gives up a connection that does not complete within connectTimeoutMs, with a reason', async () => {
+    // A listener that never accepts, its backlog full: the kernel drops further SYNs, so a connect hangs.
+    const stuck = await startUnacceptingListener();
+    cleanups.push(() => stuck.close());
+    const forward = await startMemoryForward({ remotePort: stuck.port, relay: { connectTimeoutMs: 200 } });
+    cleanups.push(() => forward.close());
+    const socket = await connectLocal(forward.listener.port);
+    await socketClosed(socket);
+    const refused = await forward.nextForwardEvent('refused');
+    expect(refused.reason).toBe(`nothing answers on port ${stuck.port} of the job (127.0.0.1): no connection within 200 ms; is the job's server started and listening on that port?`);
+  });
+
+  it.each([
+    ['has no address yet', async () => undefined, 'the job has no address yet (it is still starting): retry in a moment'],
+    ['cannot be located', async () => Promise.reject(new Error('squeue failed')), 'the executor could not tell where the job runs: squeue failed'],
+  ])('refuses a connection while the job %s', async (_name, address, reason) => {
+    const forward = await startMemoryForward({ remotePort: 8888, relay: { address } });
+    cleanups.push(() => forward.close());
+    const socket = await connectLocal(forward.listener.port);
+    await socketClosed(socket);
+    expect((await forward.nextForwardEvent('refused')).reason).toBe(reason);
+  });
+
   it('refuses streams beyond maxStreams and serves them again once one closes', async () => {
     const held: Socket[] = [];
     const server = createServer((socket) => {
@@ -168,14 +192,33 @@ describe('a forward over a memory link', () => {
     await Promise.all(held.map(socketClosed));
     const ended = await forward.nextForwardEvent('ended');
     expect(ended.end).toEqual({ kind: 'closed', by: 'peer', reason: 'the job finished' });
-    expect(ended.message).toBe('the other side closed the forward: the job finished');
+    expect(ended.message).toBe('the forward was closed by the other side: the job finished');
     const closed = forward.forwardEvents.filter((event) => event.type === 'connection-closed');
     expect(closed).toHaveLength(3);
-    for (const event of closed) expect(event).toMatchObject({ reason: 'the other side closed the forward: the job finished' });
+    for (const event of closed) expect(event).toMatchObject({ reason: 'the forward was closed by the other side: the job finished' });
     // The listener stopped accepting.
     await expect(connectLocal(forward.listener.port)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
+
+/** A loopback port whose listener never accepts and whose backlog (0) is full: connects to it hang. */
+async function startUnacceptingListener(): Promise<{ port: number; close(): Promise<void> }> {
+  const child = spawn('python3', ['-u', '-c', 'import socket, sys\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\nprint(s.getsockname()[1])\nsys.stdin.read()'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim()))));
+  // This one fills the backlog.
+  const filler = await connectLocal(port);
+  return {
+    port,
+    async close() {
+      filler.destroy();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
 
 function firstBytes(socket: Socket): Promise<Buffer> {
   return new Promise((resolve) => socket.once('data', resolve));
