@@ -3,7 +3,7 @@
 // fail, by polling `channelreadmsg`; entries from anyone but the peer are
 // ignored, the rest ordered by sequence without duplicates, and the next
 // channel read once the current one has delivered its whole range.
-import { ColoniesNetworkError, type ChannelEntry, type ColoniesClient } from '@pollinator/colonies-client';
+import { channelRefusal, ColoniesClientError, ColoniesNetworkError, type ChannelEntry, type ColoniesClient } from '@pollinator/colonies-client';
 import { forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
 import { channelOf, type LinkLayout } from './link-sender';
 import { SequenceReorder } from './sequence-reorder';
@@ -36,6 +36,8 @@ export interface ReceiverContext {
   checkProcess(): Promise<void>;
   /** A read or subscription was refused: end the link accordingly. */
   refused(error: unknown, channel: string): Promise<void>;
+  /** The peer has filled every channel of its direction: nothing more can come. */
+  exhausted(): void;
 }
 
 /** Where reading starts: the first sequence expected and its channel's log index. */
@@ -46,6 +48,13 @@ export interface ReadStart {
 
 /** Consecutive WebSocket failures before falling back to polling. */
 const MAX_SOCKET_FAILURES = 2;
+/** Consecutive failed polls (network, 502/503) before the link gives up. */
+const MAX_POLL_FAILURES = 8;
+
+/** A failure worth another try: the network, or a server answer the client marks retryable that is no channel refusal. */
+function isTransient(error: unknown): boolean {
+  return ColoniesNetworkError.isInstance(error) || (ColoniesClientError.isInstance(error) && error.retryable && channelRefusal(error) === undefined);
+}
 
 export class LinkReceiver {
   readonly #context: ReceiverContext;
@@ -69,23 +78,27 @@ export class LinkReceiver {
     let failures = 0;
     let polling = false;
     while (!signal.aborted && !this.#closed) {
+      if (this.#channel >= this.#context.layout.channelsPerDirection) {
+        this.#context.exhausted();
+        return;
+      }
       const name = forwardChannelName(this.#context.direction, this.#channel);
-      if (this.#channel >= this.#context.layout.channelsPerDirection) return; // the peer's sender ends its link there
       try {
         if (polling) await this.#poll(name);
         else await this.#subscribe(name);
         failures = 0;
       } catch (error) {
         if (signal.aborted) return;
-        if (!ColoniesNetworkError.isInstance(error) || polling) {
+        if (!isTransient(error) || (polling && failures >= MAX_POLL_FAILURES)) {
           await this.#context.refused(error, name);
           return;
         }
         failures += 1;
-        if (failures >= MAX_SOCKET_FAILURES) {
+        if (!polling && failures >= MAX_SOCKET_FAILURES) {
           polling = true;
-          this.#context.notice(`the WebSocket to the colony failed (${error.message}); reading the forward by polling instead`);
-        } else await delay(250 * failures, signal);
+          failures = 0;
+          this.#context.notice(`the WebSocket to the colony failed (${(error as Error).message}); reading the forward by polling instead`);
+        } else await delay(Math.min(5000, 125 * 2 ** failures), signal);
       }
     }
   }

@@ -88,8 +88,8 @@ describe('createChannelLink', () => {
     const end = await submitter.ended;
     expect(end.kind).toBe('limit');
     expect(end).toMatchObject({ message: expect.stringMatching(/used all 3 of its channels/) });
-    await executor.close();
     expect((await received).toString()).toBe([...records, '12', '13', '14'].join(''));
+    expect(await executor.ended).toMatchObject({ kind: 'limit', message: expect.stringMatching(/the other side has used all 3 forward channels/) });
   });
 
   it('waits and retries the same sequence when the server answers "rate limit exceeded"', async () => {

@@ -185,6 +185,11 @@ export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInter
           if (end !== undefined) finish(end);
         },
         refused: async (error, channel) => finish(await refusedEnd(error, channel)),
+        exhausted: () =>
+          finish({
+            kind: 'limit',
+            message: `the other side has used all ${layout.channelsPerDirection} forward channels of process ${processId}: the process cannot carry more forwarded traffic; start the job again to forward more`,
+          }),
       },
       readerStart(tails[1]!, peerId, role === 'submitter', layout),
     );
