@@ -31,6 +31,9 @@ const CONGESTION_BYTES = 1024 * 1024;
  */
 const FLOOD_BYTES = 8 * 1024 * 1024;
 
+/** The smallest write the streams need: the largest control record (a RESET with a full reason) and some data. */
+const MIN_WRITE_BYTES = 4 * 1024;
+
 export interface StreamMuxOptions {
   link: ForwardLink;
   /** The client opens streams; the relay answers them. */
@@ -64,6 +67,9 @@ export class StreamMux implements StreamHost {
     this.link = options.link;
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.maxWriteBytes = options.maxWriteBytes ?? 512 * 1024;
+    if (!(this.maxWriteBytes >= MIN_WRITE_BYTES)) {
+      throw new RangeError(`maxWriteBytes ${this.maxWriteBytes} is below ${MIN_WRITE_BYTES} (a RESET with its reason must fit one write)`);
+    }
     this.maxDataBytes = Math.min(MAX_DATA_BYTES, this.maxWriteBytes - RECORD_HEADER_BYTES);
     this.ended = this.readLoop();
   }
@@ -132,7 +138,7 @@ export class StreamMux implements StreamHost {
     while (this.outbox.length > 0 && !this.linkDone) {
       const batch: Uint8Array[] = [];
       let size = 0;
-      while (this.outbox.length > 0 && size + this.outbox[0]!.length <= this.maxWriteBytes) {
+      while (this.outbox.length > 0 && (batch.length === 0 || size + this.outbox[0]!.length <= this.maxWriteBytes)) {
         const record = this.outbox.shift()!;
         batch.push(record);
         size += record.length;
@@ -140,10 +146,18 @@ export class StreamMux implements StreamHost {
       this.outboxBytes -= size;
       this.link.write(concatRecords(batch)).then(
         () => this.wakeStreams(),
-        // A failed write means the link ended; `ended` reports why.
-        () => undefined,
+        (error: unknown) => this.writeFailed(error),
       );
     }
+  }
+
+  /** A write the link refused: records are lost, so the streams cannot go on. Once the link has ended, `ended` says why. */
+  private writeFailed(error: unknown): void {
+    if (this.linkDone) return;
+    this.linkDone = true;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    void this.link.close(`a write to the link failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /** A write completed: streams held back by congestion may send again. */

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ForwardEvent, RelayEvent } from './forward-events';
 import { createForwardListener, type ForwardListener } from './forward-listener';
 import { serveForwardRelay, type ForwardRelay, type ForwardRelayOptions } from './forward-relay';
-import { createMemoryLinkPair } from './memory-link';
+import { createMemoryLinkPair, type MemoryLinkOptions } from './memory-link';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -173,8 +173,11 @@ export async function startMemoryForward(options: {
   remotePort: number;
   relay?: Partial<Omit<ForwardRelayOptions, 'link'>>;
   maxStreams?: number;
+  link?: MemoryLinkOptions;
+  /** The listener's largest write (the relay's comes with `relay`). */
+  maxWriteBytes?: number;
 }): Promise<MemoryForward> {
-  const [clientLink, executorLink] = createMemoryLinkPair();
+  const [clientLink, executorLink] = createMemoryLinkPair(options.link);
   const forwardEvents: ForwardEvent[] = [];
   const relayEvents: RelayEvent[] = [];
   const waiters: Array<() => void> = [];
@@ -190,6 +193,7 @@ export async function startMemoryForward(options: {
     remotePort: options.remotePort,
     localPort: 0,
     ...(options.maxStreams === undefined ? {} : { maxStreams: options.maxStreams }),
+    ...(options.maxWriteBytes === undefined ? {} : { maxWriteBytes: options.maxWriteBytes }),
     onEvent: (event) => {
       forwardEvents.push(event);
       for (const waiter of waiters.splice(0)) waiter();

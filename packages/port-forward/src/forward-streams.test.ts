@@ -49,6 +49,26 @@ describe('a forward over a memory link', () => {
     expect(await httpPost(forward.listener.port, '/hash', upload)).toBe(`${size} ${sha256(upload)}`);
   });
 
+  it('keeps every write within a small link append limit and still carries the bytes exactly', async () => {
+    const server = await startHttpServer();
+    cleanups.push(() => server.close());
+    const forward = await startMemoryForward({ remotePort: server.port, link: { maxAppendBytes: 4096 }, maxWriteBytes: 4096, relay: { maxWriteBytes: 4096 } });
+    cleanups.push(() => forward.close());
+    const size = 1024 * 1024 + 3;
+    expect(sha256(await httpGet(forward.listener.port, `/bytes/${size}/2`))).toBe(sha256(contentFor(size, 2)));
+  });
+
+  it('ends the forward with the reason when the link refuses a write', async () => {
+    const server = await startHttpServer();
+    cleanups.push(() => server.close());
+    // The relay believes it may write 512 KiB at once; this link takes 4 KiB.
+    const forward = await startMemoryForward({ remotePort: server.port, link: { maxAppendBytes: 4096 }, maxWriteBytes: 4096 });
+    cleanups.push(() => forward.close());
+    await expect(httpGet(forward.listener.port, `/bytes/${1024 * 1024}/3`)).rejects.toThrow();
+    const ended = await forward.nextForwardEvent('ended');
+    expect(ended.message).toMatch(/^the forward was closed by the other side: a write to the link failed: a write of \d+ bytes is over the link's 4096-byte append limit$/);
+  });
+
   it('carries 20 concurrent connections, each byte-exact', async () => {
     const { forward } = await httpForward();
     const size = 512 * 1024;

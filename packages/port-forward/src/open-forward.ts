@@ -64,7 +64,13 @@ export async function openForward(options: OpenForwardOptions): Promise<ForwardL
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     onNotice: (text) => emit({ type: 'notice', text }),
   });
-  const listener = await createForwardListener({ link, remotePort, localPort: options.localPort, onEvent: emit });
+  const listener = await createForwardListener({
+    link,
+    remotePort,
+    localPort: options.localPort,
+    onEvent: emit,
+    ...(options.link?.maxAppendBytes === undefined ? {} : { maxWriteBytes: options.link.maxAppendBytes }),
+  });
   options.signal?.addEventListener('abort', () => void listener.close('the forward was stopped'), { once: true });
   return listener;
 }
@@ -111,6 +117,7 @@ export function relayForwards(options: RelayForwardsOptions): ForwardRelay {
     onEvent: emit,
     ...(options.maxStreams === undefined ? {} : { maxStreams: options.maxStreams }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.link?.maxAppendBytes === undefined ? {} : { maxWriteBytes: options.link.maxAppendBytes }),
   });
   options.signal?.addEventListener('abort', () => void relay.close('the job has ended'), { once: true });
   return relay;
