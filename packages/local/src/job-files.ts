@@ -46,6 +46,10 @@ export interface SupervisorResult {
   signal: string | null;
   outcome: 'cancelled' | 'timeLimit' | null;
   error: string | null;
+  /** Set when the job was killed and its memory cgroup counted an OOM kill meanwhile (memory-cgroup.ts). */
+  oom?: { limitBytes?: number; peakBytes?: number };
+  /** ISO time the supervisor wrote the result (it adds it). */
+  finishedAt?: string;
 }
 
 /** The parsed JSON file, or undefined when it is missing or unreadable. */

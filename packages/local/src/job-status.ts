@@ -3,9 +3,9 @@
  * supervisor's result once there is one, else whether the supervisor and the
  * job's process group are still alive.
  */
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { join } from 'node:path';
-import { JobStatusMemo, type JobHandle, type JobStatus } from '@pollinator/backend';
+import { JobStatusMemo, type JobCause, type JobHandle, type JobStatus } from '@pollinator/backend';
 import { JOB_FILES, readJobPgid, readJsonFile, readSupervisorResult, type SupervisorConfig, type SupervisorResult } from './job-files';
 import { localHandles, supervisorPid, type LocalHandleData } from './local-handle';
 import { groupAlive, pidAlive } from './processes';
@@ -20,8 +20,10 @@ export function statusFromResult(result: SupervisorResult, data: LocalHandleData
       exitCode: null,
       reason: `TIMEOUT: time limit of ${config?.walltimeSeconds ?? '?'} s reached`,
       timeLimit: true,
+      cause: timeLimitCause(result, config),
     };
   }
+  if (result.oom) return outOfMemoryStatus(result, result.oom);
   if (result.error) return { state: 'failed', exitCode: result.exitCode, reason: `could not start the job: ${result.error}` };
   if (result.exitCode === 0) return { state: 'succeeded', exitCode: 0, nodes: [hostname()] };
   if (result.exitCode !== null) {
@@ -34,7 +36,46 @@ export function statusFromResult(result: SupervisorResult, data: LocalHandleData
     }
     return { state: 'failed', exitCode: result.exitCode, reason: `exit code ${result.exitCode}` };
   }
-  return { state: 'failed', exitCode: null, reason: `killed by ${result.signal ?? 'a signal'}` };
+  const signal = result.signal ? signalNumber(result.signal) : undefined;
+  return {
+    state: 'failed',
+    exitCode: null,
+    reason: signal === undefined ? `killed by ${result.signal ?? 'a signal'}` : `killed by signal ${signal} (${result.signal})`,
+    cause: { kind: 'failed', ...(signal === undefined ? {} : { signal }), platform: `killed by ${result.signal ?? 'a signal'}` },
+  };
+}
+
+/** `SIGKILL` → 9. */
+function signalNumber(name: string): number | undefined {
+  return (constants.signals as Record<string, number | undefined>)[name];
+}
+
+function timeLimitCause(result: SupervisorResult, config: Partial<SupervisorConfig> | undefined): JobCause {
+  const finished = result.finishedAt ? Date.parse(result.finishedAt) : Number.NaN;
+  const elapsed = config?.startedAt && Number.isFinite(finished) ? Math.round((finished - config.startedAt) / 1000) : undefined;
+  return {
+    kind: 'time-limit',
+    ...(elapsed === undefined ? {} : { elapsedSeconds: elapsed }),
+    ...(config?.walltimeSeconds ? { limitSeconds: config.walltimeSeconds } : {}),
+    platform: 'the supervisor stopped the job at its walltime',
+  };
+}
+
+/** Killed by the OOM killer of its memory cgroup (the supervisor saw the cgroup's oom_kill count rise). */
+function outOfMemoryStatus(result: SupervisorResult, oom: NonNullable<SupervisorResult['oom']>): JobStatus {
+  const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+  return {
+    state: 'failed',
+    exitCode: result.exitCode,
+    reason: `OOM: the kernel's OOM killer stopped the job in its memory cgroup (${how})`,
+    cause: {
+      kind: 'out-of-memory',
+      ...(result.exitCode === null ? {} : { exitCode: result.exitCode }),
+      ...(oom.peakBytes === undefined ? {} : { peakMemoryBytes: oom.peakBytes }),
+      ...(oom.limitBytes === undefined ? {} : { requestedMemoryBytes: oom.limitBytes }),
+      platform: `memory cgroup oom_kill count rose; ${how}`,
+    },
+  };
 }
 
 /**

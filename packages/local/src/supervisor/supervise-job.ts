@@ -27,6 +27,7 @@ import { appendFileSync, closeSync, openSync, readFileSync, renameSync, writeFil
 import { dirname, join } from 'node:path';
 import { setChunkedTimeout } from '@pollinator/backend';
 import { JOB_FILES, type SupervisorConfig, type SupervisorResult } from '../job-files';
+import { memoryCgroupDirectory, oomKilledBetween, readMemoryCgroup, type MemoryCgroupReading } from '../memory-cgroup';
 import { groupAlive, markedProcesses, signalGroup, signalMarked } from '../processes';
 
 /** How long the supervisor keeps killing what is left of a job after its leader exited. */
@@ -92,6 +93,9 @@ export function superviseJob(configPath: string): void {
   });
 
   if (job.pid !== undefined) writeFileSync(join(dir, JOB_FILES.pgid), String(job.pid));
+  // The job's memory cgroup as it starts: a SIGKILL with more OOM kills in it at the end was the OOM killer.
+  const cgroup = job.pid === undefined ? undefined : memoryCgroupDirectory(job.pid);
+  const memoryAtStart = cgroup ? readMemoryCgroup(cgroup) : undefined;
 
   if (config.walltimeSeconds > 0) {
     // Chunked: a single timer past 2^31 - 1 ms would fire at once.
@@ -106,9 +110,18 @@ export function superviseJob(configPath: string): void {
     finished = true;
     void settle(config, job.pid!, helpers).then(() => {
       clearInterval(keepAlive);
-      finish({ exitCode: code, signal, outcome, error: null });
+      const oom = outcome === null ? oomOf(code, signal, memoryAtStart) : undefined;
+      finish({ exitCode: code, signal, outcome, error: null, ...(oom ? { oom } : {}) });
     });
   });
+}
+
+/** The OOM killer's mark on a job that was killed (SIGKILL, or a shell's 137 for its killed child). */
+function oomOf(code: number | null, signal: NodeJS.Signals | null, atStart: MemoryCgroupReading | undefined): SupervisorResult['oom'] {
+  if (!atStart || (signal !== 'SIGKILL' && code !== 137)) return undefined;
+  const atEnd = readMemoryCgroup(atStart.directory);
+  if (!atEnd || !oomKilledBetween(atStart, atEnd)) return undefined;
+  return { ...(atEnd.limitBytes === undefined ? {} : { limitBytes: atEnd.limitBytes }), ...(atEnd.peakBytes === undefined ? {} : { peakBytes: atEnd.peakBytes }) };
 }
 
 /** Signals the job's process group and every process carrying its marker. */
