@@ -1,6 +1,7 @@
 // startDevServer(): the embedded Colonies-compatible server with its data
 // directory (SQLite database, bootstrap identities, local blob directory).
 import type { ChannelLimits } from './channel-router';
+import type { AssignWakeUp } from './scheduler';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -66,6 +67,14 @@ export interface DevServerOptions {
    * after a burst of 500). The object is read on every call.
    */
   channelLimits?: Partial<ChannelLimits>;
+  /**
+   * Who a submitted process wakes among the executors waiting in an assign
+   * long-poll: `matching` (default) hands it at once to one it matches;
+   * `one-per-submit` behaves as a real v1.9.12 server does, waking ONE waiting
+   * executor round-robin whatever the spec's `executornames`, so a targeted
+   * process may wait until its executor's long-poll ends (bench/targeted-assign.ts).
+   */
+  assignWakeUp?: AssignWakeUp;
   /** Log level for JSON lines on stderr (default `silent`, or `POLLINATOR_DEV_SERVER_LOG`). */
   logLevel?: LogLevel;
   /** Custom logger (overrides `logLevel`). */
@@ -215,6 +224,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     buildTime: new Date().toISOString(),
     blobDir,
     ...(options.channelLimits === undefined ? {} : { channelLimits: options.channelLimits }),
+    ...(options.assignWakeUp === undefined ? {} : { assignWakeUp: options.assignWakeUp }),
   });
   const verifier = new SignatureVerifier();
   const pubsub = new PubSub(engine, verifier, logger);

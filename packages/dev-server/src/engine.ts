@@ -26,7 +26,7 @@ import {
 import { REQUEST_LIMITS } from './request-limits';
 import { badRequest, forbidden } from './rpc-error';
 import type { Handler, HandlerContext, HandlerResult, RpcReply, ServerSettings } from './rpc-reply';
-import { Scheduler } from './scheduler';
+import { type AssignWakeUp, Scheduler } from './scheduler';
 import { prepareStatements } from './statements';
 
 export type { HandlerResult, RpcReply } from './rpc-reply';
@@ -41,6 +41,8 @@ export interface EngineOptions extends ServerSettings {
   staleExecutorSeconds: number;
   /** Overrides of the channel limits (read on every call; tests). */
   channelLimits?: Partial<ChannelLimits>;
+  /** Who a submit wakes among waiting executors (default `matching`; see `AssignWakeUp`). */
+  assignWakeUp?: AssignWakeUp;
 }
 
 /** Descriptions used in "Failed to <what>, invalid JSON" messages. */
@@ -85,6 +87,7 @@ export class ColoniesEngine {
       logger,
       transaction,
       staleExecutorSeconds: options.staleExecutorSeconds,
+      ...(options.assignWakeUp === undefined ? {} : { assignWakeUp: options.assignWakeUp }),
     });
     this.#context = {
       statements,

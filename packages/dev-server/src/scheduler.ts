@@ -49,13 +49,28 @@ export interface SchedulerOptions {
   transaction: (work: () => void) => void;
   /** `COLONIES_STALE_EXECUTOR_DURATION` in seconds (0 disables stale-executor removal). */
   staleExecutorSeconds: number;
+  /** Who a submit wakes (see `AssignWakeUp`; default `matching`). */
+  assignWakeUp?: AssignWakeUp;
 }
+
+/**
+ * Who a submitted process wakes among the executors waiting in an assign
+ * long-poll. `matching`: every waiting executor gets a chance at once, so a
+ * process reaches one it matches immediately. `one-per-submit`: what a real
+ * v1.9.12 server does (colonies-protocol.md, errata 2026-12): each submit
+ * wakes ONE waiting executor, round-robin, whether or not the process matches
+ * it (`executornames`); one it was meant for gets it only when its own
+ * long-poll ends and it asks again.
+ */
+export type AssignWakeUp = 'matching' | 'one-per-submit';
 
 export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #statements: Statements;
   readonly #waiters = new Set<Waiter>();
   readonly #waiterByReply = new WeakMap<Promise<RpcReply>, Waiter>();
+  /** The round-robin position of `one-per-submit`. */
+  #nextWoken = 0;
   #closed = false;
 
   constructor(options: SchedulerOptions) {
@@ -78,7 +93,32 @@ export class Scheduler {
 
   /** A process of this colony became WAITING: hand it out from a microtask, after the current reply. */
   dispatchSoon(colonyname: string): void {
-    queueMicrotask(() => this.#dispatchSafely(colonyname));
+    if (this.#options.assignWakeUp === 'one-per-submit') queueMicrotask(() => this.#wakeOne(colonyname));
+    else queueMicrotask(() => this.#dispatchSafely(colonyname));
+  }
+
+  /** `one-per-submit`: the next waiting executor of the colony in turn tries; the others keep waiting. */
+  #wakeOne(colonyname: string): void {
+    const waiting = [...this.#waiters].filter((waiter) => !waiter.done && waiter.request.colonyname === colonyname);
+    if (waiting.length === 0) return;
+    const woken = waiting[this.#nextWoken++ % waiting.length]!;
+    try {
+      this.#offer(woken, colonyname);
+    } catch (error) {
+      this.#finish(woken, null, this.#internalError('assign dispatch failed', error));
+    }
+  }
+
+  /** Gives one waiting executor a process it matches, if there is one (it keeps waiting otherwise). */
+  #offer(waiter: Waiter, colonyname: string): void {
+    const current = this.#statements.executors.byId(waiter.request.executor.executorid);
+    if (!current || current.state !== ExecutorState.APPROVED) {
+      this.#finish(waiter, null, notMember(colonyname));
+      return;
+    }
+    if (this.#options.authorization.colony(colonyname).paused) return;
+    const reply = this.#tryAssign(colonyname, current, waiter.request);
+    if (reply) this.#finish(waiter, reply);
   }
 
   /**
@@ -89,14 +129,7 @@ export class Scheduler {
     for (const waiter of this.#waiters) {
       if (waiter.done || waiter.request.colonyname !== colonyname) continue;
       try {
-        const current = this.#statements.executors.byId(waiter.request.executor.executorid);
-        if (!current || current.state !== ExecutorState.APPROVED) {
-          this.#finish(waiter, null, notMember(colonyname));
-          continue;
-        }
-        if (this.#options.authorization.colony(colonyname).paused) continue;
-        const reply = this.#tryAssign(colonyname, current, waiter.request);
-        if (reply) this.#finish(waiter, reply);
+        this.#offer(waiter, colonyname);
       } catch (error) {
         this.#finish(waiter, null, this.#internalError('assign dispatch failed', error));
       }
