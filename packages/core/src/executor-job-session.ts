@@ -9,6 +9,7 @@ import { isFinalJobStatus, type JobHandle, type JobStatus } from './backend';
 import { decideClose, keepsProcess } from './executor-close-decision';
 import type { ExecutorContext } from './executor-context';
 import { closeCause, recordJobCause, startFailureCause } from './executor-job-cause';
+import { startForwardRelay } from './executor-forward-relay';
 import { JobFollow } from './executor-job-follow';
 import { buildJobRequest } from './executor-job-request';
 import { jobWorkDir } from './executor-options';
@@ -37,6 +38,13 @@ export async function cleanUpJob(context: ExecutorContext, processId: string, sp
   if (handle) await context.settings.backend.cleanup?.(handle).catch(() => undefined);
   rmSync(jobWorkDir(context.settings, processId), { recursive: true, force: true });
   context.state.remove(processId);
+}
+
+/** What the user of a forward is told when the relay stops with the job's follow. */
+function forwardEndReason(stop: StopJob | undefined): string {
+  if (stop === undefined) return 'the job ended';
+  if (stop.reason === 'detach') return 'the executor stopped following the job (it runs on; forward again once an executor follows it)';
+  return `the job was stopped (${stop.message})`;
 }
 
 export class JobSession {
@@ -98,7 +106,13 @@ export class JobSession {
   async followToClose(record: ExecutorJobRecord, handle: JobHandle): Promise<void> {
     const { reporter, staging, settings } = this.#context;
     const follow = new JobFollow(this.#context, this.#process, record, handle, this.#signal);
-    await follow.run();
+    // Forwards reach the job while it is followed: not after it ended, nor once this executor let go of it.
+    const forward = startForwardRelay(this.#context, this.#process, handle);
+    try {
+      await follow.run();
+    } finally {
+      await forward?.stop(forwardEndReason(follow.stop));
+    }
     // Left running for a restarted executor: the state file keeps the handle and cursor.
     if (follow.stop?.reason === 'detach') return;
     const status = await this.#finalStatus(handle);

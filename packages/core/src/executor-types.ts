@@ -109,6 +109,8 @@ export type ExecutorEvent =
   | { type: 'process.closed'; processId: string; success: boolean; error?: string; exitCode?: number }
   | { type: 'process.abandoned'; processId: string; reason: string }
   | { type: 'warning'; message: string; processId?: string; cause?: unknown }
+  /** A port-forward relayed for a running job: one line (connection opened, refused, closed; the forward ended). */
+  | { type: 'forward'; processId: string; message: string }
   | { type: 'shutdown'; mode: ShutdownMode };
 
 export interface RunExecutorOptions {

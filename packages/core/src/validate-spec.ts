@@ -44,6 +44,8 @@ export interface ExecutorSpec extends Pick<FunctionSpec, 'funcname' | 'maxexecti
       })
     | null;
   env?: FunctionSpec['env'] | null;
+  /** Channel names (a forward's); any JSON from the server, checked where used. */
+  channels?: unknown[] | null;
 }
 
 /** `SyncDirMount['onconflicts']` with every part optional. */

@@ -4,7 +4,8 @@
  * store, and clients for the user and the pre-registered executor. The
  * packages it needs (`@pollinator/core`, `@pollinator/dev-server`,
  * `@pollinator/cfs-sync`, `@pollinator/colonies-client`,
- * `@pollinator/spec-builder`) are optional peer dependencies, imported only
+ * `@pollinator/spec-builder`, and for the forward case `@pollinator/crypto`
+ * and `@pollinator/port-forward`) are optional peer dependencies, imported only
  * when a suite starts, so `@pollinator/backend` itself never depends on them.
  */
 import { join } from 'node:path';
@@ -13,8 +14,10 @@ import type { BlobStore } from '@pollinator/cfs-sync';
 import type * as ColoniesClientPackage from '@pollinator/colonies-client';
 import type { ColoniesClient } from '@pollinator/colonies-client';
 import type * as Core from '@pollinator/core';
+import type * as Crypto from '@pollinator/crypto';
 import type * as DevServerPackage from '@pollinator/dev-server';
 import type { DevServer } from '@pollinator/dev-server';
+import type * as PortForward from '@pollinator/port-forward';
 import type * as SpecBuilder from '@pollinator/spec-builder';
 
 /** The optional peers, loaded. */
@@ -24,6 +27,8 @@ export interface FlowPackages {
   cfsSync: typeof CfsSync;
   coloniesClient: typeof ColoniesClientPackage;
   specBuilder: typeof SpecBuilder;
+  crypto: typeof Crypto;
+  portForward: typeof PortForward;
 }
 
 /** Imports the optional peers; says which one is missing when one is. */
@@ -35,14 +40,16 @@ export async function loadFlowPackages(): Promise<FlowPackages> {
       throw new Error(`the executor-flow suites need ${name} (an optional peer dependency of @pollinator/backend)`, { cause: error });
     }
   };
-  const [core, devServer, cfsSync, coloniesClient, specBuilder] = await Promise.all([
+  const [core, devServer, cfsSync, coloniesClient, specBuilder, crypto, portForward] = await Promise.all([
     load('@pollinator/core', () => import('@pollinator/core')),
     load('@pollinator/dev-server', () => import('@pollinator/dev-server')),
     load('@pollinator/cfs-sync', () => import('@pollinator/cfs-sync')),
     load('@pollinator/colonies-client', () => import('@pollinator/colonies-client')),
     load('@pollinator/spec-builder', () => import('@pollinator/spec-builder')),
+    load('@pollinator/crypto', () => import('@pollinator/crypto')),
+    load('@pollinator/port-forward', () => import('@pollinator/port-forward')),
   ]);
-  return { core, devServer, cfsSync, coloniesClient, specBuilder };
+  return { core, devServer, cfsSync, coloniesClient, specBuilder, crypto, portForward };
 }
 
 export interface FlowColony {

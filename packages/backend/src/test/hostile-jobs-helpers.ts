@@ -21,6 +21,10 @@ export interface HostileSpecInput {
   /** Replaces the default `fs.dirs` (result keepfiles false, data keepfiles true). */
   dirs?: NonNullable<FunctionSpecInput['fs']>['dirs'];
   maxExecSeconds?: number;
+  /** More of the job's environment (e.g. POLLINATOR_FORWARD_PORTS). */
+  env?: Record<string, string>;
+  /** Channels the spec declares (a forward's). */
+  channels?: string[];
 }
 
 /** A Pollinator-shaped spec (executors.md §1.1) whose job is `script`. */
@@ -34,7 +38,8 @@ export function hostileSpec(input: HostileSpecInput): FunctionSpecInput {
     maxretries: 1,
     maxwaittime: -1,
     conditions: { executortype: input.executorType, nodes: 1, processespernode: 1, cpu: '100m', mem: '100Mi', walltime: maxExec + 1 },
-    env: { PROJECT_DIR: `${input.mountPath}${base}` },
+    env: { ...input.env, PROJECT_DIR: `${input.mountPath}${base}` },
+    ...(input.channels === undefined ? {} : { channels: input.channels }),
     fs: {
       mount: input.mountPath,
       snapshots: [],

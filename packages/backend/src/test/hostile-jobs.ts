@@ -20,6 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -302,6 +303,76 @@ export function testHostileJobs(name: string, createBackend: () => Backend | Pro
       caseTimeoutMs,
     );
 
+    // (h) A forward (issue #16): the executor relays only to the ports the
+    // spec lists, and only for the process's submitter. A client that skips
+    // openForward's own check and asks for port 22 is refused by the
+    // executor, with the reason; another member of the colony cannot use the
+    // process's channels at all, and nothing of theirs is relayed.
+    it(
+      'refuses a forward to a port the spec does not allow and to anyone but the submitter',
+      async () => {
+        const { portForward, specBuilder, crypto, coloniesClient } = flow.packages;
+        const allowedPort = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
+        const submitted = await user.submit(
+          hostileSpec({
+            project: project(),
+            script: 'echo forward-job-running; sleep 120',
+            executorType,
+            mountPath,
+            image,
+            env: { [specBuilder.FORWARD_PORTS_ENV]: String(allowedPort) },
+            channels: specBuilder.forwardChannelNames(),
+          }),
+        );
+        const processId = submitted.processid;
+        const forwardLines = () => events.flatMap((event) => (event.type === 'forward' && event.processId === processId ? [event.message] : []));
+        try {
+          // The relay starts with the job's follow, which the job's first output shows has begun.
+          await expect.poll(() => processLog(user, processId), { timeout: jobTimeoutMs, interval: 250 }).toContain('forward-job-running');
+          await expect.poll(forwardLines, { timeout: jobTimeoutMs }).toContain(`relaying forwards to port ${allowedPort} of the job`);
+
+          // The submitter, straight onto the channels, for a port the spec does not list.
+          const refusals: string[] = [];
+          const link = portForward.createChannelLink({ client: user, processId, role: 'submitter' });
+          const listener = await portForward.createForwardListener({
+            link,
+            remotePort: 22,
+            localPort: 0,
+            onEvent: (event) => {
+              if (event.type === 'refused') refusals.push(event.reason);
+            },
+          });
+          try {
+            expect(await bytesUntilClosed(listener.port)).toBe(0);
+            await expect.poll(() => refusals, { timeout: jobTimeoutMs }).toEqual([expect.stringContaining(`port 22 is not forwarded for this process: it allows ${allowedPort}`)]);
+          } finally {
+            await listener.close();
+          }
+          expect(forwardLines().some((line) => /^connection \d+ to port 22 refused: /.test(line))).toBe(true);
+
+          // Another member of the colony, for the allowed port: the server refuses every channel call.
+          const otherKey = crypto.generatePrivateKey();
+          const owner = coloniesClient.createColoniesClient({ url: server.url, privateKey: server.identities.colony.privateKey, colonyName: server.identities.colony.name });
+          await owner.addUser({ userid: crypto.idOf(otherKey), name: `other-${randomBytes(4).toString('hex')}` });
+          const other = coloniesClient.createColoniesClient({ url: server.url, privateKey: otherKey, colonyName: server.identities.colony.name });
+          const otherLink = portForward.createChannelLink({ client: other, processId, role: 'submitter' });
+          const intruder = await portForward.createForwardListener({ link: otherLink, remotePort: allowedPort, localPort: 0 });
+          try {
+            await bytesUntilClosed(intruder.port);
+            const end = await intruder.ended;
+            expect(end).toMatchObject({ kind: 'refused', refusal: 'not-authorized' });
+          } finally {
+            await intruder.close();
+          }
+          expect(forwardLines().some((line) => line.includes('relayed to'))).toBe(false);
+        } finally {
+          await user.cancelProcess(processId).catch(() => undefined);
+          await waitForClosed(user, processId, jobTimeoutMs).catch(() => undefined);
+        }
+      },
+      caseTimeoutMs,
+    );
+
     // (g) A spec that stages "/" with keepfiles false (any colony member can
     // submit one) is closed failed naming the field; no project's staging is
     // uploaded or deleted.
@@ -322,5 +393,16 @@ export function testHostileJobs(name: string, createBackend: () => Backend | Pro
       },
       caseTimeoutMs,
     );
+  });
+}
+
+/** Connects to 127.0.0.1:`port` and counts the bytes the peer sent before it closed the connection. */
+function bytesUntilClosed(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    let count = 0;
+    const socket = connect(port, '127.0.0.1');
+    socket.on('data', (chunk: Buffer) => (count += chunk.length));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(count));
   });
 }

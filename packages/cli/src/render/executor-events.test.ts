@@ -12,6 +12,7 @@ const EVENTS: ExecutorEvent[] = [
   { type: 'process.closed', processId: 'p1', success: true, exitCode: 0 },
   { type: 'process.closed', processId: 'p2', success: false, error: 'out of memory' },
   { type: 'process.abandoned', processId: 'p3', reason: 'its spec cannot be read' },
+  { type: 'forward', processId: 'p4', message: 'connection 1 relayed to 127.0.0.1:8888' },
   { type: 'warning', message: 'the local backend does not isolate jobs' },
   { type: 'shutdown', mode: 'finish' },
 ];
@@ -36,6 +37,7 @@ describe('createExecutorEventRenderer', () => {
       '03:04:05 succeeded p1 (exit 0)',
       '03:04:05 failed p2: out of memory',
       '03:04:05 abandoned p3: its spec cannot be read',
+      '03:04:05 forward p4: connection 1 relayed to 127.0.0.1:8888',
       '! the local backend does not isolate jobs',
     ]);
   });

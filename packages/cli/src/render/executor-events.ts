@@ -36,6 +36,9 @@ function describeEvent(event: ExecutorEvent, verbosity: ExecutorEventVerbosity, 
     }
     case 'process.abandoned':
       return `${colors.yellow('abandoned')} ${event.processId}: ${event.reason}`;
+    case 'forward':
+      // The user of the forward sees its own side; the executor's operator sees the relay.
+      return full ? `forward ${event.processId}: ${event.message}` : undefined;
     default:
       return undefined;
   }
