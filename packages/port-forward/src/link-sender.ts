@@ -68,6 +68,11 @@ export class LinkSender {
     return this.#queuedBytes + this.#inFlightBytes;
   }
 
+  /** True once the link knows where to start (writes before that wait in the queue). */
+  get started(): boolean {
+    return this.#nextSequence > 0;
+  }
+
   /** Begins sending from `firstSequence` (known once the link has looked at its channels). */
   start(firstSequence: number): void {
     this.#nextSequence = firstSequence;

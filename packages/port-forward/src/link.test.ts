@@ -3,7 +3,7 @@
 // executor on the other.
 import { createHash, randomBytes } from 'node:crypto';
 import { createColoniesClient } from '@pollinator/colonies-client';
-import { forwardChannelName } from '@pollinator/spec-builder';
+import { forwardChannelName, forwardChannelNames } from '@pollinator/spec-builder';
 import type { ChannelLimits } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelLink, type ChannelLinkInternals } from './link';
@@ -163,6 +163,19 @@ describe('createChannelLink', () => {
     await colony.executor.closeFailed(processId, 'the job failed');
     expect(await executor.ended).toEqual({ kind: 'process-ended', state: 'failed' });
     expect(await submitter.ended).toEqual({ kind: 'process-ended', state: 'failed' });
+  });
+
+  it('closes at once while it still waits for the process to be assigned', async () => {
+    const waiting = await colony.user.submit({ funcname: 'execute', conditions: { executortype: 'nobody-runs-this' }, channels: forwardChannelNames() });
+    try {
+      const submitter = createChannelLink({ client: colony.user, processId: waiting.processid, role: 'submitter' });
+      const write = submitter.write(text('queued before the assignment'));
+      await submitter.close();
+      expect(await submitter.ended).toEqual({ kind: 'closed', by: 'us' });
+      await expect(write).rejects.toThrow(ForwardLinkError);
+    } finally {
+      await colony.user.cancelProcess(waiting.processid);
+    }
   });
 
   it('carries 5 MB byte-exact', async () => {

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import {
   channelRefusal,
   CHANNEL_LIMITS,
+  ColoniesClientError,
   isTerminalProcessState,
   processStateName,
   type ColoniesClient,
@@ -47,6 +48,18 @@ function checkOptions(options: ChannelLinkOptions): void {
   positive(options.burst, 'burst');
   if ((options.maxAppendBytes ?? 0) > CHANNEL_LIMITS.maxPayloadBytes) {
     throw new RangeError(`createChannelLink: maxAppendBytes ${options.maxAppendBytes} is over the server's ${CHANNEL_LIMITS.maxPayloadBytes}-byte payload limit`);
+  }
+}
+
+/** Runs `call`, again after a network failure or a retryable answer (not a channel refusal), a few times. */
+async function retryTransient<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      const transient = ColoniesClientError.isInstance(error) && error.retryable && channelRefusal(error) === undefined;
+      if (!transient || attempt >= 4 || !(await delay(200 * 2 ** attempt, signal))) throw error;
+    }
   }
 }
 
@@ -154,7 +167,7 @@ export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInter
     let process: Process;
     for (;;) {
       try {
-        process = await client.getProcess(processId, { signal });
+        process = await retryTransient(() => client.getProcess(processId, { signal }), signal);
       } catch (error) {
         if (!signal.aborted) finish({ kind: 'refused', refusal: 'process-not-found', message: `process ${processId} could not be read: ${(error as Error).message}` });
         return;
@@ -168,7 +181,7 @@ export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInter
     let tails;
     try {
       tails = await Promise.all(
-        [direction.send, direction.read].map((which) => scanDirection({ client, processId, direction: which, layout, signal })),
+        [direction.send, direction.read].map((which) => retryTransient(() => scanDirection({ client, processId, direction: which, layout, signal }), signal)),
       );
     } catch (error) {
       if (!signal.aborted) finish(await refusedEnd(error, `pollinator-forward-${direction.read}-0`));
@@ -212,6 +225,8 @@ export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInter
     if (settled !== undefined) return;
     closing ??= (async () => {
       readController.abort();
+      // Not started yet (still waiting for an assignment, or looking at the channels): nothing was sent, nothing to end.
+      if (!sender.started) sender.stop(new ForwardLinkError('FORWARD_LINK_ENDED', 'the forward link was closed before it started'));
       await sender.sendControl(reason === undefined ? 'end' : 'error', reason === undefined ? undefined : Buffer.from(reason, 'utf8'));
       finish({ kind: 'closed', by: 'us', ...(reason === undefined ? {} : { reason }) });
     })();
