@@ -1,4 +1,5 @@
 import type { FunctionSpec, ProjectIssue } from '@pollinator/spec-builder';
+import type { ProcessCause } from './process-cause';
 
 /**
  * The events `runProject()` (and `followProcess()` / `pullResults()`) yield,
@@ -168,6 +169,8 @@ export interface ProcessStateEvent {
   errors: string[];
   /** Times the server re-queued the process after an exec timeout. */
   retries: number;
+  /** Why the job failed, once its executor recorded it (process-cause.ts). */
+  cause?: ProcessCause;
 }
 
 export interface LogEvent {

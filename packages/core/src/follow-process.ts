@@ -10,6 +10,7 @@ import {
   type RunResult,
 } from './events';
 import { ExitCode } from './exit-codes';
+import { processCause } from './process-cause';
 import { processExitCode } from './process-outcome';
 
 /** The client methods following needs. */
@@ -203,13 +204,15 @@ function logEvent(log: Log): LogEvent {
   };
 }
 
-export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'errors' | 'retries'>): ProcessStateEvent {
+export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'errors' | 'retries'> & Partial<Pick<Process, 'attributes'>>): ProcessStateEvent {
+  const cause = processCause(process);
   return {
     type: 'process.state',
     processId: process.processid,
     state: processStateName(process.state),
     errors: [...(process.errors ?? [])],
     retries: process.retries,
+    ...(cause ? { cause } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ColoniesClient, Executor, Process } from '@pollinator/colonies-client';
 import { PROCESS_STATE_NAMES, processStateName, type ProcessStateName } from './events';
+import { processCause, type ProcessCause } from './process-cause';
 import { processExitCode } from './process-outcome';
 
 /** A process as `pollinator status` / `listProcesses` shows it (plain JSON). */
@@ -17,6 +18,8 @@ export interface ProcessSummary {
   errors: string[];
   /** Exit code per docs/exit-codes.md, for finished processes. */
   exitCode?: number;
+  /** Why the job failed, when its executor recorded it (process-cause.ts). */
+  cause?: ProcessCause;
 }
 
 export function summarizeProcess(process: Process): ProcessSummary {
@@ -36,6 +39,8 @@ export function summarizeProcess(process: Process): ProcessSummary {
   if (state === 'success' || state === 'failed' || state === 'cancelled') {
     summary.exitCode = processExitCode(process).exitCode;
   }
+  const cause = processCause(process);
+  if (cause) summary.cause = cause;
   return summary;
 }
 

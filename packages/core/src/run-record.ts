@@ -2,6 +2,7 @@ import { isUnsetTime, type ColoniesClient, type Process } from '@pollinator/colo
 import type { FunctionSpec } from '@pollinator/spec-builder';
 import { processStateName, type ProcessStateName } from './events';
 import { summarizeProcess, type ProcessSummary } from './process-commands';
+import { processCause, type ProcessCause } from './process-cause';
 import { processExitCode } from './process-outcome';
 import { RunRecordKey } from './run-record-keys';
 import { recordValue, resultSnapshotOf } from './run-record-values';
@@ -33,6 +34,8 @@ export interface RunRecord {
   /** `false` when the executor ran the job without containers: `image` was asked for, not used. */
   imageUsed?: boolean;
   imageDigest?: string;
+  /** Why the job failed, when its executor recorded it (process-cause.ts). */
+  cause?: ProcessCause;
   cliVersion?: string;
   gitCommit?: string;
   gitDirty?: boolean;
@@ -80,6 +83,7 @@ export function runRecordOf(process: Process, executorName?: string): RunRecord 
     gitCommit: value(RunRecordKey.gitCommit),
     gitDirty: gitDirty === undefined ? undefined : gitDirty === 'true',
     rerunOf: value(RunRecordKey.rerunOf),
+    cause: processCause(process),
   };
   const defined = Object.fromEntries(Object.entries(fields).filter(([, field]) => field !== undefined && field !== ''));
   return {
