@@ -114,6 +114,19 @@ describe('the relay against a hostile client', () => {
     await Promise.all(target.sockets.map(socketClosed));
   });
 
+  it('takes OPEN of stream 1 again as a new client session: the old streams are dropped, the link stays', async () => {
+    const { raw, target, received } = await hostileClient();
+    await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }, { kind: RecordKind.OPEN, streamId: 2, port: target.port }));
+    await received.waitFor((records) => records.filter((record) => record.kind === RecordKind.OPENED).length === 2);
+    while (target.sockets.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    const [first, second] = target.sockets;
+    await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }));
+    await Promise.all([socketClosed(first!), socketClosed(second!)]);
+    await received.waitFor((records) => records.filter((record) => record.kind === RecordKind.OPENED).length === 3);
+    while (target.sockets.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    expect(target.sockets[2]!.destroyed).toBe(false);
+  });
+
   it('ends the link when a client grants credit beyond the window', async () => {
     const { raw, target, received } = await hostileClient();
     await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }));

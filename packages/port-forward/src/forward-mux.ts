@@ -232,9 +232,21 @@ export class StreamMux implements StreamHost {
     }
   }
 
+  /**
+   * Stream 1 again: a new client session on the same link. A client that
+   * vanished without closing (killed, offline) leaves the executor's link
+   * open; its next session continues the same channels with ids from 1. Only
+   * the submitter can write there, so this drops nothing but its own streams.
+   */
+  private restartSession(): void {
+    for (const stream of [...this.streams.values()]) stream.abort('the client opened the forward again (a new session)');
+    this.highestStreamId = 0;
+  }
+
   private onOpenRecord(streamId: number, port: number): void {
     if (this.options.role === 'client') return this.protocolError(`the relay sent OPEN (stream ${streamId})`);
-    if (streamId <= this.highestStreamId) {
+    if (streamId === 1 && this.highestStreamId > 0) this.restartSession();
+    else if (streamId <= this.highestStreamId) {
       return this.protocolError(`OPEN for stream ${streamId}, at or below an id already used (${this.highestStreamId})`);
     }
     this.highestStreamId = streamId;

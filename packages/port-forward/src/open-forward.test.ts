@@ -73,10 +73,17 @@ describe('openForward + relayForwards through the dev-server', () => {
     smalls.forEach((body, index) => expect(sha256(body)).toBe(sha256(smallFiles[index]!)));
     expect(relayEvents.filter((event) => event.type === 'stream-opened')).toHaveLength(21);
 
+    // The user stops the forward and opens it again: the relay serves the new session.
+    await listener.close();
+    expect(await listener.ended).toEqual({ kind: 'closed', by: 'us' });
+    const again = await openForward({ client: colony.user, processId, remotePort: pythonPort, localPort: 0, onEvent: (event) => events.push(event) });
+    expect(sha256(await httpGet(again.port, '/small-3.bin'))).toBe(sha256(smallFiles[3]!));
+
     await colony.executor.closeSuccessful(processId);
-    expect(await listener.ended).toEqual({ kind: 'process-ended', state: 'successful' });
+    expect(await again.ended).toEqual({ kind: 'process-ended', state: 'successful' });
     expect(events.at(-1)).toMatchObject({ type: 'ended', message: expect.stringContaining('successful') });
-    await relay.ended;
+    expect(await relay.ended).toEqual({ kind: 'process-ended', state: 'successful' });
+    expect(relayEvents.filter((event) => event.type === 'stream-opened')).toHaveLength(22);
   });
 
   it('refuses a process that was not started with a forward, telling the user to add a tunnel', async () => {

@@ -16,7 +16,7 @@ import type { ForwardEvent, RelayEvent } from './forward-events';
 import { createForwardListener, type ForwardListener } from './forward-listener';
 import { serveForwardRelay, type ForwardRelay } from './forward-relay';
 import { createChannelLink } from './link';
-import type { ChannelLinkOptions } from './link-types';
+import type { ChannelLinkOptions, LinkEnd } from './link-types';
 
 /** Link settings a caller may tune (tests, benchmarks); the defaults are the protocol's. */
 export type ForwardLinkSettings = Pick<ChannelLinkOptions, 'maxAppendBytes' | 'window' | 'appendsPerSecond' | 'burst'>;
@@ -89,10 +89,16 @@ export interface RelayForwardsOptions {
   link?: ForwardLinkSettings;
 }
 
+/** Pause between two relay sessions (bounds a peer that opens and closes in a loop). */
+const SESSION_PAUSE_MS = 200;
+
 /**
  * The executor side for one running process: relays the submitter's
- * connections to the ports the spec allows. Throws ForwardNotAllowedError when
- * the spec declares no forward (the runtime checks before it calls).
+ * connections to the ports the spec allows. When the submitter closes its
+ * forward (`pollinator forward` stopped), a new session starts for the next
+ * one; the relay ends when the process ends, the link fails, or on close /
+ * abort. Throws ForwardNotAllowedError when the spec declares no forward (the
+ * runtime checks before it calls).
  */
 export function relayForwards(options: RelayForwardsOptions): ForwardRelay {
   const { process } = options;
@@ -101,26 +107,49 @@ export function relayForwards(options: RelayForwardsOptions): ForwardRelay {
     throw new ForwardNotAllowedError(process.processid, 0, allowedPorts, `process ${process.processid} declares no forward (its spec needs the forward channels and POLLINATOR_FORWARD_PORTS): nothing to relay`);
   }
   const emit = options.onEvent ?? (() => undefined);
-  const link = createChannelLink({
-    client: options.client,
-    processId: process.processid,
-    role: 'executor',
-    peerId: process.initiatorid,
-    ...options.link,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    onNotice: (text) => emit({ type: 'notice', text }),
-  });
-  const relay = serveForwardRelay({
-    link,
-    allowedPorts,
-    address: options.address,
-    onEvent: emit,
-    ...(options.maxStreams === undefined ? {} : { maxStreams: options.maxStreams }),
-    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
-    ...(options.link?.maxAppendBytes === undefined ? {} : { maxWriteBytes: options.link.maxAppendBytes }),
-  });
-  options.signal?.addEventListener('abort', () => void relay.close('the job has ended'), { once: true });
-  return relay;
+  let current: ForwardRelay | undefined;
+  let stopReason: { reason?: string } | undefined;
+  const stopped = () => stopReason !== undefined || options.signal?.aborted === true;
+
+  const session = (): ForwardRelay => {
+    const link = createChannelLink({
+      client: options.client,
+      processId: process.processid,
+      role: 'executor',
+      peerId: process.initiatorid,
+      ...options.link,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onNotice: (text) => emit({ type: 'notice', text }),
+    });
+    return serveForwardRelay({
+      link,
+      allowedPorts,
+      address: options.address,
+      onEvent: emit,
+      ...(options.maxStreams === undefined ? {} : { maxStreams: options.maxStreams }),
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      ...(options.link?.maxAppendBytes === undefined ? {} : { maxWriteBytes: options.link.maxAppendBytes }),
+    });
+  };
+
+  const run = async (): Promise<LinkEnd> => {
+    for (;;) {
+      current = session();
+      const end = await current.ended;
+      // Only the submitter's close starts another session: anything else (process ended, refused, limit, error) is final.
+      if (stopped() || end.kind !== 'closed' || end.by !== 'peer') return end;
+      await new Promise((resolve) => setTimeout(resolve, SESSION_PAUSE_MS));
+      if (stopped()) return end;
+    }
+  };
+  const ended = run();
+  const close = async (reason?: string): Promise<void> => {
+    stopReason ??= reason === undefined ? {} : { reason };
+    await current?.close(stopReason.reason);
+    await ended;
+  };
+  options.signal?.addEventListener('abort', () => void close('the job has ended'), { once: true });
+  return { ended, close };
 }
 
 function checkPort(port: number, what: string, zeroAllowed: boolean): void {
