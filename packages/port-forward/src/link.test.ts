@@ -2,7 +2,7 @@
 // that declares the forward channels, its submitter on one end and its
 // executor on the other.
 import { createHash, randomBytes } from 'node:crypto';
-import { createColoniesClient } from '@pollinator/colonies-client';
+import { ColoniesNetworkError, createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
 import { forwardChannelName, forwardChannelNames } from '@pollinator/spec-builder';
 import type { ChannelLimits } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,39 @@ describe('createChannelLink', () => {
     await append(colony.executor, 5, 'bye', 'error');
     expect((await received).toString()).toBe('abcd');
     expect(await submitter.ended).toEqual({ kind: 'closed', by: 'peer', reason: 'bye' });
+  });
+
+  it('re-reads from the first early entry while a gap lasts: a late append lands before it and shifts the log', async () => {
+    const processId = await colony.runningProcess();
+    const down = forwardChannelName('down', 0);
+    let sawThree: () => void = () => undefined;
+    const seenThree = new Promise<void>((resolve) => (sawThree = resolve));
+    // Polling only (no WebSocket), with every read observed: the test knows when sequence 3 has been read.
+    const observed = new Proxy(colony.user, {
+      get(target, property) {
+        if (property === 'subscribeChannel') return () => { throw new ColoniesNetworkError('subscribechannelmsg', 'WebSockets are off in this test'); };
+        if (property === 'readChannel') {
+          return async (...args: Parameters<ColoniesClient['readChannel']>) => {
+            const entries = await target.readChannel(...args);
+            if (entries.some((entry) => entry.sequence === 3n)) sawThree();
+            return entries;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const submitter = createChannelLink({ client: observed, processId, role: 'submitter' });
+    const received = readAll(submitter);
+    await submitter.write(text('open'));
+    const append = (sequence: number, payload: string, type?: string) =>
+      colony.executor.appendChannel({ processId, name: down, sequence, payload: text(payload), ...(type === undefined ? {} : { type }) });
+    await append(3, 'c');
+    await seenThree;
+    await append(1, 'a');
+    await append(2, 'b');
+    await append(4, '', 'end');
+    expect((await received).toString()).toBe('abc');
   });
 
   it('moves on to the next channel once one has carried its share, and ends plainly when all are used', async () => {
