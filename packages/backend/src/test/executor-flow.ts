@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutorEvent, RunningExecutor } from '@pollinator/core';
 import type { Backend } from '../backend';
+import { registerForwardCases } from './executor-flow-forward';
 import { registerRunRecordCases } from './executor-flow-records';
 import { startFlowColony, type FlowColony } from './flow-colony';
 
@@ -251,6 +252,16 @@ export function testExecutorFlow(name: string, createBackend: () => Backend | Pr
       },
       caseTimeoutMs,
     );
+
+    registerForwardCases({
+      flow: () => flow,
+      caseDirs,
+      startExecutor: (dirs, events) => startExecutor(dirs, events),
+      shellProject: (dir, script) => shellProject(dir, script),
+      submit: async (dir) => (await runProject(dir, false).result).processId!,
+      caseTimeoutMs,
+      jobTimeoutMs,
+    });
 
     registerRunRecordCases({
       flow: () => flow,
