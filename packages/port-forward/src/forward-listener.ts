@@ -54,6 +54,11 @@ export async function createForwardListener(options: ForwardListenerOptions): Pr
   });
 
   function accept(socket: Socket): void {
+    if (mux.isEnded) {
+      // The link is gone and the server is closing: a connection that slipped in gets nothing to talk to.
+      socket.destroy();
+      return;
+    }
     if (mux.streamCount >= maxStreams) {
       socket.destroy();
       emit({ type: 'refused', streamId: 0, reason: `${maxStreams} connections are open through this forward already; close some and retry` });
@@ -71,7 +76,7 @@ export async function createForwardListener(options: ForwardListenerOptions): Pr
     await mux.close(`the local port could not be opened: ${cause}`);
     throw new ForwardError(
       'FORWARD_LOCAL_PORT_UNAVAILABLE',
-      `cannot listen on 127.0.0.1:${options.localPort} (${cause}): choose another local port, e.g. ${options.localPort + 1}:${options.remotePort}, or 0 for any free one`,
+      `cannot listen on 127.0.0.1:${options.localPort} (${cause}): choose another local port (e.g. ${options.localPort === 0 ? 8000 : options.localPort + 1}:${options.remotePort}), or 0 for any free one`,
       { details: { localPort: options.localPort }, cause: error },
     );
   }

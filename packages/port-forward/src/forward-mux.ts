@@ -78,6 +78,11 @@ export class StreamMux implements StreamHost {
     return this.outboxBytes + this.link.pendingBytes > CONGESTION_BYTES;
   }
 
+  /** True once the link has ended or is ending: no new stream can start. */
+  get isEnded(): boolean {
+    return this.linkDone;
+  }
+
   get streamCount(): number {
     return this.streams.size;
   }

@@ -3,8 +3,11 @@
 // carries the records between them.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ForwardError } from './forward-errors';
+import { createForwardListener } from './forward-listener';
+import { createMemoryLinkPair } from './memory-link';
 import {
   connectLocal,
   contentFor,
@@ -36,6 +39,19 @@ describe('a forward over a memory link', () => {
   it('listens on 127.0.0.1 only and reports it', async () => {
     const { forward } = await httpForward();
     expect(forward.forwardEvents[0]).toEqual({ type: 'listening', host: '127.0.0.1', port: forward.listener.port, remotePort: expect.any(Number) });
+    // Another loopback address of the same machine is refused: the listener is not on all interfaces.
+    await expect(connectTo('127.0.0.2', forward.listener.port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('says which local port is taken and what to do', async () => {
+    const taken = createServer();
+    const port = await listenOnLoopback(taken);
+    cleanups.push(() => new Promise((resolve) => taken.close(() => resolve())));
+    const [link] = createMemoryLinkPair();
+    const opening = createForwardListener({ link, remotePort: 8888, localPort: port });
+    await expect(opening).rejects.toSatisfy((error) => ForwardError.isInstance(error) && error.code === 'FORWARD_LOCAL_PORT_UNAVAILABLE');
+    await expect(opening).rejects.toThrow(`cannot listen on 127.0.0.1:${port} (listen EADDRINUSE: address already in use 127.0.0.1:${port}): choose another local port (e.g. ${port + 1}:8888), or 0 for any free one`);
+    expect(await link.ended).toMatchObject({ kind: 'closed', by: 'us' });
   });
 
   it('carries 10 MB byte-exact in both directions', async () => {
@@ -238,6 +254,14 @@ async function startUnacceptingListener(): Promise<{ port: number; close(): Prom
       await exited;
     },
   };
+}
+
+function connectTo(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
 }
 
 function firstBytes(socket: Socket): Promise<Buffer> {
