@@ -182,8 +182,11 @@ export interface Backend {
    * The host name or IP address a TCP connection reaches the running job at,
    * for a port-forward: `127.0.0.1` for a local process, the first node of a
    * Slurm allocation, the pod's IP on Kubernetes. Undefined while the job has
-   * no address yet (pending). Absent: the runtime uses the first of the
-   * running status's `nodes`.
+   * no address yet (pending). Throws `BackendError` when the running job can
+   * never be reached (a container without a network address of its own): the
+   * forward passes the message on. Never an address that reaches more than
+   * the job itself can (not this machine's loopback for a container). Absent:
+   * the runtime uses the first of the running status's `nodes`.
    */
   jobAddress?(handle: JobHandle): Promise<string | undefined>;
   /**

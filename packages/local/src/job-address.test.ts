@@ -75,6 +75,16 @@ describe('local jobAddress', () => {
     expect(await localJobAddress(handle, { containerCommand: fakeDocker })).toBeUndefined();
   });
 
+  it('is an error naming the container and what to do for a running container without an address of its own', async () => {
+    const backend = createLocalBackend({ mode: 'podman', containerCommand: fakeDocker, stopGraceSeconds: 1 });
+    process.env.FAKE_DOCKER_NO_ADDRESS = '1';
+    try {
+      await expect(addressWhileRunning(backend)).rejects.toThrow(/container pollinator-[0-9a-f]+-\S* has no network address of its own .*a forward cannot reach it; run the executor with rootful podman/);
+    } finally {
+      delete process.env.FAKE_DOCKER_NO_ADDRESS;
+    }
+  });
+
   it("reads the first address of the container's networks", () => {
     expect(ADDRESS_FORMAT).toContain('.NetworkSettings.Networks');
     expect(addressFromInspect('172.17.0.2 \n')).toBe('172.17.0.2');

@@ -43,7 +43,8 @@ if (command === 'container' && argv[1] === 'inspect') {
     process.stderr.write(`Error: No such container: ${name}\n`);
     process.exit(1);
   }
-  process.stdout.write('127.0.0.1 \n');
+  // FAKE_DOCKER_NO_ADDRESS: as rootless Podman answers, a container without an address of its own.
+  process.stdout.write(process.env.FAKE_DOCKER_NO_ADDRESS ? ' \n' : '127.0.0.1 \n');
   process.exit(0);
 }
 if (command === 'stop' || command === 'kill') {
