@@ -3,7 +3,7 @@
 // fail, by polling `channelreadmsg`; entries from anyone but the peer are
 // ignored, the rest ordered by sequence without duplicates, and the next
 // channel read once the current one has delivered its whole range.
-import { channelRefusal, ColoniesClientError, ColoniesNetworkError, type ChannelEntry, type ColoniesClient } from '@pollinator/colonies-client';
+import { channelRefusal, ColoniesClientError, ColoniesNetworkError, ColoniesReplyTooLargeError, type ChannelEntry, type ColoniesClient } from '@pollinator/colonies-client';
 import { forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
 import { channelOf, type LinkLayout } from './link-sender';
 import { SequenceReorder } from './sequence-reorder';
@@ -48,6 +48,8 @@ export interface ReadStart {
 
 /** Consecutive WebSocket failures before falling back to polling. */
 const MAX_SOCKET_FAILURES = 2;
+/** Entries one poll asks for: a subscription's first frame holds all the log has, which polling bounds. */
+const POLL_LIMIT = 16;
 /** Consecutive failed polls (network, 502/503) before the link gives up. */
 const MAX_POLL_FAILURES = 8;
 
@@ -89,6 +91,11 @@ export class LinkReceiver {
         failures = 0;
       } catch (error) {
         if (signal.aborted) return;
+        if (!polling && ColoniesReplyTooLargeError.isInstance(error)) {
+          // The backlog from the read index is more than one frame may carry: poll it in bounded pages.
+          polling = true;
+          continue;
+        }
         if (!isTransient(error) || (polling && failures >= MAX_POLL_FAILURES)) {
           await this.#context.refused(error, name);
           return;
@@ -131,11 +138,11 @@ export class LinkReceiver {
   async #poll(name: string): Promise<void> {
     const { client, processId, timing, signal } = this.#context;
     const fromIndex = this.#readFrom();
-    const entries = await client.readChannel({ processId, name, fromIndex }, { signal });
+    const entries = await client.readChannel({ processId, name, fromIndex, limit: POLL_LIMIT }, { signal });
     const before = this.#reorder.next;
     this.#cursor = fromIndex;
     if (this.#acceptAll(entries)) return;
-    if (this.#reorder.next === before) await delay(timing.pollIntervalMs, signal);
+    if (this.#reorder.next === before && entries.length < POLL_LIMIT) await delay(timing.pollIntervalMs, signal);
   }
 
   /** True when reading this channel is over (moved on, or the peer closed). */
