@@ -5,8 +5,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { SshTunnelError } from './ssh-errors';
+
+// ssh2 is CommonJS and Node's ESM loader cannot see `utils` among its named exports
+// (the CLI binary failed to load with "does not provide an export named 'utils'").
+const { utils } = ssh2;
 
 /** A private key file is a few KiB; anything much larger is the wrong file. */
 const MAX_KEY_FILE_BYTES = 64 * 1024;
