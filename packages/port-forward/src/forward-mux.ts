@@ -3,7 +3,7 @@
 // rules a hostile or broken peer must not break (record format, stream ids,
 // credit, floods). Any breach ends the whole link with the reason; nothing
 // from the peer can crash the process or make it buffer without bound.
-import { describeLinkEnd } from './link-errors';
+import { describeLinkEnd, ForwardLinkError } from './link-errors';
 import type { ForwardLink, LinkEnd } from './link-types';
 import {
   concatRecords,
@@ -62,6 +62,8 @@ export class StreamMux implements StreamHost {
   private outboxBytes = 0;
   private flushScheduled = false;
   private linkDone = false;
+  /** Why this side ended the link, when it did so because something failed. */
+  private failure: string | undefined;
 
   constructor(private readonly options: StreamMuxOptions) {
     this.link = options.link;
@@ -131,11 +133,17 @@ export class StreamMux implements StreamHost {
   }
 
   protocolError(message: string): void {
+    this.fail(`protocol error from the peer: ${message}`);
+  }
+
+  /** Ends the link because of a failure on this side of it; `ended` reports `{ kind: 'error', message }`. */
+  private fail(message: string): void {
     if (this.linkDone) return;
     this.linkDone = true;
+    this.failure = message;
     this.outbox = [];
     this.outboxBytes = 0;
-    void this.link.close(`protocol error from the peer: ${message}`);
+    void this.link.close(message);
   }
 
   private flush(): void {
@@ -158,11 +166,9 @@ export class StreamMux implements StreamHost {
 
   /** A write the link refused: records are lost, so the streams cannot go on. Once the link has ended, `ended` says why. */
   private writeFailed(error: unknown): void {
-    if (this.linkDone) return;
-    this.linkDone = true;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    void this.link.close(`a write to the link failed: ${error instanceof Error ? error.message : String(error)}`);
+    // The link ended (closed, process ended, refused): `ended` carries that reason, not this write.
+    if (ForwardLinkError.isInstance(error) && error.code === 'FORWARD_LINK_ENDED') return;
+    this.fail(`a write to the link failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /** A write completed: streams held back by congestion may send again. */
@@ -188,7 +194,9 @@ export class StreamMux implements StreamHost {
       this.linkDone = true;
       void this.link.close();
     }
-    const end = await this.link.ended;
+    const linkEnd = await this.link.ended;
+    // Our own close after a failure is the failure; any other end (the process ended meanwhile) stays as it is.
+    const end: LinkEnd = this.failure !== undefined && linkEnd.kind === 'closed' && linkEnd.by === 'us' ? { kind: 'error', message: this.failure } : linkEnd;
     const reason = describeLinkEnd(end);
     for (const stream of [...this.streams.values()]) stream.abort(reason);
     return end;

@@ -83,6 +83,7 @@ describe('a forward over a memory link', () => {
     await expect(httpGet(forward.listener.port, `/bytes/${1024 * 1024}/3`)).rejects.toThrow();
     const ended = await forward.nextForwardEvent('ended');
     expect(ended.message).toMatch(/^the forward was closed by the other side: a write to the link failed: a write of \d+ bytes is over the link's 4096-byte append limit$/);
+    expect(await forward.relay.ended).toEqual({ kind: 'error', message: expect.stringMatching(/^a write to the link failed: a write of \d+ bytes/) });
   });
 
   it('carries 20 concurrent connections, each byte-exact', async () => {

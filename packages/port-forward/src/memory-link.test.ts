@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ForwardLinkError } from './link-errors';
 import { createMemoryLinkPair } from './memory-link';
 
 async function collect(iterable: AsyncIterable<Uint8Array>): Promise<number[][]> {
@@ -17,7 +18,7 @@ describe('memory link pair', () => {
     expect(await received).toEqual([[1], [2, 3]]);
     expect(await a.ended).toEqual({ kind: 'closed', by: 'us', reason: 'done here' });
     expect(await b.ended).toEqual({ kind: 'closed', by: 'peer', reason: 'done here' });
-    await expect(b.write(new Uint8Array([4]))).rejects.toThrow('the link has ended');
+    await expect(b.write(new Uint8Array([4]))).rejects.toSatisfy((error) => ForwardLinkError.isInstance(error) && error.code === 'FORWARD_LINK_ENDED');
   });
 
   it('copies a write, so the writer may reuse its buffer', async () => {

@@ -1,7 +1,13 @@
 // Two ForwardLinks joined in memory: what one writes, the other reads, in
 // order, with the same end rules as a channel link. For tests of the streams
 // layer and of its users (core, cli) that need a forward without a colony.
+import { ForwardLinkError } from './link-errors';
 import type { ForwardLink, LinkEnd } from './link-types';
+
+/** As the channel link rejects a write after its end. */
+function linkEnded(): ForwardLinkError {
+  return new ForwardLinkError('FORWARD_LINK_ENDED', 'the forward link has ended');
+}
 
 export interface MemoryLinkOptions {
   /** Largest single write (default 512 KiB, the channel link's default): a larger one rejects, as a too-large append would. */
@@ -85,13 +91,13 @@ export function createMemoryLinkPair(options: MemoryLinkOptions = {}): [ForwardL
         if (records.length > maxAppendBytes) {
           throw new RangeError(`a write of ${records.length} bytes is over the link's ${maxAppendBytes}-byte append limit`);
         }
-        if (peer.finished || own.settled) throw new Error('the link has ended');
+        if (peer.finished || own.settled) throw linkEnded();
         pendingBytes += records.length;
         try {
           while (peer.unreadBytes >= maxUnreadBytes && !peer.finished) {
             await new Promise<void>((resolve) => peer.waitingWriters.push(resolve));
           }
-          if (peer.finished) throw new Error('the link has ended');
+          if (peer.finished) throw linkEnded();
           // A copy: the writer may reuse its buffer, as it may after a real append.
           peer.queue.push(records.slice());
           peer.unreadBytes += records.length;
