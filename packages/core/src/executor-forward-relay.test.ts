@@ -186,6 +186,30 @@ describe('runExecutor relays a keyless forward to the job (dev-server, real job 
     }
   });
 
+  it('serves the next forward after the submitter closed one, while the job runs', async () => {
+    const port = await freePort();
+    const site = mkdtempSync(join(root, 'site-'));
+    writeFileSync(join(site, 'again.txt'), 'served again\n');
+    const processId = await submit(`python3 -m http.server ${port} --bind 127.0.0.1 --directory '${site}'`, port);
+    try {
+      for (const round of [1, 2, 3]) {
+        const listener = await openForward({ client: user, processId, remotePort: port, localPort: 0 });
+        try {
+          await expect
+            .poll(() => fetch(`http://127.0.0.1:${listener.port}/again.txt`).then((response) => response.text(), () => ''), { timeout: 30_000, interval: 250 })
+            .toBe('served again\n');
+        } finally {
+          // Ctrl-C in `pollinator forward`: the forward closes, the job runs on.
+          await listener.close();
+        }
+        await expect.poll(() => forwardLines(processId).filter((line) => line.startsWith('forward ended: ')).length, { timeout: 30_000 }).toBe(round);
+      }
+      expect(forwardLines(processId).filter((line) => line.startsWith('relaying forwards to port'))).toHaveLength(1);
+    } finally {
+      await user.cancelProcess(processId).catch(() => undefined);
+    }
+  });
+
   it('refuses a port the spec does not list to a client that skips the check, naming the allowed one', async () => {
     const allowed = await freePort();
     const processId = await submit('echo started; sleep 60', allowed);
