@@ -94,6 +94,6 @@ async function follow(context: CommandContext, connection: ColonyConnection, pro
     output.line(`Stopped following; process ${processId} keeps running.`);
     return result.exitCode;
   }
-  renderOutcome(output, result, Date.now() - started, renderer.lastProcessErrors);
+  renderOutcome(output, result, Date.now() - started, renderer.lastProcessErrors, renderer.lastProcessCause);
   return result.exitCode;
 }

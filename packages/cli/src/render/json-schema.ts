@@ -49,6 +49,14 @@ const processId = described({ type: 'string', pattern: '^[0-9a-f]{64}$' }, 'A pr
 const state = oneOfStrings('waiting', 'running', 'success', 'failed', 'cancelled');
 const target = oneOfStrings('src', 'data', 'result');
 const syncCounts = object({ files: count, bytes: count });
+/** `ProcessCause` of @pollinator/core: why the job failed, as its executor recorded it (issue #17). */
+const processCause = object(
+  {
+    kind: oneOfStrings('succeeded', 'failed', 'out-of-memory', 'time-limit', 'node-failure', 'preempted', 'cancelled', 'could-not-start'),
+    detail: described(string, 'One line: the cause with its details and what to do ("killed: out of memory (peak 15.8 GiB of 16 GiB requested) — raise conditions.mem").'),
+  },
+  { description: 'Why the job failed, as its executor recorded it (POLLINATOR_FAILURE_CAUSE, POLLINATOR_FAILURE_DETAIL).' },
+);
 
 /** `RunRecord` of @pollinator/core. */
 const RUN_RECORD: Record<string, Schema> = {
@@ -71,6 +79,7 @@ const RUN_RECORD: Record<string, Schema> = {
   'gitCommit?': string,
   'gitDirty?': boolean,
   'rerunOf?': processId,
+  'cause?': ref('processCause'),
   spec: ref('functionSpec'),
   retries: count,
   errors: list(string),
@@ -101,6 +110,7 @@ const DEFINITIONS: Record<string, Schema> = {
     },
     { description: 'How a run (or a follow) ended; `exitCode` is the command\'s exit status.' },
   ),
+  processCause,
   functionSpec: { type: 'object', description: 'A ColonyOS function spec (docs/project-yaml.md lists how project.yaml maps to it).' },
   runRecord: object(RUN_RECORD, { description: 'What a run was: its inputs (snapshots, image, commit), where and when it ran, how it ended (docs/runs.md).' }),
 };
@@ -137,7 +147,7 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
   'snapshot.created': { description: 'A label was frozen (src and data at submit).', properties: { target, snapshotId: string, name: string, label: string, files: count } },
   'spec.built': { description: 'The function spec to submit (`funcspec`, and `run`/`plan` before submitting).', properties: { spec: ref('functionSpec') } },
   'process.submitted': { description: 'The job was submitted.', properties: { processId, colonyName: string } },
-  'process.state': { description: 'The process changed state.', properties: { processId, state, errors: list(string), retries: count } },
+  'process.state': { description: 'The process changed state.', properties: { processId, state, errors: list(string), retries: count, 'cause?': ref('processCause') } },
   log: {
     description: 'Log text of a process, verbatim (with --tail/--grep: one line each).',
     properties: {
@@ -196,6 +206,7 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
       retries: count,
       errors: list(string),
       'exitCode?': integer,
+      'cause?': ref('processCause'),
     },
   },
   'unreadable-process': { description: '`ps`: a process the client could not decode.', properties: { 'processId?': string, state, reason: string } },

@@ -1,9 +1,10 @@
-import type { ErrorEvent, RunResult } from '@pollinator/core';
+import type { ErrorEvent, ProcessCause, RunResult } from '@pollinator/core';
 import { formatProjectIssue } from '@pollinator/spec-builder/project-issues';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { formatBytes, formatDuration } from './format';
 import { formatTime } from '../runtime/lookups';
+import { formatCause } from './cause';
 import { renderError } from './error';
 import type { Output } from './output';
 
@@ -127,8 +128,8 @@ export function reattachHints(output: Output, processId: string, embedded: boole
   }
 }
 
-/** The last line of a followed run: what happened and the exit code. */
-export function renderOutcome(output: Output, result: RunResult, elapsedMs: number, processErrors: string[]): void {
+/** The last line of a followed run: what happened and the exit code, then the failure cause the executor recorded. */
+export function renderOutcome(output: Output, result: RunResult, elapsedMs: number, processErrors: string[], cause?: ProcessCause): void {
   const c = output.colors;
   switch (result.state) {
     case 'success':
@@ -143,6 +144,7 @@ export function renderOutcome(output: Output, result: RunResult, elapsedMs: numb
             ? 'Lost by its executor'
             : `Failed with exit code ${result.exitCode}`;
       output.line(`${c.red('✖')} ${c.bold(what)}${reason === '' ? '' : `: ${reason}`}`);
+      if (cause !== undefined) output.line(`  ${formatCause(cause, c)}`);
       break;
     }
     case 'cancelled':

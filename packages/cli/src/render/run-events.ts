@@ -1,4 +1,4 @@
-import type { PollinatorEvent, RunResult } from '@pollinator/core';
+import type { PollinatorEvent, ProcessCause, RunResult } from '@pollinator/core';
 import { formatBytes, formatDuration, formatRate, bar, plural } from './format';
 import { spinnerFrame, type LiveItem, type Output } from './output';
 import { executorMessageText, isExecutorFailure, isProgressMessage, logOrigin } from './run-events-executor-message';
@@ -89,6 +89,8 @@ export class RunRenderer {
   plans: EventOf<'sync.plan'>[] = [];
   spec: unknown;
   lastProcessErrors: string[] = [];
+  /** The failure cause the executor recorded, from the last `process.state` (issue #17). */
+  lastProcessCause: ProcessCause | undefined;
 
   constructor(
     private readonly output: Output,
@@ -100,7 +102,10 @@ export class RunRenderer {
     if (event.type === 'sync.plan') this.plans.push(event);
     if (event.type === 'spec.built') this.spec = event.spec;
     if (event.type === 'process.submitted') this.processId = event.processId;
-    if (event.type === 'process.state') this.lastProcessErrors = event.errors;
+    if (event.type === 'process.state') {
+      this.lastProcessErrors = event.errors;
+      this.lastProcessCause = event.cause;
+    }
     if (this.output.isJson) {
       this.output.json(event.type === 'log' ? { ...event, origin: logOrigin(event.message) } : event);
       return;

@@ -1,5 +1,6 @@
 import type { RunRecord } from '@pollinator/core';
 import { between, formatTime } from '../runtime/lookups';
+import { formatCause } from './cause';
 import type { Colors } from './colors';
 import { formatDuration } from './format';
 
@@ -30,6 +31,7 @@ export function formatRunRecord(record: RunRecord, c: Colors): string {
   rows.push(['Run', record.processId]);
   rows.push(['Project', record.projectName === '' ? none('(none)') : record.projectName]);
   rows.push(['State', `${colorState(c, record.state)}${record.exitCode === undefined ? '' : ` (exit code ${record.exitCode})`}`]);
+  if (record.cause !== undefined) rows.push(['Cause', formatCause(record.cause, c)]);
   rows.push(['Submitted', formatTime(record.submitted)]);
   if (record.started !== undefined && formatTime(record.started) !== '') {
     const queued = between(record.submitted, record.started);

@@ -79,6 +79,6 @@ export async function followRun(
     }
     return followed(result.exitCode);
   }
-  renderOutcome(output, result, Date.now() - options.started, renderer.lastProcessErrors);
+  renderOutcome(output, result, Date.now() - options.started, renderer.lastProcessErrors, renderer.lastProcessCause);
   return followed(result.exitCode);
 }
