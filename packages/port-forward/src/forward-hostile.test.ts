@@ -127,6 +127,30 @@ describe('the relay against a hostile client', () => {
     expect(target.sockets[2]!.destroyed).toBe(false);
   });
 
+  it('carries 200,000 one-byte DATA records of two interleaved streams intact (one socket write per stream and payload)', async () => {
+    const { raw, target, received } = await hostileClient();
+    await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }, { kind: RecordKind.OPEN, streamId: 2, port: target.port }));
+    await received.waitFor((records) => records.filter((record) => record.kind === RecordKind.OPENED).length === 2);
+    while (target.sockets.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    const got = target.sockets.map((socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      return new Promise<Buffer>((resolve) => socket.once('end', () => resolve(Buffer.concat(chunks))));
+    });
+    const count = 100_000;
+    const bytes = new Uint8Array(2 * count * 10);
+    const view = new DataView(bytes.buffer);
+    for (let index = 0; index < 2 * count; index += 1) {
+      view.setUint8(index * 10, RecordKind.DATA);
+      view.setUint32(index * 10 + 1, (index % 2) + 1);
+      view.setUint32(index * 10 + 5, 1);
+      view.setUint8(index * 10 + 9, (index >> 1) % 251);
+    }
+    await raw.write(concatRecords([bytes, encodeRecord({ kind: RecordKind.END, streamId: 1 }), encodeRecord({ kind: RecordKind.END, streamId: 2 })]));
+    const expected = Buffer.from(Array.from({ length: count }, (_, index) => index % 251));
+    for (const body of await Promise.all(got)) expect(body.equals(expected)).toBe(true);
+  });
+
   it('ends the link when a client grants credit beyond the window', async () => {
     const { raw, target, received } = await hostileClient();
     await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }));

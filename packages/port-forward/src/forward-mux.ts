@@ -210,9 +210,30 @@ export class StreamMux implements StreamHost {
       if (error instanceof RecordDecodeError) return this.protocolError(error.message);
       throw error;
     }
+    // DATA of one stream within a payload becomes one socket write: a peer sending many tiny records
+    // cannot pile up one write request per byte. Other records of that stream keep their order.
+    const held = new Map<number, Uint8Array[]>();
+    const release = (streamId: number) => {
+      const chunks = held.get(streamId);
+      if (chunks === undefined) return;
+      held.delete(streamId);
+      this.dispatch({ kind: RecordKind.DATA, streamId, data: chunks.length === 1 ? chunks[0]! : concatRecords(chunks) });
+    };
     for (const record of records) {
       if (this.linkDone) return;
+      if (record.kind === RecordKind.DATA) {
+        const chunks = held.get(record.streamId);
+        if (chunks === undefined) held.set(record.streamId, [record.data]);
+        else chunks.push(record.data);
+        continue;
+      }
+      release(record.streamId);
+      if (this.linkDone) return;
       this.dispatch(record);
+    }
+    for (const streamId of [...held.keys()]) {
+      if (this.linkDone) return;
+      release(streamId);
     }
   }
 
