@@ -28,35 +28,75 @@ export interface FlowForwardHarness {
 
 /** Registers the forward case in the current executor-flow describe block. */
 export function registerForwardCases(harness: FlowForwardHarness): void {
+  /** A project serving the sample project's data/hello.txt where its job runs, on the port its tunnel names; submitted. */
+  async function servingJob(dirs: { project: string }): Promise<{ processId: string; port: number }> {
+    const flow = harness.flow();
+    // A port unlikely to be taken, on whatever machine runs the job.
+    const port = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
+    await harness.shellProject(dirs.project, 'echo serving\nexec python3 -m http.server "$POLLINATOR_FORWARD_PORTS" --bind 0.0.0.0 --directory "$PROJECT_DIR/data"\n');
+    appendFileSync(join(dirs.project, 'project.yaml'), `tunnel:\n  port: ${port}\n`);
+    const processId = await harness.submit(dirs.project);
+    expect((await flow.user.getProcess(processId)).spec.env[flow.packages.specBuilder.FORWARD_PORTS_ENV]).toBe(String(port));
+    return { processId, port };
+  }
+
+  /** Opens a forward as the submitter and waits until hello.txt comes through it (the job needs a moment to listen). */
+  async function forwardAndFetch(processId: string, port: number) {
+    const flow = harness.flow();
+    const listener = await flow.packages.portForward.openForward({ client: flow.user, processId, remotePort: port, localPort: 0 });
+    // Until the job listens, a connection is refused by the job (not by the forward): ask again.
+    const fetchHello = () => fetch(`http://127.0.0.1:${listener.port}/hello.txt`, { signal: AbortSignal.timeout(10_000) }).then((response) => response.text(), () => '');
+    try {
+      await expect.poll(fetchHello, { timeout: harness.jobTimeoutMs, interval: 250 }).toBe('Hello world!\n');
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+    return listener;
+  }
+
+  const relayedLines = (events: ExecutorEvent[], processId: string, port: number) =>
+    events.flatMap((event) => (event.type === 'forward' && event.processId === processId && new RegExp(`^connection \\d+ relayed to \\S+:${port}$`).test(event.message) ? [event.message] : []));
+
   it(
     "forwards the job's port to the submitter through the colony, and ends the forward with the job",
     async () => {
       const flow = harness.flow();
       const dirs = harness.caseDirs();
-      // A port unlikely to be taken, on whatever machine runs the job.
-      const port = 20_000 + (randomBytes(2).readUInt16BE(0) % 20_000);
-      // The sample project's data/hello.txt, served where the job runs, on the port the spec lists.
-      await harness.shellProject(dirs.project, 'echo serving\nexec python3 -m http.server "$POLLINATOR_FORWARD_PORTS" --bind 0.0.0.0 --directory "$PROJECT_DIR/data"\n');
-      appendFileSync(join(dirs.project, 'project.yaml'), `tunnel:\n  port: ${port}\n`);
       const events: ExecutorEvent[] = [];
       await harness.startExecutor(dirs, events);
-      const processId = await harness.submit(dirs.project);
-      const spec = (await flow.user.getProcess(processId)).spec;
-      expect(spec.env[flow.packages.specBuilder.FORWARD_PORTS_ENV]).toBe(String(port));
-
-      const listener = await flow.packages.portForward.openForward({ client: flow.user, processId, remotePort: port, localPort: 0 });
+      const { processId, port } = await servingJob(dirs);
+      const listener = await forwardAndFetch(processId, port);
       try {
-        // Until the job listens, a connection is refused by the job (not by the forward): ask again.
-        const fetchHello = () => fetch(`http://127.0.0.1:${listener.port}/hello.txt`, { signal: AbortSignal.timeout(10_000) }).then((response) => response.text(), () => '');
-        await expect.poll(fetchHello, { timeout: harness.jobTimeoutMs, interval: 250 }).toBe('Hello world!\n');
-        const relayed = events.flatMap((event) => (event.type === 'forward' && event.processId === processId ? [event.message] : []));
-        expect(relayed.some((line) => new RegExp(`^connection \\d+ relayed to \\S+:${port}$`).test(line)), relayed.join('\n')).toBe(true);
-
+        expect(relayedLines(events, processId, port).length).toBeGreaterThan(0);
         await flow.user.cancelProcess(processId);
         const end = await listener.ended;
         expect(['process-ended', 'closed'], JSON.stringify(end)).toContain(end.kind);
       } finally {
         await listener.close();
+      }
+    },
+    harness.caseTimeoutMs,
+  );
+
+  it(
+    'forwards again after the executor detached from the running job and a restarted one re-attached',
+    async () => {
+      const flow = harness.flow();
+      const dirs = harness.caseDirs();
+      const first = await harness.startExecutor(dirs, []);
+      const { processId, port } = await servingJob(dirs);
+      await (await forwardAndFetch(processId, port)).close();
+      await first.stop('detach');
+      const events: ExecutorEvent[] = [];
+      await harness.startExecutor(dirs, events);
+      expect(events.some((event) => event.type === 'job.reattached' && event.processId === processId)).toBe(true);
+      const listener = await forwardAndFetch(processId, port);
+      try {
+        expect(relayedLines(events, processId, port).length).toBeGreaterThan(0);
+      } finally {
+        await listener.close();
+        await flow.user.cancelProcess(processId).catch(() => undefined);
       }
     },
     harness.caseTimeoutMs,
