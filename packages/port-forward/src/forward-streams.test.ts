@@ -111,6 +111,52 @@ describe('a forward over a memory link', () => {
     expect(closed).toEqual({ type: 'connection-closed', streamId: 1 });
   });
 
+  it('keeps half-close the other way: the server ends first and still receives what the client sends', async () => {
+    const received: Buffer[] = [];
+    let serverSocket: Socket | undefined;
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      serverSocket = socket;
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.end('bye');
+    });
+    const port = await listenOnLoopback(server);
+    cleanups.push(() => new Promise((resolve) => {
+      serverSocket?.destroy();
+      server.close(() => resolve());
+    }));
+    const forward = await startMemoryForward({ remotePort: port });
+    cleanups.push(() => forward.close());
+    const socket = await connectLocal(forward.listener.port, true);
+    expect((await readAll(socket)).toString()).toBe('bye');
+    const serverEnded = new Promise<void>((resolve) => {
+      const wait = () => (serverSocket === undefined ? setImmediate(wait) : serverSocket.once('end', resolve));
+      wait();
+    });
+    const sent = randomBytes(2 * 1024 * 1024);
+    socket.end(sent);
+    await serverEnded;
+    expect(sha256(Buffer.concat(received))).toBe(sha256(sent));
+    await socketClosed(socket);
+    expect(await forward.nextForwardEvent('connection-closed')).toEqual({ type: 'connection-closed', streamId: 1 });
+  });
+
+  it('resets the stream on the job side when the local client aborts mid-transfer', async () => {
+    const { server, forward } = await httpForward();
+    const socket = await connectLocal(forward.listener.port);
+    socket.write(`GET /bytes/${8 * 1024 * 1024}/9 HTTP/1.1\r\nhost: x\r\n\r\n`);
+    await new Promise((resolve) => socket.once('data', resolve));
+    while (server.sockets.size === 0) await new Promise((resolve) => setImmediate(resolve));
+    const [serverSide] = [...server.sockets];
+    socket.destroy();
+    await socketClosed(serverSide!);
+    await waitFor(() => forward.relayEvents.some((event) => event.type === 'stream-closed'));
+    expect(forward.relayEvents.find((event) => event.type === 'stream-closed')).toMatchObject({
+      streamId: 1,
+      // A reset (RST) or a plain close of the local connection, depending on what the kernel had unread.
+      reason: expect.stringMatching(/^(read ECONNRESET|the connection closed before both sides finished)$/),
+    });
+  });
+
   it('does not let a slow reader stall another stream (per-stream credit)', async () => {
     const { server, forward } = await httpForward();
     const bigSize = 24 * 1024 * 1024;
