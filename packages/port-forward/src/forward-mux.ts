@@ -51,6 +51,7 @@ export interface StreamMuxOptions {
 export class StreamMux implements StreamHost {
   readonly windowBytes: number;
   readonly maxDataBytes: number;
+  readonly socketLabel: string;
   /** Settles after every stream is torn down, with why the link ended. */
   readonly ended: Promise<LinkEnd>;
   private readonly link: ForwardLink;
@@ -67,6 +68,7 @@ export class StreamMux implements StreamHost {
 
   constructor(private readonly options: StreamMuxOptions) {
     this.link = options.link;
+    this.socketLabel = options.role === 'client' ? 'the local connection' : "the job's connection";
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.maxWriteBytes = options.maxWriteBytes ?? 512 * 1024;
     if (!(this.maxWriteBytes >= MIN_WRITE_BYTES)) {

@@ -18,6 +18,8 @@ export interface StreamHost {
   readonly congested: boolean;
   readonly windowBytes: number;
   readonly maxDataBytes: number;
+  /** What this side's sockets are, for reasons: "the local connection" / "the job's connection". */
+  readonly socketLabel: string;
   finished(stream: ForwardStream, outcome: StreamOutcome): void;
   protocolError(message: string): void;
 }
@@ -186,7 +188,8 @@ export class ForwardStream {
       this.maybeFinish();
       return;
     }
-    this.reset(this.socketError ?? 'the connection closed before both sides finished');
+    const which = this.host.socketLabel;
+    this.reset(this.socketError === undefined ? `${which} closed before both sides finished` : `${which} failed: ${this.socketError}`);
   }
 
   private maybeFinish(): void {
