@@ -23,7 +23,11 @@ export const CliExitCode = {
   /** A server answered with something pollinator cannot read (sysexits EX_PROTOCOL). */
   PROTOCOL: 76,
   SUBMISSION_REJECTED: 77,
-  /** The configuration (environment variables, profile file) is invalid. */
+  /**
+   * The configuration (environment variables, profile file) is invalid, or
+   * `executor start`'s backend cannot run jobs here (its preflight: no
+   * KUBECONFIG, no sbatch, no Docker engine); such an executor registers nothing.
+   */
   CONFIG: 78,
   TIME_LIMIT: 124,
   CANCELLED: 130,

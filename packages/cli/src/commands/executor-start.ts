@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BackendError, type ExecutorRegistration } from '@pollinator/core';
+import { BackendError, BackendPreflightError, type ExecutorRegistration } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -102,14 +102,20 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
   return 0;
 }
 
-/** A backend's refusal (bad settings, no cluster to talk to) as the configuration error it is: exit 78, what to set. */
+/**
+ * A backend's refusal (bad settings, no cluster to talk to) as the
+ * configuration error it is: exit 78, what to set. A failed preflight (the
+ * backend checked, before registering, that it can run jobs here) says
+ * itself what to do; nothing was registered with the colony.
+ */
 function backendCannotStart(backend: string): (error: unknown) => never {
   return (error: unknown) => {
     if (BackendError.isInstance(error)) {
       throw new CliError(`The ${backend} backend cannot start`, {
-        why: error.message.replace(/^(\[[^\]]+\]\s*)+/, ''),
-        fix:
-          backend === 'slurm'
+        why: `${error.message.replace(/^(\[[^\]]+\]\s*)+/, '')}${BackendPreflightError.isInstance(error) ? ' (nothing was registered with the colony)' : ''}`,
+        fix: BackendPreflightError.isInstance(error)
+          ? error.fix
+          : backend === 'slurm'
             ? 'Configure it with the POLLINATOR_SLURM_* variables (runtime, image directory, partition, account, QoS, modules, site lines; docs/slurm.md).'
             : backend === 'k8s'
               ? 'Configure it with KUBECONFIG (or run it in the cluster) and the POLLINATOR_K8S_* variables (docs/kubernetes.md).'
