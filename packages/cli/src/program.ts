@@ -89,12 +89,14 @@ export function createProgram(hooks: ProgramHooks): Command {
       .option('--cancel-on-interrupt', 'Ctrl-C cancels the job instead of detaching from it')
       .option('--force', 'upload local files even where the remote copy changed since your last sync')
       .option('--notify <url>', 'when the run ends, POST a summary to this webhook or ntfy-style URL')
+      .option('--accept-host-key <fingerprint>', 'tunnel in SSH mode: trust the jump host\'s key with this SHA256:… fingerprint')
       .addHelpText(
         'after',
         examples(
           'pollinator run',
           'pollinator run --detach',
           'pollinator run --json | jq -c \'select(.type == "log")\'',
+          '# With `tunnel: {port: 8888}` in project.yaml, run prints http://127.0.0.1:8888 once the job runs.',
           '# Exit status: the job\'s own exit code; 65 invalid project, 74 sync failed, 77 rejected,',
           '# 124 time limit, 130 cancelled (docs/cli.md lists them all).',
         ),
@@ -154,6 +156,28 @@ export function createProgram(hooks: ProgramHooks): Command {
       .option('-w, --wait', 'wait until the process has stopped')
       .addHelpText('after', examples('pollinator cancel 7f3c…', 'pollinator cancel 7f3c… --wait')),
     () => import('./commands/cancel'),
+  );
+
+  action(
+    program
+      .command('forward')
+      .description('reach a port of a running job from this machine (127.0.0.1), through the colony: no SSH keys')
+      .argument('<id>', 'process id, a unique prefix of one, or @last')
+      .argument('<port>', '[localPort:]remotePort: the job\'s port, optionally after a local one (0: any free port)')
+      .addHelpText(
+        'after',
+        '\nThe job must allow the port: add `tunnel: {port: 8888}` to project.yaml and run it (`run` then opens\n' +
+          'the forward itself). Only the user who submitted a job can forward to it. Runs until Ctrl-C or the\n' +
+          'job ends; exits 0 then (1 when the job failed). For interactive traffic (a notebook, a dashboard):\n' +
+          'docs/interactive-jobs.md lists the limits.\n' +
+          examples(
+            'pollinator run --detach                 # a project.yaml with tunnel: {port: 8888}',
+            'pollinator forward @last 8888           # http://127.0.0.1:8888 → port 8888 of the job',
+            'pollinator forward 3f2a 18888:8888      # another local port (0:8888: any free one)',
+            'pollinator forward @last 8888 -v        # also show each connection',
+          ),
+      ),
+    () => import('./commands/forward'),
   );
 
   action(

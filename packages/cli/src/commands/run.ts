@@ -2,6 +2,7 @@ import type { CommandContext } from '../context';
 import { connectColony } from '../runtime/colony';
 import { announceEmbeddedImage } from '../runtime/embedded-image-notice';
 import { followRun } from '../runtime/follow-run';
+import { startRunTunnel } from '../runtime/run-tunnel';
 import { VERSION } from '../version';
 import { loadProjectOrReport } from './plan';
 import { notifyRunEnded, parseNotifyTarget } from './run-notify';
@@ -14,6 +15,8 @@ export interface RunOptions {
   force?: boolean;
   /** Tell this webhook / ntfy topic when the run ends (run-notify.ts). */
   notify?: string;
+  /** `tunnel:` in SSH mode: the jump host's key fingerprint the user accepts (run-tunnel.ts). */
+  acceptHostKey?: string;
 }
 
 /**
@@ -52,11 +55,15 @@ export async function run(context: CommandContext, options: RunOptions): Promise
     force: options.force === true,
     toolVersion: VERSION,
   });
+  // project.yaml's tunnel: opened once the job runs, closed when it ends (run-tunnel.ts).
+  const tunnel = detach || loaded.project.tunnel === undefined ? undefined : startRunTunnel(context, { connection, tunnel: loaded.project.tunnel, acceptHostKey: options.acceptHostKey });
   const followed = await followRun(context, connection, execution, {
     detach,
     cancelOnInterrupt: options.cancelOnInterrupt === true,
     started,
+    onEvent: tunnel?.onEvent,
   });
+  await tunnel?.close();
   // After the outcome is on screen (a slow webhook must not delay it); a run this command saw end only.
   if (notify !== undefined && !detach && !followed.result.detached) {
     const warning = await notifyRunEnded(notify, { projectName: loaded.project.projectName, result: followed.result, durationMs: Date.now() - started });

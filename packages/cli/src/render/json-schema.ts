@@ -247,6 +247,34 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
     },
   },
   gc: { description: '`gc`: what was (or would be) removed.', properties: { mode: string, dryRun: boolean }, open: true },
+  // ---- forward, and run with a tunnel block (docs/interactive-jobs.md)
+  'forward.listening': {
+    description: '`forward`, `run` with `tunnel:`: the forward listens on 127.0.0.1 (`url`) and reaches `remotePort` of the job.',
+    properties: {
+      processId,
+      url: string,
+      localPort: { type: 'integer', minimum: 1, maximum: 65_535 },
+      remotePort: { type: 'integer', minimum: 1, maximum: 65_535 },
+      mode: oneOfStrings('forward', 'ssh'),
+      'host?': described(string, 'SSH mode: the node the tunnel reaches (the first of the job\'s NODES).'),
+    },
+  },
+  'forward.closed': {
+    description: '`forward`: it ended normally (the job finished, or Ctrl-C); a failure is an `error` line instead.',
+    properties: {
+      processId,
+      reason: oneOfStrings('interrupted', 'process-ended', 'closed'),
+      message: string,
+      exitCode: integer,
+      'state?': described(string, 'The process\'s state when it ended the forward (successful, failed, cancelled).'),
+    },
+  },
+  'forward.waiting': { description: '`forward`: the job is not running yet (`state`); the forward opens once it is.', properties: { processId, state: string } },
+  'forward.connection': { description: '`forward`: a local connection was accepted (`connection` numbers it).', properties: { processId, connection: count } },
+  'forward.connection-opened': { description: '`forward`: the executor connected that connection to the job\'s port.', properties: { processId, connection: count } },
+  'forward.connection-closed': { description: '`forward`: a connection ended; `reason` when it did not close cleanly.', properties: { processId, connection: count, 'reason?': string } },
+  'forward.refused': { description: '`forward`: a connection was refused (the job does not listen, too many connections); `reason` says why.', properties: { processId, connection: count, reason: string } },
+  'forward.notice': { description: '`forward`, `run` with `tunnel:`: something to know while the forward runs (rate limited, the SSH host key accepted).', properties: { processId, message: string } },
   // ---- dev and executor start: lifecycle events of long-running commands
   'dev.ready': { description: '`dev`: the embedded colony is up.', properties: { url: string, colonyName: string }, open: true },
   'dev.status': { description: '`dev status`.', properties: { running: boolean }, open: true },
