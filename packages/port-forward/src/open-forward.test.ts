@@ -10,7 +10,7 @@ import { FORWARD_PORTS_ENV, forwardChannelNames } from '@pollinator/spec-builder
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForwardError, ForwardNotAllowedError } from './forward-errors';
 import type { ForwardEvent, RelayEvent } from './forward-events';
-import { httpGet, sha256 } from './forward-streams.test-helpers';
+import { connectLocal, httpGet, sha256, socketClosed } from './forward-streams.test-helpers';
 import { startForwardColony, type ForwardColony } from './link.test-helpers';
 import { openForward, relayForwards } from './open-forward';
 
@@ -79,8 +79,14 @@ describe('openForward + relayForwards through the dev-server', () => {
     const again = await openForward({ client: colony.user, processId, remotePort: pythonPort, localPort: 0, onEvent: (event) => events.push(event) });
     expect(sha256(await httpGet(again.port, '/small-3.bin'))).toBe(sha256(smallFiles[3]!));
 
+    // A connection still open when the job ends is closed, with the reason.
+    const idle = await connectLocal(again.port);
+    while (!events.some((event) => event.type === 'connection-opened' && event.streamId === 2)) await new Promise((resolve) => setTimeout(resolve, 10));
+
     await colony.executor.closeSuccessful(processId);
+    await socketClosed(idle);
     expect(await again.ended).toEqual({ kind: 'process-ended', state: 'successful' });
+    expect(events).toContainEqual({ type: 'connection-closed', streamId: 2, reason: 'the process has ended (successful), so the forward has ended too' });
     expect(events.at(-1)).toMatchObject({ type: 'ended', message: expect.stringContaining('successful') });
     expect(await relay.ended).toEqual({ kind: 'process-ended', state: 'successful' });
     expect(relayEvents.filter((event) => event.type === 'stream-opened')).toHaveLength(22);
