@@ -110,6 +110,8 @@ async function openSession(context: CommandContext, options: RunTunnelOptions, p
           jumpHostPort: tunnel.jumpHostPort,
           user: tunnel.user,
           sshKeyPath: keyPath(context, tunnel.sshKey),
+          // This user's known_hosts (the HOME pollinator runs with), and the system's.
+          knownHostsPaths: forward.defaultKnownHostsPaths(context.env.HOME ?? homedir()),
           targetHost: host,
           targetPort: remotePort,
           localPort,
