@@ -13,7 +13,7 @@ describe('resolveExecutorOptions', () => {
     expect(settings).toMatchObject({
       colonyName: 'dev',
       maxConcurrency: 4,
-      assignTimeoutSeconds: 10,
+      assignTimeoutSeconds: 3,
       heartbeatIntervalMs: 240_000,
       watchIntervalMs: 2000,
       assignBackoff: { initialMs: 1000, maxMs: 30_000 },

@@ -142,7 +142,7 @@ export interface RunExecutorOptions {
   maxConcurrency?: number;
   /** What this executor may hand out in total; assign then carries availablecpu/availablemem. */
   resources?: { cpuMillicores?: number; memoryBytes?: number };
-  /** Long-poll of one assign call in seconds (default 10; also how long shutdown may wait for it). */
+  /** Long-poll of one assign call in seconds (default 3: bounds how long a job targeted at this executor may wait; also how long shutdown may wait for it). */
   assignTimeoutSeconds?: number;
   /** While at capacity, an assign that cannot match is still sent this often (heartbeat; default 240 000 ms). */
   heartbeatIntervalMs?: number;

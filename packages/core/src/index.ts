@@ -15,6 +15,7 @@ export { EXIT_CODE_ATTRIBUTE, ExitCode, type ExitCodeName } from './exit-codes';
 export { describeFailure, type FailureCause, type FailureStep } from './failure-cause';
 export { RunRecordKey, type RunRecordKeyName, type RunRecordKeyValue } from './run-record-keys';
 export { BackendError, BackendPreflightError } from './backend-error';
+export { DEFAULT_ASSIGN_TIMEOUT_SECONDS } from './executor-options';
 export {
   isTerminalState,
   PROCESS_STATE_NAMES,
