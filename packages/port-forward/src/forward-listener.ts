@@ -61,7 +61,8 @@ export async function createForwardListener(options: ForwardListenerOptions): Pr
     }
     if (mux.streamCount >= maxStreams) {
       socket.destroy();
-      emit({ type: 'refused', streamId: 0, reason: `${maxStreams} connections are open through this forward already; close some and retry` });
+      // streamId 0: the connection never became a stream.
+      emit({ type: 'refused', streamId: 0, reason: `this forward already carries its limit of ${maxStreams} connections: close some and retry` });
       return;
     }
     const stream = mux.openStream(options.remotePort);

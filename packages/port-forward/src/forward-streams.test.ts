@@ -254,6 +254,28 @@ describe('a forward over a memory link', () => {
     fourth.destroy();
   });
 
+  it('closes local connections beyond its own limit at once, with a refused event', async () => {
+    const held: Socket[] = [];
+    const server = createServer((socket) => {
+      held.push(socket);
+      socket.write('hello');
+    });
+    const port = await listenOnLoopback(server);
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of held) socket.destroy();
+      server.close(() => resolve());
+    }));
+    const forward = await startMemoryForward({ remotePort: port, maxStreams: 1 });
+    cleanups.push(() => forward.close());
+    const first = await connectLocal(forward.listener.port);
+    await firstBytes(first);
+    const second = await connectLocal(forward.listener.port);
+    await socketClosed(second);
+    expect(await forward.nextForwardEvent('refused')).toEqual({ type: 'refused', streamId: 0, reason: 'this forward already carries its limit of 1 connections: close some and retry' });
+    expect(forward.relayEvents.filter((event) => event.type === 'stream-opened')).toHaveLength(1);
+    first.destroy();
+  });
+
   it('closes every connection with the reason when the link ends', async () => {
     const held: Socket[] = [];
     const server = createServer((socket) => {
