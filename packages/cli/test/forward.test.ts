@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createColoniesClient } from '@pollinator/colonies-client';
@@ -91,7 +92,16 @@ describe('pollinator forward', () => {
     processId = await submitDetached();
   }, 180_000);
 
-  it('Ctrl-C closes the forward cleanly (exit 0); its --json lines follow the schema', { timeout: 120_000 }, async () => {
+  it('a local port in use is refused with what to do; Ctrl-C closes the forward cleanly (exit 0); its --json lines follow the schema', { timeout: 120_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
+    const inUse = await runCli(['forward', processId, `${takenPort}:${jobPort}`], { cwd: dir, env: sandbox.env, timeoutMs: 60_000 });
+    await new Promise((resolve) => taken.close(resolve));
+    expect(inUse.code, inUse.stderr).toBe(CliExitCode.USAGE);
+    expect(inUse.stderr).toContain(`Cannot listen on 127.0.0.1:${takenPort}: another program uses that port on this machine`);
+    expect(inUse.stderr).toContain(`\`0:${jobPort}\` for any free one`);
+
     const json = background(['forward', processId, `0:${jobPort}`, '--json']);
     const [line = ''] = await json.waitFor(/^\{"type":"forward\.listening".*$/m, 'stdout');
     const listening = JSON.parse(line) as { url: string; remotePort: number; mode: string };
