@@ -95,6 +95,13 @@ describe.skipIf(!slurmAvailable)(`Slurm preflight${slurmSkipReason ? ` (skipped:
     expect(error.fix).toContain('POLLINATOR_SLURM_RUNTIME=none');
   });
 
+  it("finds the runtime on the site's PATH, as image pulls do (POLLINATOR_SLURM_ENV_PATH)", async () => {
+    const siteBin = mkdtempSync(join(root, 'site-bin-'));
+    symlinkSync(whereIs('true'), join(siteBin, 'apptainer'));
+    const siteEnv = { PATH: `${siteBin}${delimiter}${process.env.PATH ?? ''}` };
+    await expect(createSlurmBackend({ runtime: 'apptainer', imageDir: join(root, 'site-images'), siteEnv }).preflight!()).resolves.toBeUndefined();
+  });
+
   it.skipIf(shimSkipReason !== '')('passes with the Singularity stand-in and creates the image cache', async () => {
     const options = shimOptions();
     await expect(createSlurmBackend(options).preflight!()).resolves.toBeUndefined();

@@ -35,6 +35,8 @@ export interface SlurmPreflightSettings {
   runtimeCommand: string;
   /** The image cache directory (container runtimes only). */
   imageDir?: string | undefined;
+  /** The site's environment, added for image pulls (a PATH there finds the runtime as the pulls do). */
+  siteEnv?: Record<string, string> | undefined;
 }
 
 const fail = (reason: string, fix: string, cause?: unknown): never => {
@@ -90,7 +92,8 @@ async function checkController(settings: SlurmPreflightSettings): Promise<void> 
 
 async function checkRuntime(settings: SlurmPreflightSettings): Promise<void> {
   if (settings.runtime === 'none') return;
-  const { runner, env, runtimeCommand } = settings;
+  const { runner, runtimeCommand } = settings;
+  const env = { ...settings.env, ...(settings.siteEnv ?? {}) };
   const result = await runner.run(runtimeCommand, ['--version'], { env, timeoutMs: VERSION_TIMEOUT_MS });
   if (notFound(result)) {
     fail(

@@ -92,7 +92,8 @@ class SlurmBackend implements Backend {
 
   /** Before the executor registers: the Slurm commands, slurmctld and the runtime are there (preflight.ts). */
   preflight(): Promise<void> {
-    return preflightSlurm({ runner: this.#runner, env: this.#commandEnv(), runtime: this.#runtime, runtimeCommand: this.#runtimeCommand(), imageDir: this.#options.imageDir });
+    const { imageDir, siteEnv } = this.#options;
+    return preflightSlurm({ runner: this.#runner, env: this.#commandEnv(), runtime: this.#runtime, runtimeCommand: this.#runtimeCommand(), imageDir, siteEnv });
   }
 
   /** Environment of Slurm commands: only the allow-listed variables of the executor's own. */
