@@ -22,7 +22,7 @@ export async function run(context: CommandContext, idArgument: string, mappingAr
   const connection = await connectColony(context, { executor: true });
   const processId = await resolveProcessRef(context, connection, idArgument);
   const process = await withProcess(context, connection, processId, () => connection.client.getProcess(processId, { signal: context.signal }));
-  refuseEarly(process);
+  await refuseEarly(process, remotePort);
   const { localPort, note } = localPortBesideJob(connection, mapping);
   if (note !== undefined) context.output.info(note);
 
@@ -50,11 +50,14 @@ export async function run(context: CommandContext, idArgument: string, mappingAr
 /**
  * A process that ended before the command started has nothing to forward to
  * (openForward would report it as one that ended while waiting). Everything
- * else (the port, the submitter) openForward checks itself.
+ * else openForward checks itself, first the port: a job run without the
+ * port in its spec is told to add it, whatever its state.
  */
-function refuseEarly(process: Process): void {
+async function refuseEarly(process: Process, remotePort: number): Promise<void> {
+  const { allowedForwardPorts, declaresForwardChannels } = await import('@pollinator/spec-builder');
+  const allowsPort = declaresForwardChannels(process.spec.channels) && allowedForwardPorts(process.spec.env).includes(remotePort);
   const ended = FINAL_STATES.get(process.state);
-  if (ended !== undefined) {
+  if (allowsPort && ended !== undefined) {
     throw new CliError(`Process ${process.processid} has already ended`, {
       why: `the job finished (${ended}): there is nothing to forward to`,
       fix: '`pollinator run` starts the project again; with a `tunnel:` block in project.yaml it opens the forward itself.',

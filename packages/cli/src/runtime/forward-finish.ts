@@ -68,9 +68,15 @@ export function processEndedState(error: unknown): string | undefined {
 export function explainForwardError(error: unknown, processId: string, remotePort: number): unknown {
   if (CliError.isInstance(error) || !PollinatorError.isInstance(error) || !error.code.startsWith('FORWARD_')) return error;
   if (error.code.includes('NOT_ALLOWED')) {
+    const allowed = (error.details as { allowedPorts?: unknown } | undefined)?.allowedPorts;
+    const ports = Array.isArray(allowed) ? allowed.filter((port): port is number => typeof port === 'number') : [];
+    const runAgain = `add \`tunnel: {port: ${remotePort}}\` to project.yaml and run the project again`;
     return new CliError(`Port ${remotePort} of process ${processId} cannot be forwarded`, {
-      why: error.message,
-      fix: `Add \`tunnel: {port: ${remotePort}}\` to project.yaml and run the project again: the executor forwards only the ports the job's spec names.`,
+      why:
+        ports.length === 0
+          ? 'the job was run without a `tunnel:` block in project.yaml, so its spec allows no port (the executor forwards only the ports a spec names)'
+          : `the job's spec allows only port${ports.length === 1 ? '' : 's'} ${ports.join(', ')} (the executor forwards only those)`,
+      fix: ports.length === 0 ? `${runAgain[0]?.toUpperCase()}${runAgain.slice(1)}.` : `Forward ${ports.length === 1 ? 'that port' : 'one of those'} (\`pollinator forward ${processId.slice(0, 8)} ${ports[0]}\`), or ${runAgain}.`,
       exitCode: CliExitCode.USAGE,
       code: 'FORWARD_NOT_ALLOWED',
       cause: error,
