@@ -220,7 +220,9 @@ class SlurmBackend implements Backend {
     }
     const plain = toJobStatus(info, info.state === 'CANCELLED' && (await this.#cancelledByUs(handle, data)));
     const status = await this.#causes.explain(handle, info, plain);
-    notices.slurmReason = status.state === 'pending' ? info.reason || 'None' : undefined;
+    // A requeued job's notice says so ("requeued: its node failed; …"), not only Slurm's BeginTime.
+    const requeued = status.state === 'pending' && plain.state === 'pending' && status.reason !== plain.reason ? status.reason : undefined;
+    notices.slurmReason = status.state === 'pending' ? (requeued ?? (info.reason || 'None')) : undefined;
     return status;
   }
 

@@ -111,13 +111,20 @@ describe.skipIf(!slurmAvailable)(`failure causes on real Slurm${slurmSkipReason 
     expect(status.state === 'failed' && status.cause?.platform).toMatch(/^sacct State=CANCELLED by 0 /);
   });
 
-  it('a job Slurm requeued is pending with the requeue as its reason, not failed', { timeout: 120_000 }, async () => {
-    const slurmBackend = backend();
-    const handle = await start(slurmBackend, makeJob('sleep 120'));
+  it('a job Slurm requeued is pending with the requeue as its reason, not failed, and its log says so', { timeout: 120_000 }, async () => {
+    const slurmBackend = createSlurmBackend({ runtime: 'none', statusCacheMs: 0, pendingNoticeDelayMs: 0 });
+    const handle = await start(slurmBackend, makeJob('echo first run; sleep 120'));
     await waitForStatus(slurmBackend, handle, (status) => status.state === 'running');
     slurm('scontrol', 'requeue', handle.id);
     const status = await waitForStatus(slurmBackend, handle, (candidate) => candidate.state === 'pending' && candidate.reason.startsWith('requeued'));
     expect(status).toEqual({ state: 'pending', reason: expect.stringMatching(/^requeued: requeued in Slurm \(scontrol requeue or a failed launch\); Slurm runs it again \(restart 1/) });
+    // The job's log (where `pollinator run` shows it) tells the user, not only status().
+    let text = '';
+    for await (const chunk of slurmBackend.logs(handle, '')) {
+      text += chunk.text;
+      if (text.includes('is pending: requeued')) break;
+    }
+    expect(text).toMatch(/^\[pollinator\] Slurm job \d+ is pending: requeued: requeued in Slurm .*Slurm runs it again \(restart 1, waiting: BeginTime\)$/m);
     await slurmBackend.cancel(handle);
   });
 
