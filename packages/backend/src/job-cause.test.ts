@@ -20,6 +20,7 @@ describe('job causes', () => {
     for (const kind of JOB_CAUSE_KINDS) expect(describeJobCauseShort({ kind })).not.toBe('');
     expect(describeJobCause({ kind: 'failed', exitCode: 3 })).toBe("failed: exit code 3 — see the job's output for why");
     expect(describeJobCauseShort({ kind: 'failed', signal: 9 })).toBe('failed: killed by signal 9');
+    expect(describeJobCauseShort({ kind: 'failed' })).toBe('failed (no exit code)');
     expect(describeJobCauseShort({ kind: 'node-failure', nodes: ['nid001'] })).toBe('killed: node failure (nid001)');
     expect(describeJobCauseShort({ kind: 'could-not-start', startProblem: 'image' })).toBe('could not start: the image could not be pulled');
     expect(describeJobCause({ kind: 'cancelled' })).toBe('cancelled');

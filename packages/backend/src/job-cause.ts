@@ -122,8 +122,8 @@ export function describeJobCauseShort(cause: JobCause): string {
     case 'succeeded':
       return 'succeeded';
     case 'failed':
-      if (cause.exitCode === undefined && cause.signal !== undefined) return `failed: killed by signal ${cause.signal}`;
-      return `failed: exit code ${cause.exitCode ?? 'unknown'}`;
+      if (cause.exitCode !== undefined) return `failed: exit code ${cause.exitCode}`;
+      return cause.signal === undefined ? 'failed (no exit code)' : `failed: killed by signal ${cause.signal}`;
     case 'out-of-memory':
       return `killed: out of memory${memoryDetail(cause)}`;
     case 'time-limit':
