@@ -1,17 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createColoniesClient, type ColoniesClient, type Process } from '@pollinator/colonies-client';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { startSshd, type SshdFixture } from '@pollinator/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colonyUserEnv, createSandbox, type Sandbox } from './cli-harness';
-import { freePort, get, startCli, type BackgroundCli } from './forward-harness';
+import { colonyUserEnv, createSandbox, runCli, type Sandbox } from './cli-harness';
+import { freePort, get, getOnceServing, httpServerJob, startCli, type BackgroundCli } from './forward-harness';
 import { createProject } from './project-fixture';
 
-// `run` with the original Pollinator's SSH tunnel block, against a real sshd
-// on loopback as the jump host. A dev-server stands in for the colony, and
-// the test plays the Slurm executor: it takes the job, records NODES (the
-// node the tunnel reaches: this machine) and serves the job's port itself.
+// Forwards through a configured colony (a dev-server started by the test
+// stands in for a ColonyOS deployment). The keyless forward with the real
+// `pollinator executor start` relaying; then `run` with the original
+// Pollinator's SSH tunnel block, against a real sshd on loopback as the jump
+// host, the test playing the Slurm executor: it takes the job, records NODES
+// (the node the tunnel reaches: this machine) and serves the job's port itself.
 
 let server: DevServer;
 let sshd: SshdFixture;
@@ -21,7 +24,10 @@ let job: Server;
 let jobPort: number;
 let dir: string;
 let env: Record<string, string | undefined>;
+let httpPort: number;
+let httpDir: string;
 const running: BackgroundCli[] = [];
+const EXECUTOR_NAME = `forward-test-${process.pid}`;
 
 beforeAll(async () => {
   [server, sshd] = await Promise.all([startDevServer({}), startSshd()]);
@@ -31,6 +37,11 @@ beforeAll(async () => {
   jobPort = await freePort();
   job = createServer((_request, response) => response.end('hello from the job\n'));
   await new Promise<void>((resolve) => job.listen(jobPort, '127.0.0.1', resolve));
+  httpPort = await freePort();
+  httpDir = await createProject(sandbox, 'colony-notebook', {
+    mainPy: httpServerJob(httpPort),
+    projectYaml: (yaml) => yaml.replace('executorNames: []', `executorNames: ["${EXECUTOR_NAME}"]`) + `\ntunnel:\n  port: ${httpPort}\n`,
+  });
   const localPort = await freePort();
   dir = await createProject(sandbox, 'ssh-notebook', {
     projectYaml: (yaml) =>
@@ -59,6 +70,37 @@ async function runAndTakeJob(args: string[]): Promise<{ run: BackgroundCli; proc
   }
   throw new Error(`pollinator run exited before submitting: ${run.stderr()}`);
 }
+
+describe('the keyless forward through a configured colony', () => {
+  it('pollinator executor start relays it: the job\'s page through `forward`, and the job ending ends it', { timeout: 180_000 }, async () => {
+    const executorProcess = startCli(['executor', 'start', '--backend', 'local', '--name', EXECUTOR_NAME, '-v'], {
+      cwd: sandbox.dir,
+      env: { ...env, COLONIES_COLONY_PRVKEY: server.identities.colony.privateKey },
+    });
+    running.push(executorProcess);
+    try {
+      await executorProcess.waitFor(/takes jobs from colony dev/);
+      const submitted = await runCli(['run', '--detach', '--json'], { cwd: httpDir, env, timeoutMs: 120_000 });
+      expect(submitted.code, submitted.stderr).toBe(0);
+      const processId = submitted.events().find((event) => event.type === 'process.submitted')?.processId as string;
+      const forward = startCli(['forward', processId, `0:${httpPort}`, '--json'], { cwd: httpDir, env });
+      running.push(forward);
+      const [line = ''] = await forward.waitFor(/^\{"type":"forward\.listening".*$/m, 'stdout');
+      const { url } = JSON.parse(line) as { url: string };
+      const hello = await getOnceServing(`${url}/hello.txt`);
+      expect(hello.body.toString('utf8')).toBe(readFileSync(join(httpDir, 'cfs', 'data', 'hello.txt'), 'utf8'));
+      expect((await get(`${url}/stop`)).status).toBe(200);
+      expect((await forward.exited).code, forward.stderr()).toBe(0);
+      const events = forward.stdout().trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
+      expect(events.at(-1)).toMatchObject({ type: 'forward.closed', reason: 'process-ended', state: 'successful', exitCode: 0 });
+      // The operator's side: the executor says what it relayed.
+      await executorProcess.waitFor(new RegExp(`forward ${processId}: `));
+    } finally {
+      executorProcess.signal('SIGTERM');
+      await executorProcess.exited;
+    }
+  });
+});
 
 describe('run with an SSH tunnel block', () => {
   it('refuses a jump host that is not in known_hosts, with its fingerprint and how to accept it; the job goes on', { timeout: 120_000 }, async () => {
