@@ -104,13 +104,15 @@ export function jobCauseFix(cause: JobCause): string | undefined {
     case 'time-limit':
       return 'raise conditions.walltime, or checkpoint and resume';
     case 'node-failure':
-      return 'not your job: run it again (retries: 2 does it for you)';
+      return 'not caused by your job: run it again';
     case 'preempted':
-      return 'a higher-priority job took the nodes: run it again, or use a partition/QoS without preemption';
+      return 'run it again, or use a partition or QoS without preemption';
     case 'failed':
       return "see the job's output for why";
     case 'could-not-start':
-      return cause.startProblem === 'image' ? 'check the image name and that the executor can pull it' : 'see the reason above; the command never ran';
+      if (cause.startProblem === 'image') return 'check the image name and that the executor can pull it';
+      if (cause.startProblem === 'boot') return 'not caused by your job: run it again, and tell the site if it keeps failing';
+      return "fix what the process's error says; the command never ran";
     default:
       return undefined;
   }

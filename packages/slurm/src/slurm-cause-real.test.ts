@@ -142,7 +142,7 @@ describe.skipIf(!slurmAvailable)(`failure causes on real Slurm${slurmSkipReason 
       slurm('scontrol', 'update', `nodename=${node}`, 'state=down', 'reason=pollinator-test-node-failure');
       const status = await waitForFinalStatus(final, once, 90_000);
       expect(status).toMatchObject({ state: 'failed', exitCode: null, cause: { kind: 'node-failure', nodes: [node] } });
-      expect(describeJobCause(jobCauseOf(status)!)).toBe(`killed: node failure (${node}) — not your job: run it again (retries: 2 does it for you)`);
+      expect(describeJobCause(jobCauseOf(status)!)).toBe(`killed: node failure (${node}) — not caused by your job: run it again`);
       const pending = await waitForStatus(requeued, again, (candidate) => candidate.state === 'pending' && candidate.reason.startsWith('requeued'));
       expect(pending).toEqual({ state: 'pending', reason: expect.stringMatching(/^requeued: its node failed; Slurm runs it again \(restart 1/) });
     } finally {
