@@ -80,7 +80,7 @@ describe('createChannelLink', () => {
     // Polling only (no WebSocket), with every read observed: the test knows when sequence 3 has been read.
     const observed = new Proxy(colony.user, {
       get(target, property) {
-        if (property === 'subscribeChannel') return () => { throw new ColoniesNetworkError('subscribechannelmsg', 'WebSockets are off in this test'); };
+        if (property === 'subscribeChannel') return () => { throw new ColoniesNetworkError('subscribechannelmsg', 'WebSockets are off in this test', false); };
         if (property === 'readChannel') {
           return async (...args: Parameters<ColoniesClient['readChannel']>) => {
             const entries = await target.readChannel(...args);
