@@ -31,7 +31,7 @@ import {
 import { imageDigestOfPods } from './image-digest';
 import { deriveJobStatus, toMillis } from './job-status';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
-import { withKubernetesCause } from './kubernetes-cause';
+import { DisruptionMemory, withKubernetesCause } from './kubernetes-cause';
 import { describeApiError, openPodLog } from './kubernetes-client';
 import { KubernetesConnection } from './kubernetes-connection';
 import { kubernetesHandles, type KubernetesHandleData } from './kubernetes-handle';
@@ -66,6 +66,8 @@ class KubernetesJobsBackend implements KubernetesBackend {
   readonly #cancelled = new Set<string>();
   /** Final states seen, so they survive the Job's deletion (the oldest are forgotten first). */
   readonly #finals = new JobStatusMemo({ maxFinal: 10_000 });
+  /** Preemptions and evictions seen on running Jobs' pods, for the cause once those pods are gone. */
+  readonly #disruptions = new DisruptionMemory();
 
   constructor(options: KubernetesBackendOptions) {
     this.#options = options;
@@ -127,8 +129,12 @@ class KubernetesJobsBackend implements KubernetesBackend {
       });
     }
     const facts = { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds };
-    const derived = withKubernetesCause(deriveJobStatus(job, pods, facts), job, pods, facts);
-    if (isFinalJobStatus(derived.status)) this.#finals.record(key, derived.status);
+    const remembered = this.#disruptions.note(key, pods);
+    const derived = withKubernetesCause(deriveJobStatus(job, pods, facts), job, pods, { ...facts, ...(remembered ? { remembered } : {}) });
+    if (isFinalJobStatus(derived.status)) {
+      this.#finals.record(key, derived.status);
+      this.#disruptions.forget(key);
+    }
     if (derived.stop) {
       // A stuck pod: stop the rest of the Job (its running pods' logs still drain as they end).
       void this.#connection.deleteJob(handle, this.#cancelTimeoutMs).catch(() => undefined);

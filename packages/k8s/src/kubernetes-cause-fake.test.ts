@@ -99,6 +99,23 @@ describe('failure causes on the Kubernetes fake', () => {
     expect(jobCauseOf(status)?.platform).toMatch(/DisruptionTarget DeletionByTaintManager/);
   });
 
+  it('a preempted pod is "preempted", also once the terminated pod is gone (the backend remembers the condition)', async () => {
+    const k8s = backend();
+    // The job takes a moment to stop on SIGTERM, as a checkpointing job would: the pod carries DisruptionTarget meanwhile.
+    const handle = await k8s.start(job("trap 'sleep 1; exit 143' TERM; echo trap-set; sleep 30 & wait"));
+    await running(k8s, handle);
+    // Preempt only once the trap is set (a SIGTERM before it would end the job at once).
+    let output = '';
+    for await (const chunk of k8s.logs(handle, '')) {
+      output += chunk.text;
+      if (output.includes('trap-set')) break;
+    }
+    expect(fake.simulate.preempt((pod) => pod.metadata.labels?.['job-name'] === handle.id)).toBe(1);
+    const status = await waitForFinalStatus(k8s, handle, 15_000);
+    expect(status).toMatchObject({ state: 'failed', cause: { kind: 'preempted', platform: expect.stringContaining('DisruptionTarget PreemptionByScheduler') } });
+    expect(describeJobCause(jobCauseOf(status)!)).toBe('killed: preempted by a higher-priority job — run it again, or use a partition or QoS without preemption');
+  });
+
   it('an image that cannot be pulled is "could not start: the image"', async () => {
     fake.simulate.imagePullFailure('registry.example/missing:1');
     const k8s = backend();

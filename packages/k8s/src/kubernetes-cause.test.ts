@@ -7,7 +7,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describeJobCause, type JobStatus } from '@pollinator/backend';
 import { describe, expect, it } from 'vitest';
 import { deriveJobStatus } from './job-status';
-import { kubernetesCause, withKubernetesCause } from './kubernetes-cause';
+import { DisruptionMemory, kubernetesCause, withKubernetesCause } from './kubernetes-cause';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const options = { now: NOW, pendingTimeoutMs: 60_000, walltimeSeconds: 600 };
@@ -64,6 +64,20 @@ describe('Kubernetes failure causes', () => {
     expect(cause(job(), [disrupted('EvictionByEvictionAPI', 'Eviction API: evicting')]).cause).toMatchObject({ kind: 'preempted' });
     expect(cause(job(), [disrupted('DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint')]).cause).toMatchObject({ kind: 'node-failure', nodes: ['node-7'] });
     expect(cause(job(), [disrupted('TerminationByKubelet', 'The node was low on resource: memory.')]).cause).toMatchObject({ kind: 'node-failure' });
+  });
+
+  it('remembers a disruption seen while the pod terminated, for when the Job says only BackoffLimitExceeded', () => {
+    const memory = new DisruptionMemory();
+    const terminating = pod({ phase: 'Running', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: 'default-scheduler: preempting' }] });
+    expect(memory.note('job-a', [terminating])).toMatchObject({ kind: 'preempted' });
+    const remembered = memory.note('job-a', []);
+    expect(remembered).toMatchObject({ kind: 'preempted' });
+    expect(memory.note('job-b', [])).toBeUndefined();
+    const failedJob = job([{ type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]);
+    const derived = withKubernetesCause(deriveJobStatus(failedJob, [], options), failedJob, [], { ...options, remembered });
+    expect(derived.status).toMatchObject({ state: 'failed', cause: { kind: 'preempted' } });
+    memory.forget('job-a');
+    expect(memory.note('job-a', [])).toBeUndefined();
   });
 
   it('NodeLost without the condition (older clusters) is a node failure', () => {

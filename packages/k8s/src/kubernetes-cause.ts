@@ -86,8 +86,36 @@ function startCause(status: JobStatus): JobCause | undefined {
   return undefined;
 }
 
+export interface CauseFacts {
+  now: number;
+  walltimeSeconds: number;
+  /** A disruption an earlier status read saw on the Job's pods (`DisruptionMemory`), for when the pods are gone. */
+  remembered?: JobCause;
+}
+
+/**
+ * The disruptions seen on each Job's pods. A preempted or evicted pod carries
+ * its `DisruptionTarget` condition only while it terminates: once the Job
+ * controller has counted it, the pod is gone and the Job says no more than
+ * `BackoffLimitExceeded`. The backend notes what every status read saw.
+ */
+export class DisruptionMemory {
+  readonly #seen = new Map<string, JobCause>();
+
+  /** Notes a disruption on `pods` of the Job `key`; the one remembered for it, if any. */
+  note(key: string, pods: V1Pod[]): JobCause | undefined {
+    const seen = disruptionCause(pods);
+    if (seen) this.#seen.set(key, seen);
+    return this.#seen.get(key);
+  }
+
+  forget(key: string): void {
+    this.#seen.delete(key);
+  }
+}
+
 /** The cause of a final derived status; undefined while it is pending or running. */
-export function kubernetesCause(status: JobStatus, job: V1Job | undefined, pods: V1Pod[], options: { now: number; walltimeSeconds: number }): JobCause | undefined {
+export function kubernetesCause(status: JobStatus, job: V1Job | undefined, pods: V1Pod[], options: CauseFacts): JobCause | undefined {
   if (status.state === 'pending' || status.state === 'running') return undefined;
   if (status.state === 'succeeded') return { kind: 'succeeded', exitCode: 0 };
   if (status.state === 'cancelled') return { kind: 'cancelled' };
@@ -100,7 +128,7 @@ export function kubernetesCause(status: JobStatus, job: V1Job | undefined, pods:
       platform: status.reason,
     };
   }
-  const cause = oomCause(pods) ?? disruptionCause(pods) ?? startCause(status);
+  const cause = oomCause(pods) ?? disruptionCause(pods) ?? options.remembered ?? startCause(status);
   if (cause) return cause;
   const jobFailed = job?.status?.conditions?.find((condition) => condition.type === 'Failed' && condition.status === 'True');
   const platform = jobFailed?.reason ? `${status.reason} (Job ${jobFailed.reason})` : status.reason;
@@ -108,7 +136,7 @@ export function kubernetesCause(status: JobStatus, job: V1Job | undefined, pods:
 }
 
 /** The derived status with its cause, when it is final. */
-export function withKubernetesCause(derived: DerivedStatus, job: V1Job | undefined, pods: V1Pod[], options: { now: number; walltimeSeconds: number }): DerivedStatus {
+export function withKubernetesCause(derived: DerivedStatus, job: V1Job | undefined, pods: V1Pod[], options: CauseFacts): DerivedStatus {
   const cause = kubernetesCause(derived.status, job, pods, options);
   // A success needs no explaining (`jobCauseOf` says "succeeded" for any).
   if (!cause || cause.kind === 'succeeded' || derived.status.state === 'pending' || derived.status.state === 'running') return derived;

@@ -503,6 +503,27 @@ export class FakeCluster {
     return killed;
   }
 
+  /**
+   * Preemption as the scheduler does it (Kubernetes ≥ 1.26): each running
+   * matching pod gets the condition `DisruptionTarget=True` (reason
+   * `PreemptionByScheduler`; `EvictionByEvictionAPI` for a drain), then is
+   * deleted gracefully (SIGTERM, SIGKILL after its grace period). Returns how
+   * many pods.
+   */
+  preempt(match: PodMatcher, reason: string, message: string): number {
+    let preempted = 0;
+    for (const pod of this.store.list('pods')) {
+      const runtime = this.runtimes.get(pod.metadata.uid!);
+      if (!runtime || runtime.lost || isTerminal(pod) || pod.metadata.deletionTimestamp || !match(pod)) continue;
+      this.store.update('pods', pod.metadata.namespace, pod.metadata.name, (object) => {
+        object.status.conditions = [...(object.status.conditions ?? []).filter((entry: any) => entry.type !== 'DisruptionTarget'), condition('DisruptionTarget', 'True', reason, message)];
+      });
+      this.deletePod(pod.metadata.namespace!, pod.metadata.name);
+      preempted += 1;
+    }
+    return preempted;
+  }
+
   /** Node loss: the node stops reporting; its pods are marked Failed (NodeLost) and their processes killed. */
   loseNode(nodeName: string): void {
     this.lostNodes.add(nodeName);

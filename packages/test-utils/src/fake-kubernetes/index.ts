@@ -77,6 +77,11 @@ export interface FakeKubernetesSimulation {
    * `terminated: { exitCode: 137, reason: 'OOMKilled' }` as the kubelet reports it. Returns how many.
    */
   oomKill(match?: PodMatcher): number;
+  /**
+   * The scheduler preempts running matching pods (default: all): condition `DisruptionTarget=True`
+   * with `reason` (default `PreemptionByScheduler`), then a graceful delete. Returns how many.
+   */
+  preempt(match?: PodMatcher, reason?: string): number;
   /** Adds a node (e.g. with GPU labels) and retries scheduling of pending pods. */
   addNode(node: FakeNode): void;
   /** Ends every open pod-log follow stream (a dropped connection), leaving the containers running. */
@@ -197,6 +202,10 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     },
     oomKill(match) {
       return cluster.oomKill(match ?? (() => true));
+    },
+    preempt(match, reason = 'PreemptionByScheduler') {
+      const message = reason === 'PreemptionByScheduler' ? 'default-scheduler: preempting to accommodate a higher priority pod' : 'Eviction API: evicting';
+      return cluster.preempt(match ?? (() => true), reason, message);
     },
     nodeLoss(nodeName) {
       cluster.loseNode(nodeName);
