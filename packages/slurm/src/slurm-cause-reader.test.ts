@@ -9,12 +9,12 @@ import { describe, expect, it } from 'vitest';
 import type { JobHandle, JobStatus } from '@pollinator/backend';
 import { jobInfoFromScontrol, toJobStatus } from './job-state';
 import { createLocalRunner, type CommandResult, type CommandRunner } from './runner';
-import { SlurmCauseReader } from './slurm-cause-reader';
+import { SACCT_CATCH_UP_MS, SlurmCauseReader } from './slurm-cause-reader';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '__fixtures__', 'causes', name), 'utf8');
 const ok = (stdout: string): CommandResult => ({ exitCode: 0, stdout, stderr: '' });
 
-function reader(answers: Record<string, CommandResult>, accounting: boolean): { reader: SlurmCauseReader; calls: string[][] } {
+function reader(answers: Record<string, CommandResult>, accounting: boolean, now: () => number = Date.now): { reader: SlurmCauseReader; calls: string[][] } {
   const calls: string[][] = [];
   const runner: CommandRunner = {
     ...createLocalRunner(),
@@ -23,7 +23,7 @@ function reader(answers: Record<string, CommandResult>, accounting: boolean): { 
       return answers[command] ?? { exitCode: 1, stdout: '', stderr: `${command}: not available` };
     },
   };
-  return { reader: new SlurmCauseReader(runner, () => ({}), async () => accounting), calls };
+  return { reader: new SlurmCauseReader(runner, () => ({}), async () => accounting, now), calls };
 }
 
 const handle = (id: string): JobHandle => ({ backend: 'slurm', processId: 'p', id, data: {} });
@@ -46,6 +46,32 @@ describe('SlurmCauseReader', () => {
     expect(status).toMatchObject({ cause: { kind: 'out-of-memory', requestedMemoryBytes: 16 * 1024 ** 3 } });
     expect(status.state === 'failed' && status.cause?.peakMemoryBytes).toBeUndefined();
     expect(calls.map((call) => call[0])).toEqual(['sacct', 'scontrol']);
+  });
+
+  it('holds a COMPLETED job as running until sacct has recorded it: only sacct knows a step failed', async () => {
+    const line = fixture('scontrol-completed-step-failed.txt');
+    const info = jobInfoFromScontrol(line)!;
+    const success = toJobStatus(info, false);
+    expect(success.state).toBe('succeeded');
+    let clock = 1_000_000;
+    const answers: Record<string, CommandResult> = { sacct: ok(''), scontrol: ok(line) };
+    const { reader: causes } = reader(answers, true, () => clock);
+    expect(await causes.explain(handle('1114'), info, success)).toEqual({ state: 'running', nodes: ['vm'] });
+    // sacct catches up: the step failed, so the job failed.
+    answers.sacct = ok(fixture('sacct-completed-step-failed.txt'));
+    expect(await causes.explain(handle('1114'), info, success)).toMatchObject({ state: 'failed', exitCode: 3, cause: { kind: 'failed', exitCode: 3 } });
+    // sacct never catches up: after SACCT_CATCH_UP_MS scontrol's word stands.
+    answers.sacct = ok('');
+    expect((await causes.explain(handle('1115'), { ...info, jobId: '1115' }, success)).state).toBe('running');
+    clock += SACCT_CATCH_UP_MS;
+    expect((await causes.explain(handle('1115'), { ...info, jobId: '1115' }, success)).state).toBe('succeeded');
+  });
+
+  it('does not wait for sacct without accounting', async () => {
+    const line = fixture('scontrol-completed-step-failed.txt');
+    const info = jobInfoFromScontrol(line)!;
+    const { reader: causes } = reader({ scontrol: ok(line) }, false);
+    expect((await causes.explain(handle('1114'), info, toJobStatus(info, false))).state).toBe('succeeded');
   });
 
   it('uses scontrol alone without accounting', async () => {

@@ -20,16 +20,25 @@ import {
 } from './slurm-cause';
 
 const QUERY_TIMEOUT_MS = 60_000;
+/**
+ * How long a job slurmctld calls COMPLETED waits for sacct's record of it:
+ * slurmdbd lags a moment behind, and only sacct knows that a step failed
+ * (DerivedExitCode). Past this, scontrol's word stands.
+ */
+export const SACCT_CATCH_UP_MS = 15_000;
 const REQUEUE_STATES = new Set(['REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED']);
 
 export class SlurmCauseReader {
   /** Per job id and restart count: why its previous run ended (asked once per requeue). */
   readonly #previousRuns = new Map<string, SacctRow[]>();
+  /** Per job id: when its success was first seen without a sacct record to confirm it. */
+  readonly #unconfirmed = new Map<string, number>();
 
   constructor(
     private readonly runner: CommandRunner,
     private readonly env: () => Record<string, string>,
     private readonly accountingEnabled: () => Promise<boolean>,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -42,7 +51,13 @@ export class SlurmCauseReader {
     try {
       if (status.state === 'pending') return await this.#pending(handle, info, status);
       if (status.state === 'running' || !isFinalSlurmState(info.state)) return status;
-      const cause = (await this.#fromSacct(handle.id)) ?? (await this.#fromScontrol(handle.id));
+      const accounted = await this.#fromSacct(handle.id);
+      if (!accounted && status.state === 'succeeded' && (await this.accountingEnabled()) && this.#waitForSacct(handle.id)) {
+        // Not final yet: a step may have failed, and only sacct will say (desispec#2744).
+        return { state: 'running', nodes: status.nodes ?? [] };
+      }
+      this.#unconfirmed.delete(handle.id);
+      const cause = accounted ?? (await this.#fromScontrol(handle.id));
       return cause ? withCause(status, cause) : status;
     } catch {
       return status;
@@ -63,6 +78,13 @@ export class SlurmCauseReader {
       this.#previousRuns.set(key, runs);
     }
     return { state: 'pending', reason: requeuedReason(info, restarts, runs) };
+  }
+
+  /** True while a success may still wait for sacct's record (SACCT_CATCH_UP_MS from the first look). */
+  #waitForSacct(jobId: string): boolean {
+    const first = this.#unconfirmed.get(jobId) ?? this.now();
+    this.#unconfirmed.set(jobId, first);
+    return this.now() - first < SACCT_CATCH_UP_MS;
   }
 
   async #fromSacct(jobId: string) {
