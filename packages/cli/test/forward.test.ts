@@ -48,12 +48,14 @@ function background(args: string[], env: Record<string, string | undefined> = sa
   return command;
 }
 
-/** A detached run of the project: its process id. */
+/** A detached run of the project: its process id (stdout), and the hint how to forward to it later. */
 async function submitDetached(): Promise<string> {
-  const submitted = await runCli(['run', '--detach', '--json'], { cwd: dir, env: sandbox.env, timeoutMs: 120_000 });
+  const submitted = await runCli(['run', '--detach'], { cwd: dir, env: sandbox.env, timeoutMs: 120_000 });
   expect(submitted.code, submitted.stderr).toBe(0);
-  const processId = submitted.events().find((event) => event.type === 'process.submitted')?.processId as string;
+  const processId = submitted.stdout.trim();
+  expect(processId).toMatch(/^[0-9a-f]{64}$/);
   started.push(processId);
+  expect(submitted.stderr).toMatch(new RegExp(`forward +pollinator forward ${processId} ${jobPort}\\n`));
   return processId;
 }
 

@@ -2,7 +2,7 @@ import type { CommandContext } from '../context';
 import { connectColony } from '../runtime/colony';
 import { announceEmbeddedImage } from '../runtime/embedded-image-notice';
 import { followRun } from '../runtime/follow-run';
-import { startRunTunnel } from '../runtime/run-tunnel';
+import { printTunnelHint, startRunTunnel } from '../runtime/run-tunnel';
 import { VERSION } from '../version';
 import { loadProjectOrReport } from './plan';
 import { notifyRunEnded, parseNotifyTarget } from './run-notify';
@@ -64,6 +64,8 @@ export async function run(context: CommandContext, options: RunOptions): Promise
     onEvent: tunnel?.onEvent,
   });
   await tunnel?.close();
+  const detached = detach || (followed.result.detached && options.cancelOnInterrupt !== true);
+  if (detached && loaded.project.tunnel !== undefined && followed.processId !== undefined) printTunnelHint(context, loaded.project.tunnel, followed.processId);
   // After the outcome is on screen (a slow webhook must not delay it); a run this command saw end only.
   if (notify !== undefined && !detach && !followed.result.detached) {
     const warning = await notifyRunEnded(notify, { projectName: loaded.project.projectName, result: followed.result, durationMs: Date.now() - started });

@@ -122,6 +122,17 @@ async function openSession(context: CommandContext, options: RunTunnelOptions, p
   });
 }
 
+/**
+ * After `run --detach` or a Ctrl-C that detached: how to open the project's
+ * forward later, next to the other re-attach hints. (An SSH tunnel opens only
+ * while `run` follows the job.)
+ */
+export function printTunnelHint(context: CommandContext, tunnel: ProjectTunnel, processId: string): void {
+  if (tunnel.mode !== 'forward' || context.output.isJson) return;
+  const mapping = tunnel.localPort === tunnel.port ? String(tunnel.port) : `${tunnel.localPort}:${tunnel.port}`;
+  context.output.line(`  ${context.output.colors.dim('forward  ')} pollinator forward ${processId} ${mapping}`);
+}
+
 /** The project's port is taken here (another notebook?): a free one instead, said plainly. */
 async function withFreePortFallback(context: CommandContext, localPort: number, open: (port: number) => Promise<OpenedListener>): Promise<OpenedListener> {
   try {
