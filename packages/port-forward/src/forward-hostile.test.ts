@@ -9,6 +9,7 @@ import { serveForwardRelay } from './forward-relay';
 import { connectLocal, listenOnLoopback, socketClosed } from './forward-streams.test-helpers';
 import type { ForwardLink } from './link-types';
 import { createMemoryLinkPair } from './memory-link';
+import { DEFAULT_WINDOW_BYTES } from './forward-mux';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -156,14 +157,15 @@ describe('the relay against a hostile client', () => {
     await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }));
     await received.waitFor((records) => records.some((record) => record.kind === RecordKind.OPENED));
     await raw.write(payload({ kind: RecordKind.CREDIT, streamId: 1, bytes: 1 }));
-    await expectEndedWith(raw, 'stream 1 was granted credit beyond its 1048576-byte window');
+    await expectEndedWith(raw, `stream 1 was granted credit beyond its ${DEFAULT_WINDOW_BYTES}-byte window`);
   });
 
   it('ends the link when a client sends beyond its credit', async () => {
     const { raw, target } = await hostileClient();
     const chunk = new Uint8Array(MAX_DATA_BYTES);
     const records: ForwardRecord[] = [{ kind: RecordKind.OPEN, streamId: 1, port: target.port }];
-    for (let index = 0; index < 5; index += 1) records.push({ kind: RecordKind.DATA, streamId: 1, data: chunk });
+    // One chunk more than the window allows.
+    for (let index = 0; index <= DEFAULT_WINDOW_BYTES / MAX_DATA_BYTES; index += 1) records.push({ kind: RecordKind.DATA, streamId: 1, data: chunk });
     await raw.write(payload(...records));
     await expectEndedWith(raw, 'stream 1 sent 262144 bytes beyond its credit');
   });

@@ -16,7 +16,7 @@ export interface ForwardListenerOptions {
   onEvent?: (event: ForwardEvent) => void;
   /** Connections at once (default 64, the relay's default limit); more are closed at once with a 'refused' event. */
   maxStreams?: number;
-  /** Per-stream credit window (default 1 MiB; both sides must agree). */
+  /** Per-stream credit window (default 4 MiB; both sides must agree). */
   windowBytes?: number;
   maxWriteBytes?: number;
 }

@@ -19,11 +19,11 @@ import {
 import { ForwardStream, type StreamHost, type StreamOutcome } from './forward-stream';
 
 /** Per-stream credit window: bytes one side may send before the other grants more. */
-export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Streams one link carries at once. */
 export const DEFAULT_MAX_STREAMS = 64;
 /** Link bytes queued and not appended above which streams hold their data back. */
-const CONGESTION_BYTES = 1024 * 1024;
+const CONGESTION_BYTES = 2 * 1024 * 1024;
 /**
  * Queued bytes at which the peer is flooding: data is held back at
  * CONGESTION_BYTES, so only control records a peer provokes (RESETs for an
