@@ -44,6 +44,8 @@ export const KNOWN_VARIABLES: readonly ConfigVariable[] = [
   { name: 'POLLINATOR_DEV_IDLE_TIMEOUT', description: 'how long the embedded default keeps running without commands', secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_DEV_SERVER_LOG', description: "the embedded server's log level (default silent)", secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_LOCAL_ISOLATION', description: '`executor start --backend local`: auto, bwrap (require bubblewrap) or rewrite', secret: false, group: 'pollinator' },
+  { name: 'POLLINATOR_TEST_SSHD', description: 'the sshd program the SSH tunnel tests start (default /usr/sbin/sshd)', secret: false, group: 'pollinator' },
+  { name: 'POLLINATOR_FORWARD_PORTS', description: "set in a job's environment, not by you: the ports `pollinator forward` may reach (from project.yaml's tunnel)", secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_SLOW_TESTS', description: '"1": the backend conformance kit also runs its slow cases', secret: false, group: 'pollinator' },
   { name: 'POLLINATOR_SLURM_RUNTIME', description: 'singularity (default), apptainer or none', secret: false, group: 'slurm' },
   { name: 'POLLINATOR_SLURM_RUNTIME_COMMAND', description: 'path of the singularity/apptainer program', secret: false, group: 'slurm' },
