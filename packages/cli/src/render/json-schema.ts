@@ -282,7 +282,7 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
   'executor.ready': { description: '`executor start`: registered and taking jobs.', properties: { name: string, backend: string, colonyName: string }, open: true },
   'executor.stopped': { description: '`executor start`: stopped.', properties: {}, open: true },
   ...Object.fromEntries(
-    ['registered', 'assigned', 'job.started', 'job.reattached', 'job.finished', 'process.closed', 'process.abandoned', 'warning', 'shutdown'].map((name) => [
+    ['registered', 'assigned', 'job.started', 'job.reattached', 'job.finished', 'process.closed', 'process.abandoned', 'forward', 'warning', 'shutdown'].map((name) => [
       `executor.${name}`,
       { description: `\`executor start\`, \`dev\`: the executor's \`${name}\` event.`, properties: {}, open: true },
     ]),
