@@ -4,13 +4,12 @@
  * (the fake sets `NodeLost` and the `DisruptionTarget` condition as the taint manager does), an image
  * that cannot be pulled.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeJobCause, jobCauseOf, type JobHandle, type JobRequest, type JobStatus } from '@pollinator/backend';
-import { waitForFinalStatus } from '@pollinator/backend/test';
+import { waitForFinalStatus, testJobRequest, type JobRequestOverrides } from '@pollinator/backend/test';
 import { startFakeKubernetes, type FakeKubernetes } from '@pollinator/test-utils';
 import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
 
@@ -44,22 +43,13 @@ function backend(): KubernetesBackend {
   return created;
 }
 
-function job(command: string, overrides: Partial<JobRequest> = {}, resources: Partial<JobRequest['resources']> = {}): JobRequest {
-  const processId = randomBytes(32).toString('hex');
-  return {
-    processId,
+function job(command: string, overrides: JobRequestOverrides = {}, resources: Partial<JobRequest['resources']> = {}): JobRequest {
+  return testJobRequest(command, volumeDir, {
     image: 'busybox',
-    rebuildImage: false,
-    initCommand: '',
-    command,
-    env: { COLONIES_PROCESS_ID: processId },
-    resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 100, memoryBytes: 64 * 2 ** 20, gpu: { count: 0, name: '' }, walltimeSeconds: 0, ...resources },
     mounts: [{ hostPath: volumeDir, containerPath: '/cfs' }],
-    protectedPaths: [],
-    placement: {},
-    workDir: volumeDir,
     ...overrides,
-  };
+    resources: { cpuMillicores: 100, memoryBytes: 64 * 2 ** 20, ...resources },
+  });
 }
 
 async function running(k8s: KubernetesBackend, handle: JobHandle): Promise<Extract<JobStatus, { state: 'running' }>> {

@@ -4,13 +4,13 @@
  * loopback: its "containers" run on this machine), none for a container the
  * engine does not know.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, JobHandle, JobRequest } from '@pollinator/backend';
+import { testJobRequest } from '@pollinator/backend/test';
 import { addressFromInspect, ADDRESS_FORMAT, localJobAddress } from './job-address';
 import { createLocalBackend } from './local-backend';
 
@@ -28,20 +28,7 @@ afterAll(() => {
 });
 
 function job(): JobRequest {
-  const processId = randomBytes(32).toString('hex');
-  return {
-    processId,
-    image: 'busybox',
-    rebuildImage: false,
-    initCommand: '',
-    command: 'sleep 30',
-    env: { COLONIES_PROCESS_ID: processId },
-    resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 0, gpu: { count: 0, name: '' }, walltimeSeconds: 0 },
-    mounts: [],
-    protectedPaths: [],
-    placement: {},
-    workDir: mkdtempSync(join(root, 'job-')),
-  };
+  return testJobRequest('sleep 30', mkdtempSync(join(root, 'job-')), { image: 'busybox' });
 }
 
 async function addressWhileRunning(backend: Backend): Promise<string | undefined> {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobHandle, JobRequest } from '@pollinator/backend';
+import { testJobRequest } from '@pollinator/backend/test';
 import { nodeAddressFromScontrol } from './job-address';
 import { createLocalRunner, type CommandResult, type CommandRunner } from './runner';
 import { createSlurmBackend } from './slurm-backend';
@@ -21,19 +22,7 @@ const root = mkdtempSync(join(tmpdir(), 'pollinator-slurm-address-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function job(processId: string, command = 'sleep 60'): JobRequest {
-  return {
-    processId,
-    image: '',
-    rebuildImage: false,
-    initCommand: '',
-    command,
-    env: { COLONIES_PROCESS_ID: processId },
-    resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 0, gpu: { count: 0, name: '' }, walltimeSeconds: 0 },
-    mounts: [],
-    protectedPaths: [],
-    placement: {},
-    workDir: mkdtempSync(join(root, 'job-')),
-  };
+  return testJobRequest(command, mkdtempSync(join(root, 'job-')), { processId });
 }
 
 const ok = (stdout: string): CommandResult => ({ exitCode: 0, stdout, stderr: '' });

@@ -6,13 +6,12 @@
  * `slurm-cause.test.ts` covers them from outputs in `__fixtures__/causes/`.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeJobCause, jobCauseOf, type Backend, type JobHandle, type JobRequest, type JobStatus } from '@pollinator/backend';
-import { waitForFinalStatus } from '@pollinator/backend/test';
+import { waitForFinalStatus, testJobRequest } from '@pollinator/backend/test';
 import { createSlurmBackend } from './slurm-backend';
 import { requireServices, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
 
@@ -28,22 +27,9 @@ afterAll(async () => {
 let counter = 0;
 function makeJob(command: string, resources: Partial<JobRequest['resources']> = {}): JobRequest {
   counter += 1;
-  const processId = randomBytes(32).toString('hex');
   const workDir = join(root, `work-${counter}`);
   mkdirSync(workDir, { recursive: true });
-  return {
-    processId,
-    image: '',
-    rebuildImage: false,
-    initCommand: '',
-    command,
-    env: { COLONIES_PROCESS_ID: processId },
-    resources: { nodes: 1, processesPerNode: 1, cpuMillicores: 0, memoryBytes: 100 * 1024 * 1024, gpu: { count: 0, name: '' }, walltimeSeconds: 0, ...resources },
-    mounts: [],
-    protectedPaths: [],
-    placement: {},
-    workDir,
-  };
+  return testJobRequest(command, workDir, { resources: { memoryBytes: 100 * 1024 * 1024, ...resources } });
 }
 
 async function start(backend: Backend, job: JobRequest): Promise<JobHandle> {

@@ -6,3 +6,4 @@ export { readAllLogs, testBackend, waitForFinalStatus, type BackendConformanceOp
 export { testHostileJobs, type HostileJobOptions } from './hostile-jobs';
 export { filesContaining, hostileSpec, processesWithMarker, snapshotTree } from './hostile-jobs-helpers';
 export { testExecutorFlow, type ExecutorFlowOptions } from './executor-flow';
+export { testJobRequest, type JobRequestOverrides } from './job-request';
