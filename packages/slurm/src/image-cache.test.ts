@@ -8,7 +8,9 @@ function fakeRunner(options: { fail?: boolean } = {}) {
   const files = new Set<string>();
   const pulls: string[][] = [];
   const runner: CommandRunner = {
-    async run(_command, args, runOptions) {
+    async run(command, args, runOptions) {
+      // The digest of a pulled file (stat, sha256sum): not known to this fake.
+      if (command !== 'apptainer' && command !== 'singularity') return { exitCode: 1, stdout: '', stderr: `${command}: not here` };
       pulls.push([...args]);
       runOptions?.onOutput?.('INFO:    Converting OCI blobs to SIF format\n');
       await new Promise((resolve) => setTimeout(resolve, 30));

@@ -48,6 +48,15 @@ describe('slurmOptionsFromEnv', () => {
     });
   });
 
+  it('reads the pull timeout in seconds or with a unit, and names a bad one', () => {
+    expect(slurmOptionsFromEnv({ POLLINATOR_SLURM_PULL_TIMEOUT: '90' }).pullTimeoutMs).toBe(90_000);
+    expect(slurmOptionsFromEnv({ POLLINATOR_SLURM_PULL_TIMEOUT: '45m' }).pullTimeoutMs).toBe(2_700_000);
+    expect(slurmOptionsFromEnv({ POLLINATOR_SLURM_PULL_TIMEOUT: '2h' }).pullTimeoutMs).toBe(7_200_000);
+    expect(() => slurmOptionsFromEnv({ POLLINATOR_SLURM_PULL_TIMEOUT: 'soon' })).toThrow(
+      'POLLINATOR_SLURM_PULL_TIMEOUT="soon" is not valid: use seconds or a duration such as 90s, 45m, 2h',
+    );
+  });
+
   it('says which value is wrong', () => {
     expect(() => slurmOptionsFromEnv({ POLLINATOR_SLURM_RUNTIME: 'docker' })).toThrow('POLLINATOR_SLURM_RUNTIME="docker" is not valid: use singularity, apptainer, none');
     expect(() => slurmOptionsFromEnv({ POLLINATOR_SLURM_SRUN: 'maybe' })).toThrow(/use true or false/);

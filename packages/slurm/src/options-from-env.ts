@@ -13,6 +13,7 @@ export const SLURM_ENV_VARIABLES: Record<string, string> = {
   POLLINATOR_SLURM_RUNTIME: 'singularity (default), apptainer or none',
   POLLINATOR_SLURM_RUNTIME_COMMAND: 'path of the singularity/apptainer program (default: the runtime name on PATH)',
   POLLINATOR_SLURM_IMAGE_DIR: 'SIF image cache on a filesystem the compute nodes see (EXECUTOR_IMAGE_DIR)',
+  POLLINATOR_SLURM_PULL_TIMEOUT: 'stop an image pull after this long: seconds, or 90s, 45m, 2h (default 30m)',
   POLLINATOR_SLURM_PARTITION: 'default partition (SLURM_PARTITION)',
   POLLINATOR_SLURM_ACCOUNT: 'default account (SLURM_ACCOUNT)',
   POLLINATOR_SLURM_QOS: 'default QoS',
@@ -39,6 +40,15 @@ function bool(name: string, value: string | undefined): boolean | undefined {
   throw new BackendError('slurm', `${name}=${JSON.stringify(value)} is not valid: use true or false`);
 }
 
+/** `1800`, `90s`, `45m`, `2h` → milliseconds. */
+function duration(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(value.trim());
+  const amount = match ? Number(match[1]) : Number.NaN;
+  if (!match || !(amount > 0)) throw new BackendError('slurm', `${name}=${JSON.stringify(value)} is not valid: use seconds or a duration such as 90s, 45m, 2h`);
+  return Math.round(amount * { s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 's' | 'm' | 'h']);
+}
+
 function lines(value: string | undefined, separator: RegExp): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   return value.split(separator).map((line) => line.trim()).filter(Boolean);
@@ -53,6 +63,7 @@ export function slurmOptionsFromEnv(env: EnvironmentVariables = process.env): Sl
   };
   set('runtimeCommand', env.POLLINATOR_SLURM_RUNTIME_COMMAND);
   set('imageDir', env.POLLINATOR_SLURM_IMAGE_DIR || env.EXECUTOR_IMAGE_DIR);
+  set('pullTimeoutMs', duration('POLLINATOR_SLURM_PULL_TIMEOUT', env.POLLINATOR_SLURM_PULL_TIMEOUT));
   set('partition', env.POLLINATOR_SLURM_PARTITION || env.SLURM_PARTITION);
   set('account', env.POLLINATOR_SLURM_ACCOUNT || env.SLURM_ACCOUNT);
   set('qos', env.POLLINATOR_SLURM_QOS);

@@ -65,7 +65,12 @@ function runLocalCommand(command: string, args: readonly string[], options: RunO
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        setTimeout(() => {
+          child.kill('SIGKILL');
+          // A grandchild (a pull's mksquashfs, a shell's sleep) may still hold the pipes: stop waiting for them.
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, 2000).unref();
       }, options.timeoutMs);
     }
     child.stdout.on('data', (data: Buffer) => {

@@ -12,6 +12,8 @@ export interface SlurmBackendOptions {
   runtimeCommand?: string;
   /** SIF cache directory, on a filesystem the compute nodes see. Required for container runtimes. */
   imageDir?: string;
+  /** Stop an image pull after this long; the job closes as could-not-start (image). Default 30 minutes. */
+  pullTimeoutMs?: number;
   /** Default partition, account and QoS (a project's own placement wins). */
   partition?: string;
   account?: string;
@@ -55,6 +57,8 @@ export interface SlurmBackendOptions {
   pendingNoticeDelayMs?: number;
   /** How long `cancel()` waits for Slurm to confirm the job is gone, ms. Default 120000. */
   cancelTimeoutMs?: number;
+  /** A pending job's place in the queue and start estimate (`squeue`) are read again after this long, ms. Default 15000. */
+  queueRefreshMs?: number;
 }
 
 /** `passEnv` by default: the host's basics, the locale's character type and where Slurm's configuration is. */

@@ -20,7 +20,9 @@ import {
   type LogCursor,
 } from '@pollinator/backend';
 import { buildBatchScript, EXIT_CODE_FILE_NAME, OUTPUT_FILE_NAME, renderBatchScript, type BatchScriptSettings, type ContainerRuntime } from './batch-script';
-import { ImageCache } from './image-cache';
+import { DEFAULT_PULL_TIMEOUT_MS, ImageCache } from './image-cache';
+import { acquireImageLock } from './image-cache-lock';
+import { removeImageLease, writeImageLease } from './image-cache-leases';
 import { firstNodeOf, NodeAddresses } from './job-address';
 import { isFinalSlurmState, toJobStatus } from './job-state';
 import { preflightSlurm } from './preflight';
@@ -29,6 +31,7 @@ import { BACKEND_NAME, DEFAULT_PASS_ENV, type SlurmBackendOptions } from './slur
 import { SlurmCauseReader } from './slurm-cause-reader';
 import { slurmHandles, type SlurmHandleData } from './slurm-handle';
 import { SlurmQueries } from './slurm-queries';
+import { SlurmQueue } from './slurm-queue';
 import { stateNotice, type NoticeMemory } from './state-notices';
 
 export { BACKEND_NAME, type SlurmBackendOptions } from './slurm-backend-options';
@@ -38,6 +41,8 @@ const CANCELLED_MARKER = 'cancelled-by-pollinator';
 /** The output file is read this much at once; chunks are at most `MAX_CHUNK_BYTES`. */
 const READ_BYTES = 1024 * 1024;
 const MAX_CHUNK_BYTES = 64 * 1024;
+/** Slurm states of a job waiting in a partition's queue (its place and start estimate mean something). */
+const PENDING_IN_QUEUE = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD']);
 
 export function createSlurmBackend(options: SlurmBackendOptions = {}): Backend {
   return new SlurmBackend(options);
@@ -58,6 +63,8 @@ class SlurmBackend implements Backend {
   /** Why a job ended (sacct, else scontrol), and why a requeued one is pending again. */
   readonly #causes: SlurmCauseReader;
   readonly #nodeAddresses: NodeAddresses;
+  /** Where pending jobs stand in their partition's queue (slurm-queue.ts). */
+  readonly #queue: SlurmQueue;
   readonly #statuses = new JobStatusMemo();
   readonly #notices = new Map<string, JobNotices>();
   /** Jobs this backend's `cancel()` stopped (their Slurm CANCELLED is a `cancelled` status). */
@@ -75,14 +82,10 @@ class SlurmBackend implements Backend {
     this.#slurm = new SlurmQueries(this.#runner, () => this.#commandEnv(), options.accounting ?? 'auto');
     this.#causes = new SlurmCauseReader(this.#runner, () => this.#commandEnv(), () => this.#slurm.accountingEnabled());
     this.#nodeAddresses = new NodeAddresses(this.#runner, () => this.#commandEnv());
+    this.#queue = new SlurmQueue(this.#runner, () => this.#commandEnv(), options.queueRefreshMs);
     if (this.#runtime !== 'none') {
       if (!options.imageDir) throw new BackendError(BACKEND_NAME, `The ${this.#runtime} runtime needs an image cache directory (option imageDir)`);
-      this.#images = new ImageCache({
-        runner: this.#runner,
-        imageDir: options.imageDir,
-        runtimeCommand: this.#runtimeCommand(),
-        env: () => ({ ...this.#commandEnv(), ...(options.siteEnv ?? {}) }),
-      });
+      this.#images = createImageCache(options, this.#runner, this.#runtimeCommand(), () => this.#commandEnv());
     }
   }
 
@@ -114,6 +117,7 @@ class SlurmBackend implements Backend {
     this.#statuses.forget(id);
     this.#notices.delete(id);
     this.#cancelled.delete(id);
+    this.#queue.forget(id);
   }
 
   #settings(imagePath: string | undefined): BatchScriptSettings {
@@ -151,6 +155,8 @@ class SlurmBackend implements Backend {
     await runner.remove(exitCodeFile);
     await runner.remove(`${job.workDir}/${CANCELLED_MARKER}`);
     const imagePath = await this.#pullImage(job, outputFile);
+    const imageDir = this.#options.imageDir;
+    if (imagePath && imageDir) await writeImageLease(runner, imageDir, job.processId, { file: baseName(imagePath) });
     // Hashed before the job starts: a later rebuild may replace the file.
     const imageDigest = imagePath ? await this.#images?.digest(imagePath).catch(() => undefined) : undefined;
     const built = buildBatchScript(job, this.#settings(imagePath));
@@ -163,9 +169,11 @@ class SlurmBackend implements Backend {
     const result = await runner.run('sbatch', ['--parsable', scriptFile], { env: this.#commandEnv(), timeoutMs: 120_000 });
     const jobId = /^(\d+)/.exec(result.stdout.trim())?.[1];
     if (result.exitCode !== 0 || !jobId) {
+      if (imagePath && imageDir) await removeImageLease(runner, imageDir, job.processId).catch(() => undefined);
       const detail = (result.stderr.trim() || result.stdout.trim()).replace(/\s*\n\s*/g, ' / ');
       throw new BackendError(BACKEND_NAME, `sbatch refused the job (exit status ${result.exitCode}): ${detail || 'no output'}`);
     }
+    if (imagePath && imageDir) await writeImageLease(runner, imageDir, job.processId, { file: baseName(imagePath), slurmJobId: jobId });
     return slurmHandles.create(job.processId, jobId, { workDir: job.workDir, outputFile, exitCodeFile, submittedAt, ...(imageDigest ? { imageDigest } : {}) });
   }
 
@@ -223,7 +231,11 @@ class SlurmBackend implements Backend {
     // A requeued job's notice says so ("requeued: its node failed; …"), not only Slurm's BeginTime.
     const requeued = status.state === 'pending' && plain.state === 'pending' && status.reason !== plain.reason ? status.reason : undefined;
     notices.slurmReason = status.state === 'pending' ? (requeued ?? (info.reason || 'None')) : undefined;
-    return status;
+    if (status.state !== 'pending' || !PENDING_IN_QUEUE.has(info.state)) {
+      this.#queue.forget(handle.id);
+      return status;
+    }
+    return { ...status, queue: await this.#queue.read(handle.id, info.reason) };
   }
 
   /** Aged out of slurmctld (MinJobAge) and no accounting: the script's own record. */
@@ -322,6 +334,8 @@ class SlurmBackend implements Backend {
   async cleanup(handle: JobHandle): Promise<void> {
     // Slurm keeps nothing of ours once the job has ended; the work dir belongs to the runtime.
     this.#forget(handle.id);
+    // The job no longer needs its image: `executor images --prune` may remove it.
+    if (this.#images && this.#options.imageDir) await removeImageLease(this.#runner, this.#options.imageDir, handle.processId).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -329,4 +343,23 @@ class SlurmBackend implements Backend {
     this.#notices.clear();
     this.#cancelled.clear();
   }
+}
+
+/** The image cache of a container runtime; the lock file serializes pulls with other executors when the runner is this machine. */
+export function createImageCache(options: SlurmBackendOptions, runner: CommandRunner, runtimeCommand: string, commandEnv: () => Record<string, string>): ImageCache {
+  const pullTimeoutMs = options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
+  return new ImageCache({
+    runner,
+    imageDir: options.imageDir ?? '',
+    runtimeCommand,
+    env: () => ({ ...commandEnv(), ...(options.siteEnv ?? {}) }),
+    pullTimeoutMs,
+    ...(options.runner === undefined
+      ? { lock: (path: string, onWait: (holder: string) => void) => acquireImageLock(path, { staleAfterMs: pullTimeoutMs + 60_000, onWait }) }
+      : {}),
+  });
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
