@@ -5,13 +5,14 @@
  * point never leaves the process RUNNING for ever.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { isFinalJobStatus, type JobHandle, type JobStatus } from './backend';
+import { isFinalJobStatus, type JobCause, type JobHandle, type JobStatus } from './backend';
 import { decideClose, keepsProcess } from './executor-close-decision';
 import type { ExecutorContext } from './executor-context';
 import { closeCause, recordJobCause, startFailureCause } from './executor-job-cause';
 import { startForwardRelay } from './executor-forward-relay';
 import { JobFollow } from './executor-job-follow';
 import { buildJobRequest } from './executor-job-request';
+import { retryFailedAttempt } from './executor-retry';
 import { jobWorkDir } from './executor-options';
 import { recordImage, recordResultSnapshot } from './executor-run-record';
 import { errorText } from './error-text';
@@ -118,9 +119,11 @@ export class JobSession {
     const status = await this.#finalStatus(handle);
     reporter.emit({ type: 'job.finished', processId: this.#processId, status });
     let uploadError: string | undefined;
+    let cause: JobCause | undefined;
     if (keepsProcess(follow.stop)) {
       await follow.recordAttributes(status);
-      await recordJobCause(this.#context, this.#processId, closeCause(status, follow.stop, this.#process.spec.maxexectime));
+      cause = closeCause(status, follow.stop, this.#process.spec.maxexectime);
+      await recordJobCause(this.#context, this.#processId, cause);
       await recordImage(this.#context, this.#process, handle);
       uploadError = await staging.postSync(this.#processId, this.#process.spec, this.#dirs);
       await recordResultSnapshot(this.#context, this.#processId, this.#dirs, uploadError);
@@ -128,7 +131,11 @@ export class JobSession {
     const decision = decideClose({ stop: follow.stop, status, uploadError, backendName: settings.backend.name });
     if (decision.action === 'abandon') reporter.emit({ type: 'process.abandoned', processId: this.#processId, reason: decision.reason });
     else if (decision.action === 'close-successful') await reporter.closeSuccessful(this.#processId);
-    else await reporter.closeFailed(this.#processId, decision.message, decision.exitCode);
+    else {
+      // The next attempt exists (and is linked) before this one is closed.
+      await retryFailedAttempt(this.#context, this.#process, cause);
+      await reporter.closeFailed(this.#processId, decision.message, decision.exitCode);
+    }
     await cleanUpJob(this.#context, this.#processId, this.#process.spec, handle);
   }
 

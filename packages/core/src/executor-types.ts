@@ -3,6 +3,7 @@
  * its events and the handle it returns.
  */
 import type { CfsClientLike, BlobStore, CfsMetadata } from '@pollinator/cfs-sync';
+import type { FunctionSpecInput } from '@pollinator/colonies-client';
 import type { Backend, JobHandle, JobStatus } from './backend';
 import type { ExecutorClock } from './executor-clock';
 import type { ExecutorSpec } from './validate-spec';
@@ -14,6 +15,8 @@ export interface ExecutorProcess {
   assignedexecutorid: string;
   isassigned?: boolean;
   execdeadline?: string;
+  /** How often the server re-queued it after its exec deadline (each re-queue is an attempt). */
+  retries?: number;
   spec: ExecutorSpec & { conditions: ExecutorSpec['conditions'] & { colonyname?: string } };
 }
 
@@ -58,6 +61,8 @@ export interface ExecutorClient extends CfsClientLike {
   getExecutor(executorName: string, options?: CallOptions & { colonyName?: string }): Promise<{ state: number; executorid: string }>;
   addFunction(fn: { funcname: string; executorname?: string; colonyname?: string }, options?: CallOptions): Promise<unknown>;
   removeSnapshot(query: { snapshotId: string; colonyName?: string }, options?: CallOptions): Promise<void>;
+  /** Submits the next attempt of a failed process (retries); a client without it retries nothing. */
+  submit?(spec: FunctionSpecInput, options?: CallOptions): Promise<{ processid: string }>;
 }
 
 /** Executor capabilities, v1.9.6+ shape (arrays). */
@@ -108,6 +113,8 @@ export type ExecutorEvent =
   | { type: 'job.finished'; processId: string; status: JobStatus }
   | { type: 'process.closed'; processId: string; success: boolean; error?: string; exitCode?: number }
   | { type: 'process.abandoned'; processId: string; reason: string }
+  /** A failed attempt was retried: `retryProcessId` is attempt `attempt` of `attempts` (submitted before the failed one was closed). */
+  | { type: 'process.retried'; processId: string; retryProcessId: string; attempt: number; attempts: number; cause: string }
   | { type: 'warning'; message: string; processId?: string; cause?: unknown }
   /** A port-forward relayed for a running job: one line (connection opened, refused, closed; the forward ended). */
   | { type: 'forward'; processId: string; message: string }

@@ -29,6 +29,12 @@ export const RunRecordKey = {
   failureCause: 'POLLINATOR_FAILURE_CAUSE',
   /** Executor side: the cause in one line a researcher acts on ("killed: out of memory (peak 15.8 GiB of 16 GiB requested) — raise conditions.mem"). */
   failureDetail: 'POLLINATOR_FAILURE_DETAIL',
+  /** Spec env of a retry: which attempt this process is (1 = the submitted one; absent means 1). */
+  attempt: 'POLLINATOR_ATTEMPT',
+  /** Spec env of a retry: the process whose failure it retries. */
+  retryOf: 'POLLINATOR_RETRY_OF',
+  /** Executor side: the process submitted to retry this failed one. */
+  retriedAs: 'POLLINATOR_RETRIED_AS',
 } as const;
 
 export type RunRecordKeyName = keyof typeof RunRecordKey;

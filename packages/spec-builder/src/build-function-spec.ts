@@ -3,6 +3,7 @@ import type { FunctionSpec, JsonValue } from './function-spec';
 import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 import type { Project } from './parse-project';
 import { MAX_NODES, MAX_PROCESSES_PER_NODE, validateCpu, validateMemory, validateWalltime } from './resources';
+import { retryPolicyEnv } from './retry-policy';
 
 /** Where executors mount the CFS staging directory inside the job. */
 export const CFS_MOUNT = '/cfs';
@@ -64,7 +65,8 @@ export interface BuildFunctionSpecOptions {
  *   never 0 and never above the walltime, which the executors reject.
  * - `label` is the project name instead of the constant `"test_label"`, so
  *   processes can be listed per project.
- * - `maxretries` comes from `retries` (default 3, as before).
+ * - `maxretries` comes from `retries` (default 3, as before); `retryOn` and
+ *   `retryGrowth` add `env.POLLINATOR_RETRY_*` (retry-policy.ts).
  * - `data` is staged from a snapshot of the data label taken at submit
  *   (`fs.snapshots[1]`, at the same directory the job found it before) instead
  *   of a synced `fs.dirs` entry, so the process record names exactly the data
@@ -157,7 +159,8 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
         },
       ],
     },
-    env: { ...environment.env, PROJECT_DIR: paths.projectDir },
+    // The retry policy travels with the spec: the executor that sees a failure decides (none for the defaults).
+    env: { ...environment.env, PROJECT_DIR: paths.projectDir, ...retryPolicyEnv(project.retryPolicy ?? {}) },
   };
   return project.tunnel?.mode === 'forward' ? withForward(spec, project.tunnel.port) : spec;
 }

@@ -69,3 +69,19 @@ export {
   forwardChannelNames,
   type ForwardDirection,
 } from './forward-channels';
+export {
+  DEFAULT_RETRY_ON,
+  grownValue,
+  isRetryFactor,
+  isRetryOn,
+  MAX_RETRY_FACTOR,
+  RETRY_GROWTH_LIMITS,
+  RETRY_MEMORY_FACTOR_ENV,
+  RETRY_ON_ENV,
+  RETRY_ON_VALUES,
+  RETRY_WALLTIME_FACTOR_ENV,
+  retryPolicyEnv,
+  retryPolicyFromEnv,
+  type RetryOn,
+  type RetryPolicy,
+} from './retry-policy';

@@ -178,7 +178,7 @@ colour: blue
       ['colour', undefined],
     ]);
     expect(issues[0]?.message).toBe('unknown key "exectorNames" (did you mean "executorNames"?)');
-    expect(issues[3]?.allowed).toMatch(/^one of projectname, conditions, environment, slurm, retries, result, sync, tunnel$/);
+    expect(issues[3]?.allowed).toMatch(/^one of projectname, conditions, environment, slurm, retries, retryOn, retryGrowth, result, sync, tunnel$/);
     expect(suggestKey([], 'ProjectName')).toBe('projectname');
     expect(suggestKey(['conditions'], 'memory')).toBe(undefined);
     expect(suggestKey(['conditions'], 'wallTime')).toBe('walltime');

@@ -2,6 +2,7 @@ import { coerceLikeGo } from './go-compat';
 import { Locator } from './locator';
 import { projectSchema, type ProjectYaml, type ResultDownloadPolicy, type SymlinkPolicy } from './project-schema';
 import type { ProjectIssue } from './project-issues';
+import type { RetryPolicy } from './retry-policy';
 import { readYaml } from './read-yaml';
 import { capIssues, schemaIssues } from './schema-issues';
 
@@ -35,6 +36,8 @@ export interface Project {
   };
   slurm: { account?: string; partition?: string; qos?: string };
   retries: number;
+  /** `retryOn` and `retryGrowth`: which failures are retried and how each retry grows; absent = the defaults. */
+  retryPolicy?: Partial<RetryPolicy>;
   result: { download: ResultDownloadPolicy };
   /** `sync.symlinks`: what happens to symlinks in cfs/src and cfs/data (default `skip`). */
   sync: { symlinks: SymlinkPolicy };
@@ -173,5 +176,11 @@ function normalize(yaml: ProjectYaml): Project {
     sync: { symlinks: yaml.sync.symlinks },
   };
   if (yaml.tunnel !== undefined && yaml.tunnel !== null) project.tunnel = normalizeTunnel(yaml.tunnel);
+  const retryPolicy: Partial<RetryPolicy> = {
+    ...(yaml.retryOn !== undefined ? { on: yaml.retryOn } : {}),
+    ...(yaml.retryGrowth?.memoryFactor !== undefined ? { memoryFactor: yaml.retryGrowth.memoryFactor } : {}),
+    ...(yaml.retryGrowth?.walltimeFactor !== undefined ? { walltimeFactor: yaml.retryGrowth.walltimeFactor } : {}),
+  };
+  if (Object.keys(retryPolicy).length > 0) project.retryPolicy = retryPolicy;
   return project;
 }

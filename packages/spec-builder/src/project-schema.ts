@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 import { quote, unicodeEscape } from './quote';
+import { MAX_RETRY_FACTOR, RETRY_ON_VALUES } from './retry-policy';
 import {
   CPU_ALLOWED,
   CPU_PATTERN,
@@ -50,7 +51,7 @@ export type SymlinkPolicy = (typeof SYMLINK_POLICIES)[number];
 
 /** What each field accepts, in words, for error messages (keyed by dotted path, `*` for any map key). */
 export const ALLOWED: Record<string, string> = {
-  '': 'a mapping with the keys projectname, conditions, environment and optionally slurm, retries, result, sync, tunnel',
+  '': 'a mapping with the keys projectname, conditions, environment and optionally slurm, retries, retryOn, retryGrowth, result, sync, tunnel',
   projectname:
     'a name of letters, digits, ".", "_" and "-" (no spaces, "/" or ":"), at most 128 characters, e.g. "my-project"',
   conditions: 'a mapping with nodes, processesPerNode, cpu, mem, walltime and optionally executorNames, executorType, gpu',
@@ -80,7 +81,12 @@ export const ALLOWED: Record<string, string> = {
   'slurm.account': 'a Slurm account name (sbatch --account)',
   'slurm.partition': 'a Slurm partition name (sbatch --partition)',
   'slurm.qos': 'a Slurm quality of service name (sbatch --qos)',
-  retries: `a whole number from 1 to ${MAX_RETRIES}: how often a process that exceeds its time is re-queued`,
+  retries: `a whole number from 1 to ${MAX_RETRIES}: how many more attempts a failed process gets (for the causes in retryOn)`,
+  retryOn: `a list of causes a failed attempt is retried after, from ${RETRY_ON_VALUES.map((value) => `"${value}"`).join(', ')}; default [node-failure, preempted]; [] retries nothing`,
+  'retryOn.*': `one of ${RETRY_ON_VALUES.map((value) => `"${value}"`).join(', ')}`,
+  retryGrowth: 'a mapping with optional memoryFactor and walltimeFactor',
+  'retryGrowth.memoryFactor': `a number from 1 to ${MAX_RETRY_FACTOR}: conditions.mem is multiplied by it for each retry after an out-of-memory kill`,
+  'retryGrowth.walltimeFactor': `a number from 1 to ${MAX_RETRY_FACTOR}: conditions.walltime is multiplied by it for each retry after a time limit`,
   result: 'a mapping with download',
   'result.download': 'one of "always" (also after a failure), "on-success" or "never"',
   sync: 'a mapping with symlinks',
@@ -361,6 +367,31 @@ export const tunnelSchema = z
   })
   .describe('Forward a port of the running job to this machine (e.g. a notebook server).');
 
+const retryFactor = (path: string) =>
+  z.number(message(path)).min(1, message(path)).max(MAX_RETRY_FACTOR, message(path));
+
+const retryGrowthSchema = z
+  .strictObject(
+    {
+      memoryFactor: retryFactor('retryGrowth.memoryFactor').optional().describe('conditions.mem is multiplied by this for each retry after an out-of-memory kill.'),
+      walltimeFactor: retryFactor('retryGrowth.walltimeFactor').optional().describe('conditions.walltime is multiplied by this for each retry after a time limit.'),
+    },
+    message('retryGrowth'),
+  )
+  .describe('More memory or time per attempt, for retries after an out-of-memory kill or a time limit (bounded by the spec limits).');
+
+/** A growth factor for a cause retryOn does not retry would never apply: say so rather than ignore it. */
+function checkRetryGrowth(yaml: { retryOn?: readonly string[] | undefined; retryGrowth?: { memoryFactor?: number | undefined; walltimeFactor?: number | undefined } | undefined }, context: z.RefinementCtx): void {
+  const on = yaml.retryOn ?? ['node-failure', 'preempted'];
+  const covers = (cause: string) => on.includes(cause) || on.includes('any-failure');
+  const factors = [['memoryFactor', 'out-of-memory'], ['walltimeFactor', 'time-limit']] as const;
+  for (const [factor, cause] of factors) {
+    if (yaml.retryGrowth?.[factor] !== undefined && !covers(cause)) {
+      context.addIssue({ code: 'custom', message: `${factor} applies to retries after ${cause}, which retryOn does not include: add ${cause} (or any-failure) to retryOn`, path: ['retryGrowth', factor] });
+    }
+  }
+}
+
 export const projectSchema = z
   .strictObject(
     {
@@ -376,7 +407,12 @@ export const projectSchema = z
         .min(1, message('retries'))
         .max(MAX_RETRIES, message('retries'))
         .default(DEFAULT_RETRIES)
-        .describe('How often a process that exceeds its exec time is re-queued (FunctionSpec maxretries). Default 3.'),
+        .describe('How many more attempts a failed process gets, for the causes in retryOn (FunctionSpec maxretries). Default 3.'),
+      retryOn: z
+        .array(z.enum(RETRY_ON_VALUES, message('retryOn.*')), message('retryOn'))
+        .optional()
+        .describe('The causes a failed attempt is retried after. Default [node-failure, preempted]; opt in to out-of-memory, time-limit or any-failure.'),
+      retryGrowth: retryGrowthSchema.optional(),
       result: resultSchema.default({ download: 'always' }),
       sync: syncSchema.default({ symlinks: 'skip' }),
       tunnel: tunnelSchema
@@ -386,6 +422,7 @@ export const projectSchema = z
     },
     message(''),
   )
+  .superRefine(checkRetryGrowth)
   .meta({
     title: 'Pollinator project.yaml',
     description: 'A Pollinator project: what to run, where, and with which resources. Reference: docs/project-yaml.md.',
