@@ -1,0 +1,128 @@
+/**
+ * The dashboard's typed view of the local server's JSON API (`/api/…`). The
+ * browser never holds a key: the server signs every ColonyOS call, and the
+ * session cookie (set from the `?token=` of the first URL) authorizes us.
+ */
+
+export interface Attribute {
+  key: string;
+  value: string;
+  attributetype?: number;
+}
+
+export interface Run {
+  processid: string;
+  state: string;
+  submissiontime?: string;
+  starttime?: string;
+  endtime?: string;
+  assignedexecutorid?: string;
+  initiatorname?: string;
+  attributes?: Attribute[];
+  spec?: RunSpec;
+  errors?: string[];
+  /** Fields the server derives (optional: computed here from attributes when absent). */
+  project?: string;
+  executorName?: string;
+  executorType?: string;
+  exitCode?: number | null;
+  cause?: { kind: string; detail: string } | null;
+  pendingReason?: string | null;
+}
+
+export interface RunSpec {
+  funcname?: string;
+  nodename?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  conditions?: { executortype?: string; executornames?: string[]; colonyname?: string };
+  [key: string]: unknown;
+}
+
+export interface LogPage {
+  lines: string[];
+  cursor: string;
+}
+
+export interface ResultFile {
+  path: string;
+  size?: number;
+}
+
+export interface Executor {
+  executorid?: string;
+  executorname: string;
+  executortype: string;
+  state: string;
+  lastseen?: string;
+  projects?: { name: string; canRun: boolean; reason?: string }[];
+}
+
+export interface FileLabel {
+  label: string;
+  files: { name: string; revisions: number; size?: number; modified?: string }[];
+  snapshots?: { name: string; created?: string }[];
+}
+
+/** An API call that failed, with a sentence that says what to do. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+function explain(status: number, body: { error?: { message?: string; code?: string } | string; message?: string; code?: string }): ApiError {
+  const error = typeof body.error === 'object' ? body.error : undefined;
+  const message = error?.message ?? (typeof body.error === 'string' ? body.error : undefined) ?? body.message;
+  const code = error?.code ?? body.code;
+  if (status === 401 || status === 403) {
+    return new ApiError(message ?? 'This browser session is not signed in: open the link that `pollinator ui` printed (it carries the token).', status, code);
+  }
+  if (status === 502 || status === 503 || status === 504) {
+    return new ApiError(message ?? 'No colony is reachable: start one with `pollinator dev`, or check `colony.url` in your config, then reload.', status, code);
+  }
+  return new ApiError(message ?? `The dashboard server answered ${status}.`, status, code);
+}
+
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin', signal: signal ?? null });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiError('The dashboard server does not answer: is `pollinator ui` still running? Start it again and reload.', 0, 'UNREACHABLE');
+  }
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) throw explain(response.status, (body ?? {}) as Parameters<typeof explain>[1]);
+  return body as T;
+}
+
+export async function postJson<T>(path: string): Promise<T> {
+  const response = await fetch(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
+  const text = await response.text();
+  const body = text === '' ? {} : (JSON.parse(text) as Parameters<typeof explain>[1]);
+  if (!response.ok) throw explain(response.status, body);
+  return body as T;
+}
+
+export function runsQuery(filter: { state?: string; project?: string; executor?: string; q?: string }): string {
+  const parameters = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) if (value) parameters.set(key, value);
+  const query = parameters.toString();
+  return `/api/runs${query ? `?${query}` : ''}`;
+}
+
+export const runPath = (id: string): string => `/api/runs/${encodeURIComponent(id)}`;
+export const resultPath = (id: string, path: string): string =>
+  `${runPath(id)}/results/${path.split('/').map(encodeURIComponent).join('/')}`;
