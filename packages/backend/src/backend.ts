@@ -7,6 +7,8 @@
  * (`testBackend`) checks each of them.
  */
 import type { JobCause } from './job-cause';
+import type { JobQueue } from './job-queue';
+import type { JobStopSignal } from './stop-signal';
 
 /** Resources a job asks for, already parsed from the FunctionSpec conditions. */
 export interface JobResources {
@@ -76,6 +78,12 @@ export interface JobRequest {
   protectedPaths: string[];
   placement: JobPlacement;
   /**
+   * A signal the job gets `beforeSeconds` ahead of its wall-time limit
+   * (`environment.stopSignal`), to every process of the job (`stop-signal.ts`).
+   * Absent: none.
+   */
+  stopSignal?: JobStopSignal;
+  /**
    * A private, existing directory on the executor for this job's own files
    * (batch script, output file, exit-code file). Removed by the runtime after close.
    */
@@ -103,7 +111,12 @@ export interface JobHandle {
  * a preemption) is `pending` with that as its reason, not failed.
  */
 export type JobStatus =
-  | { state: 'pending'; reason: string }
+  | {
+      state: 'pending';
+      reason: string;
+      /** Where the job stands in the scheduler's queue, when the backend can tell (`job-queue.ts`). */
+      queue?: JobQueue;
+    }
   | { state: 'running'; nodes: string[] }
   | { state: 'succeeded'; exitCode: 0; nodes?: string[]; cause?: JobCause }
   | {

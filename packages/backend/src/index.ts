@@ -28,6 +28,7 @@ export {
   type StartProblem,
 } from './job-cause';
 export { jobCauseOf } from './job-cause-of';
+export { sameJobQueue, type JobQueue } from './job-queue';
 export { defineBackendProvider, type BackendProvider, type EnvironmentVariables } from './backend-provider';
 export {
   jobHandleCodec,
@@ -55,3 +56,10 @@ export { parseCpuMillicores, parseMemoryBytes } from './resource-units';
 export { slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit } from './slurm-resources';
 export { kubernetesCpuQuantity, kubernetesMemoryQuantity } from './kubernetes-resources';
 export { shellJoin, shellQuote } from './shell-quote';
+export {
+  ignoreStopSignal,
+  shortSignalName,
+  stopSignalDelayMs,
+  type JobStopSignal,
+  type JobStopSignalName,
+} from './stop-signal';

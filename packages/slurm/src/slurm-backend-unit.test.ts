@@ -99,7 +99,7 @@ describe('slurm backend with scripted Slurm commands', () => {
     const handle = await backend.start(request);
     const outputFile = join(request.workDir, 'output.log');
     for (let query = 0; query < 3; query += 1) {
-      expect(await backend.status(handle)).toEqual({ state: 'pending', reason: 'PartitionDown (the partition is down)' });
+      expect(await backend.status(handle)).toMatchObject({ state: 'pending', reason: 'PartitionDown (the partition is down)' });
     }
     expect(readFileSync(outputFile, 'utf8')).toBe('');
 

@@ -231,7 +231,8 @@ class SlurmBackend implements Backend {
     // A requeued job's notice says so ("requeued: its node failed; …"), not only Slurm's BeginTime.
     const requeued = status.state === 'pending' && plain.state === 'pending' && status.reason !== plain.reason ? status.reason : undefined;
     notices.slurmReason = status.state === 'pending' ? (requeued ?? (info.reason || 'None')) : undefined;
-    if (status.state !== 'pending' || !PENDING_IN_QUEUE.has(info.state)) {
+    // A requeued job's reason says more than its place; a job Slurm has not looked at yet (None) has none.
+    if (status.state !== 'pending' || !PENDING_IN_QUEUE.has(info.state) || requeued !== undefined || !info.reason) {
       this.#queue.forget(handle.id);
       return status;
     }
