@@ -316,6 +316,26 @@ export function createProgram(hooks: ProgramHooks): Command {
       ),
     () => import('./commands/executor-start'),
   );
+  action(
+    executor
+      .command('warm')
+      .description('pull container images into the Slurm executor\'s cache on this login node, before jobs ask for them')
+      .argument('<image...>', 'image references (python:3.12-slim, ghcr.io/org/img:1, name@sha256:…)')
+      .option('--name <name>', 'the executor whose cache it is (default: COLONIES_EXECUTOR_NAME or <hostname>-slurm)')
+      .option('--rebuild', 'pull again even when cached (replaces the file; running jobs keep the old one)')
+      .addHelpText('after', examples('pollinator executor warm python:3.12-slim ghcr.io/org/train:2', 'pollinator executor warm --name hpc1 --json busybox')),
+    () => import('./commands/executor-warm'),
+  );
+  action(
+    executor
+      .command('images')
+      .description('list the Slurm executor\'s cached images (reference, digest, size, last use), or prune them')
+      .option('--name <name>', 'the executor whose cache it is (default: COLONIES_EXECUTOR_NAME or <hostname>-slurm)')
+      .option('--prune', 'remove the images no queued or running job needs')
+      .option('--older-than <age>', 'with --prune: only those not used for this long (30d, 12h, 90m)')
+      .addHelpText('after', examples('pollinator executor images', 'pollinator executor images --prune --older-than 30d', 'pollinator executor images --json')),
+    () => import('./commands/executor-images'),
+  );
 
   action(
     program

@@ -50,6 +50,7 @@ export const KNOWN_VARIABLES: readonly ConfigVariable[] = [
   { name: 'POLLINATOR_SLURM_RUNTIME', description: 'singularity (default), apptainer or none', secret: false, group: 'slurm' },
   { name: 'POLLINATOR_SLURM_RUNTIME_COMMAND', description: 'path of the singularity/apptainer program', secret: false, group: 'slurm' },
   { name: 'POLLINATOR_SLURM_IMAGE_DIR', description: 'SIF image cache on a filesystem the compute nodes see', secret: false, group: 'slurm' },
+  { name: 'POLLINATOR_SLURM_PULL_TIMEOUT', description: 'stop an image pull after this long (default 30m)', secret: false, group: 'slurm' },
   { name: 'POLLINATOR_SLURM_PARTITION', description: 'default partition', secret: false, group: 'slurm' },
   { name: 'POLLINATOR_SLURM_ACCOUNT', description: 'default account', secret: false, group: 'slurm' },
   { name: 'POLLINATOR_SLURM_QOS', description: 'default QoS', secret: false, group: 'slurm' },
