@@ -4,64 +4,80 @@
  * session cookie (set from the `?token=` of the first URL) authorizes us.
  */
 
-export interface Attribute {
+/** A run as `/api/runs` lists it (the server's `RunSummary`). */
+export interface Run {
+  processId: string;
+  /** waiting, running, success, failed, cancelled. */
+  state: string;
+  /** The project (the spec's label). */
+  label: string;
+  funcName: string;
+  executorType: string;
+  executorId: string;
+  executorName: string;
+  submissionTime: string;
+  startTime: string;
+  endTime: string;
+  retries: number;
+  errors: string[];
+  exitCode?: number;
+  cause?: { kind: string; detail: string };
+  queue?: { reason: string; [key: string]: unknown };
+  durationMs?: number;
+}
+
+export interface RunAttribute {
   key: string;
   value: string;
-  attributetype?: number;
+  type: 'in' | 'out' | 'env';
 }
 
-export interface Run {
-  processid: string;
-  state: string;
-  submissiontime?: string;
-  starttime?: string;
-  endtime?: string;
-  assignedexecutorid?: string;
-  initiatorname?: string;
-  attributes?: Attribute[];
-  spec?: RunSpec;
-  errors?: string[];
-  /** Fields the server derives (optional: computed here from attributes when absent). */
-  project?: string;
-  executorName?: string;
-  executorType?: string;
-  exitCode?: number | null;
-  cause?: { kind: string; detail: string } | null;
-  pendingReason?: string | null;
-}
-
-export interface RunSpec {
-  funcname?: string;
-  nodename?: string;
-  args?: string[];
-  env?: Record<string, string>;
-  conditions?: { executortype?: string; executornames?: string[]; colonyname?: string };
-  [key: string]: unknown;
-}
-
-export interface LogPage {
-  lines: string[];
-  cursor: string;
+/** One run in full (`/api/runs/:id`). */
+export interface RunDetail {
+  run: Run;
+  attributes: RunAttribute[];
+  spec: Record<string, unknown>;
+  timeline: { state: string; at: string }[];
+  initiatorName: string;
 }
 
 export interface ResultFile {
   path: string;
-  size?: number;
+  size: number;
+  checksum: string;
+  added: string;
 }
 
+/** `/api/runs/:id/results`. */
+export interface RunResults {
+  snapshotId?: string;
+  files: ResultFile[];
+  /** Why there is nothing to show. */
+  note?: string;
+}
+
+/** `/api/executors` (one per executor). */
 export interface Executor {
-  executorid?: string;
-  executorname: string;
-  executortype: string;
-  state: string;
-  lastseen?: string;
-  projects?: { name: string; canRun: boolean; reason?: string }[];
+  name: string;
+  type: string;
+  id: string;
+  state: 'pending' | 'approved' | 'rejected' | 'unregistered';
+  lastHeardFrom: string;
+  location: string;
+  projects: string[];
+  hardware: { model: string; cpu: string; memory: string; gpus: number; nodes: number }[];
 }
 
-export interface FileLabel {
+/** `/api/files`. */
+export interface FilesOverview {
+  labels: { name: string; files: number }[];
+  snapshots: { snapshotId: string; name: string; label: string; files: number; added: string }[];
+}
+
+/** `/api/files?label=`: the files of one label with every revision. */
+export interface LabelFiles {
   label: string;
-  files: { name: string; revisions: number; size?: number; modified?: string }[];
-  snapshots?: { name: string; created?: string }[];
+  files: { name: string; size: number; checksum: string; revisions: { fileId: string; size: number; checksum: string; added: string; sequence: number }[] }[];
 }
 
 /** An API call that failed, with a sentence that says what to do. */
@@ -98,20 +114,20 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
     throw new ApiError('The dashboard server does not answer: is `pollinator ui` still running? Start it again and reload.', 0, 'UNREACHABLE');
   }
   const text = await response.text();
-  let body: unknown = undefined;
+  let body: Parameters<typeof explain>[1] | undefined = undefined;
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
   }
-  if (!response.ok) throw explain(response.status, (body ?? {}) as Parameters<typeof explain>[1]);
+  if (!response.ok) throw explain(response.status, body ?? {});
   return body as T;
 }
 
 export async function postJson<T>(path: string): Promise<T> {
   const response = await fetch(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
   const text = await response.text();
-  const body = text === '' ? {} : (JSON.parse(text) as Parameters<typeof explain>[1]);
+  const body: Parameters<typeof explain>[1] = text === '' ? {} : JSON.parse(text);
   if (!response.ok) throw explain(response.status, body);
   return body as T;
 }

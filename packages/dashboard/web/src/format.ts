@@ -22,12 +22,12 @@ export function formatDuration(milliseconds: number | undefined | null): string 
   return `${hours}h ${minutes % 60}m`;
 }
 
-/** How long a run ran (or has been running, or waited so far). */
-export function runDuration(run: { submissiontime?: string; starttime?: string; endtime?: string }, now = Date.now()): number | undefined {
-  const start = isSetTime(run.starttime) ? Date.parse(run.starttime) : undefined;
-  if (start === undefined) return undefined;
-  const end = isSetTime(run.endtime) ? Date.parse(run.endtime) : now;
-  return end - start;
+/** How long a run ran (or has been running so far, by this browser's clock). */
+export function runDuration(run: { startTime: string; endTime: string; durationMs?: number }, now = Date.now()): number | undefined {
+  if (isSetTime(run.endTime) && run.durationMs !== undefined) return run.durationMs;
+  const start = isSetTime(run.startTime) ? Date.parse(run.startTime) : undefined;
+  if (start === undefined || Number.isNaN(start)) return run.durationMs;
+  return Math.max(0, now - start);
 }
 
 export function shortId(id: string): string {

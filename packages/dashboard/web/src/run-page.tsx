@@ -1,0 +1,195 @@
+/** One run: timeline, executor, attributes, spec, live log, results and actions. */
+import { useState } from 'preact/hooks';
+import { ApiError, postJson, resultPath, runPath, type Run, type RunResults, type RunAttribute, type RunDetail } from './api';
+import { EmptyState, ErrorNotice, Loading, StateBadge } from './feedback';
+import { formatBytes, formatDuration, formatTime, runDuration } from './format';
+import { LogView } from './log-view';
+import { isTerminal, runExecutor, runProject } from './run-fields';
+import { useJson, useThrottled } from './use-json';
+
+function Timeline({ detail }: { detail: RunDetail }) {
+  const { run, timeline } = detail;
+  const reached = new Map(timeline.map((step) => [step.state, step.at]));
+  const done = isTerminal(run) ? run.state : 'done';
+  const steps = [
+    { name: 'waiting', note: run.state === 'waiting' ? (run.queue?.reason ?? 'queued until an executor takes it') : undefined },
+    { name: 'running', note: undefined },
+    { name: done, note: undefined },
+  ];
+  return (
+    <ol class="timeline" aria-label="State timeline">
+      {steps.map((step) => (
+        <li key={step.name} class={reached.has(step.name) ? 'reached' : 'pending'} aria-current={run.state === step.name ? 'step' : undefined}>
+          <strong>{step.name}</strong> <span>{formatTime(reached.get(step.name))}</span>
+          {step.note && <em> — {step.note}</em>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Attributes({ attributes }: { attributes: RunAttribute[] }) {
+  if (attributes.length === 0) return <p>No attributes recorded.</p>;
+  return (
+    <table class="attributes">
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">Value</th>
+          <th scope="col">Kind</th>
+        </tr>
+      </thead>
+      <tbody>
+        {attributes.map((attribute, index) => (
+          <tr key={`${attribute.key}-${index}`}>
+            <th scope="row">{attribute.key}</th>
+            <td>{attribute.value}</td>
+            <td>{attribute.type}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Results({ id, live }: { id: string; live: boolean }) {
+  const results = useJson<RunResults>(`${runPath(id)}/results`);
+  const files = results.data?.files ?? [];
+  return (
+    <section aria-labelledby="results-title">
+      <h2 id="results-title">Results</h2>
+      {results.error && <ErrorNotice error={results.error} onRetry={results.reload} />}
+      {!results.data && !results.error && <Loading what="results" />}
+      {results.data !== undefined && files.length === 0 && <p>{results.data.note ?? (live ? 'No results yet: files the job writes to cfs/result appear here when it ends.' : 'This run wrote no results.')}</p>}
+      {files.length > 0 && (
+        <ul class="results">
+          {files.map((file) => (
+            <li key={file.path}>
+              <a href={resultPath(id, file.path)} download={file.path.split('/').at(-1)}>
+                {file.path}
+              </a>{' '}
+              <span class="size">{formatBytes(file.size)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {files.length > 0 && (
+        <p>
+          <a href={`${runPath(id)}/results.tar`} download={`${id}-results.tar`}>
+            Download all results (.tar)
+          </a>
+        </p>
+      )}
+      {results.data !== undefined && !results.error && (
+        <button type="button" onClick={results.reload}>
+          Refresh results
+        </button>
+      )}
+    </section>
+  );
+}
+
+function Actions({ run, onChange }: { run: Run; onChange: () => void }) {
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const command = `pollinator logs ${run.processId} --follow`;
+  const cancel = async (): Promise<void> => {
+    if (!confirm(`Cancel run ${run.processId}?`)) return;
+    setBusy(true);
+    try {
+      await postJson(`${runPath(run.processId)}/cancel`);
+      setMessage('Cancel requested: the executor stops the job.');
+      onChange();
+    } catch (error) {
+      setMessage(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const copy = async (text: string): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setMessage(`Copied: ${text}`);
+    } catch {
+      setMessage(`Copy this command: ${text}`);
+    }
+  };
+  return (
+    <div class="actions">
+      {!isTerminal(run) && (
+        <button type="button" class="danger" disabled={busy} onClick={cancel}>
+          Cancel run
+        </button>
+      )}
+      <button type="button" onClick={() => copy(command)}>
+        Copy CLI command
+      </button>
+      {isTerminal(run) && (
+        <button type="button" onClick={() => copy(`pollinator rerun ${run.processId}`)}>
+          Copy re-run command
+        </button>
+      )}
+      <code class="command">{command}</code>
+      {message && (
+        <p role="status" class="action-message">
+          {message}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function RunPage({ id }: { id: string }) {
+  const loaded = useJson<RunDetail>(runPath(id));
+  const reloadSoon = useThrottled(loaded.reload, 500);
+  const detail = loaded.data;
+  if (loaded.error && !detail) {
+    return (
+      <section>
+        <h1>Run {id}</h1>
+        {loaded.error instanceof ApiError && loaded.error.status === 404 ? (
+          <EmptyState title="No such run">
+            <p>
+              The colony has no process <code>{id}</code>. <a href="#/runs">See every run</a>.
+            </p>
+          </EmptyState>
+        ) : (
+          <ErrorNotice error={loaded.error} onRetry={loaded.reload} />
+        )}
+      </section>
+    );
+  }
+  if (!detail) return <Loading what={`run ${id}`} />;
+  const { run } = detail;
+  return (
+    <article aria-labelledby="run-title" class="run">
+      <p>
+        <a href="#/runs">← Runs</a>
+      </p>
+      <h1 id="run-title">
+        {runProject(run)} <code>{run.processId}</code> <StateBadge state={run.state} />
+      </h1>
+      <Timeline detail={detail} />
+      <dl class="facts">
+        <div><dt>Executor</dt><dd>{runExecutor(run)}{run.executorName && run.executorType ? ` (${run.executorType})` : ''}</dd></div>
+        <div><dt>Submitted by</dt><dd>{detail.initiatorName || '—'}</dd></div>
+        <div><dt>Duration</dt><dd>{formatDuration(runDuration(run))}</dd></div>
+        <div><dt>Exit code</dt><dd>{run.exitCode ?? '—'}</dd></div>
+        {run.retries > 0 && <div><dt>Retries</dt><dd>{run.retries}</dd></div>}
+        {run.cause && run.state !== 'success' && <div><dt>Failure cause</dt><dd>{run.cause.kind}: {run.cause.detail}</dd></div>}
+        {run.errors.length > 0 && <div><dt>Errors</dt><dd>{run.errors.join('; ')}</dd></div>}
+      </dl>
+      <Actions run={run} onChange={loaded.reload} />
+      <LogView id={run.processId} onStateChange={reloadSoon} />
+      <Results id={run.processId} live={!isTerminal(run)} />
+      <section aria-labelledby="attributes-title">
+        <h2 id="attributes-title">Attributes</h2>
+        <Attributes attributes={detail.attributes} />
+      </section>
+      <details>
+        <summary>Spec</summary>
+        <pre class="spec">{JSON.stringify(detail.spec, null, 2)}</pre>
+      </details>
+    </article>
+  );
+}
