@@ -58,6 +58,34 @@ const processCause = object(
   { description: 'Why the job failed, as its executor recorded it (POLLINATOR_FAILURE_CAUSE, POLLINATOR_FAILURE_DETAIL).' },
 );
 
+const causeKind = oneOfStrings('succeeded', 'failed', 'out-of-memory', 'time-limit', 'node-failure', 'preempted', 'cancelled', 'could-not-start');
+/** `ProcessAttempt` of @pollinator/core: one attempt of a run that was retried (issue #17). */
+const processAttempt = object(
+  {
+    processId,
+    attempt: described(count, '1-based; counts re-queues by the server of earlier attempts too.'),
+    state,
+    'cause?': causeKind,
+    'causeText?': described(string, 'The executor\'s words for the cause, without the fix ("killed: node failure (nid007)").'),
+    requeues: described(count, 'Re-queues by the server within this process (its exec deadline passed with the executor gone).'),
+  },
+  { description: 'One attempt of a run (each retry after a failure the executor saw is its own process, with its own log).' },
+);
+
+/** `ProcessQueue` of @pollinator/core: where a pending job waits in its scheduler's queue (issue #17). */
+const processQueue = object(
+  {
+    reasonCode: described(string, "The scheduler's reason code as it spells it: Priority, Resources, PartitionDown, JobHeldUser, …"),
+    reason: described(string, 'The reason in words ("Resources (waiting for nodes to become free)").'),
+    'partition?': string,
+    'position?': described(count, '1-based place among the pending jobs of the partition, by priority (ties: job id).'),
+    'of?': described(count, 'How many jobs are pending in the partition, this one included.'),
+    'estimatedStart?': described(string, "The scheduler's start estimate (`squeue --start`), ISO 8601 UTC."),
+    'blocked?': described(string, 'Set when the job will not start unless someone acts: what is wrong and what to do.'),
+  },
+  { description: 'Where the job waits in the scheduler\'s queue while it is pending, as its executor recorded it (POLLINATOR_QUEUE).' },
+);
+
 /** `RunRecord` of @pollinator/core. */
 const RUN_RECORD: Record<string, Schema> = {
   processId,
@@ -111,6 +139,8 @@ const DEFINITIONS: Record<string, Schema> = {
     { description: 'How a run (or a follow) ended; `exitCode` is the command\'s exit status.' },
   ),
   processCause,
+  processAttempt,
+  processQueue,
   functionSpec: { type: 'object', description: 'A ColonyOS function spec (docs/project-yaml.md lists how project.yaml maps to it).' },
   runRecord: object(RUN_RECORD, { description: 'What a run was: its inputs (snapshots, image, commit), where and when it ran, how it ended (docs/runs.md).' }),
 };
@@ -147,7 +177,18 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
   'snapshot.created': { description: 'A label was frozen (src and data at submit).', properties: { target, snapshotId: string, name: string, label: string, files: count } },
   'spec.built': { description: 'The function spec to submit (`funcspec`, and `run`/`plan` before submitting).', properties: { spec: ref('functionSpec') } },
   'process.submitted': { description: 'The job was submitted.', properties: { processId, colonyName: string } },
-  'process.state': { description: 'The process changed state.', properties: { processId, state, errors: list(string), retries: count, 'cause?': ref('processCause') } },
+  'process.state': { description: 'The process changed state.', properties: { processId, state, errors: list(string), retries: count, 'cause?': ref('processCause'), 'queue?': ref('processQueue') } },
+  'process.retried': {
+    description: 'A followed attempt failed and its executor submitted the next (retries, docs/runs.md): `run` follows `retryProcessId` from now on.',
+    properties: {
+      processId: described(processId, 'The attempt that failed.'),
+      retryProcessId: described(processId, 'The next attempt.'),
+      attempt: described(count, 'Which attempt `retryProcessId` is (2 for the first retry).'),
+      attempts: described(count, 'Attempts the spec allows (the first and `retries` more).'),
+      'cause?': causeKind,
+      'causeText?': string,
+    },
+  },
   log: {
     description: 'Log text of a process, verbatim (with --tail/--grep: one line each).',
     properties: {
@@ -207,6 +248,9 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
       errors: list(string),
       'exitCode?': integer,
       'cause?': ref('processCause'),
+      'queue?': ref('processQueue'),
+      'attempts?': described(list(ref('processAttempt')), '`status` of a retried run: every attempt, first to last (this process among them).'),
+      'attemptsAllowed?': described(count, '`status` of a retried run: the first attempt and `retries` more.'),
     },
   },
   'unreadable-process': { description: '`ps`: a process the client could not decode.', properties: { 'processId?': string, state, reason: string } },
@@ -281,8 +325,26 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
   'dev.stopped': { description: '`dev`, `dev stop`: the embedded colony stopped.', properties: {}, open: true },
   'executor.ready': { description: '`executor start`: registered and taking jobs.', properties: { name: string, backend: string, colonyName: string }, open: true },
   'executor.stopped': { description: '`executor start`: stopped.', properties: {}, open: true },
+  // ---- executor warm / images: the Slurm executor's image cache (docs/slurm.md, "Images")
+  'image.warmed': {
+    description: '`executor warm`: the image is in the cache (`pulled`: this command pulled it; false: it was cached). `digest` is the sha256 of the SIF file.',
+    properties: { image: string, path: string, pulled: boolean, 'digest?': string, sizeBytes: count, seconds: number },
+  },
+  'image.warm-failed': { description: '`executor warm`: the image could not be pulled (`message` quotes the runtime); the command goes on with the next one and exits 1.', properties: { image: string, message: string } },
+  image: {
+    description: '`executor images`: one cached image. `reference` is missing for a file an older version pulled; `inUse`: a queued or running job needs it (never pruned).',
+    properties: { file: string, path: string, 'reference?': string, 'digest?': string, sizeBytes: count, pulledAt: string, lastUsedAt: string, inUse: boolean },
+  },
+  'image.removed': {
+    description: '`executor images --prune`: an image removed (the fields of `image`).',
+    properties: { file: string, path: string, 'reference?': string, 'digest?': string, sizeBytes: count, pulledAt: string, lastUsedAt: string, inUse: boolean },
+  },
+  'images.pruned': {
+    description: '`executor images --prune`: the summary, after the `image.removed` events.',
+    properties: { removed: count, kept: count, keptInUse: count, freedBytes: count },
+  },
   ...Object.fromEntries(
-    ['registered', 'assigned', 'job.started', 'job.reattached', 'job.finished', 'process.closed', 'process.abandoned', 'forward', 'warning', 'shutdown'].map((name) => [
+    ['registered', 'assigned', 'job.started', 'job.reattached', 'job.finished', 'process.closed', 'process.abandoned', 'process.retried', 'forward', 'warning', 'shutdown'].map((name) => [
       `executor.${name}`,
       { description: `\`executor start\`, \`dev\`: the executor's \`${name}\` event.`, properties: {}, open: true },
     ]),
