@@ -1,0 +1,177 @@
+// The dashboard end to end in a real browser: Debian's Chromium (installed by
+// scripts/services/chromium-up.sh; never downloaded) driven by playwright-core,
+// against the dashboard server on a dev-server whose executor is scripted here.
+// It builds the web app first when dist/web is missing, and writes the
+// screenshots of docs/dashboard.md (docs/images/dashboard-*.png).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cfsMetadataFromClient, createLocalBlobStore, createSnapshot, syncDirectory, type BlobStore } from '@pollinator/cfs-sync';
+import { createColoniesClient, type ColoniesClient, type Process } from '@pollinator/colonies-client';
+import { RunRecordKey } from '@pollinator/core';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboardServer, type DashboardServer } from './index';
+
+const CHROMIUM = process.env.POLLINATOR_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const webDir = join(packageDir, 'dist', 'web');
+const imagesDir = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
+const CANCELLED = 4;
+
+let server: DevServer;
+let user: ColoniesClient;
+let executor: ColoniesClient;
+let store: BlobStore;
+let dashboard: DashboardServer;
+let browser: Browser;
+let workDir: string;
+/** Every request the browser sent and every response body it read (SSE aside). */
+const traffic: string[] = [];
+const pending: Promise<void>[] = [];
+
+function ensureWebBuilt(): void {
+  if (existsSync(join(webDir, 'index.html'))) return;
+  execFileSync('pnpm', ['run', 'build:web'], { cwd: packageDir, stdio: 'inherit' });
+}
+
+async function openPage(hash = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+  page.on('request', (request) => traffic.push(`${request.method()} ${request.url()} ${JSON.stringify(request.headers())} ${request.postData() ?? ''}`));
+  page.on('response', (response) => {
+    if ((response.headers()['content-type'] ?? '').includes('text/event-stream')) return;
+    pending.push(
+      response.body().then(
+        (body) => void traffic.push(body.toString('latin1')),
+        () => undefined,
+      ),
+    );
+  });
+  await page.goto(`${dashboard.link}${hash}`);
+  return page;
+}
+
+async function submit(label: string): Promise<Process> {
+  return user.submit({ funcname: 'execute', label, conditions: { executortype: server.identities.executor.type } });
+}
+
+async function assignNext(): Promise<Process> {
+  for (;;) {
+    const process = await executor.assign({ timeout: 1 }).catch(() => null);
+    if (process) return process;
+  }
+}
+
+/** Uploads `files` into the run's result label and records the snapshot, as the Pollinator executor does. */
+async function recordResults(process: Process, files: Record<string, Uint8Array>): Promise<void> {
+  const dir = await mkdtemp(join(workDir, 'result-'));
+  for (const [name, contents] of Object.entries(files)) await writeFile(join(dir, name), contents);
+  const metadata = cfsMetadataFromClient(executor);
+  const label = `/pollinator/${process.spec.label}/result`;
+  await syncDirectory({ dir, label, keepLocal: true, force: true, metadata, store, stateDir: false });
+  const snapshot = await createSnapshot({ metadata, store, label, name: process.processid });
+  await executor.addAttribute({ processId: process.processid, key: RunRecordKey.resultSnapshot, value: snapshot.snapshotid });
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(imagesDir, { recursive: true });
+  await page.screenshot({ path: join(imagesDir, `dashboard-${name}.png`), fullPage: false });
+}
+
+beforeAll(async () => {
+  ensureWebBuilt();
+  workDir = await mkdtemp(join(tmpdir(), 'dashboard-e2e-'));
+  server = await startDevServer({});
+  const colonyName = server.identities.colony.name;
+  user = createColoniesClient({ url: server.url, privateKey: server.identities.user.privateKey, colonyName });
+  executor = createColoniesClient({ url: server.url, privateKey: server.identities.executor.privateKey, colonyName });
+  store = createLocalBlobStore({ dir: server.blobDir });
+  dashboard = await startDashboardServer({ client: user, blobStore: async () => store, pollIntervalMs: 100 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  await server?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('the dashboard in Chromium', () => {
+  it('shows a job on the runs page, its log lines while it runs, and downloads its result byte for byte', async () => {
+    const process = await submit('demo-train');
+    const page = await openPage();
+    // The token left the address bar once it became a cookie.
+    expect(page.url()).not.toContain('token=');
+    const row = page.getByRole('row').filter({ hasText: process.processid.slice(0, 12) });
+    await expect.poll(() => row.count()).toBe(1);
+
+    const assigned = await assignNext();
+    expect(assigned.processid).toBe(process.processid);
+    for (let epoch = 1; epoch <= 3; epoch += 1) await executor.addLog(assigned.processid, `epoch ${epoch}: loss ${(1 / epoch).toFixed(3)}\n`);
+    await expect.poll(() => row.getByText('running').count()).toBe(1);
+    await screenshot(page, 'runs');
+
+    await row.getByRole('link').click();
+    const log = page.getByRole('log');
+    await log.getByText('epoch 3: loss 0.333').waitFor();
+    // Still running: these lines were streamed, not read after the end.
+    expect((await user.getProcess(assigned.processid)).state).toBe(1);
+    await executor.addLog(assigned.processid, 'epoch 4: loss 0.250\n');
+    await log.getByText('epoch 4: loss 0.250').waitFor();
+    await screenshot(page, 'run');
+
+    const bytes = randomBytes(200_000);
+    await recordResults(assigned, { 'model.bin': bytes, 'metrics.json': new TextEncoder().encode('{"loss":0.25}\n') });
+    await executor.closeSuccessful(assigned.processid);
+    await page.locator('.state-success').first().waitFor();
+    await page.getByRole('button', { name: 'Refresh results' }).click();
+    const link = page.getByRole('link', { name: 'model.bin' });
+    await link.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const downloaded = await readFile(await download.path());
+    expect(Buffer.compare(downloaded, bytes)).toBe(0);
+    await page.close();
+  });
+
+  it('cancels a long job from its page', async () => {
+    const process = await submit('long-job');
+    const assigned = await assignNext();
+    expect(assigned.processid).toBe(process.processid);
+    await executor.addLog(assigned.processid, 'long job started\n');
+    const page = await openPage(`#/runs/${process.processid}`);
+    await page.getByRole('log').getByText('long job started').waitFor();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('h1 .state-cancelled').waitFor();
+    expect((await user.getProcess(process.processid)).state).toBe(CANCELLED);
+    await page.close();
+  });
+
+  it('shows executors and files, with screenshots for the docs', async () => {
+    const page = await openPage('#/executors');
+    await page.getByRole('rowheader', { name: server.identities.executor.name }).waitFor();
+    await screenshot(page, 'executors');
+    await page.goto(`${dashboard.url}#/files`);
+    await page.getByRole('button', { name: '/pollinator/demo-train/result' }).click();
+    await page.getByRole('rowheader', { name: 'model.bin' }).waitFor();
+    await screenshot(page, 'files');
+    await page.close();
+  });
+
+  it('never sends or receives a private key', async () => {
+    await Promise.all(pending);
+    const { serverOwner, user: userIdentity, executor: executorIdentity } = server.identities;
+    const keys = [serverOwner.privateKey, userIdentity.privateKey, executorIdentity.privateKey];
+    expect(traffic.length).toBeGreaterThan(10);
+    for (const key of keys) expect(traffic.some((entry) => entry.toLowerCase().includes(key.toLowerCase()))).toBe(false);
+  });
+});

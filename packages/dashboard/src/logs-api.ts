@@ -1,0 +1,117 @@
+// A run's log with the exact int64 cursor (the `timestamp` of the last entry
+// received, as a string of digits: JSON numbers would round it), one page at a
+// time or as a live Server-Sent Events stream that ends when the run does.
+import type { ServerResponse } from 'node:http';
+import type { ColoniesClient, Log } from '@pollinator/colonies-client';
+import { isTerminalState, processStateName, summarizeProcess } from '@pollinator/core';
+import { badRequest } from './dashboard-errors';
+import { startEventStream } from './http-replies';
+
+/** Entries per `getlogsmsg` (the server's maximum). */
+const LOG_PAGE = 500;
+
+export interface LogEntry {
+  message: string;
+  /** The entry's exact timestamp: pass the last one as `after` to continue. */
+  cursor: string;
+  executorName: string;
+}
+
+export interface LogPage {
+  entries: LogEntry[];
+  /** Where to continue (`after`), the given cursor when nothing was new. */
+  cursor: string;
+  /** True when the run has ended and this page holds the last of its log. */
+  complete: boolean;
+}
+
+export function parseCursor(value: string | null | undefined): bigint {
+  if (value === null || value === undefined || value === '') return 0n;
+  if (!/^\d{1,20}$/.test(value)) throw badRequest(`after must be a log cursor (a string of digits from a previous reply), got "${value}"`);
+  return BigInt(value);
+}
+
+function entry(log: Log): LogEntry {
+  return { message: log.message, cursor: log.timestamp.toString(), executorName: log.executorname };
+}
+
+/** One page of the log after `after` (up to `limit` entries, several server pages). */
+export async function readLogPage(client: ColoniesClient, processId: string, after: bigint, limit: number, signal?: AbortSignal): Promise<LogPage> {
+  const call = signal === undefined ? {} : { signal };
+  // State first: once it was terminal before the drain, the drain saw every entry (no logs after the end).
+  const process = await client.getProcess(processId, call);
+  const ended = isTerminalState(process.state);
+  const colonyName = process.spec.conditions.colonyname;
+  const entries: LogEntry[] = [];
+  let cursor = after;
+  let drained = false;
+  while (entries.length < limit) {
+    const count = Math.min(LOG_PAGE, limit - entries.length);
+    const logs = await client.getLogs({ processId, colonyName, since: cursor, count }, call);
+    for (const log of logs) {
+      entries.push(entry(log));
+      cursor = log.timestamp;
+    }
+    if (logs.length < count) {
+      drained = true;
+      break;
+    }
+  }
+  return { entries, cursor: cursor.toString(), complete: ended && drained };
+}
+
+export interface LogStreamOptions {
+  client: ColoniesClient;
+  processId: string;
+  after: bigint;
+  pollIntervalMs: number;
+  /** Aborts when the browser goes away or the dashboard stops. */
+  signal: AbortSignal;
+}
+
+/**
+ * Streams `log` events (id = cursor, so a reconnecting EventSource resumes
+ * exactly with Last-Event-ID), `state` events on every change, then `end`.
+ */
+export async function streamLog(response: ServerResponse, options: LogStreamOptions): Promise<void> {
+  const { client, processId, signal } = options;
+  const stream = startEventStream(response);
+  let cursor = options.after;
+  let lastState = -1;
+  const call = { signal };
+  while (!signal.aborted) {
+    const process = await client.getProcess(processId, call);
+    const ended = isTerminalState(process.state);
+    if (process.state !== lastState) {
+      lastState = process.state;
+      stream.send('state', summarizeProcess(process));
+    }
+    for (;;) {
+      const logs = await client.getLogs({ processId, colonyName: process.spec.conditions.colonyname, since: cursor, count: LOG_PAGE }, call);
+      for (const log of logs) {
+        cursor = log.timestamp;
+        if (!stream.send('log', entry(log), log.timestamp.toString())) return;
+      }
+      if (logs.length < LOG_PAGE) break;
+    }
+    if (ended) {
+      stream.send('end', { state: processStateName(process.state), cursor: cursor.toString() });
+      response.end();
+      return;
+    }
+    await sleep(options.pollIntervalMs, signal);
+  }
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
