@@ -4,6 +4,7 @@
  * by a dead executor, the pull timeout, rebuild replacing the file while a job
  * still reads the old one, and the record beside each SIF.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,41 @@ describe('image cache on real files', () => {
     const [one, two] = await Promise.all([first, second]);
     expect([one.pulled, two.pulled]).toEqual([true, false]);
     expect(runtime.pulls()).toHaveLength(1);
+  });
+
+  it('a lock held by another live process is waited for; once that process is gone, it is taken over', async () => {
+    const runtime = scriptedRuntime();
+    const cache = runtime.cache();
+    await cache.ensureImage('other:1', { rebuild: false }); // creates the directory
+    const path = join(runtime.root, 'images', imageFileName('alpine:3'));
+    // Another executor process (here a sleeping child) that took the lock and then hangs.
+    const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+    writeFileSync(`${path}.lock`, `${JSON.stringify({ pid: holder.pid, host: hostname(), since: Date.now() })}\n`);
+    const output: string[] = [];
+    const waiting = cache.ensureImage('alpine:3', { rebuild: false, onOutput: (text) => output.push(text) });
+    await until(() => output.some((line) => line.includes('by another executor')));
+    expect(output.join('')).toContain(`by another executor (process ${holder.pid} on ${hostname()})`);
+    expect(runtime.pulls()).toEqual(['pull docker://other:1']);
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.kill('SIGKILL');
+    await exited;
+    expect(await waiting).toMatchObject({ pulled: true });
+    expect(runtime.pulls()).toEqual(['pull docker://other:1', 'pull docker://alpine:3']);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('a rebuild asked while another executor rebuilds is served by that pull', async () => {
+    const runtime = scriptedRuntime();
+    await runtime.cache().ensureImage('busybox', { rebuild: false });
+    runtime.hold();
+    const first = runtime.cache().ensureImage('busybox', { rebuild: true });
+    await until(() => runtime.pulls().length === 2);
+    const output: string[] = [];
+    const second = runtime.cache().ensureImage('busybox', { rebuild: true, onOutput: (text) => output.push(text) });
+    await until(() => output.some((line) => line.includes('by another executor')));
+    runtime.release();
+    expect([(await first).pulled, (await second).pulled]).toEqual([true, false]);
+    expect(runtime.pulls()).toHaveLength(2);
   });
 
   it('a lock left by an executor that died is taken over', async () => {
