@@ -32,7 +32,9 @@ export function sendError(response: ServerResponse, error: unknown, asJson: bool
     response.destroy();
     return;
   }
-  if (asJson) {
+  // A refused Host or a cross-site request gets a plain message: whatever sent it is not our page.
+  const refusal = reply.code === 'DASHBOARD_FOREIGN_HOST' || reply.code === 'DASHBOARD_CROSS_SITE';
+  if (asJson && !refusal) {
     sendJson(response, reply.status, { error: { code: reply.code, message: reply.message } });
     return;
   }
