@@ -2,16 +2,16 @@
  * One pull per image at a time across executor processes on the same login
  * node (and, on a filesystem with working `O_EXCL`, across nodes): a lock file
  * next to the image, created with `O_EXCL`, holding who took it. A lock whose
- * holder died (same host, pid gone) or that is older than `staleAfterMs` (a
- * pull that cannot still be running) is taken over, so a crash never blocks a
- * pull for good. The executor's own concurrent jobs already share one pull in
+ * holder died (same host, pid gone), or another host's older than
+ * `staleAfterMs` (a pull that cannot still be running), is taken over, so a
+ * crash never blocks a pull for good. The executor's own concurrent jobs already share one pull in
  * memory (`ImageCache`); this lock covers the other executors.
  */
 import { link, open, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 export interface ImageLockOptions {
-  /** A lock older than this is abandoned (its pull would have timed out). */
+  /** A lock of another host older than this is abandoned (its pull would have timed out); on this host, a lock is abandoned when its process is gone. */
   staleAfterMs: number;
   /** Called once when the lock is held by someone else and we wait. */
   onWait?: (holder: string) => void;
@@ -88,9 +88,9 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | undefined
   return undefined;
 }
 
+/** On this host: whether the holder died (a live one may still hash a large SIF). Elsewhere: older than `staleAfterMs`. */
 function isStale(holder: LockHolder, staleAfterMs: number): boolean {
-  if (Date.now() - holder.since > staleAfterMs) return true;
-  if (holder.host !== hostname()) return false;
+  if (holder.host !== hostname()) return Date.now() - holder.since > staleAfterMs;
   try {
     process.kill(holder.pid, 0);
     return false;
