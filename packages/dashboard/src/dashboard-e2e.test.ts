@@ -36,6 +36,7 @@ const traffic: string[] = [];
 const pending: Promise<void>[] = [];
 
 function ensureWebBuilt(): void {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/services/chromium-up.sh as root (it installs Debian's chromium), or set POLLINATOR_TEST_CHROMIUM`);
   if (existsSync(join(webDir, 'index.html'))) return;
   execFileSync('pnpm', ['run', 'build:web'], { cwd: packageDir, stdio: 'inherit' });
 }
@@ -153,6 +154,36 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.locator('h1 .state-cancelled').waitFor();
     expect((await user.getProcess(process.processid)).state).toBe(CANCELLED);
+    await page.close();
+  });
+
+  it('renders only the visible window of a 100,000-line log, searches it, pauses and downloads it', async () => {
+    const process = await submit('long-log');
+    const assigned = await assignNext();
+    expect(assigned.processid).toBe(process.processid);
+    const lines = Array.from({ length: 100_000 }, (_, index) => `line ${index + 1} of the long log`);
+    for (let start = 0; start < lines.length; start += 5000) {
+      await executor.addLog(assigned.processid, `${lines.slice(start, start + 5000).join('\n')}\n`);
+    }
+    const page = await openPage(`#/runs/${process.processid}`);
+    const log = page.getByRole('log');
+    await page.getByText('100,000 lines').waitFor();
+    // Following: the last line is in view; only a window of lines is in the DOM.
+    await log.getByText('line 100000 of the long log').waitFor();
+    expect(await log.locator('.line').count()).toBeLessThan(200);
+
+    await page.getByRole('searchbox', { name: 'Search the log' }).fill('line 54321 of');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByText('1 of 1').waitFor();
+    await log.locator('.line.match', { hasText: 'line 54321 of the long log' }).waitFor();
+    expect(await log.locator('.line').count()).toBeLessThan(200);
+    // Jumping to a match paused following: the button offers to follow again.
+    await page.getByRole('button', { name: 'Follow' }).click();
+    await log.getByText('line 100000 of the long log').waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
+    expect(await readFile(await download.path(), 'utf8')).toBe(`${lines.join('\n')}\n`);
+    await executor.closeSuccessful(assigned.processid);
     await page.close();
   });
 
