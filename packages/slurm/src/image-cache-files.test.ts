@@ -5,14 +5,15 @@
  * still reads the old one, and the record beside each SIF.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackendError } from '@pollinator/backend';
 import { ImageCache, imageFileName, pinnedDigest } from './image-cache';
 import { acquireImageLock } from './image-cache-lock';
-import { createLocalRunner } from './runner';
+import { createLocalRunner, type CommandRunner } from './runner';
 
 /**
  * A runtime whose `pull OUT URI` logs the call, waits while `<root>/hold`
@@ -36,9 +37,9 @@ printf 'SIF of %s, pull %s\\n' "$3" "$n" > "$2"
   );
   chmodSync(program, 0o755);
   const pulls = () => (existsSync(join(root, 'pulls.log')) ? readFileSync(join(root, 'pulls.log'), 'utf8').trim().split('\n') : []);
-  const cache = (options: { pullTimeoutMs?: number; lock?: boolean } = {}) =>
+  const cache = (options: { pullTimeoutMs?: number; lock?: boolean; runner?: CommandRunner } = {}) =>
     new ImageCache({
-      runner: createLocalRunner(),
+      runner: options.runner ?? createLocalRunner(),
       imageDir: join(root, 'images'),
       runtimeCommand: program,
       env: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
@@ -129,6 +130,24 @@ describe('image cache on real files', () => {
     writeFileSync(`${path}.lock`, `${JSON.stringify({ pid: 2 ** 30, host: hostname(), since: Date.now() })}\n`);
     expect((await cache.ensureImage('alpine:3', { rebuild: false })).pulled).toBe(true);
     expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('the digest of a SIF another process pulled comes from its record while the file is the same; a replaced file is hashed', async () => {
+    const runtime = scriptedRuntime();
+    const { path } = await runtime.cache().ensureImage('busybox', { rebuild: false });
+    const recorded = (await runtime.cache().record(path))?.digest;
+    const local = createLocalRunner();
+    const commands: string[] = [];
+    const counting: CommandRunner = { ...local, run: (command, args, options) => (commands.push(command), local.run(command, args, options)) };
+    const later = runtime.cache({ runner: counting }); // an executor started afterwards
+    expect(await later.digest(path)).toBe(recorded);
+    expect(commands).not.toContain('sha256sum');
+    // Replaced behind the record's back (not by a pull): the record no longer holds, the file is hashed.
+    writeFileSync(`${path}.new`, 'another SIF\n');
+    renameSync(`${path}.new`, path);
+    const digest = await later.digest(path);
+    expect(commands).toContain('sha256sum');
+    expect(digest).toBe(`sha256:${createHash('sha256').update('another SIF\n').digest('hex')}`);
   });
 
   it('a pull that takes longer than the timeout is stopped: the error names the image and says what to do, nothing is left', async () => {

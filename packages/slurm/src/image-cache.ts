@@ -50,6 +50,8 @@ export interface ImageRecord {
   digest?: string;
   /** The digest the reference pins (`@sha256:…`), when it pins one. */
   pinnedDigest?: string;
+  /** `stat` identity of the file the digest was taken of (device:inode:size:mtime): the digest holds while it matches. */
+  fileIdentity?: string;
   pulledAt: string;
 }
 
@@ -182,17 +184,26 @@ export class ImageCache {
    */
   async digest(path: string): Promise<string | undefined> {
     const { runner } = this.#options;
-    const env = this.#options.env();
-    // Device, inode, size, mtime: the same after the rename of a pull, another after a rebuild replaced the file.
-    const stat = await runner.run('stat', ['-L', '-c', '%d:%i:%s:%Y', path], { env, timeoutMs: 60_000 });
-    const identity = stat.exitCode === 0 ? stat.stdout.trim() : undefined;
+    const identity = await this.#identity(path);
     const known = identity ? this.#digests.get(identity) : undefined;
     if (known) return known;
-    const sum = await runner.run('sha256sum', [path], { env, timeoutMs: 30 * 60_000 });
+    // Pulled by another process (an executor before a restart, `executor warm`): its record says, while the file is the same.
+    const record = identity ? await this.record(path) : undefined;
+    if (record?.digest && record.fileIdentity === identity) {
+      this.#digests.set(identity!, record.digest);
+      return record.digest;
+    }
+    const sum = await runner.run('sha256sum', [path], { env: this.#options.env(), timeoutMs: 30 * 60_000 });
     const hex = sum.exitCode === 0 ? SHA256SUM_LINE.exec(sum.stdout)?.[1] : undefined;
     if (!hex) return undefined;
     if (identity) this.#digests.set(identity, `sha256:${hex}`);
     return `sha256:${hex}`;
+  }
+
+  /** Device, inode, size, mtime: the same after the rename of a pull, another after a rebuild replaced the file. */
+  async #identity(path: string): Promise<string | undefined> {
+    const stat = await this.#options.runner.run('stat', ['-L', '-c', '%d:%i:%s:%Y', path], { env: this.#options.env(), timeoutMs: 60_000 });
+    return stat.exitCode === 0 ? stat.stdout.trim() : undefined;
   }
 
   async #pull(image: string, path: string, options: EnsureImageOptions): Promise<string> {
@@ -226,8 +237,16 @@ export class ImageCache {
     }
     // Hashed before the rename, while nothing else can replace it: the record and the file agree.
     const digest = await this.digest(temporary);
+    const fileIdentity = await this.#identity(temporary);
     const pinned = pinnedDigest(image);
-    const record: ImageRecord = { reference: image, uri, ...(digest ? { digest } : {}), ...(pinned ? { pinnedDigest: pinned } : {}), pulledAt: new Date().toISOString() };
+    const record: ImageRecord = {
+      reference: image,
+      uri,
+      ...(digest ? { digest } : {}),
+      ...(pinned ? { pinnedDigest: pinned } : {}),
+      ...(fileIdentity ? { fileIdentity } : {}),
+      pulledAt: new Date().toISOString(),
+    };
     await runner.rename(temporary, path);
     await runner.writeFile(`${path}.json.tmp`, `${JSON.stringify(record)}\n`);
     await runner.rename(`${path}.json.tmp`, `${path}.json`);
