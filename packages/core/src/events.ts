@@ -1,5 +1,6 @@
 import type { FunctionSpec, ProjectIssue } from '@pollinator/spec-builder';
 import type { ProcessCause } from './process-cause';
+import type { ProcessQueue } from './process-queue';
 
 /**
  * The events `runProject()` (and `followProcess()` / `pullResults()`) yield,
@@ -171,6 +172,8 @@ export interface ProcessStateEvent {
   retries: number;
   /** Why the job failed, once its executor recorded it (process-cause.ts). */
   cause?: ProcessCause;
+  /** Where its job waits in the scheduler's queue (process-queue.ts); a new event is emitted when it changes. */
+  queue?: ProcessQueue;
 }
 
 export interface LogEvent {

@@ -7,6 +7,7 @@
 import { retry } from '@pollinator/backend';
 import type { JobHandle, JobStatus, LogCursor } from './backend';
 import type { ExecutorContext } from './executor-context';
+import { JobQueuePublisher } from './executor-job-queue';
 import { LogBatcher, type LogBatch } from './executor-log-batcher';
 import { errorText } from './error-text';
 import { statusOf } from './executor-reporter';
@@ -36,6 +37,8 @@ export class JobFollow {
   /** Aborted when the output need not be read any more (detached, or done). */
   readonly #logAbort = new AbortController();
   readonly #batcher: LogBatcher;
+  /** Where the job waits while it is pending (executor-job-queue.ts). */
+  readonly #queue: JobQueuePublisher;
   #stop: StopJob | undefined;
   #deadline: number | null;
   #cursor: LogCursor;
@@ -50,6 +53,7 @@ export class JobFollow {
     this.#deadline = record.deadline;
     this.#cursor = record.cursor;
     this.#batcher = new LogBatcher({ ...context.settings.logs, send: (batch) => this.#send(batch) });
+    this.#queue = new JobQueuePublisher(context, process.processid);
   }
 
   /** Why following stopped early (read live: a shutdown may still set it while the job is being closed). */
@@ -147,8 +151,10 @@ export class JobFollow {
       await clock.sleep(Math.max(MIN_WATCH_INTERVAL_MS, Math.min(watchIntervalMs, untilDeadline)), this.#logAbort.signal);
       if (this.#logAbort.signal.aborted) return;
       await this.#check().catch(() => undefined);
-      if (!this.#attributesSent && backend.attributes) {
-        await this.recordAttributes(await backend.status(this.#handle).catch((): JobStatus => ({ state: 'pending', reason: '' })));
+      if ((!this.#attributesSent && backend.attributes) || this.#queue.active) {
+        const status = await backend.status(this.#handle).catch((): JobStatus => ({ state: 'pending', reason: '' }));
+        await this.#queue.observe(status).catch(() => undefined);
+        await this.recordAttributes(status);
       }
       const stop = this.#stop as StopJob | undefined;
       if (stop && stop.reason !== 'detach') {

@@ -12,6 +12,7 @@ import {
 import { ExitCode } from './exit-codes';
 import { processCause } from './process-cause';
 import { processExitCode } from './process-outcome';
+import { processQueue } from './process-queue';
 
 /** The client methods following needs. */
 export type FollowClient = Pick<ColoniesClient, 'getLogs' | 'getProcess' | 'cancelProcess'>;
@@ -63,7 +64,7 @@ export async function followUntilDone(
   const wantLogs = options.logs ?? true;
   const colony = options.colonyName === undefined ? {} : { colonyName: options.colonyName };
   let cursor = 0n;
-  let last: { state: number; retries: number } | undefined;
+  let last: { state: number; retries: number; queue: string } | undefined;
   /** Last time the server answered (the connection timeout counts from here). */
   let lastContact = Date.now();
 
@@ -85,8 +86,9 @@ export async function followUntilDone(
       await drainLogs();
       const process = await client.getProcess(processId, { signal });
       lastContact = Date.now();
-      if (last === undefined || last.state !== process.state || last.retries !== process.retries) {
-        last = { state: process.state, retries: process.retries };
+      const queue = JSON.stringify(processQueue(process) ?? null);
+      if (last === undefined || last.state !== process.state || last.retries !== process.retries || last.queue !== queue) {
+        last = { state: process.state, retries: process.retries, queue };
         emit(stateEvent(process));
       }
       if (isTerminalState(process.state)) {
@@ -206,6 +208,7 @@ function logEvent(log: Log): LogEvent {
 
 export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'errors' | 'retries'> & Partial<Pick<Process, 'attributes'>>): ProcessStateEvent {
   const cause = processCause(process);
+  const queue = processQueue(process);
   return {
     type: 'process.state',
     processId: process.processid,
@@ -213,6 +216,7 @@ export function stateEvent(process: Pick<Process, 'processid' | 'state' | 'error
     errors: [...(process.errors ?? [])],
     retries: process.retries,
     ...(cause ? { cause } : {}),
+    ...(queue ? { queue } : {}),
   };
 }
 

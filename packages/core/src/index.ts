@@ -52,6 +52,7 @@ export { pullInputs, type PullInputsOptions } from './pull-inputs';
 export { RESULT_LABEL_FALLBACK } from './result-download';
 export { compareTimes, findLastRun, getRunRecord, runRecordOf, type RunRecord } from './run-record';
 export { processCause, type ProcessCause } from './process-cause';
+export { describeProcessQueue, parseProcessQueue, processQueue, QUEUE_ATTRIBUTE, type ProcessQueue } from './process-queue';
 export { gitProvenance, type GitProvenance } from './git-provenance';
 export { rerunProcess, type RerunProcessOptions } from './rerun-process';
 export { diffRunRecords, type InputDiff, type RunDiff, type SpecChange, type ValueChange } from './run-diff';

@@ -2,6 +2,7 @@ import type { ColoniesClient, Executor, Process } from '@pollinator/colonies-cli
 import { PROCESS_STATE_NAMES, processStateName, type ProcessStateName } from './events';
 import { processCause, type ProcessCause } from './process-cause';
 import { processExitCode } from './process-outcome';
+import { processQueue, type ProcessQueue } from './process-queue';
 
 /** A process as `pollinator status` / `listProcesses` shows it (plain JSON). */
 export interface ProcessSummary {
@@ -20,6 +21,8 @@ export interface ProcessSummary {
   exitCode?: number;
   /** Why the job failed, when its executor recorded it (process-cause.ts). */
   cause?: ProcessCause;
+  /** Where its job waits in the scheduler's queue, while it does (process-queue.ts). */
+  queue?: ProcessQueue;
 }
 
 export function summarizeProcess(process: Process): ProcessSummary {
@@ -41,6 +44,8 @@ export function summarizeProcess(process: Process): ProcessSummary {
   }
   const cause = processCause(process);
   if (cause) summary.cause = cause;
+  const queue = processQueue(process);
+  if (queue) summary.queue = queue;
   return summary;
 }
 

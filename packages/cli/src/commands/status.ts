@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context';
 import { formatCause } from '../render/cause';
+import { formatQueue } from '../render/queue';
 import { formatDuration } from '../render/format';
 import { connectColony } from '../runtime/colony';
 import { between, formatTime, withProcess } from '../runtime/lookups';
@@ -29,6 +30,7 @@ export async function run(context: CommandContext, idArgument: string): Promise<
     `${c.dim('Submitted')} ${formatTime(summary.submissionTime)}`,
   ];
   if (summary.cause !== undefined) lines.push(`${c.dim('Cause    ')} ${formatCause(summary.cause, c)}`);
+  if (summary.queue !== undefined) lines.push(`${c.dim('Waiting  ')} ${formatQueue(summary.queue, c)}`);
   if (formatTime(summary.startTime) !== '') lines.push(`${c.dim('Started  ')} ${formatTime(summary.startTime)}`);
   if (formatTime(summary.endTime) !== '') lines.push(`${c.dim('Ended    ')} ${formatTime(summary.endTime)}${took === undefined ? '' : c.dim(` (ran ${formatDuration(took)})`)}`);
   if (summary.retries > 0) lines.push(`${c.dim('Retries  ')} ${summary.retries}`);

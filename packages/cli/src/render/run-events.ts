@@ -1,4 +1,4 @@
-import type { PollinatorEvent, ProcessCause, RunResult } from '@pollinator/core';
+import { describeProcessQueue, type PollinatorEvent, type ProcessCause, type RunResult } from '@pollinator/core';
 import { formatBytes, formatDuration, formatRate, bar, plural } from './format';
 import { spinnerFrame, type LiveItem, type Output } from './output';
 import { executorMessageText, isExecutorFailure, isProgressMessage, logOrigin } from './run-events-executor-message';
@@ -282,6 +282,11 @@ export class RunRenderer {
   private renderState(event: EventOf<'process.state'>): void {
     const { output } = this;
     const c = output.colors;
+    // The job's place in the scheduler's queue (issue #17): the status line shows the latest.
+    if (event.queue !== undefined && this.spinner !== undefined) {
+      this.spinner.activity = describeProcessQueue(event.queue);
+      output.redraw();
+    }
     if (event.state === this.lastState) return;
     const previous = this.lastState;
     this.lastState = event.state;
