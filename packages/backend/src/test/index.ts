@@ -7,3 +7,4 @@ export { testHostileJobs, type HostileJobOptions } from './hostile-jobs';
 export { filesContaining, hostileSpec, processesWithMarker, snapshotTree } from './hostile-jobs-helpers';
 export { testExecutorFlow, type ExecutorFlowOptions } from './executor-flow';
 export { testJobRequest, type JobRequestOverrides } from './job-request';
+export { testStopSignal, type StopSignalSuiteOptions } from './stop-signal-suite';
