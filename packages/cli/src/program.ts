@@ -260,6 +260,20 @@ export function createProgram(hooks: ProgramHooks): Command {
 
   action(
     program
+      .command('ui')
+      .description('the web dashboard on 127.0.0.1: runs, live logs, results, executors, files (keys stay in this process)')
+      .option('-p, --port <port>', 'port to listen on (127.0.0.1; 0: any free port)', '0')
+      .option('--open', 'open the link in the browser (xdg-open, open or start)')
+      .addHelpText(
+        'after',
+        '\nPrints http://127.0.0.1:PORT/?token=…: the token is this session\'s key to the dashboard (docs/dashboard.md).\n' +
+          examples('pollinator ui', 'pollinator ui --open', 'pollinator ui --port 8080 --json'),
+      ),
+    () => import('./commands/ui'),
+  );
+
+  action(
+    program
       .command('dev')
       .description('run the embedded colony (server + local executor) in the foreground; `dev status|stop`: its background service')
       .argument('[action]', 'status: is it running, where, its jobs, when it stops itself; stop: stop it')

@@ -320,6 +320,11 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
   'forward.refused': { description: '`forward`: a connection was refused (the job does not listen, too many connections); `reason` says why.', properties: { processId, connection: count, reason: string } },
   'forward.notice': { description: '`forward`, `run` with `tunnel:`: something to know while the forward runs (rate limited, the SSH host key accepted).', properties: { processId, message: string } },
   // ---- dev and executor start: lifecycle events of long-running commands
+  'ui.ready': {
+    description: '`ui`: the dashboard listens; `url` is the link to open (it carries the session token).',
+    properties: { url: string, port: { type: 'integer', minimum: 1, maximum: 65_535 }, colonyName: string },
+  },
+  'ui.stopped': { description: '`ui`: the dashboard stopped (Ctrl-C).', properties: {} },
   'dev.ready': { description: '`dev`: the embedded colony is up.', properties: { url: string, colonyName: string }, open: true },
   'dev.status': { description: '`dev status`.', properties: { running: boolean }, open: true },
   'dev.stopped': { description: '`dev`, `dev stop`: the embedded colony stopped.', properties: {}, open: true },

@@ -1,0 +1,100 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { createColoniesClient } from '@pollinator/colonies-client';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventProblems } from '../src/render/json-schema.test-helpers';
+import { createSandbox, type Sandbox } from './cli-harness';
+import { startCli, type BackgroundCli } from './forward-harness';
+
+// `pollinator ui` against a configured colony (a dev-server): it prints the
+// link with the token, the link becomes a cookie, the cookie reads /api/runs.
+
+let sandbox: Sandbox;
+let server: DevServer;
+let env: Record<string, string | undefined>;
+const running: BackgroundCli[] = [];
+
+beforeAll(async () => {
+  sandbox = createSandbox();
+  server = await startDevServer({});
+  env = { ...sandbox.env, ...server.env('user') };
+});
+afterAll(async () => {
+  for (const command of running) command.signal('SIGKILL');
+  await server?.close();
+  sandbox?.cleanup();
+});
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function ui(args: string[], extraEnv: Record<string, string | undefined> = {}): BackgroundCli {
+  const command = startCli(['ui', ...args], { cwd: sandbox.dir, env: { ...env, ...extraEnv } });
+  running.push(command);
+  return command;
+}
+
+describe('pollinator ui', () => {
+  it('prints the link with its token (--json) and serves /api/runs to the cookie the link gives', async () => {
+    const { colony, user, executor } = server.identities;
+    const client = createColoniesClient({ url: server.url, privateKey: user.privateKey, colonyName: colony.name });
+    const submitted = await client.submit({ funcname: 'execute', label: 'shown', conditions: { executortype: executor.type }, maxexectime: 60 });
+
+    const command = ui(['--json']);
+    const line = (await command.waitFor(/^\{.*"ui\.ready".*\}$/m, 'stdout'))[0];
+    const ready = JSON.parse(line) as { url: string; port: number; colonyName: string };
+    expect(eventProblems(ready)).toBe('');
+    expect(ready.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ready.port}/\\?token=[0-9a-f]{64}$`));
+    expect(ready.colonyName).toBe(colony.name);
+
+    const exchange = await get(ready.url);
+    expect(exchange.status).toBe(303);
+    const cookie = String((exchange.headers['set-cookie'] as string[])[0]).split(';')[0]!;
+    const runs = await get(`http://127.0.0.1:${ready.port}/api/runs`, { cookie });
+    expect(runs.status).toBe(200);
+    expect((JSON.parse(runs.text) as { runs: { processId: string; label: string }[] }).runs).toContainEqual(
+      expect.objectContaining({ processId: submitted.processid, label: 'shown' }),
+    );
+    expect(runs.text).not.toContain(user.privateKey);
+    expect((await get(`http://127.0.0.1:${ready.port}/api/runs`)).status).toBe(401);
+
+    command.signal('SIGINT');
+    expect((await command.exited).code).toBe(0);
+    expect(command.stdout()).toMatch(/"ui\.stopped"/);
+    await client.cancelProcess(submitted.processid);
+  });
+
+  it('prints the link for humans, and --open hands it to the browser opener (or says there is none)', async () => {
+    const bin = join(sandbox.dir, 'fake-bin');
+    mkdirSync(bin, { recursive: true });
+    const opened = join(sandbox.dir, 'opened.txt');
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+    chmodSync(join(bin, 'xdg-open'), 0o755);
+    const command = ui(['--open'], { PATH: `${bin}:${env.PATH ?? ''}` });
+    const link = (await command.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/m, 'stdout'))[0];
+    expect(command.stderr()).toMatch(/Dashboard of colony dev at http:\/\/127\.0\.0\.1:\d+/);
+    await command.waitFor(/Ctrl-C stops the dashboard/, 'stderr');
+    await expect.poll(() => readFileSync(opened, 'utf8')).toBe(link);
+    command.signal('SIGINT');
+    expect((await command.exited).code).toBe(0);
+
+    if (process.platform === 'linux') {
+      const without = ui(['--open'], { PATH: join(sandbox.dir, 'empty-bin') });
+      // node is found by the harness's absolute path; xdg-open is not on this PATH.
+      await without.waitFor(/Could not open a browser: xdg-open is not installed/, 'stderr');
+      without.signal('SIGINT');
+      expect((await without.exited).code).toBe(0);
+    }
+  });
+});
