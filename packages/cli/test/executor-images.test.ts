@@ -59,11 +59,16 @@ describe.skipIf(!ready && !requireServices)(`executor warm / images${ready ? '' 
     expect(warmed).toMatchObject({ type: 'image.warmed', image: 'busybox', pulled: false, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
     expect(warmed!.sizeBytes).toBeGreaterThan(0);
     expect(pulls()).toHaveLength(1);
+    // --rebuild pulls again, into the same file.
+    const rebuilt = await cli(['--json', 'executor', 'warm', '--rebuild', 'busybox']);
+    expect(events(rebuilt.stdout)).toEqual([expect.objectContaining({ type: 'image.warmed', image: 'busybox', pulled: true, path: warmed!.path })]);
+    expect(pulls()).toHaveLength(2);
 
     const listed = await cli(['--json', 'executor', 'images']);
     expect(listed.code, listed.stderr).toBe(0);
     const [image] = events(listed.stdout);
-    expect(image).toMatchObject({ type: 'image', reference: 'busybox', digest: warmed!.digest, sizeBytes: warmed!.sizeBytes, inUse: false });
+    const [latest] = events(rebuilt.stdout);
+    expect(image).toMatchObject({ type: 'image', reference: 'busybox', path: warmed!.path, digest: latest!.digest, sizeBytes: latest!.sizeBytes, inUse: false });
     expect(Date.parse(image!.lastUsedAt as string)).toBeGreaterThanOrEqual(Date.parse(image!.pulledAt as string));
     const table = await cli(['executor', 'images']);
     expect(table.stdout).toMatch(/^IMAGE\s+DIGEST\s+SIZE\s+LAST USED\n/);
