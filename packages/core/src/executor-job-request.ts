@@ -1,4 +1,6 @@
 /** The backend's `JobRequest` for a validated `execute` process. */
+import { ignoreStopSignal } from '@pollinator/backend';
+import { readStopSignal } from '@pollinator/spec-builder';
 import type { JobRequest } from './backend';
 import type { ExecutorProcess } from './executor-types';
 import type { StagedDirectory } from './staging-paths';
@@ -19,6 +21,8 @@ export function buildJobRequest(
   const spec = process.spec;
   const kwargs = parseKwargs(spec);
   if ('error' in kwargs) return { error: executorError(kwargs.error) };
+  const stopSignal = readStopSignal(spec);
+  if (stopSignal && 'error' in stopSignal) return { error: executorError(stopSignal.error) };
   const env: Record<string, string> = { ...(spec.env ?? {}), COLONIES_PROCESS_ID: process.processid };
   // One mount per staged dir of this job, never the whole staging root (issue #13, case 2).
   const mounts = new Map(
@@ -30,13 +34,15 @@ export function buildJobRequest(
     processId: process.processid,
     image: kwargs.image,
     rebuildImage: kwargs.rebuildImage,
-    initCommand: substituteProcessId(kwargs.initCommand, process.processid),
-    command: buildCommand(kwargs, process.processid),
+    // With a stop signal, the shells around the job catch it and carry on: the job's program acts on it.
+    initCommand: ignoreStopSignal(substituteProcessId(kwargs.initCommand, process.processid), stopSignal),
+    command: ignoreStopSignal(buildCommand(kwargs, process.processid), stopSignal),
     env,
     resources: jobResources(spec),
     mounts: [...mounts.values()],
     protectedPaths,
     placement: jobPlacement(spec),
     workDir,
+    ...(stopSignal ? { stopSignal } : {}),
   };
 }

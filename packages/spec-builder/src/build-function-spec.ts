@@ -3,6 +3,7 @@ import type { FunctionSpec, JsonValue } from './function-spec';
 import { containsNulOrLineBreak, SPEC_LIMITS, utf8ByteLength } from './limits';
 import type { Project } from './parse-project';
 import { MAX_NODES, MAX_PROCESSES_PER_NODE, validateCpu, validateMemory, validateWalltime } from './resources';
+import { readStopSignal, stopSignalKwargs } from './stop-signal';
 import { retryPolicyEnv } from './retry-policy';
 
 /** Where executors mount the CFS staging directory inside the job. */
@@ -107,6 +108,8 @@ export function buildFunctionSpec(project: Project, options: BuildFunctionSpecOp
     const value = project.slurm[field];
     if (value !== undefined) kwargs[key] = value;
   }
+  // Only when asked for: a spec without it stays the original's, field for field.
+  if (environment.stopSignal) Object.assign(kwargs, stopSignalKwargs(environment.stopSignal));
 
   const spec: FunctionSpec = {
     nodename: '',
@@ -217,6 +220,9 @@ export function resourceProblems(project: Project): string[] {
   }
   if (!integerIn(project.retries, 1, SPEC_LIMITS.retries)) problems.push(`retries must be 1–${SPEC_LIMITS.retries}, got ${project.retries}`);
   problems.push(...textProblems(project));
+  const stopSignal = project.environment.stopSignal;
+  const stopRead = stopSignal && readStopSignal({ kwargs: stopSignalKwargs(stopSignal), conditions: { walltime: conditions.walltime } });
+  if (stopRead && 'error' in stopRead) problems.push(stopRead.error.replace(/^Invalid funcspec, /, 'stopSignal: '));
   return problems;
 }
 

@@ -85,3 +85,13 @@ export {
   type RetryOn,
   type RetryPolicy,
 } from './retry-policy';
+export {
+  MAX_STOP_SIGNAL_LEAD_SECONDS,
+  readStopSignal,
+  STOP_SIGNAL_KWARGS,
+  STOP_SIGNALS,
+  stopSignalKwargs,
+  stopSignalName,
+  type StopSignal,
+  type StopSignalName,
+} from './stop-signal';

@@ -54,6 +54,7 @@ describe('project.schema.json', () => {
       'cmd',
       'source',
       'env',
+      'stopSignal',
     ]);
     for (const key of Object.keys(schema.properties)) {
       expect(schema.properties[key]?.description).toBeTruthy();

@@ -5,6 +5,7 @@ import type { ProjectIssue } from './project-issues';
 import type { RetryPolicy } from './retry-policy';
 import { readYaml } from './read-yaml';
 import { capIssues, schemaIssues } from './schema-issues';
+import { stopSignalWalltimeProblem, type StopSignal } from './stop-signal';
 
 /** A project, validated, with defaults applied and keys in TypeScript style. */
 export interface Project {
@@ -33,6 +34,8 @@ export interface Project {
     source: string | undefined;
     /** Extra job environment (values already strings). */
     env: Record<string, string>;
+    /** `stopSignal`: a signal `beforeSeconds` ahead of the walltime (absent: none). */
+    stopSignal?: StopSignal;
   };
   slurm: { account?: string; partition?: string; qos?: string };
   retries: number;
@@ -111,6 +114,12 @@ function parseChecked(text: string, file: string): ParseProjectResult {
   }
 
   const project = normalize(parsed.data);
+  const stopSignal = project.environment.stopSignal;
+  const stopProblem = stopSignal && stopSignalWalltimeProblem(stopSignal.beforeSeconds, project.conditions.walltime);
+  if (stopProblem !== undefined) {
+    const where = locator.locate(['environment', 'stopSignal', 'before'], 'value');
+    return { ok: false, issues: [{ file, ...where, path: 'environment.stopSignal.before', code: 'invalid_value', message: stopProblem, found: String(stopSignal!.beforeSeconds) }], warnings };
+  }
   if (project.environment.source === undefined) {
     warnings.push({
       file,
@@ -169,6 +178,7 @@ function normalize(yaml: ProjectYaml): Project {
       cmd: yaml.environment.cmd,
       source: yaml.environment.source === '' ? undefined : yaml.environment.source,
       env: yaml.environment.env,
+      ...(yaml.environment.stopSignal ? { stopSignal: { signal: yaml.environment.stopSignal.signal, beforeSeconds: yaml.environment.stopSignal.before } } : {}),
     },
     slurm,
     retries: yaml.retries,

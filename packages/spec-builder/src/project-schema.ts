@@ -13,6 +13,7 @@ import {
   validateCpu,
   validateMemory,
 } from './resources';
+import { STOP_SIGNAL_ALLOWED, stopSignalSchema } from './stop-signal';
 
 /**
  * The `project.yaml` schema. The keys of the original (Go) Pollinator are kept
@@ -66,7 +67,7 @@ export const ALLOWED: Record<string, string> = {
   'conditions.gpu': 'a mapping with count and name',
   'conditions.gpu.count': `a whole number of GPUs per node from 0 to ${SPEC_LIMITS.gpuCount}`,
   'conditions.gpu.name': 'a GPU model name (Kubernetes node label "accelerator"), or "" for any',
-  environment: 'a mapping with docker, cmd and optionally init-cmd, source, rebuildImage, env',
+  environment: 'a mapping with docker, cmd and optionally init-cmd, source, rebuildImage, env, stopSignal',
   'environment.docker': 'a container image reference on one line, not starting with "-", e.g. "python:3.12-slim"',
   'environment.rebuildImage': 'true or false',
   'environment.init-cmd': 'a shell command on one line run before cmd, e.g. "pip3 install numpy", or ""; join several with &&',
@@ -77,6 +78,7 @@ export const ALLOWED: Record<string, string> = {
   'environment.env.*': 'a string on one line, number or boolean (numbers and booleans are passed as text)',
   'environment.env.<name>':
     'letters, digits and "_", not starting with a digit; not PROJECT_DIR or COLONIES_PROCESS_ID, not starting with COLONIES_, EXECUTOR_ or AWS_S3_',
+  ...STOP_SIGNAL_ALLOWED,
   slurm: 'a mapping with optional account, partition and qos',
   'slurm.account': 'a Slurm account name (sbatch --account)',
   'slurm.partition': 'a Slurm partition name (sbatch --partition)',
@@ -271,6 +273,7 @@ export const environmentSchema = z
         .record(envName, envValue, message('environment.env'))
         .default({})
         .describe('Extra environment variables for the job (besides PROJECT_DIR and COLONIES_PROCESS_ID).'),
+      stopSignal: stopSignalSchema.optional(),
     },
     message('environment'),
   )
