@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { JobStopSignalName } from '@pollinator/backend';
 
 /** File names inside the job's work directory. */
 export const JOB_FILES = {
@@ -38,6 +39,15 @@ export interface SupervisorConfig {
   killArgv: string[] | null;
   /** ms since the epoch: when the backend started the job (the walltime counts from here). */
   startedAt: number;
+  /** The stop signal, sent to the job's processes `beforeSeconds` ahead of the walltime (absent: none). */
+  stopSignal?: {
+    signal: JobStopSignalName;
+    beforeSeconds: number;
+    /** A container's signal command (the runtime delivers it), or null: the supervisor signals the processes. */
+    argv: string[] | null;
+    /** The job's leader is a wrapper (bwrap) that must not get the signal (it would die of it). */
+    spareLeader: boolean;
+  };
 }
 
 /** How a job ended (`result.json`). */

@@ -106,6 +106,30 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 /** Sends `signal` to every process carrying the marker; returns how many there were. */
+/**
+ * Signals every process of the job (its process group and every process
+ * carrying its marker) except `spare` (a wrapper such as bwrap, which would
+ * die of a signal it does not handle and take the job with it). Returns how
+ * many it signalled.
+ */
+export function signalJobProcesses(pgid: number, marker: string | null, signal: NodeJS.Signals, spare: number | undefined): number {
+  const pids = new Set(marker ? markedProcesses(marker) : []);
+  for (const pid of processIds() ?? []) {
+    const fields = statFields(pid);
+    if (fields && Number(fields[2]) === pgid && !ended(fields[0])) pids.add(pid);
+  }
+  pids.delete(process.pid);
+  if (spare !== undefined) pids.delete(spare);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+  return pids.size;
+}
+
 export function signalMarked(marker: string, signal: NodeJS.Signals): number {
   const pids = markedProcesses(marker);
   for (const pid of pids) {

@@ -24,6 +24,10 @@ export type ChooseIsolation = (() => Promise<'bwrap' | 'rewrite'>) | undefined;
 /** What the supervisor runs, before the times and paths are added. */
 type JobCommand = Pick<SupervisorConfig, 'argv' | 'env' | 'stopArgv' | 'killArgv'> & {
   containerName: string | null;
+  /** A container's signal command (`docker kill --signal`): signalling the client reaches only the container's first process. */
+  signalArgv?: (signal: string) => string[];
+  /** The leader wraps the job (bwrap) and must not get its stop signal. */
+  spareLeader?: boolean;
   marker?: string;
 };
 
@@ -37,7 +41,7 @@ async function jobCommand(job: JobRequest, runDir: string, settings: LocalSettin
   if (settings.mode === 'process') {
     const context = { bwrapPath: settings.bwrapPath, baseEnv: baseEnvironment() };
     const { argv, env, marker } = plainProcessCommand(job, command, runDir, await isolation!(), context);
-    return { argv, env, marker, stopArgv: null, killArgv: null, containerName: null };
+    return { argv, env, marker, stopArgv: null, killArgv: null, containerName: null, spareLeader: argv[0] !== '/bin/sh' };
   }
   const name = containerName(job, randomBytes(4).toString('hex'));
   const client = settings.containerCommand || settings.mode;
@@ -46,6 +50,7 @@ async function jobCommand(job: JobRequest, runDir: string, settings: LocalSettin
     env: { ...containerClientEnvironment(), ...job.env },
     stopArgv: [client, 'stop', '--time', String(Math.ceil(settings.graceMs / 1000)), name],
     killArgv: [client, 'kill', name],
+    signalArgv: (signal) => [client, 'kill', '--signal', signal, name],
     containerName: name,
   };
 }
@@ -74,7 +79,7 @@ export async function startJob(job: JobRequest, settings: LocalSettings, isolati
   for (const mount of job.mounts) prepareMountDirectory(LOCAL_BACKEND_NAME, mount.hostPath, job.protectedPaths ?? []);
   const runDir = join(job.workDir, 'run');
   mkdirSync(runDir, { recursive: true });
-  const { containerName: name, marker, ...command } = await jobCommand(job, runDir, settings, isolation);
+  const { containerName: name, marker, signalArgv, spareLeader, ...command } = await jobCommand(job, runDir, settings, isolation);
   const config: SupervisorConfig = {
     processId: job.processId,
     argv: command.argv,
@@ -86,6 +91,9 @@ export async function startJob(job: JobRequest, settings: LocalSettings, isolati
     stopArgv: command.stopArgv,
     killArgv: command.killArgv,
     startedAt: Date.now(),
+    ...(job.stopSignal
+      ? { stopSignal: { ...job.stopSignal, argv: signalArgv?.(job.stopSignal.signal) ?? null, spareLeader: spareLeader ?? false } }
+      : {}),
   };
   const configPath = join(job.workDir, JOB_FILES.config);
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });

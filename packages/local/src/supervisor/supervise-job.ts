@@ -25,10 +25,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { setChunkedTimeout } from '@pollinator/backend';
+import { setChunkedTimeout, stopSignalDelayMs } from '@pollinator/backend';
 import { JOB_FILES, type SupervisorConfig, type SupervisorResult } from '../job-files';
 import { memoryCgroupDirectory, oomKilledBetween, readMemoryCgroup, type MemoryCgroupReading } from '../memory-cgroup';
-import { groupAlive, markedProcesses, signalGroup, signalMarked } from '../processes';
+import { groupAlive, markedProcesses, signalGroup, signalJobProcesses, signalMarked } from '../processes';
 
 /** How long the supervisor keeps killing what is left of a job after its leader exited. */
 const SETTLE_MS = 5000;
@@ -101,6 +101,11 @@ export function superviseJob(configPath: string): void {
     // Chunked: a single timer past 2^31 - 1 ms would fire at once.
     setChunkedTimeout(() => stop('timeLimit'), config.startedAt + config.walltimeSeconds * 1000 - Date.now(), { unref: true });
   }
+  const stopDelay = stopSignalDelayMs(config.stopSignal, config.walltimeSeconds);
+  if (stopDelay !== undefined && job.pid !== undefined) {
+    // The stop signal to every process of the job (its shells ignore it); the hard stop at the walltime stays.
+    setChunkedTimeout(() => sendStopSignal(config, job.pid!, runQuiet), config.startedAt + stopDelay - Date.now(), { unref: true });
+  }
 
   // Keep the event loop alive while the job runs.
   const keepAlive = setInterval(() => undefined, 60_000);
@@ -122,6 +127,14 @@ function oomOf(code: number | null, signal: NodeJS.Signals | null, atStart: Memo
   const atEnd = readMemoryCgroup(atStart.directory);
   if (!atEnd || !oomKilledBetween(atStart, atEnd)) return undefined;
   return { ...(atEnd.limitBytes === undefined ? {} : { limitBytes: atEnd.limitBytes }), ...(atEnd.peakBytes === undefined ? {} : { peakBytes: atEnd.peakBytes }) };
+}
+
+/** The stop signal, unless the job has already been stopped or ended. */
+function sendStopSignal(config: SupervisorConfig, pgid: number, runQuiet: (argv: string[] | null) => void): void {
+  const stopSignal = config.stopSignal!;
+  // A container: the runtime delivers it (the client's own signal proxy would deliver it a second time).
+  if (stopSignal.argv) runQuiet(stopSignal.argv);
+  else signalJobProcesses(pgid, config.marker, stopSignal.signal, stopSignal.spareLeader ? pgid : undefined);
 }
 
 /** Signals the job's process group and every process carrying its marker. */
