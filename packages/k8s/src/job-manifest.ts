@@ -5,7 +5,15 @@
  */
 import { posix } from 'node:path';
 import type { V1Container, V1EnvVar, V1Job, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { BackendError, isSecretEnvironmentName, kubernetesCpuQuantity, kubernetesMemoryQuantity, type JobRequest } from '@pollinator/backend';
+import {
+  BackendError,
+  isSecretEnvironmentName,
+  kubernetesCpuQuantity,
+  kubernetesMemoryQuantity,
+  shortSignalName,
+  stopSignalDelayMs,
+  type JobRequest,
+} from '@pollinator/backend';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 
 export const BACKEND_NAME = 'k8s';
@@ -46,9 +54,25 @@ export function jobName(processId: string, suffix: string): string {
 }
 
 /** The shell script a container runs: the init command first, in the same shell. */
-export function jobScript(job: Pick<JobRequest, 'initCommand' | 'command'>): string {
+export function jobScript(job: Pick<JobRequest, 'initCommand' | 'command'> & Partial<Pick<JobRequest, 'stopSignal' | 'resources'>>): string {
   // A newline, not `;`: an init command ending in a comment or `&` stays correct.
-  return job.initCommand.trim() ? `${job.initCommand}\n${job.command}` : job.command;
+  const script = job.initCommand.trim() ? `${job.initCommand}\n${job.command}` : job.command;
+  return stopSignalTimer(job) + script;
+}
+
+/**
+ * With a stop signal: Kubernetes sends nothing before the pod's
+ * `activeDeadlineSeconds` (then SIGTERM to each container's first process and
+ * SIGKILL after `terminationGracePeriodSeconds`), so the container times it
+ * itself: a background timer signals the container's process group (the job's
+ * shell catches it, the job's program gets it) `beforeSeconds` ahead of the
+ * walltime, counted from the container's start (an image pull eats into it).
+ */
+function stopSignalTimer(job: Partial<Pick<JobRequest, 'stopSignal' | 'resources'>>): string {
+  const delay = stopSignalDelayMs(job.stopSignal, job.resources?.walltimeSeconds ?? 0);
+  if (delay === undefined || !job.stopSignal) return '';
+  const signal = shortSignalName(job.stopSignal.signal);
+  return `trap : ${signal}\n(sleep ${delay / 1000} && kill -s ${signal} 0) &\n`;
 }
 
 export interface JobLayout {

@@ -4,7 +4,7 @@
  * templated: a command or env value with quotes, `$`, `&&`, newlines or unicode
  * reaches the job exactly as the user wrote it.
  */
-import { BackendError, isSecretEnvironmentName, slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit, type JobRequest } from '@pollinator/backend';
+import { BackendError, isSecretEnvironmentName, shortSignalName, slurmCpusPerTask, slurmMemoryPerNode, slurmTimeLimit, type JobRequest } from '@pollinator/backend';
 import { bwrapArguments, type PathKind } from './bwrap-wrapper';
 import { isShellVariableName, shellJoin, shellQuote } from './shell-quote';
 
@@ -70,6 +70,12 @@ export interface BatchScript {
   outputFile: string;
   /** Job env entries that cannot be exported (not a shell name, or a reserved prefix), and why. */
   skippedEnv: { name: string; why: string }[];
+  /**
+   * The stop signal's short name (`USR1`) when the job has one: Slurm sends it
+   * to the batch shell (`--signal=B:…`), which passes it on to the launch's
+   * process group (see `renderLaunch`).
+   */
+  stopSignal?: string;
 }
 
 export const OUTPUT_FILE_NAME = 'output.log';
@@ -121,6 +127,8 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
   add('--chdir', job.workDir);
   add('--output', outputFile);
   directives.push({ option: '--open-mode', value: 'append' });
+  const stopSignal = job.stopSignal ? shortSignalName(job.stopSignal.signal) : undefined;
+  if (job.stopSignal) add('--signal', `B:${stopSignal}@${job.stopSignal.beforeSeconds}`);
   for (const line of settings.sbatchLines) {
     const raw = line.trim().replace(/^#SBATCH\s+/, '');
     if (raw === '' || /[\r\n]/.test(raw)) throw new BackendError('slurm', `Invalid site #SBATCH line ${JSON.stringify(line)}`);
@@ -137,7 +145,11 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
   }
   if (settings.runtime === 'none') {
     if (settings.mountWrapper === 'bwrap') {
-      run.push(...bwrapArguments(job, settings.pathKind));
+      const bwrap = bwrapArguments(job, settings.pathKind);
+      // Slurm signals every process of the step, bwrap too, which would die of a stop signal and take the job
+      // with it: bwrap ignores it, and the job inside gets its default back (coreutils env).
+      if (stopSignal) run.push('env', `--ignore-signal=${stopSignal}`, ...bwrap, 'env', `--default-signal=${stopSignal}`);
+      else run.push(...bwrap);
     } else {
       // No wrapper: the job sees and reaches every host path, protected ones included (docs/security.md).
       const moved = job.mounts.filter((mount) => mount.hostPath !== mount.containerPath);
@@ -169,7 +181,28 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
     exitCodeFile,
     outputFile,
     skippedEnv,
+    ...(stopSignal ? { stopSignal } : {}),
   };
+}
+
+/**
+ * The launch line(s). With a stop signal the batch shell runs the launch in
+ * the background in a session of its own and waits: bash runs a trap only
+ * once its foreground command ends, which would be too late, and the trap
+ * passes the signal to the launch's whole process group (srun forwards it to
+ * every task; a container runtime's processes and the job's are in the group).
+ * `wait` returns early when the trap runs, hence the loop.
+ */
+function renderLaunch(script: BatchScript): string[] {
+  if (!script.stopSignal) return [shellJoin(script.run), 'pollinator_exit=$?'];
+  const signal = script.stopSignal;
+  return [
+    `# The stop signal (sbatch --signal=B:${signal}@…) goes on to every process of the launch.`,
+    `trap 'kill -s ${signal} -- -"$pollinator_launch" 2>/dev/null' ${signal}`,
+    `setsid ${shellJoin(script.run)} &`,
+    'pollinator_launch=$!',
+    'while :; do wait "$pollinator_launch"; pollinator_exit=$?; kill -0 "$pollinator_launch" 2>/dev/null || break; done',
+  ];
 }
 
 /**
@@ -230,8 +263,7 @@ export function renderBatchScript(script: BatchScript): string {
     for (const [name, value] of script.exports) lines.push(`export ${name}=${shellQuote(value)}`);
     lines.push('');
   }
-  lines.push(shellJoin(script.run));
-  lines.push('pollinator_exit=$?');
+  lines.push(...renderLaunch(script));
   lines.push(`printf '%s %s\\n' "$SLURM_JOB_ID" "$pollinator_exit" > ${shellQuote(script.exitCodeFile)}`);
   lines.push('exit "$pollinator_exit"');
   return `${lines.join('\n')}\n`;
