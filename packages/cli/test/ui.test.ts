@@ -97,4 +97,22 @@ describe('pollinator ui', () => {
       expect((await without.exited).code).toBe(0);
     }
   });
+
+  it('pollinator dev serves the dashboard too and prints its link', async () => {
+    // The embedded default: nothing configured (the sandbox has no COLONIES_* variables).
+    const dev = startCli(['dev', '--json', '--no-executor'], { cwd: sandbox.dir, env: sandbox.env });
+    running.push(dev);
+    const line = (await dev.waitFor(/^\{.*"dev\.ready".*\}$/m, 'stdout'))[0];
+    const ready = JSON.parse(line) as { dashboardUrl: string; colonyName: string };
+    expect(eventProblems(ready)).toBe('');
+    expect(ready.dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+    const exchange = await get(ready.dashboardUrl);
+    const cookie = String((exchange.headers['set-cookie'] as string[])[0]).split(';')[0]!;
+    const origin = new URL(ready.dashboardUrl).origin;
+    const runs = await get(`${origin}/api/runs`, { cookie });
+    expect(runs.status).toBe(200);
+    expect(JSON.parse(runs.text)).toEqual({ runs: [], unreadable: [] });
+    dev.signal('SIGINT');
+    expect((await dev.exited).code).toBe(0);
+  });
 });

@@ -97,7 +97,9 @@ export async function run(context: CommandContext, action: string | undefined, o
     throw error;
   }
   const envFile = await writeEnvFiles(context, colony, options.writeEnv);
-  printReady(context, colony, envFile, options.writeEnv, service);
+  // The foreground dev serves the dashboard too (`pollinator ui` does the same for any colony); the service does not.
+  const dashboard = service ? undefined : await startDashboard(colony);
+  printReady(context, colony, envFile, options.writeEnv, service, dashboard?.link);
 
   const stop = await untilStopped(context, colony, idleTimeoutMs ?? 0);
   const running = colony.runningExecutor?.running() ?? [];
@@ -107,6 +109,7 @@ export async function run(context: CommandContext, action: string | undefined, o
   }
   // Withdrawn first: a command starting now starts a new service instead of connecting to this stopping one.
   withdrawAdvertisement(colony.dir);
+  await dashboard?.close();
   await colony.runningExecutor?.stop(stop === 'force' ? 'detach' : 'finish');
   await context.cleanup();
   if (output.isJson) output.json({ type: 'dev.stopped', reason: stop });
@@ -136,12 +139,24 @@ function shownEnv(colony: EmbeddedColony): Record<string, string> {
   return Object.fromEntries(SHOWN_VARIABLES.filter((name) => colony.env[name] !== undefined).map((name) => [name, colony.env[name] ?? '']));
 }
 
-function printReady(context: CommandContext, colony: EmbeddedColony, envFile: string, writeEnv: string | undefined, service: boolean): void {
+async function startDashboard(colony: EmbeddedColony): Promise<{ link: string; close(): Promise<void> }> {
+  const { startDashboardServer } = await import('@pollinator/dashboard');
+  return startDashboardServer({ client: colony.client, colonyName: colony.colonyName, blobStore: async () => colony.blobStore });
+}
+
+function printReady(
+  context: CommandContext,
+  colony: EmbeddedColony,
+  envFile: string,
+  writeEnv: string | undefined,
+  service: boolean,
+  dashboardLink: string | undefined,
+): void {
   const { output } = context;
   const env = shownEnv(colony);
   const concurrency = colony.advertisement.concurrency;
   if (output.isJson) {
-    output.json({ type: 'dev.ready', url: colony.url, colonyName: colony.colonyName, dir: colony.dir, envFile, executor: colony.executor === 'this', concurrency, service, env });
+    output.json({ type: 'dev.ready', url: colony.url, colonyName: colony.colonyName, dir: colony.dir, envFile, executor: colony.executor === 'this', concurrency, service, env, ...(dashboardLink === undefined ? {} : { dashboardUrl: dashboardLink }) });
     return;
   }
   const c = output.colors;
@@ -149,6 +164,7 @@ function printReady(context: CommandContext, colony: EmbeddedColony, envFile: st
   output.step(`Embedded colony ${c.bold(colony.colonyName)} at ${c.bold(colony.url)}${executorText}`);
   output.line(`  state      ${tildify(colony.dir, context.env)}`);
   output.line(`  env file   ${tildify(envFile, context.env)}${writeEnv === undefined ? '' : ` and ${writeEnv}`}`);
+  if (dashboardLink !== undefined) output.line(`  dashboard  ${dashboardLink}`);
   if (service) {
     const timeout = colony.advertisement.idleTimeoutMs ?? 0;
     output.line(`  service    pid ${process.pid}; ${timeout > 0 ? `stops itself after ${Math.round(timeout / 1000)} s idle` : 'never stops itself'} (\`pollinator dev stop\` stops it)`);

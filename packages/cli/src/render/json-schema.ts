@@ -325,7 +325,11 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
     properties: { url: string, port: { type: 'integer', minimum: 1, maximum: 65_535 }, colonyName: string },
   },
   'ui.stopped': { description: '`ui`: the dashboard stopped (Ctrl-C).', properties: {} },
-  'dev.ready': { description: '`dev`: the embedded colony is up.', properties: { url: string, colonyName: string }, open: true },
+  'dev.ready': {
+    description: '`dev`: the embedded colony is up; `dashboardUrl` is the link to its dashboard (not for the background service).',
+    properties: { url: string, colonyName: string, 'dashboardUrl?': string },
+    open: true,
+  },
   'dev.status': { description: '`dev status`.', properties: { running: boolean }, open: true },
   'dev.stopped': { description: '`dev`, `dev stop`: the embedded colony stopped.', properties: {}, open: true },
   'executor.ready': { description: '`executor start`: registered and taking jobs.', properties: { name: string, backend: string, colonyName: string }, open: true },
