@@ -75,7 +75,15 @@ describe('deriveJobStatus', () => {
   it('fails an unschedulable pod counting from when it became unschedulable', () => {
     const unschedulable = (since: string) =>
       pod('p0', 0, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.', lastTransitionTime: since }] }, ago(3600));
-    expect(deriveJobStatus(job(), [unschedulable(ago(5))], options).status).toEqual({ state: 'pending', reason: 'Unschedulable: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' });
+    expect(deriveJobStatus(job(), [unschedulable(ago(5))], options).status).toEqual({
+      state: 'pending',
+      reason: 'Unschedulable: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
+      queue: {
+        reasonCode: 'Unschedulable',
+        blocked:
+          "no node can take the job's pod (0/3 nodes are available: 3 Insufficient nvidia.com/gpu.): lower conditions.cpu, conditions.mem or conditions.gpu, or ask your admins for room; it fails in 55 s if still not scheduled",
+      },
+    });
     expect(deriveJobStatus(job(), [unschedulable(ago(120))], options)).toMatchObject({ stop: true, status: { state: 'failed', reason: expect.stringMatching(/^Unschedulable: 0\/3 nodes/) } });
   });
 

@@ -14,6 +14,7 @@
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { JobStatus } from '@pollinator/backend';
+import { unschedulableQueue } from './pod-queue';
 
 /** Waiting reasons of a container that will not go away by themselves. */
 export const STUCK_WAITING_REASONS = new Set([
@@ -225,7 +226,8 @@ function stuckPendingStatus({ pods, several, options }: RuleInput): DerivedStatu
         stop: true,
       };
     }
-    return { status: { state: 'pending', reason: text } };
+    const queue = stuck.reason === 'Unschedulable' ? unschedulableQueue(stuck.message, stuck.since, options.now, options.pendingTimeoutMs) : undefined;
+    return { status: { state: 'pending', reason: text, ...(queue === undefined ? {} : { queue }) } };
   }
   return undefined;
 }
