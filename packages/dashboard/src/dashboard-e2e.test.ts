@@ -5,7 +5,7 @@
 // screenshots of docs/dashboard.md (docs/images/dashboard-*.png).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,12 +37,17 @@ const pending: Promise<void>[] = [];
 
 function ensureWebBuilt(): void {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/services/chromium-up.sh as root (it installs Debian's chromium), or set POLLINATOR_TEST_CHROMIUM`);
-  if (existsSync(join(webDir, 'index.html'))) return;
+  const built = join(webDir, 'index.html');
+  const sources = [join(packageDir, 'web', 'index.html'), ...readdirSync(join(packageDir, 'web', 'src')).map((name) => join(packageDir, 'web', 'src', name))];
+  // Built, and no newer than its sources: a stale app would test old code.
+  if (existsSync(built) && sources.every((source) => statSync(source).mtimeMs <= statSync(built).mtimeMs)) return;
   execFileSync('pnpm', ['run', 'build:web'], { cwd: packageDir, stdio: 'inherit' });
 }
 
 async function openPage(hash = ''): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+  // Under the test's own timeout, so a step that never happens says which one it was.
+  page.setDefaultTimeout(15_000);
   page.on('request', (request) => traffic.push(`${request.method()} ${request.url()} ${JSON.stringify(request.headers())} ${request.postData() ?? ''}`));
   page.on('response', (response) => {
     if ((response.headers()['content-type'] ?? '').includes('text/event-stream')) return;
@@ -107,6 +112,28 @@ afterAll(async () => {
 });
 
 describe('the dashboard in Chromium', () => {
+  it('says there are no runs yet, and what to do, on a colony without any', async () => {
+    const page = await openPage();
+    await page.getByRole('heading', { name: 'No runs yet' }).waitFor();
+    await page.getByText('pollinator run').waitFor();
+    await page.close();
+  });
+
+  it('says no colony is reachable, and what to do, when the colony is down', async () => {
+    const unreachable = createColoniesClient({ url: 'http://127.0.0.1:9', privateKey: server.identities.user.privateKey, colonyName: server.identities.colony.name });
+    const down = await startDashboardServer({ client: unreachable });
+    try {
+      const page = await browser.newPage();
+      await page.goto(down.link);
+      const alert = page.getByRole('alert');
+      await alert.getByText('pollinator dev').waitFor();
+      expect(await alert.textContent()).toMatch(/not reachable/i);
+      await page.close();
+    } finally {
+      await down.close();
+    }
+  });
+
   it('shows a job on the runs page, its log lines while it runs, and downloads its result byte for byte', async () => {
     const process = await submit('demo-train');
     const page = await openPage();
@@ -119,7 +146,6 @@ describe('the dashboard in Chromium', () => {
     expect(assigned.processid).toBe(process.processid);
     for (let epoch = 1; epoch <= 3; epoch += 1) await executor.addLog(assigned.processid, `epoch ${epoch}: loss ${(1 / epoch).toFixed(3)}\n`);
     await expect.poll(() => row.getByText('running').count()).toBe(1);
-    await screenshot(page, 'runs');
 
     await row.getByRole('link').click();
     const log = page.getByRole('log');
@@ -187,8 +213,28 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('shows executors and files, with screenshots for the docs', async () => {
-    const page = await openPage('#/executors');
+  it('shows a failure cause, executors and files, with screenshots for the docs', async () => {
+    const failing = await submit('demo-train');
+    const assigned = await assignNext();
+    expect(assigned.processid).toBe(failing.processid);
+    const OUT = 1;
+    await executor.addAttribute({ processId: failing.processid, key: RunRecordKey.failureCause, value: 'out-of-memory', type: OUT });
+    await executor.addAttribute({ processId: failing.processid, key: RunRecordKey.failureDetail, value: 'killed: out of memory (peak 15.8 GiB of 16 GiB requested) — raise conditions.mem', type: OUT });
+    await executor.closeFailed(failing.processid, 'out of memory');
+    const page = await openPage();
+    const row = page.getByRole('row').filter({ hasText: failing.processid.slice(0, 12) });
+    await row.getByText('out-of-memory').waitFor();
+    await screenshot(page, 'runs');
+    // Filters: by state, then by project and text; each keeps the newest first.
+    await page.getByLabel('State').selectOption('failed');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('State').selectOption('');
+    await page.getByRole('searchbox', { name: 'Project' }).fill('long-job');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('tbody tr').allTextContents()).toEqual([expect.stringContaining('cancelled')]);
+    await page.goto(`${dashboard.url}#/runs?q=nothing-matches-this`);
+    await page.getByRole('heading', { name: 'No run matches these filters' }).waitFor();
+    await page.goto(`${dashboard.url}#/executors`);
     await page.getByRole('rowheader', { name: server.identities.executor.name }).waitFor();
     await screenshot(page, 'executors');
     await page.goto(`${dashboard.url}#/files`);

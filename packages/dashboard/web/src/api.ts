@@ -92,6 +92,10 @@ export class ApiError extends Error {
   }
 }
 
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function explain(status: number, body: { error?: { message?: string; code?: string } | string; message?: string; code?: string }): ApiError {
   const error = typeof body.error === 'object' ? body.error : undefined;
   const message = error?.message ?? (typeof body.error === 'string' ? body.error : undefined) ?? body.message;
@@ -99,8 +103,9 @@ function explain(status: number, body: { error?: { message?: string; code?: stri
   if (status === 401 || status === 403) {
     return new ApiError(message ?? 'This browser session is not signed in: open the link that `pollinator ui` printed (it carries the token).', status, code);
   }
-  if (status === 502 || status === 503 || status === 504) {
-    return new ApiError(message ?? 'No colony is reachable: start one with `pollinator dev`, or check `colony.url` in your config, then reload.', status, code);
+  if (status === 502 || status === 504 || code === 'DASHBOARD_COLONY_UNREACHABLE') {
+    const hint = 'Start one with `pollinator dev` (or check `colony.url` with `pollinator config`), then try again.';
+    return new ApiError(message ? `${capitalize(message)}. ${hint}` : `No colony is reachable. ${hint}`, status, code);
   }
   return new ApiError(message ?? `The dashboard server answered ${status}.`, status, code);
 }
