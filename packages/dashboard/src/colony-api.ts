@@ -6,23 +6,66 @@ import { summarizeExecutor, type ExecutorSummary } from '@pollinator/core';
 
 export interface ExecutorView extends ExecutorSummary {
   /** Projects with an allocation on this executor (Colonies `allocations.projects`). */
-  projects: string[];
+  allocations: string[];
+  /** Each project seen in the colony's recent runs: whether this executor can take its jobs, and if not, why not. */
+  projects: { project: string; canRun: boolean; reason: string }[];
   hardware: { model: string; cpu: string; memory: string; gpus: number; nodes: number }[];
 }
 
+interface ProjectConditions {
+  executorType: string;
+  executorNames: string[];
+}
+
+/** What each project's newest run asked for (its spec's conditions), by project name (the spec's label). */
+async function projectConditions(client: ColoniesClient, colonyName: string | undefined, signal?: AbortSignal): Promise<Map<string, ProjectConditions>> {
+  const call = signal === undefined ? {} : { signal };
+  const listings = await Promise.all(
+    ([0, 1, 2, 3, 4] as const).map((state) => client.getProcessListing({ state, count: 100, ...(colonyName === undefined ? {} : { colonyName }) }, call)),
+  );
+  const newest = new Map<string, { submitted: number; conditions: ProjectConditions }>();
+  for (const process of listings.flatMap((listing) => listing.processes)) {
+    const label = process.spec.label;
+    if (label === '') continue;
+    const submitted = Date.parse(process.submissiontime) || 0;
+    if ((newest.get(label)?.submitted ?? -1) >= submitted) continue;
+    const conditions = process.spec.conditions;
+    newest.set(label, { submitted, conditions: { executorType: conditions.executortype, executorNames: [...(conditions.executornames ?? [])] } });
+  }
+  return new Map([...newest].map(([label, entry]) => [label, entry.conditions]));
+}
+
+/** Whether `executor` can take a job with these conditions, and if not, why not (as `pollinator executors` says it). */
+export function canRun(executor: ExecutorSummary, conditions: ProjectConditions): { canRun: boolean; reason: string } {
+  if (executor.state !== 'approved') return { canRun: false, reason: `not approved (${executor.state})` };
+  if (executor.type !== conditions.executorType) return { canRun: false, reason: `type ${executor.type}, the project asks for ${conditions.executorType}` };
+  if (conditions.executorNames.length > 0 && !conditions.executorNames.includes(executor.name)) {
+    return { canRun: false, reason: `not in executorNames (${conditions.executorNames.join(', ')})` };
+  }
+  return { canRun: true, reason: '' };
+}
+
 export async function listExecutorViews(client: ColoniesClient, colonyName: string | undefined, signal?: AbortSignal): Promise<ExecutorView[]> {
-  const executors = await client.getExecutors({ ...(colonyName === undefined ? {} : { colonyName }), ...(signal === undefined ? {} : { signal }) });
-  return executors.map((executor) => ({
-    ...summarizeExecutor(executor),
-    projects: Object.keys(executor.allocations?.projects ?? {}).sort(),
-    hardware: (executor.capabilities?.hardware ?? []).map((hardware) => ({
-      model: hardware.model ?? '',
-      cpu: hardware.cpu ?? '',
-      memory: hardware.mem ?? '',
-      gpus: hardware.gpu?.count ?? 0,
-      nodes: hardware.nodes ?? 0,
-    })),
-  }));
+  const [executors, projects] = await Promise.all([
+    client.getExecutors({ ...(colonyName === undefined ? {} : { colonyName }), ...(signal === undefined ? {} : { signal }) }),
+    projectConditions(client, colonyName, signal),
+  ]);
+  const projectNames = [...projects.keys()].sort();
+  return executors.map((executor) => {
+    const summary = summarizeExecutor(executor);
+    return {
+      ...summary,
+      allocations: Object.keys(executor.allocations?.projects ?? {}).sort(),
+      projects: projectNames.map((project) => ({ project, ...canRun(summary, projects.get(project)!) })),
+      hardware: (executor.capabilities?.hardware ?? []).map((hardware) => ({
+        model: hardware.model ?? '',
+        cpu: hardware.cpu ?? '',
+        memory: hardware.mem ?? '',
+        gpus: hardware.gpu?.count ?? 0,
+        nodes: hardware.nodes ?? 0,
+      })),
+    };
+  });
 }
 
 export interface FilesOverview {

@@ -155,8 +155,16 @@ describe('dashboard API', () => {
   });
 
   it('lists executors and files (labels, files with revisions, snapshots) without S3 credentials', async () => {
-    const executors = JSON.parse((await colony.call('/api/executors')).text) as { executors: { name: string; state: string; type: string }[] };
-    expect(executors.executors).toContainEqual(expect.objectContaining({ name: colony.server.identities.executor.name, state: 'approved', type: colony.server.identities.executor.type }));
+    await colony.user.submit({ funcname: 'execute', label: 'elsewhere', conditions: { executortype: 'slurm-executor' }, maxexectime: 60 });
+    await colony.user.submit({ funcname: 'execute', label: 'named', conditions: { executortype: colony.server.identities.executor.type, executornames: ['gpu-7'] }, maxexectime: 60 });
+    const executors = JSON.parse((await colony.call('/api/executors')).text) as {
+      executors: { name: string; state: string; type: string; projects: { project: string; canRun: boolean; reason: string }[] }[];
+    };
+    const bootstrap = executors.executors.find((executor) => executor.name === colony.server.identities.executor.name);
+    expect(bootstrap).toEqual(expect.objectContaining({ state: 'approved', type: colony.server.identities.executor.type }));
+    expect(bootstrap!.projects).toContainEqual({ project: 'gamma', canRun: true, reason: '' });
+    expect(bootstrap!.projects).toContainEqual({ project: 'elsewhere', canRun: false, reason: `type ${colony.server.identities.executor.type}, the project asks for slurm-executor` });
+    expect(bootstrap!.projects).toContainEqual({ project: 'named', canRun: false, reason: 'not in executorNames (gpu-7)' });
 
     const processId = await colony.submit('filed', { assign: true });
     await colony.recordResults(processId, 'filed', { 'a.txt': Buffer.from('one') });
