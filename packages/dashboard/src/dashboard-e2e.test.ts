@@ -166,6 +166,13 @@ describe('the dashboard in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     const downloaded = await readFile(await download.path());
     expect(Buffer.compare(downloaded, bytes)).toBe(0);
+    const [archive] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download all results (.tar)' }).click()]);
+    const tar = await readFile(await archive.path());
+    expect(tar.indexOf(bytes)).toBeGreaterThan(0);
+    expect(tar.includes('{"loss":0.25}\n')).toBe(true);
+
+    await page.getByRole('button', { name: 'Copy CLI command' }).click();
+    await page.getByRole('status').filter({ hasText: `pollinator logs ${assigned.processid} --follow` }).waitFor();
     await page.close();
   });
 

@@ -1,5 +1,5 @@
 /** Runs: every process of the colony, filtered, newest first, updated live. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { runsQuery, type Run } from './api';
 import { EmptyState, ErrorNotice, Loading, StateBadge } from './feedback';
 import { formatDuration, formatTime, runDuration, shortId } from './format';
@@ -20,10 +20,23 @@ function newestFirst(runs: Run[]): Run[] {
   return [...runs].sort((left, right) => (Date.parse(right.submissionTime) || 0) - (Date.parse(left.submissionTime) || 0));
 }
 
+function normalized(filter: Record<string, string>): string {
+  return JSON.stringify(Object.entries(filter).filter(([, value]) => value !== '').sort());
+}
+
 function FilterBar({ filter }: { filter: Record<string, string> }) {
   const [draft, setDraft] = useState(filter);
-  useEffect(() => setDraft(filter), [JSON.stringify(filter)]);
+  // The route changes after `apply` too: only a change from elsewhere (a link,
+  // back/forward) replaces the draft, so typing right after applying is kept.
+  const applied = useRef(normalized(filter));
+  useEffect(() => {
+    if (normalized(filter) === applied.current) return;
+    applied.current = normalized(filter);
+    setDraft(filter);
+  }, [normalized(filter)]);
   const apply = (next: Record<string, string>): void => {
+    applied.current = normalized(next);
+    setDraft(next);
     location.hash = runsHref(next);
   };
   const field = (name: string, label: string) => (
