@@ -96,7 +96,7 @@ describe.skipIf(!slurmAvailable)(`a pending Slurm job in status and run${slurmAv
 
       // The process log (what `run` prints as "executor: …") says it once.
       const process = await user.getProcess(processId!);
-      expect(process.attributes.filter((attribute) => attribute.key === QUEUE_ATTRIBUTE && attribute.attributetype === 1)).toHaveLength(1);
+      expect(process.attributes.filter((attribute) => attribute.key.startsWith(`${QUEUE_ATTRIBUTE}_`) && attribute.attributetype === 1)).toHaveLength(1);
       for (let attempt = 0; !events.some((event) => event.type === 'log' && event.message.includes('waiting in the queue')) && attempt < 50; attempt += 1) {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

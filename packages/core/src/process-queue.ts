@@ -1,8 +1,9 @@
 /**
  * Where a process's job waits in its scheduler's queue (issue #17, "why is my
- * job waiting?"), as its executor recorded it on the process: the OUT
- * attribute `POLLINATOR_QUEUE`, a JSON object (`JobQueue` and the backend's
- * reason line), replaced on every change and emptied once the job runs
+ * job waiting?"), as its executor recorded it on the process: OUT attributes
+ * `POLLINATOR_QUEUE_<n>` (attributes are add-only: one per change, the
+ * highest `n` is the latest), each a JSON object (`JobQueue` and the
+ * backend's reason line), the last one empty once the job runs
  * (`executor-job-queue.ts`). Read for `status`, `run` and `--json`. Only type
  * OUT counts (the executor adds those, a submitter's env cannot fake it), and
  * the value is checked field by field: it is text from elsewhere.
@@ -10,8 +11,14 @@
 import type { Process } from '@pollinator/colonies-client';
 import type { JobQueue } from './backend';
 
-/** The attribute the executor records the queue in. */
+/** The prefix of the attributes the executor records the queue in. */
 export const QUEUE_ATTRIBUTE = 'POLLINATOR_QUEUE';
+const QUEUE_KEY = /^POLLINATOR_QUEUE_(\d{1,16})$/;
+
+/** The key of the record number `sequence` (`POLLINATOR_QUEUE_1764766080000`). */
+export function queueAttributeKey(sequence: number): string {
+  return `${QUEUE_ATTRIBUTE}_${sequence}`;
+}
 
 /** A job's place in the queue as recorded: `JobQueue` and the backend's reason in words. */
 export interface ProcessQueue extends JobQueue {
@@ -66,8 +73,14 @@ function formatIsoMinute(iso: string): string {
 /** The queue recorded on a running process; undefined once its job runs, or when nothing was recorded. */
 export function processQueue(process: Partial<Pick<Process, 'attributes' | 'state'>>): ProcessQueue | undefined {
   if (process.state !== undefined && process.state !== RUNNING) return undefined;
-  const value = (process.attributes ?? []).filter((attribute) => attribute.key === QUEUE_ATTRIBUTE && attribute.attributetype === OUT).at(-1)?.value;
-  return value === undefined ? undefined : parseProcessQueue(value);
+  let latest: { sequence: number; value: string } | undefined;
+  for (const attribute of process.attributes ?? []) {
+    const match = attribute.attributetype === OUT ? QUEUE_KEY.exec(attribute.key) : null;
+    const sequence = match ? Number(match[1]) : -1;
+    // The server's list order is not stable: the highest number is the latest record.
+    if (sequence >= 0 && (latest === undefined || sequence > latest.sequence)) latest = { sequence, value: attribute.value };
+  }
+  return latest === undefined ? undefined : parseProcessQueue(latest.value);
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * runExecutor() and a pending job's queue (issue #17): what the backend's status says of the queue is
- * recorded on the process (`POLLINATOR_QUEUE`, type OUT) only when it changes, said in the process log
- * when the reason or the blocking problem changes, and emptied once the job runs.
+ * recorded on the process (a new `POLLINATOR_QUEUE_<n>`, type OUT: attributes are add-only) when the
+ * reason changes, and for a new place or estimate alone at most once a minute; said in the process log when
+ * the reason or the blocking problem changes; ended by an empty record once the job runs.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobHandle, JobStatus } from './backend';
-import { parseProcessQueue, QUEUE_ATTRIBUTE } from './process-queue';
+import { parseProcessQueue, processQueue, QUEUE_ATTRIBUTE } from './process-queue';
 import { FakeBackend, FakeClient, makeProcess, start, until } from './run-executor.test-helpers';
 
 /** A job whose status is whatever the test sets (pending in a queue, then running). */
@@ -26,7 +27,16 @@ const pending = (queue: Extract<JobStatus, { state: 'pending' }>['queue'], reaso
 });
 
 function queueWrites(client: FakeClient): string[] {
-  return client.attributes.filter((entry) => entry.key === QUEUE_ATTRIBUTE).map((entry) => entry.value);
+  return client.attributes.filter((entry) => entry.key.startsWith(`${QUEUE_ATTRIBUTE}_`)).map((entry) => entry.value);
+}
+
+/** What a reader (status, run) makes of the records, given in any order. */
+function readBack(client: FakeClient) {
+  const attributes = client.attributes
+    .filter((entry) => entry.processId === 'p1')
+    .reverse()
+    .map((entry) => ({ attributeid: '', targetid: 'p1', targetcolonyname: '', targetprocessgraphid: '', state: 1, attributetype: 1, key: entry.key, value: entry.value }));
+  return processQueue({ state: 1, attributes });
 }
 
 function queueLogLines(client: FakeClient): string[] {
@@ -62,14 +72,16 @@ describe('a pending job on the process', () => {
       of: 3,
       estimatedStart: '2026-12-03T12:49:47.000Z',
     });
-    expect(client.attributes.find((entry) => entry.key === QUEUE_ATTRIBUTE)).toMatchObject({ processId: 'p1', type: 1 });
+    expect(client.attributes.find((entry) => entry.key.startsWith(QUEUE_ATTRIBUTE))).toMatchObject({ processId: 'p1', type: 1, key: expect.stringMatching(/^POLLINATOR_QUEUE_\d+$/) });
+    expect(readBack(client)?.position).toBe(2);
     expect(queueLogLines(client)).toEqual([
       "Pollinator: waiting in the queue: Resources (waiting for nodes to become free); 2 of 3 pending in partition 'debug'; estimated start 2026-12-03 12:49 UTC\n",
     ]);
 
-    // A better place: recorded, but not worth a log line.
+    // A better place: not recorded within the minute (see the publisher's own test for after it), no log line.
     backend.now = pending({ reasonCode: 'Resources', partition: 'debug', position: 1, of: 3, estimatedStart: '2026-12-03T12:49:47.000Z' });
-    await until(() => queueWrites(client).length === 2, 'new place recorded');
+    await moreReads(backend);
+    expect(queueWrites(client)).toHaveLength(1);
     expect(queueLogLines(client)).toHaveLength(1);
 
     // Held: a new reason, called out with what to do.
@@ -80,7 +92,9 @@ describe('a pending job on the process', () => {
 
     backend.now = { state: 'running', nodes: ['vm'] };
     await until(() => queueWrites(client).at(-1) === '', 'queue emptied');
-    expect(queueWrites(client)).toHaveLength(4);
+    expect(queueWrites(client)).toHaveLength(3);
+    expect(readBack(client)).toBeUndefined();
+    expect(new Set(client.attributes.map((entry) => entry.key)).size).toBe(client.attributes.length);
     backend.finish('p1', { state: 'succeeded', exitCode: 0 });
     await until(() => client.closed.length === 1, 'closed');
   });
