@@ -6,9 +6,9 @@ import { summarizeExecutor, type ExecutorSummary } from '@pollinator/core';
 
 export interface ExecutorView extends ExecutorSummary {
   /** Projects with an allocation on this executor (Colonies `allocations.projects`). */
-  allocations: string[];
+  projects: string[];
   /** Each project seen in the colony's recent runs: whether this executor can take its jobs, and if not, why not. */
-  projects: { project: string; canRun: boolean; reason: string }[];
+  runnable: { project: string; canRun: boolean; reason: string }[];
   hardware: { model: string; cpu: string; memory: string; gpus: number; nodes: number }[];
 }
 
@@ -55,8 +55,8 @@ export async function listExecutorViews(client: ColoniesClient, colonyName: stri
     const summary = summarizeExecutor(executor);
     return {
       ...summary,
-      allocations: Object.keys(executor.allocations?.projects ?? {}).sort(),
-      projects: projectNames.map((project) => ({ project, ...canRun(summary, projects.get(project)!) })),
+      projects: Object.keys(executor.allocations?.projects ?? {}).sort(),
+      runnable: projectNames.map((project) => ({ project, ...canRun(summary, projects.get(project)!) })),
       hardware: (executor.capabilities?.hardware ?? []).map((hardware) => ({
         model: hardware.model ?? '',
         cpu: hardware.cpu ?? '',

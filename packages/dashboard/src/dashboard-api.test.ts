@@ -87,6 +87,27 @@ describe('dashboard API', () => {
     expect((await colony.call(`/api/runs/${processId}/log?after=12abc`)).status).toBe(400);
   });
 
+  it('reads a log longer than one server page whole, by page and by stream', async () => {
+    const processId = await colony.submit('long-log', { assign: true });
+    const lines = Array.from({ length: 620 }, (_, index) => `line ${index}\n`);
+    for (const line of lines) await colony.executor.addLog(processId, line);
+    await colony.executor.closeSuccessful(processId);
+    const whole = JSON.parse((await colony.call(`/api/runs/${processId}/log`)).text) as LogPage;
+    expect(whole.entries.map((entry) => entry.message)).toEqual(lines);
+    expect(whole.complete).toBe(true);
+    const pages: string[] = [];
+    let cursor = '';
+    for (;;) {
+      const page = JSON.parse((await colony.call(`/api/runs/${processId}/log?limit=250&after=${cursor}`)).text) as LogPage;
+      pages.push(...page.entries.map((entry) => entry.message));
+      cursor = page.cursor;
+      if (page.complete) break;
+    }
+    expect(pages).toEqual(lines);
+    const streamed = await readEvents(colony.dashboard.port, `/api/runs/${processId}/log/stream`, { authorization: `Bearer ${colony.dashboard.token}` }, (event) => event.event === 'end');
+    expect(streamed.filter((event) => event.event === 'log').map((event) => (event.data as { message: string }).message)).toEqual(lines);
+  });
+
   it('streams a log over Server-Sent Events while the job writes it, then ends with the state', async () => {
     const processId = await colony.submit('stream', { assign: true });
     await colony.executor.addLog(processId, 'before\n');
@@ -158,13 +179,13 @@ describe('dashboard API', () => {
     await colony.user.submit({ funcname: 'execute', label: 'elsewhere', conditions: { executortype: 'slurm-executor' }, maxexectime: 60 });
     await colony.user.submit({ funcname: 'execute', label: 'named', conditions: { executortype: colony.server.identities.executor.type, executornames: ['gpu-7'] }, maxexectime: 60 });
     const executors = JSON.parse((await colony.call('/api/executors')).text) as {
-      executors: { name: string; state: string; type: string; projects: { project: string; canRun: boolean; reason: string }[] }[];
+      executors: { name: string; state: string; type: string; runnable: { project: string; canRun: boolean; reason: string }[] }[];
     };
     const bootstrap = executors.executors.find((executor) => executor.name === colony.server.identities.executor.name);
     expect(bootstrap).toEqual(expect.objectContaining({ state: 'approved', type: colony.server.identities.executor.type }));
-    expect(bootstrap!.projects).toContainEqual({ project: 'gamma', canRun: true, reason: '' });
-    expect(bootstrap!.projects).toContainEqual({ project: 'elsewhere', canRun: false, reason: `type ${colony.server.identities.executor.type}, the project asks for slurm-executor` });
-    expect(bootstrap!.projects).toContainEqual({ project: 'named', canRun: false, reason: 'not in executorNames (gpu-7)' });
+    expect(bootstrap!.runnable).toContainEqual({ project: 'gamma', canRun: true, reason: '' });
+    expect(bootstrap!.runnable).toContainEqual({ project: 'elsewhere', canRun: false, reason: `type ${colony.server.identities.executor.type}, the project asks for slurm-executor` });
+    expect(bootstrap!.runnable).toContainEqual({ project: 'named', canRun: false, reason: 'not in executorNames (gpu-7)' });
 
     const processId = await colony.submit('filed', { assign: true });
     await colony.recordResults(processId, 'filed', { 'a.txt': Buffer.from('one') });
