@@ -115,4 +115,18 @@ describe('pollinator ui', () => {
     dev.signal('SIGINT');
     expect((await dev.exited).code).toBe(0);
   });
+
+  it('serves the embedded default when no colony is configured', async () => {
+    const command = startCli(['ui', '--json'], { cwd: sandbox.dir, env: sandbox.env });
+    running.push(command);
+    const ready = JSON.parse((await command.waitFor(/^\{.*"ui\.ready".*\}$/m, 'stdout'))[0]) as { url: string; port: number; colonyName: string };
+    expect(ready.colonyName).toBe('dev');
+    const exchange = await get(ready.url);
+    const cookie = String((exchange.headers['set-cookie'] as string[])[0]).split(';')[0]!;
+    const executors = await get(`http://127.0.0.1:${ready.port}/api/executors`, { cookie });
+    expect(executors.status).toBe(200);
+    expect((JSON.parse(executors.text) as { executors: unknown[] }).executors.length).toBeGreaterThan(0);
+    command.signal('SIGINT');
+    expect((await command.exited).code).toBe(0);
+  });
 });
