@@ -65,6 +65,8 @@ export interface Executor {
   lastHeardFrom: string;
   location: string;
   projects: string[];
+  /** Each project of the colony's recent runs: whether this executor can take its jobs, and if not why. */
+  runnable?: { project: string; canRun: boolean; reason: string }[];
   hardware: { model: string; cpu: string; memory: string; gpus: number; nodes: number }[];
 }
 

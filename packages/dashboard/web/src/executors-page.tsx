@@ -6,14 +6,26 @@ import { listOf } from './runs-page';
 import { useJson } from './use-json';
 
 function Projects({ executor }: { executor: Executor }) {
-  if (executor.state !== 'approved') {
-    return <span>none: an executor runs nothing until it is approved (<code>pollinator executors</code> shows how)</span>;
+  const runnable = executor.runnable ?? [];
+  if (runnable.length === 0) {
+    return executor.state === 'approved' ? (
+      <span>
+        jobs whose <code>executor.type</code> is <code>{executor.type}</code>
+      </span>
+    ) : (
+      <span>nothing until it is approved</span>
+    );
   }
   return (
-    <span>
-      any project whose <code>executor.type</code> is <code>{executor.type}</code>
-      {executor.projects.length > 0 && <> (allocations: {executor.projects.join(', ')})</>}
-    </span>
+    <ul class="runnable">
+      {runnable.map((entry) => (
+        <li key={entry.project}>
+          <span aria-hidden="true">{entry.canRun ? '✓' : '✗'}</span> <strong>{entry.project}</strong>
+          <span class="visually-hidden">{entry.canRun ? ' can run' : ' cannot run'}</span>
+          {entry.reason && <span class="size"> — {entry.reason}</span>}
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -1,10 +1,10 @@
 /** One run: timeline, executor, attributes, spec, live log, results and actions. */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, postJson, resultPath, runPath, type Run, type RunResults, type RunAttribute, type RunDetail } from './api';
 import { EmptyState, ErrorNotice, Loading, StateBadge } from './feedback';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
 import { LogView } from './log-view';
-import { isTerminal, runExecutor, runProject } from './run-fields';
+import { isTerminal, runExecutor, runProject, TERMINAL_STATES } from './run-fields';
 import { useJson, useThrottled } from './use-json';
 
 function Timeline({ detail }: { detail: RunDetail }) {
@@ -52,8 +52,14 @@ function Attributes({ attributes }: { attributes: RunAttribute[] }) {
   );
 }
 
-function Results({ id, live }: { id: string; live: boolean }) {
+function Results({ id, state }: { id: string; state: string }) {
   const results = useJson<RunResults>(`${runPath(id)}/results`);
+  const live = !TERMINAL_STATES.has(state);
+  // The executor records results as the job ends: look again when the state changes.
+  const firstState = useRef(state);
+  useEffect(() => {
+    if (state !== firstState.current) results.reload();
+  }, [state]);
   const files = results.data?.files ?? [];
   return (
     <section aria-labelledby="results-title">
@@ -181,7 +187,7 @@ export function RunPage({ id }: { id: string }) {
       </dl>
       <Actions run={run} onChange={loaded.reload} />
       <LogView id={run.processId} onStateChange={reloadSoon} />
-      <Results id={run.processId} live={!isTerminal(run)} />
+      <Results id={run.processId} state={run.state} />
       <section aria-labelledby="attributes-title">
         <h2 id="attributes-title">Attributes</h2>
         <Attributes attributes={detail.attributes} />
