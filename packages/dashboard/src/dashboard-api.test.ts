@@ -7,9 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogPage } from './logs-api';
 import type { RunResults } from './results-api';
 import type { RunsListing } from './runs-api';
-import { readEvents, startDashboardColony, type DashboardColony } from './dashboard.test-helpers';
+import { readEvents as readEventsAt, startDashboardColony, type DashboardColony } from './dashboard.test-helpers';
 
 let colony: DashboardColony;
+
+/** Server-Sent Events of the dashboard; their bytes join the bodies scanned for private keys. */
+const readEvents = (port: number, path: string, headers: Record<string, string>, until: Parameters<typeof readEventsAt>[3]) =>
+  readEventsAt(port, path, headers, until, (chunk) => colony.bodies.push(chunk));
 
 beforeAll(async () => {
   colony = await startDashboardColony();
@@ -215,7 +219,7 @@ describe('dashboard API', () => {
   });
 
   it('sends no private key in any response', async () => {
-    // Every body of this file's tests, plus the pages and an error.
+    // Every body of this file's tests (Server-Sent Events included), plus the pages and an error.
     await colony.call('/');
     await colony.call('/api/session');
     await colony.call('/api/nothing');
