@@ -50,8 +50,12 @@ class ShellBackend implements Backend {
   }
 
   async status(handle: JobHandle): Promise<JobStatus> {
-    // Running with no node names: the runtime then connects to loopback.
     return this.#jobs.get(handle.processId)?.status ?? { state: 'running', nodes: [] };
+  }
+
+  /** Its jobs run on this host, as the local backend's do: loopback while running. */
+  async jobAddress(handle: JobHandle): Promise<string | undefined> {
+    return (await this.status(handle)).state === 'running' ? '127.0.0.1' : undefined;
   }
 
   async *logs(handle: JobHandle, from: string, signal?: AbortSignal): AsyncIterable<LogChunk> {
@@ -276,9 +280,10 @@ describe('where a forwarded connection goes', () => {
     expect(await addressOfJob(backendWith({ state: 'running', nodes: ['n1'] }, async () => undefined), handle)).toBeUndefined();
   });
 
-  it('without jobAddress: the first running node, loopback when none is named, nothing while not running', async () => {
+  it('without jobAddress: the first running node, none when no node is named (no guess of loopback), nothing while not running', async () => {
     expect(await addressOfJob(backendWith({ state: 'running', nodes: ['nid001', 'nid002'] }), handle)).toBe('nid001');
-    expect(await addressOfJob(backendWith({ state: 'running', nodes: [] }), handle)).toBe('127.0.0.1');
+    expect(await addressOfJob(backendWith({ state: 'running', nodes: [] }), handle)).toBeUndefined();
+    expect(await addressOfJob(backendWith({ state: 'running', nodes: [''] }), handle)).toBeUndefined();
     expect(await addressOfJob(backendWith({ state: 'pending', reason: 'queued' }), handle)).toBeUndefined();
     expect(await addressOfJob(backendWith({ state: 'succeeded', exitCode: 0 }), handle)).toBeUndefined();
   });
@@ -305,5 +310,11 @@ describe('the log lines of a relay', () => {
     expect(lines[4]).toBe('forward ended: the client closed the forward');
     expect(lines[5]).toBe('rate limited: waiting 200 ms');
     for (const line of lines) expect(line).not.toContain('\n');
+  });
+
+  it('never writes the terminal escapes a client or job put in a reason', () => {
+    const line = describeRelayEvent({ type: 'stream-closed', streamId: 4, reason: 'bye\u001b[2J\u001b]0;owned\u0007\u009b31m' });
+    expect(line).toBe('connection 4 closed: bye[2J]0;owned31m');
+    expect(describeRelayEvent({ type: 'notice', text: '\u001b[1Aover' })).toBe('[1Aover');
   });
 });

@@ -8,15 +8,13 @@
  * `forward` event per line (never a byte of what is relayed).
  */
 import type { ColoniesClient, Process } from '@pollinator/colonies-client';
-import { relayForwards, type RelayEvent } from '@pollinator/port-forward';
+import { printableText, relayForwards, type RelayEvent } from '@pollinator/port-forward';
 import { allowedForwardPorts, declaresForwardChannels, FORWARD_PORTS_ENV } from '@pollinator/spec-builder';
 import type { Backend, JobHandle } from './backend';
 import type { ExecutorContext } from './executor-context';
 import { errorText } from './error-text';
 import type { ExecutorClient, ExecutorProcess } from './executor-types';
 
-/** Where a job is reached when its backend says nothing more precise (a running job without nodes). */
-const LOOPBACK = '127.0.0.1';
 /** A relayed reason or message is cut to this many characters in the executor's log. */
 const MAX_LOG_TEXT = 300;
 /** The job's close waits at most this long for the relay to say goodbye to the client. */
@@ -31,14 +29,17 @@ export interface ForwardRelayRun {
  * Where a connection to the job goes. A backend that implements `jobAddress`
  * decides alone: its "no address" (a pending job, a container without a
  * network of its own) is not replaced by a guess that could reach more than
- * the job itself can. Without it, the first node of the running status, or
- * loopback when the status names none; nothing while the job is not running.
+ * the job itself can. Without it, the first node of the running status; none
+ * when the status names no node (loopback would be the executor's own host,
+ * not necessarily the job's: the relay refuses with a reason instead; the
+ * local backend, whose jobs do run here, implements `jobAddress`), and none
+ * while the job is not running.
  */
 export async function addressOfJob(backend: Backend, handle: JobHandle): Promise<string | undefined> {
   if (backend.jobAddress) return backend.jobAddress(handle);
   const status = await backend.status(handle);
   if (status.state !== 'running') return undefined;
-  return status.nodes.find((node) => node !== '') ?? LOOPBACK;
+  return status.nodes.find((node) => node !== '');
 }
 
 /** One line for the executor's log: stream ids, ports, addresses and reasons, never payload. */
@@ -59,8 +60,9 @@ export function describeRelayEvent(event: RelayEvent): string {
   }
 }
 
+/** The client's or the job's words on one line, without terminal escapes (the log may be read in a terminal), cut short. */
 function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = printableText(text).replace(/\s+/g, ' ').trim();
   return flat.length > MAX_LOG_TEXT ? `${flat.slice(0, MAX_LOG_TEXT - 1)}…` : flat;
 }
 

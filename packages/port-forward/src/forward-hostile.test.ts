@@ -9,7 +9,8 @@ import { serveForwardRelay } from './forward-relay';
 import { connectLocal, listenOnLoopback, socketClosed } from './forward-streams.test-helpers';
 import type { ForwardLink } from './link-types';
 import { createMemoryLinkPair } from './memory-link';
-import { DEFAULT_WINDOW_BYTES } from './forward-mux';
+import { DEFAULT_WINDOW_BYTES, UNKNOWN_STREAM_REASON } from './forward-mux';
+import { MAX_BYTES_BEFORE_OPENED } from './forward-stream';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -37,13 +38,13 @@ async function startHoldingServer(): Promise<{ port: number; sockets: Socket[] }
 }
 
 /** The relay on one end of a memory link; the test writes raw payloads on the other. */
-async function hostileClient(options: { maxStreams?: number } = {}) {
+async function hostileClient(options: { maxStreams?: number; address?: () => Promise<string | undefined> } = {}) {
   const target = await startHoldingServer();
   const [raw, executorLink] = createMemoryLinkPair({ maxAppendBytes: 16 * 1024 * 1024 });
   const relay = serveForwardRelay({
     link: executorLink,
     allowedPorts: [target.port],
-    address: async () => '127.0.0.1',
+    address: options.address ?? (async () => '127.0.0.1'),
     ...(options.maxStreams === undefined ? {} : { maxStreams: options.maxStreams }),
   });
   cleanups.push(() => relay.close());
@@ -91,13 +92,45 @@ describe('the relay against a hostile client', () => {
     ['an unknown kind', header(42, 1, 0), 'unknown record kind 42'],
     ['a length beyond the payload', header(RecordKind.DATA, 1, 100), 'DATA record of 100 bytes is cut short (0 present)'],
     ['a 4 GiB length', header(RecordKind.DATA, 1, 0xff_ff_ff_ff), 'DATA record of 4294967295 bytes (allowed 1 … 262144)'],
-    ['DATA for a stream never opened', payload({ kind: RecordKind.DATA, streamId: 5, data: new Uint8Array([1]) }), 'DATA for stream 5, which was never opened'],
-    ['CREDIT for a stream never opened', payload({ kind: RecordKind.CREDIT, streamId: 1, bytes: 1 }), 'CREDIT for stream 1, which was never opened'],
   ])('ends the link on %s', async (_name, bytes, reason) => {
     const { raw, relay } = await hostileClient();
     await raw.write(bytes);
     await expectEndedWith(raw, reason);
     expect(await relay.ended).toEqual({ kind: 'error', message: `protocol error from the peer: ${reason}` });
+  });
+
+  it('answers records for a stream it does not know with one RESET each and keeps the link (a client mid-session after an executor restart)', async () => {
+    const { raw, relay, target, received } = await hostileClient();
+    await raw.write(
+      payload(
+        { kind: RecordKind.DATA, streamId: 5, data: new Uint8Array([1]) },
+        { kind: RecordKind.DATA, streamId: 5, data: new Uint8Array([2]) },
+        { kind: RecordKind.CREDIT, streamId: 3, bytes: 1 },
+        { kind: RecordKind.END, streamId: 4 },
+        { kind: RecordKind.RESET, streamId: 6, reason: 'gone' },
+      ),
+    );
+    await received.waitFor((records) => records.filter((record) => record.kind === RecordKind.RESET).length === 3);
+    expect(received.records.map((record) => record.streamId).sort()).toEqual([3, 4, 5]);
+    expect(received.records.every((record) => record.kind === RecordKind.RESET && record.reason === UNKNOWN_STREAM_REASON)).toBe(true);
+    // The link goes on: a new connection of the same client is relayed.
+    await raw.write(payload({ kind: RecordKind.OPEN, streamId: 7, port: target.port }));
+    await received.waitFor((records) => records.some((record) => record.kind === RecordKind.OPENED && record.streamId === 7));
+    await raw.close();
+    expect(await relay.ended).toEqual({ kind: 'closed', by: 'peer' });
+  });
+
+  it(`resets a stream that sends more than ${MAX_BYTES_BEFORE_OPENED} bytes before its connection is open, and keeps the link`, async () => {
+    // The executor is still asking where the job runs while the data comes.
+    const { raw, received, target } = await hostileClient({ address: () => new Promise(() => undefined) });
+    const chunk = new Uint8Array(32 * 1024);
+    await raw.write(payload({ kind: RecordKind.OPEN, streamId: 1, port: target.port }, { kind: RecordKind.DATA, streamId: 1, data: chunk }, { kind: RecordKind.DATA, streamId: 1, data: chunk }, { kind: RecordKind.DATA, streamId: 1, data: chunk }));
+    await received.waitFor((records) => records.some((record) => record.kind === RecordKind.RESET));
+    expect(received.records[0]).toMatchObject({ kind: RecordKind.RESET, streamId: 1 });
+    expect((received.records[0] as { reason: string }).reason).toContain(`at most ${MAX_BYTES_BEFORE_OPENED} may be sent ahead`);
+    // The link stays: its other streams are not affected.
+    await raw.write(payload({ kind: RecordKind.OPEN, streamId: 2, port: 22 }));
+    await received.waitFor((records) => records.some((record) => record.kind === RecordKind.RESET && record.streamId === 2));
   });
 
   it('ends the link on OPENED from the client', async () => {

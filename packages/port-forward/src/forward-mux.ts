@@ -31,6 +31,11 @@ const CONGESTION_BYTES = 2 * 1024 * 1024;
  */
 const FLOOD_BYTES = 8 * 1024 * 1024;
 
+/** What a client's connection the relay does not know hears (the executor restarted in the middle of a forward). */
+export const UNKNOWN_STREAM_REASON = 'the executor does not know this connection (it restarted while the forward was open): connect again';
+/** Stream ids the relay remembers having reset as unknown (so a burst of DATA gets one RESET); forgets beyond. */
+const MAX_REMEMBERED_RESETS = 1024;
+
 /** The smallest write the streams need: the largest control record (a RESET with a full reason) and some data. */
 const MIN_WRITE_BYTES = 4 * 1024;
 
@@ -59,6 +64,8 @@ export class StreamMux implements StreamHost {
   private readonly streams = new Map<number, ForwardStream>();
   /** Client: the last id we opened; relay: the highest id the peer opened. Ids only grow. */
   private highestStreamId = 0;
+  /** Relay: unknown stream ids already answered with a RESET. */
+  private readonly resetUnknown = new Set<number>();
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
@@ -95,6 +102,7 @@ export class StreamMux implements StreamHost {
   openStream(port: number): ForwardStream {
     this.highestStreamId += 1;
     const stream = new ForwardStream(this.highestStreamId, port, this);
+    stream.holdCreditUntilOpened();
     this.streams.set(stream.id, stream);
     this.send({ kind: RecordKind.OPEN, streamId: stream.id, port });
     return stream;
@@ -242,19 +250,13 @@ export class StreamMux implements StreamHost {
   private dispatch(record: ForwardRecord): void {
     if (record.kind === RecordKind.OPEN) return this.onOpenRecord(record.streamId, record.port);
     const stream = this.streams.get(record.streamId);
-    if (stream === undefined) {
-      // A stream that ended here may still get records the peer sent before it heard; ids never used are a breach.
-      if (record.streamId > this.highestStreamId) {
-        this.protocolError(`${recordKindName(record.kind)} for stream ${record.streamId}, which was never opened`);
-      }
-      return;
-    }
+    if (stream === undefined) return this.onUnknownStream(record);
     switch (record.kind) {
       case RecordKind.OPENED:
         if (this.options.role === 'relay' || stream.opened) {
           return this.protocolError(`an unexpected OPENED for stream ${record.streamId}`);
         }
-        stream.opened = true;
+        stream.onOpened();
         this.options.onOpened?.(stream);
         return;
       case RecordKind.DATA:
@@ -269,6 +271,27 @@ export class StreamMux implements StreamHost {
   }
 
   /**
+   * A record for a stream not open here. The client: a stream that ended may
+   * still get records the relay sent before it heard; ids never used are a
+   * breach. The relay: the client may be in the middle of a session this
+   * relay never saw (the executor restarted and reads from the tail of the
+   * log), so its connections get a RESET and the link stays; a RESET is
+   * never answered, and each id is answered once.
+   */
+  private onUnknownStream(record: ForwardRecord): void {
+    if (this.options.role === 'relay') {
+      if (record.kind === RecordKind.RESET || this.resetUnknown.has(record.streamId)) return;
+      if (this.resetUnknown.size >= MAX_REMEMBERED_RESETS) this.resetUnknown.clear();
+      this.resetUnknown.add(record.streamId);
+      this.send({ kind: RecordKind.RESET, streamId: record.streamId, reason: UNKNOWN_STREAM_REASON });
+      return;
+    }
+    if (record.streamId > this.highestStreamId) {
+      this.protocolError(`${recordKindName(record.kind)} for stream ${record.streamId}, which was never opened`);
+    }
+  }
+
+  /**
    * Stream 1 again: a new client session on the same link. A client that
    * vanished without closing (killed, offline) leaves the executor's link
    * open; its next session continues the same channels with ids from 1. Only
@@ -277,6 +300,7 @@ export class StreamMux implements StreamHost {
   private restartSession(): void {
     for (const stream of [...this.streams.values()]) stream.abort('the client opened the forward again (a new session)');
     this.highestStreamId = 0;
+    this.resetUnknown.clear();
   }
 
   private onOpenRecord(streamId: number, port: number): void {
@@ -286,6 +310,7 @@ export class StreamMux implements StreamHost {
       return this.protocolError(`OPEN for stream ${streamId}, at or below an id already used (${this.highestStreamId})`);
     }
     this.highestStreamId = streamId;
+    this.resetUnknown.delete(streamId);
     const stream = new ForwardStream(streamId, port, this);
     this.streams.set(streamId, stream);
     this.options.onOpen?.(stream);

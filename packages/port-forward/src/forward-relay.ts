@@ -71,11 +71,11 @@ export function serveForwardRelay(options: ForwardRelayOptions): ForwardRelay {
     }
     let address: string | undefined;
     try {
-      address = await options.address();
+      address = await withTimeout(options.address(), connectTimeoutMs, `no answer within ${connectTimeoutMs} ms`);
     } catch (error) {
       return refuse(stream, `the executor could not tell where the job runs: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (address === undefined) return refuse(stream, 'the job has no address yet (it is still starting): retry in a moment');
+    if (address === undefined) return refuse(stream, 'the executor does not know where the job runs (it may still be starting, or its backend names no node for it): retry in a moment');
     if (stream.isDone) return;
     try {
       const socket = await connectWithTimeout(address, port, connectTimeoutMs);
@@ -115,4 +115,13 @@ function connectWithTimeout(host: string, port: number, timeoutMs: number): Prom
     };
     socket.once('error', onError);
   });
+}
+
+/** `promise`, or a rejection with `message` after `timeoutMs` (a backend that hangs must not hold a connection open forever). */
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -8,6 +8,13 @@
 import type { Socket } from 'node:net';
 import { type ForwardRecord, RecordKind } from './forward-records';
 
+/**
+ * DATA a stream holds before its socket is attached (the relay still
+ * connecting): a client may send ahead, but 64 streams × a full window would
+ * be 256 MiB per relay, so beyond this the stream is reset.
+ */
+export const MAX_BYTES_BEFORE_OPENED = 64 * 1024;
+
 /** How a stream finished: both halves closed cleanly, or reset (by us, the peer, or the link ending). */
 export type StreamOutcome = { kind: 'closed' } | { kind: 'reset'; by: 'us' | 'peer' | 'link'; reason: string };
 
@@ -30,6 +37,8 @@ export class ForwardStream {
   private socket: Socket | undefined;
   /** Bytes we may still send the peer. */
   private sendCredit: number;
+  /** Client: credit held back until OPENED. */
+  private creditAfterOpened = 0;
   /** Bytes the peer may still send us (granted and not used). */
   private receiveRemaining: number;
   /** Bytes our socket took that we have not granted back yet (sent in batches). */
@@ -38,6 +47,7 @@ export class ForwardStream {
   private readonly outgoing: Uint8Array[] = [];
   /** DATA that arrived before the socket was attached (the relay still connecting). */
   private inbound: Uint8Array[] = [];
+  private inboundBytes = 0;
   private localEnded = false;
   private endSent = false;
   private peerEnded = false;
@@ -52,6 +62,24 @@ export class ForwardStream {
   ) {
     this.sendCredit = host.windowBytes;
     this.receiveRemaining = host.windowBytes;
+  }
+
+  /**
+   * Client: until OPENED, sends at most MAX_BYTES_BEFORE_OPENED (what the
+   * relay holds for a stream still connecting); the rest of the window follows.
+   */
+  holdCreditUntilOpened(): void {
+    const limited = Math.min(this.sendCredit, MAX_BYTES_BEFORE_OPENED);
+    this.creditAfterOpened += this.sendCredit - limited;
+    this.sendCredit = limited;
+  }
+
+  /** Client: the relay connected; the rest of the window may go. */
+  onOpened(): void {
+    this.opened = true;
+    this.sendCredit += this.creditAfterOpened;
+    this.creditAfterOpened = 0;
+    this.pump();
   }
 
   get isDone(): boolean {
@@ -76,6 +104,7 @@ export class ForwardStream {
     socket.on('close', () => this.onSocketClose());
     for (const data of this.inbound) this.writeToSocket(data);
     this.inbound = [];
+    this.inboundBytes = 0;
     if (this.peerEnded) socket.end();
     return true;
   }
@@ -86,8 +115,13 @@ export class ForwardStream {
     if (this.receiveRemaining < 0) {
       return this.host.protocolError(`stream ${this.id} sent ${-this.receiveRemaining} bytes beyond its credit`);
     }
-    if (this.socket === undefined) this.inbound.push(data);
-    else this.writeToSocket(data);
+    if (this.socket !== undefined) return this.writeToSocket(data);
+    this.inboundBytes += data.length;
+    if (this.inboundBytes > MAX_BYTES_BEFORE_OPENED) {
+      this.inbound = [];
+      return this.reset(`${this.inboundBytes} bytes arrived before the connection was open; at most ${MAX_BYTES_BEFORE_OPENED} may be sent ahead`);
+    }
+    this.inbound.push(data);
   }
 
   onEnd(): void {
@@ -98,7 +132,7 @@ export class ForwardStream {
   }
 
   onCredit(bytes: number): void {
-    if (this.sendCredit + bytes > this.host.windowBytes) {
+    if (this.sendCredit + this.creditAfterOpened + bytes > this.host.windowBytes) {
       return this.host.protocolError(`stream ${this.id} was granted credit beyond its ${this.host.windowBytes}-byte window`);
     }
     this.sendCredit += bytes;

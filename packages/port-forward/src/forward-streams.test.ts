@@ -214,7 +214,7 @@ describe('a forward over a memory link', () => {
   });
 
   it.each([
-    ['has no address yet', async () => undefined, 'the job has no address yet (it is still starting): retry in a moment'],
+    ['has no address yet', async () => undefined, 'the executor does not know where the job runs (it may still be starting, or its backend names no node for it): retry in a moment'],
     ['cannot be located', async () => Promise.reject(new Error('squeue failed')), 'the executor could not tell where the job runs: squeue failed'],
   ])('refuses a connection while the job %s', async (_name, address, reason) => {
     const forward = await startMemoryForward({ remotePort: 8888, relay: { address } });

@@ -31,3 +31,4 @@ export type { ForwardEvent, RelayEvent } from './forward-events';
 export { ForwardError, ForwardNotAllowedError, type ForwardErrorCode } from './forward-errors';
 export { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES } from './forward-mux';
 export { createMemoryLinkPair, type MemoryLinkOptions } from './memory-link';
+export { printableText } from './printable-text';

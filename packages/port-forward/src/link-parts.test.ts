@@ -2,8 +2,8 @@
 // reorder buffer, and where a link starts on channels an earlier forward used.
 import type { ChannelEntry } from '@pollinator/colonies-client';
 import { describe, expect, it } from 'vitest';
-import { readerStart, senderStart, type DirectionTail } from './link-start';
-import { MAX_SEQUENCE_AHEAD, SequenceReorder } from './sequence-reorder';
+import { readerStart, senderStart, unclosedOwnSession, type DirectionTail } from './link-start';
+import { MAX_HELD_BYTES, MAX_HELD_ENTRIES, MAX_SEQUENCE_AHEAD, ReorderLimitError, SequenceReorder } from './sequence-reorder';
 import { TokenBucket } from './token-bucket';
 
 describe('TokenBucket', () => {
@@ -43,6 +43,30 @@ describe('SequenceReorder', () => {
     expect(reorder.accept(Number.NaN, 'nan')).toEqual([]);
     expect(reorder.held).toBe(0);
   });
+
+  it('ends (throws) once more entries or bytes than a peer may have in flight wait behind a gap', () => {
+    const entries = new SequenceReorder<string>(1, (item) => item.length, { maxHeldEntries: 3, maxHeldBytes: 100 });
+    for (const sequence of [2, 3, 4]) expect(entries.accept(sequence, 'x')).toEqual([]);
+    expect(() => entries.accept(5, 'x')).toThrow(ReorderLimitError);
+    expect(() => entries.accept(5, 'x')).toThrow('more than 3 messages waiting behind a missing one (sequence 1)');
+    // The missing one itself is always taken: it releases what waits.
+    expect(entries.accept(1, 'a')).toEqual(['a', 'x', 'x', 'x']);
+    const bytes = new SequenceReorder<string>(1, (item) => item.length, { maxHeldEntries: 10, maxHeldBytes: 100 });
+    expect(bytes.accept(2, 'y'.repeat(60))).toEqual([]);
+    expect(bytes.heldBytes).toBe(60);
+    expect(() => bytes.accept(3, 'y'.repeat(41))).toThrow('more than 100 bytes waiting');
+    expect(bytes.accept(1, 'a')).toHaveLength(2);
+    expect(bytes.heldBytes).toBe(0);
+  });
+
+  it(`holds at most ${MAX_HELD_ENTRIES} entries and ${MAX_HELD_BYTES} bytes by default`, () => {
+    const reorder = new SequenceReorder<Uint8Array>(1, (item) => item.byteLength);
+    for (let sequence = 2; sequence <= MAX_HELD_ENTRIES + 1; sequence += 1) reorder.accept(sequence, new Uint8Array(1));
+    expect(() => reorder.accept(MAX_HELD_ENTRIES + 2, new Uint8Array(1))).toThrow(ReorderLimitError);
+    const large = new SequenceReorder<Uint8Array>(1, (item) => item.byteLength);
+    large.accept(2, new Uint8Array(MAX_HELD_BYTES));
+    expect(() => large.accept(3, new Uint8Array(1))).toThrow(ReorderLimitError);
+  });
 });
 
 describe('where a link starts', () => {
@@ -71,5 +95,15 @@ describe('where a link starts', () => {
     // A close that is the channel's last share: the next sequence is on the next channel, from its start.
     expect(readerStart(tail(0, [entry(5, 'peer', 'end')], 4), 'peer', false, layout)).toEqual({ sequence: 6, index: 0 });
     expect(readerStart(log, 'nobody', false, layout)).toEqual({ sequence: 1, index: 0 });
+  });
+
+  it('an earlier link on our side that never closed (an executor killed while a forward was live) is told apart from one that closed', () => {
+    expect(unclosedOwnSession(tail(0, []), 'peer')).toBe(false);
+    expect(unclosedOwnSession(tail(0, [entry(1, 'me'), entry(2, 'me', 'end')]), 'peer')).toBe(false);
+    expect(unclosedOwnSession(tail(0, [entry(1, 'me'), entry(2, 'me', 'error')]), 'peer')).toBe(false);
+    expect(unclosedOwnSession(tail(0, [entry(1, 'me', 'end'), entry(2, 'me')]), 'peer')).toBe(true);
+    // A former executor's entries count as ours; the peer's own (hostile) appends on our side do not.
+    expect(unclosedOwnSession(tail(0, [entry(1, 'former')]), 'peer')).toBe(true);
+    expect(unclosedOwnSession(tail(0, [entry(1, 'me', 'end'), entry(2, 'peer')]), 'peer')).toBe(false);
   });
 });

@@ -4,9 +4,9 @@
 // ignored, the rest ordered by sequence without duplicates, and the next
 // channel read once the current one has delivered its whole range.
 import { channelRefusal, ColoniesClientError, ColoniesNetworkError, ColoniesReplyTooLargeError, type ChannelEntry, type ColoniesClient } from '@pollinator/colonies-client';
-import { forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
-import { channelOf, type LinkLayout } from './link-sender';
-import { SequenceReorder } from './sequence-reorder';
+import { forwardChannelIndex, forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
+import type { LinkLayout } from './link-sender';
+import { ReorderLimitError, SequenceReorder, type ReorderLimits } from './sequence-reorder';
 import { delay } from './token-bucket';
 
 export interface ReceiverTiming {
@@ -38,6 +38,10 @@ export interface ReceiverContext {
   refused(error: unknown, channel: string): Promise<void>;
   /** The peer has filled every channel of its direction: nothing more can come. */
   exhausted(): void;
+  /** The peer broke the protocol (e.g. too much held behind a gap): end the link with this plain reason. */
+  violated(message: string): void;
+  /** How much may wait behind a gap (default: sequence-reorder's limits). */
+  reorderLimits?: Partial<ReorderLimits>;
 }
 
 /** Where reading starts: the first sequence expected and its channel's log index. */
@@ -69,8 +73,8 @@ export class LinkReceiver {
 
   constructor(context: ReceiverContext, start: ReadStart) {
     this.#context = context;
-    this.#reorder = new SequenceReorder(start.sequence);
-    this.#channel = channelOf(start.sequence, context.layout);
+    this.#reorder = new SequenceReorder<ChannelEntry>(start.sequence, (entry) => entry.payload?.byteLength ?? 0, context.reorderLimits);
+    this.#channel = forwardChannelIndex(start.sequence, context.layout.entriesPerChannel);
     this.#cursor = start.index;
   }
 
@@ -164,7 +168,15 @@ export class LinkReceiver {
     // Only the process's other party may append, but it may be a former executor or a hostile job: trust the peer only.
     if (entry.senderId !== this.#context.peerId) return;
     const sequence = Number(entry.sequence);
-    const ready = this.#reorder.accept(sequence, entry);
+    let ready: ChannelEntry[];
+    try {
+      ready = this.#reorder.accept(sequence, entry);
+    } catch (error) {
+      if (!(error instanceof ReorderLimitError)) throw error;
+      this.#closed = true;
+      this.#context.violated(error.message);
+      return;
+    }
     if (this.#reorder.lowestHeld !== undefined && !this.#heldIndex.has(sequence) && sequence >= this.#reorder.next) this.#heldIndex.set(sequence, index);
     for (const next of ready) {
       this.#heldIndex.delete(Number(next.sequence));

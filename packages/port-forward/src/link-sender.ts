@@ -4,7 +4,7 @@
 // exceeded" (with backoff) and after a transient failure (the reader drops a
 // duplicate), and the next channel once one has carried its share.
 import { ColoniesClientError, channelRefusal, type ColoniesClient } from '@pollinator/colonies-client';
-import { forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
+import { forwardChannelIndex, forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
 import { ForwardLinkError } from './link-errors';
 import type { LinkEnd } from './link-types';
 import { delay, type TokenBucket } from './token-bucket';
@@ -14,11 +14,6 @@ export interface LinkLayout {
   entriesPerChannel: number;
   /** Channels per direction (FORWARD_CHANNELS_PER_DIRECTION). */
   channelsPerDirection: number;
-}
-
-/** The channel index of a 1-based link sequence. */
-export function channelOf(sequence: number, layout: LinkLayout): number {
-  return Math.floor((sequence - 1) / layout.entriesPerChannel);
 }
 
 export interface SenderContext {
@@ -181,7 +176,7 @@ export class LinkSender {
   /** One append, retried as the refusal allows; false (and the link ended) when it cannot be. */
   async #append(sequence: number, payload: Uint8Array | undefined, type: string): Promise<boolean> {
     const { client, processId, direction, layout, signal } = this.#context;
-    const index = channelOf(sequence, layout);
+    const index = forwardChannelIndex(sequence, layout.entriesPerChannel);
     const name = forwardChannelName(direction, index);
     if (index >= layout.channelsPerDirection) {
       const total = layout.channelsPerDirection * layout.entriesPerChannel;

@@ -3,9 +3,15 @@
 // after its own highest sequence, so its entries stay in order in the log;
 // the reader starts after the peer's last `end`/`error` (an earlier session's
 // close). The submitter, who always speaks first, also skips anything the
-// executor left without a close (a session that crashed).
+// executor left without a close (a session that crashed). The executor starts
+// at the tail of the submitter's log when its own direction shows an earlier
+// relay that never closed (an executor killed and re-attached while a forward
+// was live): re-reading that session from its start would send requests the
+// job has already had a second time. The live client's connections are then
+// unknown here and get a RESET (forward-mux). A relay after a clean close
+// still reads from that close, so a client that spoke first loses nothing.
 import type { ChannelEntry, ColoniesClient } from '@pollinator/colonies-client';
-import { forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
+import { forwardChannelIndex, forwardChannelName, type ForwardDirection } from '@pollinator/spec-builder';
 import type { ReadStart } from './link-receiver';
 import type { LinkLayout } from './link-sender';
 
@@ -64,13 +70,25 @@ export function senderStart(tail: DirectionTail, ownId: string, layout: LinkLayo
   return highest + 1;
 }
 
-/** Where the reader starts; see the file comment. */
+const isClose = (entry: ChannelEntry): boolean => entry.type === 'end' || entry.type === 'error';
+
+/**
+ * True when our own direction ends with an entry that is not a close from
+ * anyone but the peer: an earlier link on our side (this executor before a
+ * crash, or a former executor) was live and never said goodbye.
+ */
+export function unclosedOwnSession(ownTail: DirectionTail, peerId: string): boolean {
+  const last = ownTail.tail.filter(({ entry }) => entry.senderId !== peerId).at(-1);
+  return last !== undefined && !isClose(last.entry);
+}
+
+/** Where the reader starts; see the file comment. `skipUnclosed`: start after the peer's last entry, closed or not. */
 export function readerStart(tail: DirectionTail, peerId: string, skipUnclosed: boolean, layout: LinkLayout): ReadStart {
   const fromPeer = tail.tail.filter(({ entry }) => entry.senderId === peerId);
-  const close = fromPeer.findLast(({ entry }) => entry.type === 'end' || entry.type === 'error');
+  const close = fromPeer.findLast(({ entry }) => isClose(entry));
   const last = skipUnclosed ? fromPeer.at(-1) : close;
   if (last === undefined) return { sequence: 1, index: 0 };
   const sequence = Number(last.entry.sequence) + 1;
-  const sameChannel = Math.floor((sequence - 1) / layout.entriesPerChannel) === tail.channel;
+  const sameChannel = forwardChannelIndex(sequence, layout.entriesPerChannel) === tail.channel;
   return { sequence, index: sameChannel ? last.index + 1 : 0 };
 }

@@ -243,4 +243,35 @@ describe('createChannelLink', () => {
     expect((await back).toString()).toBe('back');
     expect(await second.submitter.ended).toEqual({ kind: 'closed', by: 'peer' });
   });
+
+  it('an executor link re-attached while a forward is live starts at the tail: nothing the first link read is delivered again', async () => {
+    const processId = await colony.runningProcess();
+    const submitter = createChannelLink({ client: colony.user, processId, role: 'submitter' });
+    const replies = submitter.read()[Symbol.asyncIterator]();
+    const first = createChannelLink({ client: colony.executor, processId, role: 'executor' });
+    await submitter.write(text('request-1'));
+    expect(Buffer.from((await first.read()[Symbol.asyncIterator]().next()).value as Uint8Array).toString()).toBe('request-1');
+    await first.write(text('reply-1'));
+    expect(Buffer.from((await replies.next()).value as Uint8Array).toString()).toBe('reply-1');
+    // The executor is killed here: `first` never closes. A new executor link on the same process and identity:
+    const second = createChannelLink({ client: colony.executor, processId, role: 'executor' });
+    const received = readAll(second);
+    // Its write is appended only once it has looked at the channels, so the next request comes after its start.
+    await second.write(text('hello-again'));
+    expect(Buffer.from((await replies.next()).value as Uint8Array).toString()).toBe('hello-again');
+    await submitter.write(text('request-2'));
+    await submitter.close();
+    expect((await received).toString()).toBe('request-2');
+    expect(await second.ended).toEqual({ kind: 'closed', by: 'peer' });
+    await first.close();
+  });
+
+  it('ends the link as a protocol error when the peer leaves more entries behind a gap than it may have in flight', async () => {
+    const processId = await colony.runningProcess();
+    const executor = createChannelLink({ client: colony.executor, processId, role: 'executor' });
+    const up = forwardChannelName('up', 0);
+    // Four times the default window of 4 may wait behind the missing sequence 1; the submitter appends 17.
+    for (let sequence = 2; sequence <= 18; sequence += 1) await colony.user.appendChannel({ processId, name: up, sequence, payload: text('x') });
+    expect(await executor.ended).toEqual({ kind: 'error', message: 'protocol error from the peer: the other side left more than 16 messages waiting behind a missing one (sequence 1), more than it may have in flight' });
+  });
 });

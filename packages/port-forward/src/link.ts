@@ -16,7 +16,7 @@ import { FORWARD_CHANNELS_PER_DIRECTION, FORWARD_ENTRIES_PER_CHANNEL, type Forwa
 import { ForwardLinkError } from './link-errors';
 import { LinkReceiver, type ReceiverTiming } from './link-receiver';
 import { LinkSender, type LinkLayout } from './link-sender';
-import { readerStart, scanDirection, senderStart } from './link-start';
+import { readerStart, scanDirection, senderStart, unclosedOwnSession, type DirectionTail } from './link-start';
 import type { ChannelLinkOptions, ForwardLink, LinkEnd, LinkRole } from './link-types';
 import { PayloadQueue } from './payload-queue';
 import { delay, TokenBucket } from './token-bucket';
@@ -96,15 +96,139 @@ async function refusalEnd(error: unknown, channel: string, link: { client: Colon
   }
 }
 
+/** What the parts of one channel link share. */
+interface LinkCore {
+  options: ChannelLinkOptions & ChannelLinkInternals;
+  layout: LinkLayout;
+  direction: { send: ForwardDirection; read: ForwardDirection };
+  /** Aborted when the link ends. */
+  signal: AbortSignal;
+  /** Aborted when the link stops reading (closing, or ended). */
+  readController: AbortController;
+  payloads: PayloadQueue;
+  sender: LinkSender;
+  finish(end: LinkEnd): void;
+  processEnd(): Promise<LinkEnd | undefined>;
+  refusedEnd(error: unknown, channel: string): Promise<LinkEnd>;
+  notice(text: string): void;
+  peerClosed(reason?: string): void;
+  /** The peer broke the protocol: tell it why and end as an error. */
+  violated(message: string): void;
+}
+
+function linkLayout(options: ChannelLinkInternals): LinkLayout {
+  return {
+    entriesPerChannel: options.layout?.entriesPerChannel ?? FORWARD_ENTRIES_PER_CHANNEL,
+    channelsPerDirection: options.layout?.channelsPerDirection ?? FORWARD_CHANNELS_PER_DIRECTION,
+  };
+}
+
+/** The process's end, if it has ended (unknown on a failed read: the next poll asks again). */
+async function processEndOf(client: ColoniesClient, processId: string, signal: AbortSignal): Promise<LinkEnd | undefined> {
+  try {
+    const process = await client.getProcess(processId, { signal });
+    return isTerminalProcessState(process.state) ? { kind: 'process-ended', state: stateWord(process.state) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls the process every processPollMs; the server ends subscriptions silently when it closes. */
+async function watchProcess(core: LinkCore): Promise<void> {
+  const period = core.options.processPollMs ?? DEFAULTS.processPollMs;
+  while (await delay(period, core.signal)) {
+    const end = await core.processEnd();
+    if (end !== undefined) core.finish(end);
+  }
+}
+
+/** The process once it can be forwarded over (the submitter waits for an assignment); undefined when the link ended. */
+async function awaitProcess(core: LinkCore): Promise<Process | undefined> {
+  const { options, signal } = core;
+  const { client, processId, role } = options;
+  for (;;) {
+    let process: Process;
+    try {
+      process = await retryTransient(() => client.getProcess(processId, { signal }), signal);
+    } catch (error) {
+      if (!signal.aborted) core.finish({ kind: 'refused', refusal: 'process-not-found', message: `process ${processId} could not be read: ${(error as Error).message}` });
+      return undefined;
+    }
+    if (isTerminalProcessState(process.state)) {
+      core.finish({ kind: 'process-ended', state: stateWord(process.state) });
+      return undefined;
+    }
+    if (options.peerId !== undefined || role === 'executor' || process.assignedexecutorid !== '') return process;
+    if (!(await delay(Math.min(500, options.processPollMs ?? DEFAULTS.processPollMs), signal))) return undefined;
+  }
+}
+
+/** The process (and the peer's id), then where to start on both directions, then reads until the end. */
+async function startLink(core: LinkCore): Promise<void> {
+  const { options, layout, direction, signal } = core;
+  const { client, processId, role } = options;
+  const process = await awaitProcess(core);
+  if (process === undefined) return;
+  const peerId = options.peerId ?? (role === 'executor' ? process.initiatorid : process.assignedexecutorid);
+  let tails;
+  try {
+    tails = await Promise.all(
+      [direction.send, direction.read].map((which) => retryTransient(() => scanDirection({ client, processId, direction: which, layout, signal }), signal)),
+    );
+  } catch (error) {
+    if (!signal.aborted) core.finish(await core.refusedEnd(error, `pollinator-forward-${direction.read}-0`));
+    return;
+  }
+  const [sendTail, readTail] = tails as [DirectionTail, DirectionTail];
+  core.sender.start(senderStart(sendTail, client.id ?? '', layout));
+  // The submitter always skips what a crashed executor left; the executor does once its own side shows one (link-start).
+  const skipUnclosed = role === 'submitter' || unclosedOwnSession(sendTail, peerId);
+  const receiver = new LinkReceiver(
+    {
+      client, processId, direction: direction.read, layout, peerId, signal: core.readController.signal, notice: (text) => core.notice(text),
+      timing: { ...DEFAULT_TIMING, ...options.timing },
+      deliver: (payload) => core.payloads.push(payload),
+      peerClosed: (reason) => core.peerClosed(reason),
+      checkProcess: async () => {
+        const end = await core.processEnd();
+        if (end !== undefined) core.finish(end);
+      },
+      refused: async (error, channel) => core.finish(await core.refusedEnd(error, channel)),
+      violated: (message) => core.violated(message),
+      // An honest peer holds at most its window in flight; four times ours leaves room for a peer that uses a larger one.
+      reorderLimits: { maxHeldEntries: 4 * Math.max(options.window ?? DEFAULTS.window, DEFAULTS.window) },
+      exhausted: () =>
+        core.finish({
+          kind: 'limit',
+          message: `the other side has used all ${layout.channelsPerDirection} forward channels of process ${processId}: the process cannot carry more forwarded traffic; start the job again to forward more`,
+        }),
+    },
+    readerStart(readTail, peerId, skipUnclosed, layout),
+  );
+  await receiver.run();
+}
+
+function createSender(options: ChannelLinkOptions, layout: LinkLayout, send: ForwardDirection, parts: Pick<LinkCore, 'signal' | 'notice' | 'refusedEnd' | 'finish'>): LinkSender {
+  return new LinkSender({
+    client: options.client,
+    processId: options.processId,
+    direction: send,
+    layout,
+    maxAppendBytes: options.maxAppendBytes ?? DEFAULTS.maxAppendBytes,
+    window: options.window ?? DEFAULTS.window,
+    bucket: new TokenBucket(options.appendsPerSecond ?? DEFAULTS.appendsPerSecond, options.burst ?? DEFAULTS.burst),
+    signal: parts.signal,
+    notice: parts.notice,
+    refusedEnd: parts.refusedEnd,
+    end: parts.finish,
+  });
+}
+
 /** Opens a forward link over `processId`'s channels; see `ForwardLink`. */
 export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInternals): ForwardLink {
   checkOptions(options);
   const { client, processId, role } = options;
-  const layout: LinkLayout = {
-    entriesPerChannel: options.layout?.entriesPerChannel ?? FORWARD_ENTRIES_PER_CHANNEL,
-    channelsPerDirection: options.layout?.channelsPerDirection ?? FORWARD_CHANNELS_PER_DIRECTION,
-  };
-  const timing: ReceiverTiming = { ...DEFAULT_TIMING, ...options.timing };
+  const layout = linkLayout(options);
   const direction = directions(role);
   const linkController = new AbortController();
   const readController = new AbortController();
@@ -127,116 +251,41 @@ export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInter
     linkController.abort();
     resolveEnded(end);
   };
+  const processEnd = () => processEndOf(client, processId, signal);
+  const refusedEnd = (error: unknown, channel: string) => refusalEnd(error, channel, { client, processId, role, processEnd });
+  const sender = createSender(options, layout, direction.send, { signal, notice, refusedEnd, finish });
 
-  const processEnd = async (): Promise<LinkEnd | undefined> => {
-    try {
-      const process = await client.getProcess(processId, { signal });
-      return isTerminalProcessState(process.state) ? { kind: 'process-ended', state: stateWord(process.state) } : undefined;
-    } catch {
-      return undefined; // unknown: the next poll asks again
-    }
-  };
-  const context = { client, processId, role, processEnd };
-  const refusedEnd = (error: unknown, channel: string) => refusalEnd(error, channel, context);
-
-  const sender = new LinkSender({
-    client,
-    processId,
-    direction: direction.send,
-    layout,
-    maxAppendBytes: options.maxAppendBytes ?? DEFAULTS.maxAppendBytes,
-    window: options.window ?? DEFAULTS.window,
-    bucket: new TokenBucket(options.appendsPerSecond ?? DEFAULTS.appendsPerSecond, options.burst ?? DEFAULTS.burst),
-    signal,
-    notice,
-    refusedEnd,
-    end: finish,
-  });
-
-  /** Polls the process every processPollMs; the server ends subscriptions silently when it closes. */
-  const watchProcess = async () => {
-    const period = options.processPollMs ?? DEFAULTS.processPollMs;
-    while (await delay(period, signal)) {
-      const end = await processEnd();
-      if (end !== undefined) finish(end);
-    }
-  };
-
-  /** The process (and the peer's id, waiting for an assignment when we submitted), then where to start. */
-  const start = async () => {
-    let process: Process;
-    for (;;) {
-      try {
-        process = await retryTransient(() => client.getProcess(processId, { signal }), signal);
-      } catch (error) {
-        if (!signal.aborted) finish({ kind: 'refused', refusal: 'process-not-found', message: `process ${processId} could not be read: ${(error as Error).message}` });
-        return;
-      }
-      if (isTerminalProcessState(process.state)) return finish({ kind: 'process-ended', state: stateWord(process.state) });
-      if (options.peerId !== undefined || role === 'executor' || process.assignedexecutorid !== '') break;
-      if (!(await delay(Math.min(500, options.processPollMs ?? DEFAULTS.processPollMs), signal))) return;
-    }
-    const peerId = options.peerId ?? (role === 'executor' ? process.initiatorid : process.assignedexecutorid);
-    const ownId = client.id ?? '';
-    let tails;
-    try {
-      tails = await Promise.all(
-        [direction.send, direction.read].map((which) => retryTransient(() => scanDirection({ client, processId, direction: which, layout, signal }), signal)),
-      );
-    } catch (error) {
-      if (!signal.aborted) finish(await refusedEnd(error, `pollinator-forward-${direction.read}-0`));
-      return;
-    }
-    sender.start(senderStart(tails[0]!, ownId, layout));
-    const receiver = new LinkReceiver(
-      {
-        client, processId, direction: direction.read, layout, timing, peerId, signal: readController.signal, notice,
-        deliver: (payload) => payloads.push(payload),
-        peerClosed: (reason) => void peerClosed(reason),
-        checkProcess: async () => {
-          const end = await processEnd();
-          if (end !== undefined) finish(end);
-        },
-        refused: async (error, channel) => finish(await refusedEnd(error, channel)),
-        exhausted: () =>
-          finish({
-            kind: 'limit',
-            message: `the other side has used all ${layout.channelsPerDirection} forward channels of process ${processId}: the process cannot carry more forwarded traffic; start the job again to forward more`,
-          }),
-      },
-      readerStart(tails[1]!, peerId, role === 'submitter', layout),
-    );
-    await receiver.run();
-  };
-
-  /** The peer closed: stop writing, mark the session's end on our side too (so a later forward starts after it). */
-  const peerClosed = async (reason?: string) => {
-    payloads.end();
+  /** Ends with `end`, after sending our own close (so a later forward starts after it) unless closing already. */
+  const closeWith = async (type: 'end' | 'error', reason: string | undefined, end: LinkEnd) => {
     closing ??= (async () => {
       readController.abort();
-      sender.stop(new ForwardLinkError('FORWARD_LINK_ENDED', 'the other side closed the forward'));
-      await sender.sendControl('end');
-    })();
-    await closing;
-    finish({ kind: 'closed', by: 'peer', ...(reason === undefined ? {} : { reason }) });
-  };
-
-  const close = async (reason?: string): Promise<void> => {
-    if (settled !== undefined) return;
-    closing ??= (async () => {
-      readController.abort();
+      if (end.kind === 'closed' && end.by === 'peer') sender.stop(new ForwardLinkError('FORWARD_LINK_ENDED', 'the other side closed the forward'));
       // Not started yet (still waiting for an assignment, or looking at the channels): nothing was sent, nothing to end.
       if (!sender.started) sender.stop(new ForwardLinkError('FORWARD_LINK_ENDED', 'the forward link was closed before it started'));
-      await sender.sendControl(reason === undefined ? 'end' : 'error', reason === undefined ? undefined : Buffer.from(reason, 'utf8'));
-      finish({ kind: 'closed', by: 'us', ...(reason === undefined ? {} : { reason }) });
+      await sender.sendControl(type, reason === undefined ? undefined : Buffer.from(reason, 'utf8'));
     })();
     await closing;
+    finish(end);
+  };
+  const peerClosed = (reason?: string) => {
+    payloads.end();
+    void closeWith('end', undefined, { kind: 'closed', by: 'peer', ...(reason === undefined ? {} : { reason }) });
+  };
+  const violated = (message: string) => {
+    const reason = `protocol error from the peer: ${message}`;
+    payloads.end();
+    void closeWith('error', reason, { kind: 'error', message: reason });
+  };
+  const close = async (reason?: string): Promise<void> => {
+    if (settled !== undefined) return;
+    await closeWith(reason === undefined ? 'end' : 'error', reason, { kind: 'closed', by: 'us', ...(reason === undefined ? {} : { reason }) });
   };
 
+  const core: LinkCore = { options, layout, direction, signal, readController, payloads, sender, finish, processEnd, refusedEnd, notice, peerClosed, violated };
   if (options.signal?.aborted) void close();
   else options.signal?.addEventListener('abort', () => void close(), { once: true });
-  void start().catch((error: unknown) => finish({ kind: 'error', message: `the forward over process ${processId} failed: ${(error as Error).message}` }));
-  void watchProcess();
+  void startLink(core).catch((error: unknown) => finish({ kind: 'error', message: `the forward over process ${processId} failed: ${(error as Error).message}` }));
+  void watchProcess(core);
 
   let reading: AsyncIterable<Uint8Array> | undefined;
   return {

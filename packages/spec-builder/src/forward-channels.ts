@@ -39,9 +39,12 @@ export function forwardChannelNames(): string[] {
   return names;
 }
 
-/** The channel index that carries link sequence number `sequence` (1-based). */
-export function forwardChannelIndex(sequence: number): number {
-  return Math.floor((sequence - 1) / FORWARD_ENTRIES_PER_CHANNEL);
+/**
+ * The channel index that carries link sequence number `sequence` (1-based).
+ * `entriesPerChannel` is the protocol's unless a test uses small channels.
+ */
+export function forwardChannelIndex(sequence: number, entriesPerChannel: number = FORWARD_ENTRIES_PER_CHANNEL): number {
+  return Math.floor((sequence - 1) / entriesPerChannel);
 }
 
 /**

@@ -40,4 +40,9 @@ describe('describeForwardEnd', () => {
     expect(describeForwardEnd({ kind: 'error', message: 'socket hang up' }, ID)).toMatchObject({ failure: true, code: 'FORWARD_FAILED' });
     expect(describeForwardEnd({ kind: 'closed', by: 'peer', reason: 'executor stopping' }, ID).message).toBe('The executor closed the forward: executor stopping');
   });
+
+  it('prints the executor’s reason without terminal escapes', () => {
+    expect(describeForwardEnd({ kind: 'closed', by: 'peer', reason: 'bye\u001b[31m\n' }, ID).message).toBe('The executor closed the forward: bye[31m ');
+    expect(describeForwardEnd({ kind: 'error', message: 'protocol error\u001b]0;x\u0007' }, ID).message).toBe('The forward failed: protocol error]0;x');
+  });
 });

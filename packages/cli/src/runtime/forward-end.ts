@@ -1,4 +1,4 @@
-import type { LinkEnd } from '@pollinator/port-forward';
+import { printableText, type LinkEnd } from '@pollinator/port-forward';
 import { CliExitCode } from '../exit-codes';
 
 /** How a forward ended, for the user and the exit status. */
@@ -40,8 +40,9 @@ export function notSubmitterText(processId: string): string {
  * (its state decides the exit status, as for `logs --follow`); a refusal, a
  * limit of the channels or an error is a failure with a plain reason.
  */
-export function describeForwardEnd(end: LinkEnd | 'interrupted', processId: string): ForwardEnding {
-  if (end === 'interrupted') return { reason: 'interrupted', message: 'Stopped: forward closed.', exitCode: CliExitCode.SUCCESS, code: 'FORWARD_CLOSED', failure: false };
+export function describeForwardEnd(linkEnd: LinkEnd | 'interrupted', processId: string): ForwardEnding {
+  if (linkEnd === 'interrupted') return { reason: 'interrupted', message: 'Stopped: forward closed.', exitCode: CliExitCode.SUCCESS, code: 'FORWARD_CLOSED', failure: false };
+  const end = printableEnd(linkEnd);
   switch (end.kind) {
     case 'process-ended':
       return {
@@ -121,4 +122,11 @@ function refusal(end: Extract<LinkEnd, { kind: 'refused' }>, processId: string):
         fix: 'A forward carries interactive traffic (a notebook, a dashboard); move large files through cfs/result instead. docs/interactive-jobs.md lists the limits.',
       };
   }
+}
+
+/** The end with what the other side (or the colony) chose to say made safe for a terminal. */
+function printableEnd(end: LinkEnd): LinkEnd {
+  if (end.kind === 'closed') return end.reason === undefined ? end : { ...end, reason: printableText(end.reason) };
+  if (end.kind === 'process-ended') return { ...end, state: printableText(end.state) };
+  return { ...end, message: printableText(end.message) };
 }

@@ -49,4 +49,11 @@ describe('reportedActivity', () => {
     ]);
     expect(reportedActivity({ type: 'connection-closed', streamId: 3, reason: 'the job reset the connection' })?.text).toBe('connection 3 closed: the job reset the connection');
   });
+
+  it('prints a reason or message the other side chose without its terminal escapes, on the line and in --json', () => {
+    const reported = reportedActivity({ type: 'refused', streamId: 2, reason: 'no\u001b[2J\u001b]0;owned\u0007 way\r\nroot# ' });
+    expect(reported?.text).toBe('connection 2 refused: no[2J]0;owned way  root# ');
+    expect(reported?.fields.reason).toBe('no[2J]0;owned way  root# ');
+    expect(reportedActivity({ type: 'notice', text: '\u009b31mred' })?.text).toBe('31mred');
+  });
 });

@@ -1,4 +1,4 @@
-import type { ForwardEvent, LinkEnd, SshTunnelEvent } from '@pollinator/port-forward';
+import { printableText, type ForwardEvent, type LinkEnd, type SshTunnelEvent } from '@pollinator/port-forward';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -106,6 +106,14 @@ interface Reported {
 
 /** The events of the keyless forward and of the SSH tunnel, in the CLI's words (undefined: not shown). */
 export function reportedActivity(event: ForwardEvent | SshTunnelEvent): Reported | undefined {
+  const reported = describeActivity(event);
+  if (reported === undefined) return undefined;
+  // Reasons and messages come from the executor, the job or the jump host: no terminal escapes reach the screen.
+  const fields = Object.fromEntries(Object.entries(reported.fields).map(([key, value]) => [key, typeof value === 'string' ? printableText(value) : value]));
+  return { ...reported, fields, text: printableText(reported.text) };
+}
+
+function describeActivity(event: ForwardEvent | SshTunnelEvent): Reported | undefined {
   switch (event.type) {
     case 'waiting':
       return {
