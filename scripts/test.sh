@@ -9,6 +9,8 @@
 # with POLLINATOR_REQUIRE_SERVICES=1 (CI) a missing service fails instead.
 # scripts/services/sshd-up.sh installs Debian's openssh-server (no system sshd
 # is left running): the SSH tunnel tests start their own sshd and fail without it.
+# scripts/services/chromium-up.sh installs Debian's chromium (no browser is ever downloaded): the
+# dashboard's end-to-end test drives it with playwright-core and fails without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
