@@ -58,10 +58,10 @@ export function LogView({ id, onStateChange }: { id: string; onStateChange?: () 
     <section class="log" aria-labelledby="log-title">
       <div class="log-toolbar">
         <h2 id="log-title">Log</h2>
-        <span class="log-status" role="status">
+        <span class="log-status">
           {count.toLocaleString()} lines · {log.status === 'live' ? 'live' : log.status}
         </span>
-        <button type="button" aria-pressed={follow} onClick={() => setFollow(!follow)}>
+        <button type="button" title={follow ? 'Stop following the end of the log' : 'Follow the end of the log'} onClick={() => setFollow(!follow)}>
           {follow ? 'Pause' : 'Follow'}
         </button>
         <form

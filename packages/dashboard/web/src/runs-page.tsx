@@ -106,6 +106,7 @@ export function RunsPage({ filter }: { filter: Record<string, string> }) {
     return () => clearInterval(timer);
   }, []);
   const list = newestFirst(listOf<Run>(runs.data, 'runs'));
+  const unreadable = listOf<{ processId?: string; reason: string }>(runs.data, 'unreadable');
   const filtered = Object.values(filter).some((value) => value !== '');
   return (
     <section aria-labelledby="runs-title">
@@ -125,6 +126,20 @@ export function RunsPage({ filter }: { filter: Record<string, string> }) {
             </p>
           )}
         </EmptyState>
+      )}
+      {unreadable.length > 0 && (
+        <div class="notice error" role="alert">
+          <p>
+            {unreadable.length} process{unreadable.length === 1 ? '' : 'es'} of the colony could not be read and {unreadable.length === 1 ? 'is' : 'are'} not listed:
+          </p>
+          <ul>
+            {unreadable.map((entry, index) => (
+              <li key={entry.processId ?? index}>
+                <code>{entry.processId ?? 'unknown id'}</code>: {entry.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
       {list.length > 0 && (
         <table class="runs">
