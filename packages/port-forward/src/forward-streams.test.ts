@@ -224,6 +224,14 @@ describe('a forward over a memory link', () => {
     expect((await forward.nextForwardEvent('refused')).reason).toBe(reason);
   });
 
+  it('refuses a connection when asking where the job runs takes longer than the connect timeout', async () => {
+    const forward = await startMemoryForward({ remotePort: 8888, relay: { address: () => new Promise(() => undefined), connectTimeoutMs: 200 } });
+    cleanups.push(() => forward.close());
+    const socket = await connectLocal(forward.listener.port);
+    await socketClosed(socket);
+    expect((await forward.nextForwardEvent('refused')).reason).toBe('the executor could not tell where the job runs: no answer within 200 ms');
+  });
+
   it('refuses streams beyond maxStreams and serves them again once one closes', async () => {
     const held: Socket[] = [];
     const server = createServer((socket) => {

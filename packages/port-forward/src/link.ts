@@ -282,8 +282,14 @@ export function createChannelLink(options: ChannelLinkOptions & ChannelLinkInter
   };
 
   const core: LinkCore = { options, layout, direction, signal, readController, payloads, sender, finish, processEnd, refusedEnd, notice, peerClosed, violated };
-  if (options.signal?.aborted) void close();
-  else options.signal?.addEventListener('abort', () => void close(), { once: true });
+  const callerSignal = options.signal;
+  if (callerSignal?.aborted) void close();
+  else if (callerSignal !== undefined) {
+    const onAbort = () => void close();
+    callerSignal.addEventListener('abort', onAbort, { once: true });
+    // The caller's signal may outlive the link (a CLI's Ctrl-C): let go of the link once it has ended.
+    void ended.then(() => callerSignal.removeEventListener('abort', onAbort));
+  }
   void startLink(core).catch((error: unknown) => finish({ kind: 'error', message: `the forward over process ${processId} failed: ${(error as Error).message}` }));
   void watchProcess(core);
 

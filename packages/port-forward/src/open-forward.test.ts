@@ -3,6 +3,7 @@
 // the executor relays, the submitter's client downloads through 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,23 @@ describe('openForward + relayForwards through the dev-server', () => {
     await expect(openForward({ client: colony.user, processId, remotePort: 8888, localPort: 0 })).rejects.toSatisfy(
       (error) => ForwardError.isInstance(error) && error.code === 'FORWARD_PROCESS_ENDED' && error.message === `process ${processId} has ended (failed): a forward needs a running job; run it again`,
     );
+  });
+
+  it('lets go of the caller\'s signal once the forward and the relay have ended (no abort listener left behind)', async () => {
+    const processId = await submit({ ports: String(pythonPort) });
+    const process = await assign(processId);
+    const userSignal = new AbortController().signal;
+    const executorSignal = new AbortController().signal;
+    const relay = relayForwards({ client: colony.executor, process, address: async () => '127.0.0.1', signal: executorSignal });
+    const listener = await openForward({ client: colony.user, processId, remotePort: pythonPort, localPort: 0, signal: userSignal });
+    expect(sha256(await httpGet(listener.port, '/small-1.bin'))).toBe(sha256(smallFiles[1]!));
+    expect(getEventListeners(userSignal, 'abort').length).toBeGreaterThan(0);
+    await colony.executor.closeSuccessful(processId);
+    await listener.ended;
+    await relay.ended;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(userSignal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(executorSignal, 'abort')).toHaveLength(0);
   });
 
   it('stops waiting when the caller aborts', async () => {

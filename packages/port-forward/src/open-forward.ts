@@ -17,6 +17,7 @@ import { createForwardListener, type ForwardListener } from './forward-listener'
 import { serveForwardRelay, type ForwardRelay } from './forward-relay';
 import { createChannelLink } from './link';
 import type { ChannelLinkOptions, LinkEnd } from './link-types';
+import { delay } from './token-bucket';
 
 /** Link settings a caller may tune (tests, benchmarks); the defaults are the protocol's. */
 export type ForwardLinkSettings = Pick<ChannelLinkOptions, 'maxAppendBytes' | 'window' | 'appendsPerSecond' | 'burst'>;
@@ -71,7 +72,13 @@ export async function openForward(options: OpenForwardOptions): Promise<ForwardL
     onEvent: emit,
     ...(options.link?.maxAppendBytes === undefined ? {} : { maxWriteBytes: options.link.maxAppendBytes }),
   });
-  options.signal?.addEventListener('abort', () => void listener.close('the forward was stopped'), { once: true });
+  const signal = options.signal;
+  if (signal !== undefined) {
+    const stop = () => void listener.close('the forward was stopped');
+    signal.addEventListener('abort', stop, { once: true });
+    // A long-lived signal (the CLI's Ctrl-C) outlives the forward: do not keep the listener (and its link) reachable from it.
+    void listener.ended.then(() => signal.removeEventListener('abort', stop));
+  }
   return listener;
 }
 
@@ -138,8 +145,7 @@ export function relayForwards(options: RelayForwardsOptions): ForwardRelay {
       const end = await current.ended;
       // Only the submitter's close starts another session: anything else (process ended, refused, limit, error) is final.
       if (stopped() || end.kind !== 'closed' || end.by !== 'peer') return end;
-      await new Promise((resolve) => setTimeout(resolve, SESSION_PAUSE_MS));
-      if (stopped()) return end;
+      if (!(await delay(SESSION_PAUSE_MS, options.signal)) || stopped()) return end;
     }
   };
   const ended = run();
@@ -148,7 +154,12 @@ export function relayForwards(options: RelayForwardsOptions): ForwardRelay {
     await current?.close(stopReason.reason);
     await ended;
   };
-  options.signal?.addEventListener('abort', () => void close('the job has ended'), { once: true });
+  const signal = options.signal;
+  if (signal !== undefined) {
+    const stop = () => void close('the job has ended');
+    signal.addEventListener('abort', stop, { once: true });
+    void ended.then(() => signal.removeEventListener('abort', stop));
+  }
   return { ended, close };
 }
 
@@ -211,22 +222,7 @@ async function waitUntilRunning(first: Process, options: OpenForwardOptions, emi
       reported = process.state;
       emit({ type: 'waiting', processId: process.processid, state: processStateName(process.state).toLowerCase() });
     }
-    await sleep(interval, options.signal);
+    if (!(await delay(interval, options.signal))) throw new ForwardError('FORWARD_ABORTED', 'the forward was stopped while waiting for the process to run');
     process = await readProcess(options.client, process.processid, options.signal);
   }
-}
-
-function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const abort = () => {
-      clearTimeout(timer);
-      reject(new ForwardError('FORWARD_ABORTED', 'the forward was stopped while waiting for the process to run'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }, milliseconds);
-    if (signal?.aborted) abort();
-    else signal?.addEventListener('abort', abort, { once: true });
-  });
 }

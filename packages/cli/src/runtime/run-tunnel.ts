@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import type { ColoniesClient } from '@pollinator/colonies-client';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ProcessState, type ColoniesClient } from '@pollinator/colonies-client';
 import type { PollinatorEvent } from '@pollinator/core';
 import type { ProjectTunnel } from '@pollinator/spec-builder';
 import type { CommandContext } from '../context';
@@ -109,7 +109,8 @@ async function openSession(context: CommandContext, options: RunTunnelOptions, p
           jumpHost: tunnel.jumpHost,
           jumpHostPort: tunnel.jumpHostPort,
           user: tunnel.user,
-          sshKeyPath: keyPath(context, tunnel.sshKey),
+          // `~/.ssh/id_rsa` is in the user's home; a relative path is relative to the project.
+          sshKeyPath: forward.expandHomePath(tunnel.sshKey, context.env.HOME ?? homedir(), context.cwd),
           // This user's known_hosts (the HOME pollinator runs with), and the system's.
           knownHostsPaths: forward.defaultKnownHostsPaths(context.env.HOME ?? homedir()),
           targetHost: host,
@@ -144,12 +145,6 @@ async function withFreePortFallback(context: CommandContext, localPort: number, 
   }
 }
 
-/** `~/.ssh/id_rsa` is in the user's home; a relative path is relative to the project. */
-function keyPath(context: CommandContext, sshKey: string): string {
-  if (sshKey === '~' || sshKey.startsWith('~/')) return join(context.env.HOME ?? homedir(), sshKey.slice(1));
-  return isAbsolute(sshKey) ? sshKey : resolve(context.cwd, sshKey);
-}
-
 /** The node the job runs on, from the `NODES` attribute its executor records (a Slurm hostlist). */
 async function firstNodeOf(context: CommandContext, client: ColoniesClient, processId: string, firstNode: (nodes: string) => string): Promise<string> {
   const deadline = Date.now() + NODES_WAIT_MS;
@@ -157,14 +152,15 @@ async function firstNodeOf(context: CommandContext, client: ColoniesClient, proc
     const process = await client.getProcess(processId, { signal: context.signal });
     const nodes = process.attributes.find((attribute) => attribute.key === 'NODES')?.value;
     if (nodes !== undefined && nodes.trim() !== '') return firstNode(nodes);
-    if (Date.now() >= deadline || process.state !== 1) {
+    if (Date.now() >= deadline || process.state !== ProcessState.RUNNING) {
       throw new CliError(`The SSH tunnel has no node to reach`, {
         why: `process ${processId} has no NODES attribute: its executor did not say where the job runs`,
         fix: 'An SSH tunnel reaches a job on a Slurm cluster; on other executors use the keyless forward (remove jumpHost, user and sshKey from the tunnel block).',
         code: 'TUNNEL_NO_NODE',
       });
     }
-    await new Promise((wake) => setTimeout(wake, NODES_POLL_MS));
+    // Ctrl-C (the run's signal) cuts the wait short.
+    await delay(NODES_POLL_MS, undefined, { signal: context.signal });
   }
 }
 
