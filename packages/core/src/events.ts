@@ -27,6 +27,7 @@ export type PollinatorEvent =
   | SpecBuiltEvent
   | ProcessSubmittedEvent
   | ProcessStateEvent
+  | ProcessRetriedEvent
   | LogEvent
   | ResultSyncedEvent
   | WarningEvent
@@ -174,6 +175,23 @@ export interface ProcessStateEvent {
   cause?: ProcessCause;
   /** Where its job waits in the scheduler's queue (process-queue.ts); a new event is emitted when it changes. */
   queue?: ProcessQueue;
+}
+
+/** A followed attempt failed and its executor submitted the next one (issue #17, retries): following continues with `retryProcessId`. */
+export interface ProcessRetriedEvent {
+  type: 'process.retried';
+  /** The attempt that failed. */
+  processId: string;
+  /** The next attempt, followed from now on. */
+  retryProcessId: string;
+  /** Which attempt `retryProcessId` is (2 for the first retry)… */
+  attempt: number;
+  /** … of how many the spec allows. */
+  attempts: number;
+  /** Why the failed attempt failed (`node-failure`, `out-of-memory`, …), when its executor recorded it. */
+  cause?: string;
+  /** The executor's words for it ("killed: node failure (nid007)"). */
+  causeText?: string;
 }
 
 export interface LogEvent {

@@ -25,6 +25,7 @@ export {
   type LogEvent,
   type PollinatorEvent,
   type PollinatorRun,
+  type ProcessRetriedEvent,
   type ProcessStateEvent,
   type ProcessStateName,
   type ProcessSubmittedEvent,
@@ -47,6 +48,8 @@ export {
 } from './events';
 export { DRY_RUN_SNAPSHOT_ID, PROJECT_IGNORE_FILE, REMOTE_CHANGED_FIX, runProject, type RunProjectOptions } from './run-project';
 export { followProcess, type FollowClient, type FollowProcessOptions } from './follow-process';
+export { followAttempts } from './follow-attempts';
+export { describeAttemptChain, getAttemptChain, processAttempt, retriedAs, retryOf, type AttemptChain, type ProcessAttempt } from './process-attempts';
 export { pullResults, type ProjectDownloadOptions, type PullResultsOptions } from './pull-results';
 export { pullInputs, type PullInputsOptions } from './pull-inputs';
 export { RESULT_LABEL_FALLBACK } from './result-download';

@@ -10,13 +10,16 @@ import { resolveProcessRef } from '../runtime/process-ref';
 export async function run(context: CommandContext, idArgument: string): Promise<number> {
   const connection = await connectColony(context);
   const processId = await resolveProcessRef(context, connection, idArgument);
-  const { getProcessSummary } = await import('@pollinator/core');
+  const { describeAttemptChain, getAttemptChain, getProcessSummary } = await import('@pollinator/core');
   const summary = await withProcess(context, connection, processId, () =>
     getProcessSummary({ client: connection.client, processId, signal: context.signal }),
   );
+  // A retried run (issue #17): every attempt, found along the links its executors recorded.
+  const chain = await getAttemptChain({ client: connection.client, processId, signal: context.signal });
+  const attempts = chain.attempts.length > 1 ? { attempts: chain.attempts, attemptsAllowed: chain.attemptsAllowed } : {};
   const { output } = context;
   if (output.isJson) {
-    output.json({ type: 'process', ...summary });
+    output.json({ type: 'process', ...summary, ...attempts });
     return 0;
   }
   const c = output.stdoutColors;
@@ -34,6 +37,13 @@ export async function run(context: CommandContext, idArgument: string): Promise<
   if (formatTime(summary.startTime) !== '') lines.push(`${c.dim('Started  ')} ${formatTime(summary.startTime)}`);
   if (formatTime(summary.endTime) !== '') lines.push(`${c.dim('Ended    ')} ${formatTime(summary.endTime)}${took === undefined ? '' : c.dim(` (ran ${formatDuration(took)})`)}`);
   if (summary.retries > 0) lines.push(`${c.dim('Retries  ')} ${summary.retries}`);
+  if (chain.attempts.length > 1) {
+    const at = chain.attempts.findIndex((attempt) => attempt.processId === summary.processId);
+    lines.push(`${c.dim('Attempts ')} ${describeAttemptChain(chain)}`);
+    for (const [index, attempt] of chain.attempts.entries()) {
+      lines.push(`${c.dim(`  ${attempt.attempt}`.padEnd(9))} ${attempt.processId}${index === at ? c.dim(' (this process)') : ''}`);
+    }
+  }
   for (const error of summary.errors) lines.push(`${c.dim('Error    ')} ${c.red(error)}`);
   output.result(lines.join('\n'));
   return 0;

@@ -102,6 +102,7 @@ export class RunRenderer {
     if (event.type === 'sync.plan') this.plans.push(event);
     if (event.type === 'spec.built') this.spec = event.spec;
     if (event.type === 'process.submitted') this.processId = event.processId;
+    if (event.type === 'process.retried') this.processId = event.retryProcessId;
     if (event.type === 'process.state') {
       this.lastProcessErrors = event.errors;
       this.lastProcessCause = event.cause;
@@ -233,6 +234,9 @@ export class RunRenderer {
       case 'process.state':
         this.renderState(event);
         break;
+      case 'process.retried':
+        this.renderRetried(event);
+        break;
       case 'log':
         this.renderLog(event);
         break;
@@ -277,6 +281,18 @@ export class RunRenderer {
       this.spinner.activity = text;
       output.redraw();
     }
+  }
+
+  /** A retry (issue #17): the failed attempt's end, then the next attempt is followed as a new process. */
+  private renderRetried(event: EventOf<'process.retried'>): void {
+    const { output } = this;
+    this.stopSpinner();
+    const why = event.causeText === undefined ? 'failed' : `failed: ${event.causeText}`;
+    output.warn(`attempt ${event.attempt - 1} of ${event.attempts} ${why}; following attempt ${event.attempt} of ${event.attempts}: process ${event.retryProcessId}`);
+    // The next attempt starts over: waiting, then running.
+    this.lastState = undefined;
+    this.lastProcessCause = undefined;
+    this.lastProcessErrors = [];
   }
 
   private renderState(event: EventOf<'process.state'>): void {
