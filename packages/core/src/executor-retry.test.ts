@@ -16,7 +16,10 @@ import { createColoniesClient, type ColoniesClient, type FunctionSpecInput, type
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { RETRY_MEMORY_FACTOR_ENV, RETRY_ON_ENV, RETRY_WALLTIME_FACTOR_ENV, SPEC_LIMITS } from '@pollinator/spec-builder';
 import type { Backend, JobHandle, JobRequest, JobStatus, LogChunk } from './backend';
+import type { PollinatorEvent } from './events';
 import { attemptOf, decideRetry, nextAttemptSpec } from './executor-retry';
+import { followAttempts } from './follow-attempts';
+import { describeAttemptChain, getAttemptChain } from './process-attempts';
 import type { ExecutorProcess } from './executor-types';
 import { runExecutor, type RunningExecutor } from './run-executor';
 import { makeProcess } from './run-executor.test-helpers';
@@ -131,6 +134,26 @@ describe('retries through the dev-server', () => {
     expect(await logText(first)).toContain(`output of ${first}`);
     expect(await logText(first)).toContain(`Pollinator: attempt 1 of 3 killed: node failure (nid007); retrying as attempt 2 of 3: process ${retried!.processid}\n`);
     expect(await logText(retried!.processid)).toContain(`output of ${retried!.processid}`);
+  });
+
+  it('reads the chain back from any attempt, and follows it to the last attempt\'s outcome', async () => {
+    const first = await submit('node-failure-twice', [NODE_FAILURE, NODE_FAILURE, { state: 'succeeded', exitCode: 0 }]);
+    const events: PollinatorEvent[] = [];
+    const result = await followAttempts({ client: user, processId: first, pollIntervalMs: 50 }, (event) => events.push(event));
+    const [, second, third] = await chain(first);
+    expect(result).toMatchObject({ processId: third!.processid, state: 'success', exitCode: 0, detached: false });
+    expect(events.filter((event) => event.type === 'process.retried')).toEqual([
+      { type: 'process.retried', processId: first, retryProcessId: second!.processid, attempt: 2, attempts: 3, cause: 'node-failure', causeText: 'killed: node failure (nid007)' },
+      { type: 'process.retried', processId: second!.processid, retryProcessId: third!.processid, attempt: 3, attempts: 3, cause: 'node-failure', causeText: 'killed: node failure (nid007)' },
+    ]);
+    // Every attempt's log was followed, in order.
+    const logs = events.flatMap((event) => (event.type === 'log' && event.message.startsWith('output of') ? [event.message] : []));
+    expect(logs).toEqual([first, second!.processid, third!.processid].map((id) => expect.stringContaining(`output of ${id}`)));
+    for (const id of [first, second!.processid, third!.processid]) {
+      const found = await getAttemptChain({ client: user, processId: id });
+      expect(found.attempts.map((attempt) => attempt.processId)).toEqual([first, second!.processid, third!.processid]);
+      expect(describeAttemptChain(found)).toBe('attempt 1 of 3: killed: node failure (nid007) → attempt 2 of 3: killed: node failure (nid007) → attempt 3 of 3 succeeded');
+    }
   });
 
   it('does not retry an exit code by default', async () => {

@@ -27,7 +27,7 @@ import { parseMemoryBytes } from './resource-units';
 import { RunRecordKey } from './run-record-keys';
 
 /** Which attempt a process is: its spec's `POLLINATOR_ATTEMPT` (1 when absent) plus the server's re-queues of it. */
-export function attemptOf(process: Pick<ExecutorProcess, 'spec'> & { retries?: number }): number {
+export function attemptOf(process: { spec: { env?: Record<string, string> | null }; retries?: number }): number {
   const declared = Number(process.spec.env?.[RunRecordKey.attempt]);
   const first = Number.isInteger(declared) && declared >= 1 ? declared : 1;
   const requeues = Number.isInteger(process.retries) && process.retries! > 0 ? process.retries! : 0;

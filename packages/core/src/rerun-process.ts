@@ -5,7 +5,8 @@ import { errorText } from './error-text';
 import { startRun, type PollinatorRun } from './event-channel';
 import type { PollinatorEvent, RunResult } from './events';
 import { ExitCode } from './exit-codes';
-import { followUntilDone } from './follow-process';
+import { followAttempts } from './follow-attempts';
+import { withoutAttemptLinks } from './process-attempts';
 import { downloadProcessResults } from './result-download';
 import { RunRecordKey } from './run-record-keys';
 import { failedAt, stopped } from './run-stop';
@@ -81,7 +82,8 @@ async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorE
     });
   }
 
-  const spec = withEnv(copySpec(original.spec), {
+  // A rerun is a new run: attempt 1 again, not a retry of the attempt it copies.
+  const spec = withEnv(withoutAttemptLinks(copySpec(original.spec)), {
     [RunRecordKey.rerunOf]: original.processid,
     ...(options.toolVersion === undefined || options.toolVersion === '' ? {} : { [RunRecordKey.cliVersion]: options.toolVersion }),
   });
@@ -92,7 +94,7 @@ async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorE
   const { processId } = submitted;
   if (options.follow === false) return { processId, state: 'waiting', exitCode: ExitCode.SUCCESS, detached: true };
 
-  const followed = await followUntilDone(
+  const followed = await followAttempts(
     {
       client,
       processId,
@@ -109,7 +111,7 @@ async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorE
   return downloadProcessResults(
     {
       client,
-      processId,
+      processId: followed.processId ?? processId,
       projectName: spec.label,
       resultDir: outputDir,
       metadata: cfsMetadataFromClient(client, colonyName),

@@ -12,7 +12,7 @@ import {
 import { startRun, type PollinatorRun } from './event-channel';
 import type { PollinatorEvent, RunResult } from './events';
 import { ExitCode } from './exit-codes';
-import { followUntilDone } from './follow-process';
+import { followAttempts } from './follow-attempts';
 import { downloadProcessResults, projectResultDir } from './result-download';
 import { syncInputs } from './run-project-inputs';
 import { provenanceEnv, withEnv } from './run-provenance';
@@ -132,8 +132,8 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
     return { processId, state: 'waiting', exitCode: ExitCode.SUCCESS, detached: true };
   }
 
-  // 4. Follow state and logs.
-  const followed = await followUntilDone(
+  // 4. Follow state and logs, across retries (the result is the last attempt's).
+  const followed = await followAttempts(
     {
       client,
       processId,
@@ -153,7 +153,7 @@ async function runProjectFlow(options: RunProjectOptions, emit: (event: Pollinat
   return downloadProcessResults(
     {
       client,
-      processId,
+      processId: followed.processId ?? processId,
       projectName: project.project.projectName,
       resultDir: projectResultDir(dir),
       metadata,

@@ -84,8 +84,12 @@ environment:
 #   partition: gpu
 #   qos: normal
 
-# How many times the server re-queues the process after it runs past its walltime (default 3); nothing else is retried.
+# How many more attempts a failed run gets (default 3), and after which causes: by default a node
+# failure or a preemption; opt in to out-of-memory, time-limit or any-failure. retryGrowth gives each
+# retry more memory (after out-of-memory) or time (after time-limit). docs/project-yaml.md has the details.
 # retries: 3
+# retryOn: [node-failure, preempted]
+# retryGrowth: { memoryFactor: 1.5 }
 
 # When to download cfs/result after a run: always (default), on-success, never.
 # result:

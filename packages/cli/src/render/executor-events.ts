@@ -34,6 +34,8 @@ function describeEvent(event: ExecutorEvent, verbosity: ExecutorEventVerbosity, 
       const exit = event.exitCode === undefined ? '' : ` (exit ${event.exitCode})`;
       return `${outcome} ${event.processId}${exit}${event.error ? `: ${event.error}` : ''}`;
     }
+    case 'process.retried':
+      return `${colors.yellow('retried')} ${event.processId} as ${event.retryProcessId} (attempt ${event.attempt} of ${event.attempts}, after ${event.cause})`;
     case 'process.abandoned':
       return `${colors.yellow('abandoned')} ${event.processId}: ${event.reason}`;
     case 'forward':
