@@ -2,7 +2,7 @@
 // that declares the forward channels, its submitter on one end and its
 // executor on the other.
 import { createHash, randomBytes } from 'node:crypto';
-import { ColoniesNetworkError, createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
+import { ColoniesNetworkError, createColoniesClient, createNodeFetch, type ColoniesClient } from '@pollinator/colonies-client';
 import { forwardChannelName, forwardChannelNames } from '@pollinator/spec-builder';
 import type { ChannelLimits } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,12 +248,25 @@ describe('createChannelLink', () => {
     const processId = await colony.runningProcess();
     const submitter = createChannelLink({ client: colony.user, processId, role: 'submitter' });
     const replies = submitter.read()[Symbol.asyncIterator]();
-    const first = createChannelLink({ client: colony.executor, processId, role: 'executor' });
+    // The first executor's client stops answering when it is "killed": nothing it starts after that reaches the colony.
+    const realFetch = createNodeFetch();
+    let killed = false;
+    const killable = createColoniesClient({
+      url: colony.server.url,
+      privateKey: colony.server.identities.executor.privateKey,
+      colonyName: colony.server.identities.colony.name,
+      retry: false,
+      fetch: (url, init) => (killed ? new Promise(() => undefined) : realFetch(url, init)),
+    });
+    const kill = new AbortController();
+    const first = createChannelLink({ client: killable, processId, role: 'executor', signal: kill.signal });
     await submitter.write(text('request-1'));
     expect(Buffer.from((await first.read()[Symbol.asyncIterator]().next()).value as Uint8Array).toString()).toBe('request-1');
     await first.write(text('reply-1'));
     expect(Buffer.from((await replies.next()).value as Uint8Array).toString()).toBe('reply-1');
-    // The executor is killed here: `first` never closes. A new executor link on the same process and identity:
+    // The executor is killed: it stops reading, and its goodbye never reaches the colony. A new link, same process and identity:
+    killed = true;
+    kill.abort();
     const second = createChannelLink({ client: colony.executor, processId, role: 'executor' });
     const received = readAll(second);
     // Its write is appended only once it has looked at the channels, so the next request comes after its start.
@@ -263,7 +276,6 @@ describe('createChannelLink', () => {
     await submitter.close();
     expect((await received).toString()).toBe('request-2');
     expect(await second.ended).toEqual({ kind: 'closed', by: 'peer' });
-    await first.close();
   });
 
   it('ends the link as a protocol error when the peer leaves more entries behind a gap than it may have in flight', async () => {
