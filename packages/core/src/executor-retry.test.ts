@@ -22,7 +22,7 @@ import { followAttempts } from './follow-attempts';
 import { describeAttemptChain, getAttemptChain } from './process-attempts';
 import type { ExecutorProcess } from './executor-types';
 import { runExecutor, type RunningExecutor } from './run-executor';
-import { makeProcess } from './run-executor.test-helpers';
+import { FakeBackend, FakeClient, makeProcess, start, until } from './run-executor.test-helpers';
 import { RunRecordKey } from './run-record-keys';
 
 /** Jobs that end at once, each with the status scripted for its command (`cmd` names the script, one status per attempt). */
@@ -183,6 +183,37 @@ describe('retries through the dev-server', () => {
     expect(jobs.map((job) => job.resources.memoryBytes / 2 ** 20)).toEqual([1000, 2000, 4000]);
     expect(jobs.map((job) => job.env[RunRecordKey.attempt])).toEqual([undefined, '2', '3']);
     expect(backend.scripts.get('oom-always')).toHaveLength(1);
+  });
+});
+
+/** A client that can submit (records what), and whose server re-queued a process when `requeued` says so. */
+class SubmittingClient extends FakeClient {
+  submitted: FunctionSpecInput[] = [];
+  requeued = new Set<string>();
+  async submit(spec: FunctionSpecInput): Promise<{ processid: string }> {
+    this.submitted.push(spec);
+    return { processid: `retry-${this.submitted.length}` };
+  }
+  override async getProcess(processId: string): Promise<ExecutorProcess> {
+    const process = await super.getProcess(processId);
+    return this.requeued.has(processId) ? { ...process, state: 0, assignedexecutorid: '' } : process;
+  }
+}
+
+describe('a retry and the server\'s re-queue', () => {
+  it('submits no linked retry for an attempt the server already re-queued (its re-queue is the retry)', async () => {
+    const client = new SubmittingClient();
+    const backend = new FakeBackend();
+    client.queue.push(makeProcess('requeued'), makeProcess('ours'));
+    client.requeued.add('requeued');
+    start(client, backend);
+    await until(() => backend.started.length === 2, 'jobs started');
+    backend.finish('requeued', NODE_FAILURE);
+    backend.finish('ours', NODE_FAILURE);
+    await until(() => client.closed.length === 2, 'closed');
+    expect(client.submitted.map((spec) => spec.env?.[RunRecordKey.retryOf])).toEqual(['ours']);
+    expect(client.attributes).toContainEqual({ processId: 'ours', key: RunRecordKey.retriedAs, value: 'retry-1', type: 1 });
+    expect(client.attributes.filter((entry) => entry.processId === 'requeued' && entry.key === RunRecordKey.retriedAs)).toEqual([]);
   });
 });
 

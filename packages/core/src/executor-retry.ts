@@ -26,6 +26,8 @@ import { errorText } from './error-text';
 import { parseMemoryBytes } from './resource-units';
 import { RunRecordKey } from './run-record-keys';
 
+const RUNNING = 1;
+
 /** Which attempt a process is: its spec's `POLLINATOR_ATTEMPT` (1 when absent) plus the server's re-queues of it. */
 export function attemptOf(process: { spec: { env?: Record<string, string> | null }; retries?: number }): number {
   const declared = Number(process.spec.env?.[RunRecordKey.attempt]);
@@ -90,6 +92,13 @@ export function nextAttemptSpec(process: ExecutorProcess, cause: JobCause, attem
   return spec;
 }
 
+/** True while the process is RUNNING and assigned to this executor (not re-queued by the server, not cancelled). */
+async function stillOurs(context: ExecutorContext, processId: string): Promise<boolean> {
+  const client = context.connection.client;
+  const current = await client.getProcess(processId).catch(() => undefined);
+  return current !== undefined && current.state === RUNNING && (client.id === undefined || current.assignedexecutorid === client.id);
+}
+
 /**
  * Submits the next attempt of a failed process when its policy and budget
  * allow, before the failed one is closed (so whoever follows it finds
@@ -106,6 +115,11 @@ export async function retryFailedAttempt(context: ExecutorContext, process: Exec
   const what = `attempt ${decision.attempt - 1} of ${decision.of} ${describeJobCauseShort(cause)}`;
   if (!submit) {
     reporter.warn('this executor\'s client cannot submit, so the failed attempt is not retried', { processId });
+    return undefined;
+  }
+  if (!(await stillOurs(context, processId))) {
+    // Past its exec deadline the server re-queued it (or it is gone): that re-queue is the retry.
+    reporter.warn('the failed attempt is no longer assigned to this executor, so it is not retried here', { processId });
     return undefined;
   }
   try {
