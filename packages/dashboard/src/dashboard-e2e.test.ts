@@ -3,9 +3,7 @@
 // against the dashboard server on a dev-server whose executor is scripted here.
 // It builds the web app first when dist/web is missing, and writes the
 // screenshots of docs/dashboard.md (docs/images/dashboard-*.png).
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +12,11 @@ import { cfsMetadataFromClient, createLocalBlobStore, createSnapshot, syncDirect
 import { createColoniesClient, type ColoniesClient, type Process } from '@pollinator/colonies-client';
 import { RunRecordKey } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuilt, launchChromium } from './browser.test-helpers';
 import { startDashboardServer, type DashboardServer } from './index';
 
-const CHROMIUM = process.env.POLLINATOR_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const webDir = join(packageDir, 'dist', 'web');
 const imagesDir = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
 const CANCELLED = 4;
 
@@ -34,15 +30,6 @@ let workDir: string;
 /** Every request the browser sent and every response body it read (SSE aside). */
 const traffic: string[] = [];
 const pending: Promise<void>[] = [];
-
-function ensureWebBuilt(): void {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/services/chromium-up.sh as root (it installs Debian's chromium), or set POLLINATOR_TEST_CHROMIUM`);
-  const built = join(webDir, 'index.html');
-  const sources = [join(packageDir, 'web', 'index.html'), ...readdirSync(join(packageDir, 'web', 'src')).map((name) => join(packageDir, 'web', 'src', name))];
-  // Built, and no newer than its sources: a stale app would test old code.
-  if (existsSync(built) && sources.every((source) => statSync(source).mtimeMs <= statSync(built).mtimeMs)) return;
-  execFileSync('pnpm', ['run', 'build:web'], { cwd: packageDir, stdio: 'inherit' });
-}
 
 async function openPage(hash = ''): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
@@ -98,10 +85,7 @@ beforeAll(async () => {
   executor = createColoniesClient({ url: server.url, privateKey: server.identities.executor.privateKey, colonyName });
   store = createLocalBlobStore({ dir: server.blobDir });
   dashboard = await startDashboardServer({ client: user, blobStore: async () => store, pollIntervalMs: 100 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
