@@ -118,11 +118,17 @@ function connectJumpHost(options: ConnectOptions): Promise<Client> {
   const target = `${options.user}@${options.jumpHost}:${options.jumpHostPort}`;
   let hostKeyProblem: Error | undefined;
   return new Promise<Client>((resolve, reject) => {
+    let settled = false;
     client.once('ready', () => {
+      settled = true;
       client.removeAllListeners('error');
       resolve(client);
     });
-    client.once('error', (error: Error & { level?: string; code?: string }) => {
+    // `on`, not `once`: a connection that failed may report a second error (the socket reset while it ends),
+    // which must not become an unhandled 'error' event.
+    client.on('error', (error: Error & { level?: string; code?: string }) => {
+      if (settled) return;
+      settled = true;
       client.end();
       reject(hostKeyProblem ?? connectError(error, target, options.keyPath));
     });
