@@ -1,3 +1,4 @@
+import { AttributeType, ProcessState, type Attribute } from '@pollinator/colonies-client';
 import { describe, expect, it } from 'vitest';
 import { stateEvent } from './follow-process';
 import { summarizeProcess } from './process-commands';
@@ -12,22 +13,22 @@ const recorded = {
   estimatedStart: '2026-12-03T12:50:00.000Z',
 };
 
-function attribute(value: string, sequence = 1, attributetype = 1, key = `${QUEUE_ATTRIBUTE}_${sequence}`) {
+function attribute(value: string, sequence = 1, attributetype: AttributeType = AttributeType.OUT, key = `${QUEUE_ATTRIBUTE}_${sequence}`): Attribute {
   return { attributeid: 'a', targetid: 'p', targetcolonyname: 'c', targetprocessgraphid: '', state: 1, attributetype, key, value };
 }
 
 describe('the queue recorded on a process', () => {
   it('reads the executor\'s record of a running process: the highest number, in whatever order the server lists them', () => {
-    const process = { state: 1, attributes: [attribute(JSON.stringify(recorded), 1764766080002), attribute(JSON.stringify({ ...recorded, position: 4 }), 1764766080001)] };
+    const process = { state: ProcessState.RUNNING, attributes: [attribute(JSON.stringify(recorded), 1764766080002), attribute(JSON.stringify({ ...recorded, position: 4 }), 1764766080001)] };
     expect(processQueue(process)).toEqual(recorded);
     expect(describeProcessQueue(recorded)).toBe("Priority (waiting for higher-priority jobs); 2 of 5 pending in partition 'debug'; estimated start 2026-12-03 12:50 UTC");
   });
 
   it('is gone once the job runs (emptied), once the process ended, and when a submitter set it (ENV, not OUT)', () => {
-    expect(processQueue({ state: 1, attributes: [attribute('', 9), attribute(JSON.stringify(recorded), 8)] })).toBeUndefined();
-    expect(processQueue({ state: 2, attributes: [attribute(JSON.stringify(recorded))] })).toBeUndefined();
-    expect(processQueue({ state: 1, attributes: [attribute(JSON.stringify(recorded), 1, 3)] })).toBeUndefined();
-    expect(processQueue({ state: 1, attributes: [attribute(JSON.stringify(recorded), 1, 1, QUEUE_ATTRIBUTE), attribute(JSON.stringify(recorded), 1, 1, 'POLLINATOR_QUEUE_x')] })).toBeUndefined();
+    expect(processQueue({ state: ProcessState.RUNNING, attributes: [attribute('', 9), attribute(JSON.stringify(recorded), 8)] })).toBeUndefined();
+    expect(processQueue({ state: ProcessState.SUCCESS, attributes: [attribute(JSON.stringify(recorded))] })).toBeUndefined();
+    expect(processQueue({ state: ProcessState.RUNNING, attributes: [attribute(JSON.stringify(recorded), 1, AttributeType.ENV)] })).toBeUndefined();
+    expect(processQueue({ state: ProcessState.RUNNING, attributes: [attribute(JSON.stringify(recorded), 1, AttributeType.OUT, QUEUE_ATTRIBUTE), attribute(JSON.stringify(recorded), 1, AttributeType.OUT, 'POLLINATOR_QUEUE_x')] })).toBeUndefined();
   });
 
   it('takes only what an executor writes from hostile values', () => {
@@ -52,7 +53,7 @@ describe('the queue recorded on a process', () => {
   it('is part of status summaries and process.state events', () => {
     const process = {
       processid: 'p'.repeat(64),
-      state: 1,
+      state: ProcessState.RUNNING,
       errors: [],
       retries: 0,
       submissiontime: '',

@@ -4,6 +4,7 @@
  * reason changes, and for a new place or estimate alone at most once a minute; said in the process log when
  * the reason or the blocking problem changes; ended by an empty record once the job runs.
  */
+import { AttributeType, ProcessState } from '@pollinator/colonies-client';
 import { describe, expect, it } from 'vitest';
 import type { JobHandle, JobStatus } from './backend';
 import { parseProcessQueue, processQueue, QUEUE_ATTRIBUTE } from './process-queue';
@@ -35,8 +36,8 @@ function readBack(client: FakeClient) {
   const attributes = client.attributes
     .filter((entry) => entry.processId === 'p1')
     .reverse()
-    .map((entry) => ({ attributeid: '', targetid: 'p1', targetcolonyname: '', targetprocessgraphid: '', state: 1, attributetype: 1, key: entry.key, value: entry.value }));
-  return processQueue({ state: 1, attributes });
+    .map((entry) => ({ attributeid: '', targetid: 'p1', targetcolonyname: '', targetprocessgraphid: '', state: ProcessState.RUNNING, attributetype: AttributeType.OUT, key: entry.key, value: entry.value }));
+  return processQueue({ state: ProcessState.RUNNING, attributes });
 }
 
 function queueLogLines(client: FakeClient): string[] {
