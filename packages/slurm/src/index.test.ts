@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as slurm from './index';
 
 describe('@pollinator/slurm public surface', () => {
-  it('exports the factory, the provider and the environment reader, nothing internal', () => {
-    expect(Object.keys(slurm).sort()).toEqual(['createSlurmBackend', 'slurmBackendProvider', 'slurmOptionsFromEnv']);
+  it('exports the factory, the provider, the environment reader and the image cache (for executor warm/images), nothing internal', () => {
+    expect(Object.keys(slurm).sort()).toEqual(['createSlurmBackend', 'openSlurmImageCache', 'slurmBackendProvider', 'slurmOptionsFromEnv']);
   });
 
   it('the provider creates the backend from the options the environment asks for', async () => {

@@ -115,7 +115,7 @@ describe.skipIf(!slurmAvailable)(`slurm backend on real Slurm${slurmSkipReason ?
       await new Promise((resolve) => setTimeout(resolve, 250));
       status = await backend.status(handle);
     }
-    expect(status).toEqual({ state: 'pending', reason: 'PartitionDown (the partition is down)' });
+    expect(status).toMatchObject({ state: 'pending', reason: 'PartitionDown (the partition is down)', queue: { reasonCode: 'PartitionDown', blocked: expect.stringContaining('down') } });
     // The reason is in the process log too, once (not once per poll).
     await backend.status(handle);
     const controller = new AbortController();

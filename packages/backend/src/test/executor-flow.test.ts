@@ -64,6 +64,10 @@ function createShellBackend(): Backend {
       jobs.set(id, job);
       return { backend: 'shell', processId: request.processId, id, data: {} };
     },
+    // Jobs are child processes of this test: a forward reaches them on loopback.
+    async jobAddress() {
+      return '127.0.0.1';
+    },
     async status(handle) {
       return jobOf(handle).status;
     },
