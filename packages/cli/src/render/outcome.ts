@@ -144,7 +144,8 @@ export function renderOutcome(output: Output, result: RunResult, elapsedMs: numb
             ? 'Lost by its executor'
             : `Failed with exit code ${result.exitCode}`;
       output.line(`${c.red('✖')} ${c.bold(what)}${reason === '' ? '' : `: ${reason}`}`);
-      if (cause !== undefined) output.line(`  ${formatCause(cause, c)}`);
+      // A plain non-zero exit says nothing the line above does not; the other causes (out of memory, node failure…) do.
+      if (cause !== undefined && cause.kind !== 'failed') output.line(`  ${formatCause(cause, c)}`);
       break;
     }
     case 'cancelled':
