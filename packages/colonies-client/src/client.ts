@@ -6,13 +6,10 @@ import { idOf } from '@pollinator/crypto';
 import { checkKey } from './client-options';
 import { colonyCallOptions, type ColonyCallOptions } from './colony-call-options';
 import * as channelCalls from './channel-calls';
-import type { ChannelAppend, ChannelEntry, ChannelRead } from './channel-calls';
 import { subscribeChannel, type ChannelSubscription, type SubscribeChannelOptions } from './channel-subscription';
 import * as colonyCalls from './colony-calls';
-import type { ColonyInput, UserInput } from './colony-calls';
 import { ColoniesArgumentError } from './errors';
 import * as executorCalls from './executor-calls';
-import type { ExecutorUpdate, FunctionsQuery } from './executor-calls';
 import * as fileCalls from './file-calls';
 import type { FileLabelsQuery, FileQuery, FileRevisionsQuery, SnapshotInput, SnapshotQuery } from './file-calls';
 import { followLogs, type FollowLogsOptions } from './follow-logs';
@@ -129,7 +126,7 @@ export class ColoniesClient {
   // ---------------------------------------------------------------- colonies (server owner)
 
   /** `addcolonymsg` (server owner). `colonyid` is the id of the colony's private key. */
-  async addColony(colony: ColonyInput, options?: CallOptions): Promise<Colony> {
+  async addColony(colony: colonyCalls.ColonyInput, options?: CallOptions): Promise<Colony> {
     return colonyCalls.addColony(this.#core, colony, options);
   }
 
@@ -162,7 +159,7 @@ export class ColoniesClient {
   // ---------------------------------------------------------------- users (colony owner)
 
   /** `addusermsg` (colony owner). */
-  async addUser(user: UserInput, options?: CallOptions): Promise<User> {
+  async addUser(user: colonyCalls.UserInput, options?: CallOptions): Promise<User> {
     return colonyCalls.addUser(this.#core, user, options);
   }
 
@@ -220,7 +217,7 @@ export class ColoniesClient {
   }
 
   /** `updateexecutormsg` (the executor itself): replaces its capabilities. */
-  async updateExecutor(update: ExecutorUpdate, options?: CallOptions): Promise<void> {
+  async updateExecutor(update: executorCalls.ExecutorUpdate, options?: CallOptions): Promise<void> {
     return executorCalls.updateExecutor(this.#core, update, options);
   }
 
@@ -232,7 +229,7 @@ export class ColoniesClient {
   }
 
   /** `getfunctionsmsg`: of one executor, or of the whole colony without `executorName`. */
-  async getFunctions(query: FunctionsQuery = {}, options?: CallOptions): Promise<ColoniesFunction[]> {
+  async getFunctions(query: executorCalls.FunctionsQuery = {}, options?: CallOptions): Promise<ColoniesFunction[]> {
     return executorCalls.getFunctions(this.#core, query, options);
   }
 
@@ -346,15 +343,14 @@ export class ColoniesClient {
     return processCalls.getPauseStatus(this.#core, colonyCallOptions(colonyNameOrOptions, options));
   }
 
-  // ---------------------------------------------------------------- channels
-
+  // Channels (process channels, v1.9+)
   /** `channelappendmsg` (the submitter or the assigned executor; never retried). `channelRefusal(error)` tells refusals apart. */
-  async appendChannel(message: ChannelAppend, options?: CallOptions): Promise<void> {
+  async appendChannel(message: channelCalls.ChannelAppend, options?: CallOptions): Promise<void> {
     return channelCalls.appendChannel(this.#core, message, options);
   }
 
   /** `channelreadmsg`: entries from the 0-based index `fromIndex` of the channel's log, at most `limit` (0: all). */
-  async readChannel(query: ChannelRead, options?: CallOptions): Promise<ChannelEntry[]> {
+  async readChannel(query: channelCalls.ChannelRead, options?: CallOptions): Promise<channelCalls.ChannelEntry[]> {
     return channelCalls.readChannel(this.#core, query, options);
   }
 
