@@ -14,12 +14,18 @@ export default defineConfig({
     hookTimeout: 60_000,
     clearMocks: true,
     restoreMocks: true,
+    // Most test time is waiting (child processes, sockets, jobs), so files run
+    // three at a time even on two CPUs (vitest's default there is one).
+    maxWorkers: 3,
     projects: packageNames.map((name) => ({
       extends: true,
       test: {
         name,
         root: `packages/${name}`,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        // The Slurm tests share one real cluster of one node and some of them
+        // drain it, set it down or fill it: they run one file at a time, after the rest.
+        ...(name === 'slurm' ? { maxWorkers: 1, sequence: { groupOrder: 1 } } : {}),
       },
     })),
   },
