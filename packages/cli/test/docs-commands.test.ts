@@ -211,7 +211,7 @@ describe('docs/cli.md and --help', () => {
     for (const [, section, block] of synopses) {
       for (const line of (block ?? '').split('\n').filter((text) => text.startsWith('pollinator '))) {
         const words = line.split(/\s+/).slice(1);
-        const command = words.filter((word) => /^[a-z]+$/.test(word)).slice(0, section.startsWith('executor ') || /^(dev) (status|stop)/.test(line.slice(11)) ? 2 : 1);
+        const command = words.filter((word) => /^[a-z]+$/.test(word)).slice(0, (section ?? '').startsWith('executor ') || /^(dev) (status|stop)/.test(line.slice(11)) ? 2 : 1);
         const help = await runCli([...command, '--help'], { env });
         expect(help.code, `${line}: ${help.stderr}`).toBe(0);
         for (const [option] of line.matchAll(/--[a-z][a-z-]*/g)) expect(help.stdout, `${line}: ${option}`).toContain(option);
