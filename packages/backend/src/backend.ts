@@ -146,6 +146,15 @@ export interface LogChunk {
   cursor: LogCursor;
 }
 
+/** A backend's answer to "could this job run here?" (`Backend.preflightJob`). */
+export interface JobPreflight {
+  ok: boolean;
+  /** One line for humans, in the platform's words where it gave any. */
+  message: string;
+  /** The scheduler's estimate of the earliest start (ISO 8601 or the scheduler's own time format), when it gave one. */
+  earliestStart?: string;
+}
+
 export interface Backend {
   /** `"local"`, `"slurm"`, `"k8s"`, … */
   readonly name: string;
@@ -209,6 +218,16 @@ export interface Backend {
    * executor then exits 78 without registering. Absent: nothing to check.
    */
   preflight?(): Promise<void>;
+  /**
+   * Asks the platform whether `job` could run, without running it (`pollinator
+   * plan --check`): Slurm's `sbatch --test-only` (validity and earliest
+   * start), a server-side dry run on Kubernetes. Nothing is pulled, staged or
+   * started; `job.workDir` exists and is removed after. Resolves `ok: false`
+   * with the platform's own words when it refuses the job; throws only when
+   * the platform could not be asked. Absent: the runtime answers that the job
+   * is valid for this backend, which has no scheduler to ask.
+   */
+  preflightJob?(job: JobRequest): Promise<JobPreflight>;
   /** Remove what the backend keeps for a finished job (containers, pods). */
   cleanup?(handle: JobHandle): Promise<void>;
   /** Release connections and timers when the executor shuts down. */

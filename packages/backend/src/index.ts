@@ -6,6 +6,7 @@ export {
   type Backend,
   type JobHandle,
   type JobMount,
+  type JobPreflight,
   type JobPlacement,
   type JobRequest,
   type JobResources,

@@ -8,7 +8,9 @@ import { backoffDelay } from '@pollinator/backend';
 import { UnreadableProcessError } from '@pollinator/colonies-client';
 import { admission } from './executor-capacity';
 import type { ExecutorContext } from './executor-context';
+import { answerPreflight } from './executor-job-preflight';
 import { JobSession } from './executor-job-session';
+import { PREFLIGHT_FUNCNAME } from './preflight-answer';
 import { errorText } from './error-text';
 
 interface AssignRequest {
@@ -73,7 +75,12 @@ export async function runAssignLoop(context: ExecutorContext, stopSignal: AbortS
     }
     if (assigned) {
       const process = assigned;
-      jobs.track(process, (signal) => new JobSession(context, process, signal).execute(), context.shutdownMode());
+      // A preflight (`plan --check`) is answered by the backend, never run as a job.
+      const session =
+        process.spec.funcname === PREFLIGHT_FUNCNAME
+          ? () => answerPreflight(context, process)
+          : (signal: AbortSignal) => new JobSession(context, process, signal).execute();
+      jobs.track(process, session, context.shutdownMode());
     }
   }
 }

@@ -3,7 +3,7 @@
  * its events and the handle it returns.
  */
 import type { CfsClientLike, BlobStore, CfsMetadata } from '@pollinator/cfs-sync';
-import type { FunctionSpecInput } from '@pollinator/colonies-client';
+import type { FunctionSpecInput, JsonValue } from '@pollinator/colonies-client';
 import type { Backend, JobHandle, JobStatus } from './backend';
 import type { ExecutorClock } from './executor-clock';
 import type { ExecutorSpec } from './validate-spec';
@@ -39,7 +39,7 @@ export interface ExecutorClient extends CfsClientLike {
   ): Promise<ExecutorProcess | null>;
   getProcess(processId: string, options?: CallOptions): Promise<ExecutorProcess>;
   addLog(processId: string, message: string, options?: CallOptions): Promise<void>;
-  closeSuccessful(processId: string, out?: never[], options?: CallOptions): Promise<void>;
+  closeSuccessful(processId: string, out?: JsonValue[], options?: CallOptions): Promise<void>;
   closeFailed(processId: string, errors: string[] | string, options?: CallOptions): Promise<void>;
   addAttribute(
     attribute: { processId: string; key: string; value: string; type?: 0 | 1 | 2 | 3; colonyName?: string },

@@ -119,3 +119,5 @@ export {
   type ExecutorSpec,
   type ParsedKwargs,
 } from './validate-spec';
+export { PREFLIGHT_FUNCNAME, preflightOutput, readPreflightOutput, type PreflightAnswer } from './preflight-answer';
+export { DEFAULT_PREFLIGHT_WAIT_SECONDS, preflightProject, preflightSpec, type PreflightOptions, type PreflightResult } from './preflight-project';

@@ -14,6 +14,7 @@ import {
   waitUntilGone,
   type Backend,
   type JobHandle,
+  type JobPreflight,
   type JobRequest,
   type JobStatus,
   type LogChunk,
@@ -33,6 +34,7 @@ import { slurmHandles, type SlurmHandleData } from './slurm-handle';
 import { SlurmQueries } from './slurm-queries';
 import { SlurmQueue } from './slurm-queue';
 import { stateNotice, type NoticeMemory } from './state-notices';
+import { readTestOnlyAnswer } from './test-only';
 
 export { BACKEND_NAME, type SlurmBackendOptions } from './slurm-backend-options';
 export type { SlurmHandleData } from './slurm-handle';
@@ -175,6 +177,26 @@ class SlurmBackend implements Backend {
     }
     if (imagePath && imageDir) await writeImageLease(runner, imageDir, job.processId, { file: baseName(imagePath), slurmJobId: jobId });
     return slurmHandles.create(job.processId, jobId, { workDir: job.workDir, outputFile, exitCodeFile, submittedAt, ...(imageDigest ? { imageDigest } : {}) });
+  }
+
+  /**
+   * `sbatch --test-only` on the batch script the job would get (same
+   * directives and placement). The image is not pulled: the script names
+   * where it would be, which sbatch does not read.
+   */
+  async preflightJob(job: JobRequest): Promise<JobPreflight> {
+    const runner = this.#runner;
+    await runner.mkdir(job.workDir);
+    let script: string;
+    try {
+      script = renderBatchScript(buildBatchScript(job, this.#settings(this.#images ? `${job.workDir}/image-not-pulled.sif` : undefined)));
+    } catch (error) {
+      if (BackendError.isInstance(error)) return { ok: false, message: error.message };
+      throw error;
+    }
+    const scriptFile = `${job.workDir}/preflight.sbatch`;
+    await runner.writeFile(scriptFile, script, 0o700);
+    return readTestOnlyAnswer(await runner.run('sbatch', ['--test-only', scriptFile], { env: this.#commandEnv(), timeoutMs: 60_000 }));
   }
 
   /** The sha256 of the SIF file the job ran (runtime singularity/apptainer), taken when it was submitted. */
