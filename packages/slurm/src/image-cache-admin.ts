@@ -99,7 +99,9 @@ async function listImages(imageDir: string, cache: ImageCache, queued: ReadonlyS
       ...(record?.digest ? { digest: record.digest } : {}),
       sizeBytes: info.size,
       pulledAt,
-      lastUsedAt: lastUse ? lastUse.mtime.toISOString() : pulledAt,
+      // A pull is a use; the `.used` file's mtime comes from the kernel's coarse clock and can read a few
+      // milliseconds before the pull's own time, so the later of the two.
+      lastUsedAt: lastUse && lastUse.mtime.getTime() > Date.parse(pulledAt) ? lastUse.mtime.toISOString() : pulledAt,
       inUse: used.has(file),
     });
   }
