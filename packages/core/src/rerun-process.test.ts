@@ -100,6 +100,21 @@ describe('rerunProcess', () => {
     expect(error.fix).toMatch(/pollinator run/);
     expect((await serverState()).processes).toEqual(before.processes);
   });
+
+  it('submits without a blob store when it does not follow (the dashboard re-run), and refuses outputDir without one', async () => {
+    const dir = await writeProject('unfollowed');
+    const executor = copyingExecutor();
+    const first = await collect({ dir });
+    await executor;
+    const processId = first.result.processId!;
+    const rerun = await drain(rerunProcess({ client: fixture.user, processId, follow: false }));
+    expect(rerun.result).toMatchObject({ state: 'waiting', detached: true, exitCode: 0 });
+    const submitted = await fixture.user.getProcess(rerun.result.processId!);
+    expect(submitted.spec.env?.POLLINATOR_RERUN_OF).toBe(processId);
+    // Out of the way of the next tests' executors.
+    await fixture.user.cancelProcess(rerun.result.processId!);
+    await expect(rerunProcess({ client: fixture.user, processId, outputDir: join(fixture.workDir, 'nowhere') }).result).rejects.toThrow(/outputDir needs a blobStore/);
+  });
 });
 
 describe('diffRunRecords', () => {

@@ -17,7 +17,8 @@ export interface RerunProcessOptions {
   client: ColoniesClient;
   /** The run to repeat. */
   processId: string;
-  blobStore: BlobStore;
+  /** Where the results are downloaded from: needed with `outputDir` only (the dashboard's unfollowed rerun has none). */
+  blobStore?: BlobStore;
   /** Default the client's colony (the recorded spec names the colony it runs in). */
   colonyName?: string;
   /**
@@ -56,6 +57,9 @@ export function rerunProcess(options: RerunProcessOptions): PollinatorRun<Pollin
 
 async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorEvent) => void): Promise<RunResult> {
   const { client, signal } = options;
+  if (options.outputDir !== undefined && options.blobStore === undefined) {
+    throw new TypeError('[pollinator] [core] rerunProcess: outputDir needs a blobStore to download the results from');
+  }
   const call = signal === undefined ? {} : { signal };
   let original: Process;
   try {
@@ -107,7 +111,8 @@ async function rerunFlow(options: RerunProcessOptions, emit: (event: PollinatorE
     emit,
   );
   const outputDir = typeof options.outputDir === 'function' ? options.outputDir(processId) : options.outputDir;
-  if (followed.detached || signal?.aborted || outputDir === undefined) return followed;
+  // (blobStore is there whenever outputDir is: checked at the start.)
+  if (followed.detached || signal?.aborted || outputDir === undefined || options.blobStore === undefined) return followed;
   return downloadProcessResults(
     {
       client,

@@ -8,6 +8,7 @@ import { badRequest, DashboardError, notFound } from './dashboard-errors';
 import { streamRunEvents } from './events-api';
 import { sendJson } from './http-replies';
 import { parseCursor, readLogPage, streamLog } from './logs-api';
+import { rerunRun } from './rerun-api';
 import { listResults, sendResultFile, sendResultsTar } from './results-api';
 import { listRuns, runDetail } from './runs-api';
 
@@ -16,6 +17,8 @@ export interface ApiContext {
   colonyName?: string;
   blobStore?: () => Promise<BlobStore>;
   pollIntervalMs: number;
+  /** Recorded in a re-run's spec as POLLINATOR_CLI_VERSION. */
+  toolVersion?: string;
 }
 
 const PROCESS_ID = /^[0-9a-f]{64}$/;
@@ -82,6 +85,17 @@ export async function routeApi(
       }
       await client.cancelProcess(processId, { signal });
       return sendJson(response, 202, { processId, cancelRequested: true });
+    }
+    if (sub === 'rerun' && rest.length === 0) {
+      only('POST', request, url.pathname);
+      const rerun = await rerunRun({
+        client,
+        processId,
+        signal,
+        ...(colonyName === undefined ? {} : { colonyName }),
+        ...(context.toolVersion === undefined ? {} : { toolVersion: context.toolVersion }),
+      });
+      return sendJson(response, 201, rerun);
     }
     if (sub === 'results' && rest.length === 0) {
       only('GET', request, url.pathname);

@@ -160,7 +160,7 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('cancels a long job from its page', async () => {
+  it('cancels a long job from its page, then re-runs it', async () => {
     const process = await submit('long-job');
     const assigned = await assignNext();
     expect(assigned.processid).toBe(process.processid);
@@ -171,6 +171,19 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.locator('h1 .state-cancelled').waitFor();
     expect((await user.getProcess(process.processid)).state).toBe(CANCELLED);
+
+    // Re-run: the page opens the new run, which says what it repeats.
+    await page.getByRole('button', { name: 'Re-run', exact: true }).click();
+    await page.getByRole('link', { name: process.processid }).waitFor();
+    const rerunId = /#\/runs\/([0-9a-f]{64})$/.exec(page.url())?.[1];
+    expect(rerunId).toBeDefined();
+    expect(rerunId).not.toBe(process.processid);
+    await page.locator('h1').getByText(rerunId!).waitFor();
+    const rerun = await user.getProcess(rerunId!);
+    expect(rerun.spec.label).toBe('long-job');
+    expect(rerun.spec.env?.POLLINATOR_RERUN_OF).toBe(process.processid);
+    // Out of the way of the next tests' assignments.
+    await user.cancelProcess(rerunId!);
     await page.close();
   });
 
@@ -222,7 +235,8 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('State').selectOption('');
     await page.getByRole('searchbox', { name: 'Project' }).fill('long-job');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => page.locator('tbody tr').allTextContents()).toEqual([expect.stringContaining('cancelled')]);
+    // The cancelled long job and its cancelled re-run.
+    await expect.poll(() => page.locator('tbody tr').allTextContents()).toEqual([expect.stringContaining('cancelled'), expect.stringContaining('cancelled')]);
     await page.goto(`${dashboard.url}#/runs?q=nothing-matches-this`);
     await page.getByRole('heading', { name: 'No run matches these filters' }).waitFor();
     await page.goto(`${dashboard.url}#/executors`);

@@ -28,6 +28,8 @@ export interface DashboardServerOptions {
   token?: string;
   /** How often live streams ask the colony for news (default 300 ms). */
   pollIntervalMs?: number;
+  /** Version of the tool serving the dashboard, recorded in re-runs (`POLLINATOR_CLI_VERSION`). */
+  toolVersion?: string;
 }
 
 export interface DashboardServer {
@@ -51,6 +53,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     ...(options.colonyName === undefined ? {} : { colonyName: options.colonyName }),
     ...(options.blobStore === undefined ? {} : { blobStore: options.blobStore }),
     pollIntervalMs: options.pollIntervalMs ?? 300,
+    ...(options.toolVersion === undefined ? {} : { toolVersion: options.toolVersion }),
   });
   const server = createServer((request, response) => {
     const requestAbort = new AbortController();

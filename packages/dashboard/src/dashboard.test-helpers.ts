@@ -7,7 +7,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createLocalBlobStore } from '@pollinator/cfs-sync';
+import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
 import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
 import { RunRecordKey } from '@pollinator/core';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
@@ -37,7 +37,15 @@ export interface DashboardColony {
   close(): Promise<void>;
 }
 
-export async function startDashboardColony(options: { built?: boolean } = {}): Promise<DashboardColony> {
+export interface DashboardColonyOptions {
+  /** Write the stand-in app files (default true). */
+  built?: boolean;
+  /** Where the results' bytes go (default the dev-server's local blob directory; S3 for the S3 test). */
+  blobStore?: BlobStore;
+  toolVersion?: string;
+}
+
+export async function startDashboardColony(options: DashboardColonyOptions = {}): Promise<DashboardColony> {
   const server = await startDevServer({});
   const { colony, user, executor } = server.identities;
   const as = (privateKey: string) => createColoniesClient({ url: server.url, privateKey, colonyName: colony.name, retry: false });
@@ -46,8 +54,14 @@ export async function startDashboardColony(options: { built?: boolean } = {}): P
     writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Pollinator</title><div id="app"></div>');
     writeFileSync(join(webDir, 'app.js'), 'console.log("app")');
   }
-  const blobStore = createLocalBlobStore({ dir: server.blobDir });
-  const dashboard = await startDashboardServer({ client: as(user.privateKey), webDir, pollIntervalMs: 50, blobStore: async () => blobStore });
+  const blobStore = options.blobStore ?? createLocalBlobStore({ dir: server.blobDir });
+  const dashboard = await startDashboardServer({
+    client: as(user.privateKey),
+    webDir,
+    pollIntervalMs: 50,
+    blobStore: async () => blobStore,
+    ...(options.toolVersion === undefined ? {} : { toolVersion: options.toolVersion }),
+  });
   const bodies: Buffer[] = [];
   const userClient = as(user.privateKey);
   const executorClient = as(executor.privateKey);
@@ -84,7 +98,8 @@ export async function startDashboardColony(options: { built?: boolean } = {}): P
           name: path.slice(slash + 1),
           size: bytes.length,
           checksum: createHash('sha256').update(bytes).digest('hex'),
-          ref: { protocol: 's3', s3object: { object: key } },
+          // As the executor records them: where the object is (S3: server, bucket…) and its key.
+          ref: { protocol: 's3', s3object: { ...blobStore.location, object: key } },
         });
       }
       const snapshot = await executorClient.createSnapshot({ label, name: `result-${processId}-${randomBytes(4).toString('hex')}` });

@@ -14,6 +14,7 @@ import { liveClients } from '../runtime/embedded-leases';
 import { defaultConcurrency } from '../runtime/embedded-serve';
 import { serviceLogFile } from '../runtime/embedded-service';
 import { openEmbeddedColony } from '../runtime/embedded';
+import { VERSION } from '../version';
 
 export interface DevOptions {
   port?: string;
@@ -141,7 +142,7 @@ function shownEnv(colony: EmbeddedColony): Record<string, string> {
 
 async function startDashboard(colony: EmbeddedColony): Promise<{ link: string; close(): Promise<void> }> {
   const { startDashboardServer } = await import('@pollinator/dashboard');
-  return startDashboardServer({ client: colony.client, colonyName: colony.colonyName, blobStore: async () => colony.blobStore });
+  return startDashboardServer({ client: colony.client, colonyName: colony.colonyName, blobStore: async () => colony.blobStore, toolVersion: VERSION });
 }
 
 function printReady(

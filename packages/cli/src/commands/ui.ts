@@ -3,6 +3,7 @@ import { usageError } from '../errors';
 import { connectColony } from '../runtime/colony';
 import { untilInterrupted } from '../runtime/forward-finish';
 import { openBrowser } from '../runtime/open-browser';
+import { VERSION } from '../version';
 
 export interface UiOptions {
   port?: string;
@@ -24,7 +25,7 @@ export async function run(context: CommandContext, options: UiOptions): Promise<
   const port = parsePort(options.port);
   const connection = await connectColony(context);
   const { startDashboardServer } = await import('@pollinator/dashboard');
-  const dashboard = await startDashboardServer({ client: connection.client, colonyName: connection.colonyName, blobStore: () => connection.blobStore(), port });
+  const dashboard = await startDashboardServer({ client: connection.client, colonyName: connection.colonyName, blobStore: () => connection.blobStore(), port, toolVersion: VERSION });
   const { output } = context;
   try {
     if (output.isJson) output.json({ type: 'ui.ready', url: dashboard.link, port: dashboard.port, colonyName: connection.colonyName });

@@ -56,6 +56,13 @@ export interface RunResults {
   note?: string;
 }
 
+/** `POST /api/runs/:id/rerun`: the new run. */
+export interface RerunReply {
+  processId: string;
+  rerunOf: string;
+  warnings: { code?: string; message: string }[];
+}
+
 /** `/api/executors` (one per executor). */
 export interface Executor {
   name: string;

@@ -1,9 +1,10 @@
 /** One run: timeline, executor, attributes, spec, live log, results and actions. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, postJson, resultPath, runPath, type Run, type RunResults, type RunAttribute, type RunDetail } from './api';
+import { ApiError, postJson, resultPath, runPath, type RerunReply, type Run, type RunResults, type RunAttribute, type RunDetail } from './api';
 import { EmptyState, ErrorNotice, Loading, StateBadge } from './feedback';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
 import { LogView } from './log-view';
+import { runHref } from './router';
 import { isTerminal, runExecutor, runProject, TERMINAL_STATES } from './run-fields';
 import { useJson, useThrottled } from './use-json';
 
@@ -95,8 +96,12 @@ function Results({ id, state }: { id: string; state: string }) {
   );
 }
 
+/** What a re-run has to tell about the new run, shown on its page (the old page is gone by then). */
+const notices = new Map<string, string>();
+
 function Actions({ run, onChange }: { run: Run; onChange: () => void }) {
-  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<string | undefined>(() => notices.get(run.processId));
+  useEffect(() => void notices.delete(run.processId), [run.processId]);
   const [busy, setBusy] = useState(false);
   const command = `pollinator logs ${run.processId} --follow`;
   const cancel = async (): Promise<void> => {
@@ -106,6 +111,20 @@ function Actions({ run, onChange }: { run: Run; onChange: () => void }) {
       await postJson(`${runPath(run.processId)}/cancel`);
       setMessage('Cancel requested: the executor stops the job.');
       onChange();
+    } catch (error) {
+      setMessage(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const rerun = async (): Promise<void> => {
+    if (!confirm(`Run ${run.processId} again with its recorded spec, src and data?`)) return;
+    setBusy(true);
+    try {
+      const reply = await postJson<RerunReply>(`${runPath(run.processId)}/rerun`);
+      if (reply.warnings.length > 0) notices.set(reply.processId, reply.warnings.map((warning) => warning.message).join(' '));
+      // The new run's page follows the new process.
+      location.hash = runHref(reply.processId);
     } catch (error) {
       setMessage(error instanceof Error ? error.message : String(error));
     } finally {
@@ -131,6 +150,11 @@ function Actions({ run, onChange }: { run: Run; onChange: () => void }) {
         Copy CLI command
       </button>
       {isTerminal(run) && (
+        <button type="button" disabled={busy} onClick={rerun}>
+          Re-run
+        </button>
+      )}
+      {isTerminal(run) && (
         <button type="button" onClick={() => copy(`pollinator rerun ${run.processId}`)}>
           Copy re-run command
         </button>
@@ -143,6 +167,14 @@ function Actions({ run, onChange }: { run: Run; onChange: () => void }) {
       )}
     </div>
   );
+}
+
+/** The run this one repeats (POLLINATOR_RERUN_OF in its spec's env, set by `pollinator rerun` and Re-run). */
+function rerunOfSpec(spec: Record<string, unknown>): string | undefined {
+  const env = spec.env;
+  if (typeof env !== 'object' || env === null) return undefined;
+  const value = (env as Record<string, unknown>).POLLINATOR_RERUN_OF;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 export function RunPage({ id }: { id: string }) {
@@ -167,6 +199,7 @@ export function RunPage({ id }: { id: string }) {
   }
   if (!detail) return <Loading what={`run ${id}`} />;
   const { run } = detail;
+  const rerunOf = rerunOfSpec(detail.spec);
   return (
     <article aria-labelledby="run-title" class="run">
       <p>
@@ -178,6 +211,7 @@ export function RunPage({ id }: { id: string }) {
       <Timeline detail={detail} />
       <dl class="facts">
         <div><dt>Executor</dt><dd>{runExecutor(run)}{run.executorName && run.executorType ? ` (${run.executorType})` : ''}</dd></div>
+        {rerunOf && <div><dt>Re-run of</dt><dd><a href={runHref(rerunOf)}><code>{rerunOf}</code></a></dd></div>}
         <div><dt>Submitted by</dt><dd>{detail.initiatorName || '—'}</dd></div>
         <div><dt>Duration</dt><dd>{formatDuration(runDuration(run))}</dd></div>
         <div><dt>Exit code</dt><dd>{run.exitCode ?? '—'}</dd></div>
