@@ -110,7 +110,16 @@ export function createProgram(hooks: ProgramHooks): Command {
       .description('show what `run` would upload and submit, changing nothing (= run --dry-run)')
       .option('-a, --all', 'also list unchanged files')
       .option('--force', 'plan as `run --force` would: local copies win over newer remote ones')
-      .addHelpText('after', examples('pollinator plan', 'pollinator plan --json')),
+      .option('--check', 'then ask the executor that would run the job whether it could (Slurm: sbatch --test-only), running nothing')
+      .option('--wait <seconds>', 'with --check: how long to wait for an executor to answer (default 30)')
+      .addHelpText(
+        'after',
+        examples(
+          'pollinator plan',
+          'pollinator plan --json',
+          'pollinator plan --check          # exit 0: it can run; 65: the executor refuses it; 69: no executor answered',
+        ),
+      ),
     () => import('./commands/plan'),
   );
 

@@ -1,8 +1,10 @@
+import type { FunctionSpec } from '@pollinator/colonies-client';
 import type { ErrorEvent } from '@pollinator/core';
 import type { LoadedProject } from '@pollinator/spec-builder';
 import type { CommandContext } from '../context';
 import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
+import { checkSpec, parseWaitSeconds } from './plan-check';
 import { renderRunErrors } from '../render/outcome';
 import { RunRenderer } from '../render/run-events';
 
@@ -10,6 +12,9 @@ export interface PlanOptions {
   all?: boolean;
   /** Plan as `run --force` would: local copies win over newer remote ones. */
   force?: boolean;
+  /** Then ask an executor whether it could run the job (`--check`), waiting at most `wait` seconds. */
+  check?: boolean;
+  wait?: string;
 }
 
 /**
@@ -48,7 +53,11 @@ export async function run(context: CommandContext, options: PlanOptions): Promis
   // A broken project.yaml stops here, before any server starts or state is created.
   const loaded = await loadProjectOrReport(context);
   if (typeof loaded === 'number') return loaded;
-  const connection = await connectColony(context, { executor: false, readOnly: true });
+  const check = options.check === true;
+  const { DEFAULT_PREFLIGHT_WAIT_SECONDS } = await import('@pollinator/core');
+  const waitSeconds = parseWaitSeconds(options.wait, DEFAULT_PREFLIGHT_WAIT_SECONDS);
+  // A check submits a (short-lived) process: on the embedded default that needs its service and executor.
+  const connection = await connectColony(context, { executor: check, readOnly: !check });
   const blobStore = await connection.blobStore();
   const { runProject } = await import('@pollinator/core');
   const renderer = new RunRenderer(output, { showPlanEntries: true, showUnchanged: options.all === true });
@@ -61,7 +70,11 @@ export async function run(context: CommandContext, options: PlanOptions): Promis
     dryRun: true,
     force: options.force === true,
   });
-  for await (const event of execution) renderer.handle(event);
+  let spec: FunctionSpec | undefined;
+  for await (const event of execution) {
+    if (event.type === 'spec.built') spec = event.spec;
+    renderer.handle(event);
+  }
   const result = await execution.result;
   renderer.finish();
   if (renderer.errors.length > 0) renderRunErrors(output, renderer.errors, undefined);
@@ -69,5 +82,6 @@ export async function run(context: CommandContext, options: PlanOptions): Promis
     output.line('');
     output.line(output.colors.dim(`Nothing was changed. \`pollinator run\` uploads the files above and submits the spec to ${connection.description}.`));
   }
+  if (check && result.exitCode === CliExitCode.SUCCESS && spec) return checkSpec(context, connection, spec, waitSeconds);
   return result.exitCode;
 }

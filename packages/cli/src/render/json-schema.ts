@@ -291,6 +291,19 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
     },
   },
   gc: { description: '`gc`: what was (or would be) removed.', properties: { mode: string, dryRun: boolean }, open: true },
+  'plan.check': {
+    description: '`plan --check`: the executor\'s preflight answer (`answered`), a preflight it failed (`failed`), or none in time (`no-answer`).',
+    properties: {
+      result: oneOfStrings('answered', 'failed', 'no-answer'),
+      processId,
+      ok: boolean,
+      message: string,
+      'backend?': string,
+      'checked?': described(boolean, 'False when the backend has no scheduler to ask (local): the answer only says the spec is valid for it.'),
+      'earliestStart?': described(string, 'The scheduler\'s estimate of the earliest start (Slurm: `sbatch --test-only`).'),
+      'waitedSeconds?': count,
+    },
+  },
   // ---- forward, and run with a tunnel block (docs/interactive-jobs.md)
   'forward.listening': {
     description: '`forward`, `run` with `tunnel:`: the forward listens on 127.0.0.1 (`url`) and reaches `remotePort` of the job.',
