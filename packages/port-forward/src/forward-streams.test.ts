@@ -23,6 +23,21 @@ import {
 } from './forward-streams.test-helpers';
 
 const cleanups: Array<() => Promise<void>> = [];
+
+/** A job port that greets every connection with "hello" and keeps it open; closed (with its connections) after the test. */
+async function startHelloServer(): Promise<{ port: number; held: Socket[] }> {
+  const held: Socket[] = [];
+  const server = createServer((socket) => {
+    held.push(socket);
+    socket.write('hello');
+  });
+  const port = await listenOnLoopback(server);
+  cleanups.push(() => new Promise((resolve) => {
+    for (const socket of held) socket.destroy();
+    server.close(() => resolve());
+  }));
+  return { port, held };
+}
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -233,16 +248,7 @@ describe('a forward over a memory link', () => {
   });
 
   it('refuses streams beyond maxStreams and serves them again once one closes', async () => {
-    const held: Socket[] = [];
-    const server = createServer((socket) => {
-      held.push(socket);
-      socket.write('hello');
-    });
-    const port = await listenOnLoopback(server);
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of held) socket.destroy();
-      server.close(() => resolve());
-    }));
+    const { port } = await startHelloServer();
     const forward = await startMemoryForward({ remotePort: port, relay: { maxStreams: 2 } });
     cleanups.push(() => forward.close());
     const first = await connectLocal(forward.listener.port);
@@ -263,16 +269,7 @@ describe('a forward over a memory link', () => {
   });
 
   it('closes local connections beyond its own limit at once, with a refused event', async () => {
-    const held: Socket[] = [];
-    const server = createServer((socket) => {
-      held.push(socket);
-      socket.write('hello');
-    });
-    const port = await listenOnLoopback(server);
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of held) socket.destroy();
-      server.close(() => resolve());
-    }));
+    const { port } = await startHelloServer();
     const forward = await startMemoryForward({ remotePort: port, maxStreams: 1 });
     cleanups.push(() => forward.close());
     const first = await connectLocal(forward.listener.port);
@@ -285,16 +282,7 @@ describe('a forward over a memory link', () => {
   });
 
   it('closes every connection with the reason when the link ends', async () => {
-    const held: Socket[] = [];
-    const server = createServer((socket) => {
-      held.push(socket);
-      socket.write('hello');
-    });
-    const port = await listenOnLoopback(server);
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of held) socket.destroy();
-      server.close(() => resolve());
-    }));
+    const { port, held } = await startHelloServer();
     const forward = await startMemoryForward({ remotePort: port });
     cleanups.push(() => forward.close());
     const sockets = await Promise.all([connectLocal(forward.listener.port), connectLocal(forward.listener.port), connectLocal(forward.listener.port)]);
