@@ -87,6 +87,28 @@ function allowed(rules: PolicyRule[], group: string, resource: string, verb: str
   );
 }
 
+/** The selector and the template labels of a new Job carry its controller uid, as on a real server. */
+function labelWithControllerUid(job: KubeObject): void {
+  const uid = job.metadata.uid!;
+  job.spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  job.spec.template.metadata = {
+    ...(job.spec.template.metadata ?? {}),
+    labels: { ...(job.spec.template.metadata?.labels ?? {}), 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': job.metadata.name, 'controller-uid': uid, 'job-name': job.metadata.name },
+  };
+}
+
+/**
+ * `?dryRun=`: absent → a real write; `All` → a dry run; anything else is
+ * refused before any other processing, as the real API server does.
+ */
+function dryRunOf(query: URLSearchParams): boolean | [number, Record<string, unknown>] {
+  const values = query.getAll('dryRun');
+  if (values.length === 0) return false;
+  const unsupported = values.find((value) => value !== 'All');
+  if (unsupported === undefined) return true;
+  return [400, statusBody(400, 'BadRequest', `Invalid dry run value: dryRun: Unsupported value: "${unsupported}": supported values: "All"`)];
+}
+
 export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks: ApiServerHooks): Server {
   const discovery = (): Record<string, unknown> => {
     const groups = ['batch'];
@@ -118,7 +140,14 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
     };
   };
 
-  function create(resource: string, namespace: string | undefined, body: any): [number, unknown] {
+  /**
+   * POST: validation, the namespace, AlreadyExists, then the defaulted object.
+   * With `dryRun` (`?dryRun=All`) every check runs as for a real create and the
+   * answer is the object that would be stored (name generated, uid and
+   * creationTimestamp set, no resourceVersion), but nothing is stored, nothing
+   * is watched and no controller sees it — as a real API server does.
+   */
+  function create(resource: string, namespace: string | undefined, body: any, dryRun: boolean): [number, unknown] {
     const info = RESOURCES[resource]!;
     if (resource === 'nodes' || resource === 'events') return [405, statusBody(405, 'MethodNotAllowed', `the fake does not create ${resource}`)];
     const metadata = { ...(body?.metadata ?? {}) };
@@ -160,17 +189,13 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
       stored.spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': '<set on create>' } };
       stored.status = {};
     }
-    const inserted = store.insert(resource, stored);
-    if (resource === 'jobs') {
-      // The selector and the template labels carry the controller uid, as on a real server.
-      return [201, clone(store.update('jobs', namespace, inserted.metadata.name, (job) => {
-        job.spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata.uid } };
-        job.spec.template.metadata = {
-          ...(job.spec.template.metadata ?? {}),
-          labels: { ...(job.spec.template.metadata?.labels ?? {}), 'batch.kubernetes.io/controller-uid': job.metadata.uid, 'batch.kubernetes.io/job-name': job.metadata.name, 'controller-uid': job.metadata.uid, 'job-name': job.metadata.name },
-        };
-      }))];
+    if (dryRun) {
+      const preview = store.preview(resource, stored);
+      if (resource === 'jobs') labelWithControllerUid(preview);
+      return [201, preview];
     }
+    const inserted = store.insert(resource, stored);
+    if (resource === 'jobs') return [201, clone(store.update('jobs', namespace, inserted.metadata.name, labelWithControllerUid))];
     return [201, clone(inserted)];
   }
 
@@ -339,6 +364,8 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
       const name = match[3] ? decodeURIComponent(match[3]) : undefined;
       const subresource = match[4];
       const method = request.method ?? 'GET';
+      const dryRun = method === 'GET' ? false : dryRunOf(url.searchParams);
+      if (Array.isArray(dryRun)) return send(response, dryRun[0], dryRun[1]);
 
       if (hooks.rbac) {
         const verb = requestVerb(method, name, url.searchParams);
@@ -379,8 +406,14 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
         return send(response, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: store.resourceVersion }, items });
       }
       if (method === 'POST' && !name) {
-        const [code, result] = create(resource!, namespace, body);
+        const [code, result] = create(resource!, namespace, body, dryRun);
         return send(response, code, result);
+      }
+      if (method === 'DELETE' && dryRun) {
+        // A dry-run delete: the object as it is (or 404), nothing removed, no pod terminated.
+        const items = name ? [store.get(resource!, namespace, name)].filter(Boolean) : store.list(resource!, namespace, url.searchParams.get('labelSelector'), url.searchParams.get('fieldSelector'));
+        if (name && items.length === 0) return send(response, ...notFound(resource!, name));
+        return send(response, 200, name ? items[0] : { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: {}, items });
       }
       if (method === 'DELETE' && name) {
         const [code, result] = remove(resource!, namespace, name, body, url.searchParams);
@@ -406,10 +439,15 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
         const causes = validateObject(resource!, next);
         if (causes.length > 0)
           return send(response, 422, statusBody(422, 'Invalid', `${info.kind} "${name}" is invalid: ${causes.map((cause) => `${cause.field}: ${cause.message}`).join(', ')}`, { causes }));
-        const updated = store.update(resource!, namespace, name, (object) => {
+        const apply = (object: KubeObject): void => {
           Object.assign(object, next, { metadata: { ...current.metadata, labels: next.metadata?.labels, annotations: next.metadata?.annotations } });
-        });
-        return send(response, 200, updated);
+        };
+        if (dryRun) {
+          const preview = clone(current);
+          apply(preview);
+          return send(response, 200, preview);
+        }
+        return send(response, 200, store.update(resource!, namespace, name, apply));
       }
       return send(response, 405, statusBody(405, 'MethodNotAllowed', `the fake does not support ${method} ${url.pathname}`));
     } catch (error) {

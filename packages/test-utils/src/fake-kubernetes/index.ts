@@ -8,7 +8,8 @@
  * Jobs; create / get / list / watch (with `resourceVersion` resume, 410 Gone
  * after `compact()`, `timeoutSeconds`) / delete (propagation Background,
  * Foreground, Orphan — Orphan is the Job default, as on a real server) /
- * deletecollection / merge patch / replace; label and field selectors; Status
+ * deletecollection / merge patch / replace; `?dryRun=All` on every write
+ * (all checks run, the would-be object is answered, nothing is stored); label and field selectors; Status
  * errors (404, 409, 410, 415, 422). Bodies are validated against the upstream
  * OpenAPI schema (`kubernetes-models`) plus the semantic rules in
  * `validation.ts`. Jobs: parallelism / completions / Indexed completion

@@ -180,6 +180,23 @@ export class ObjectStore {
     return this.commit('ADDED', resource, object);
   }
 
+  /**
+   * The object `insert` would store (metadata filled in, no resourceVersion),
+   * without storing it or emitting anything: a `dryRun=All` create.
+   */
+  preview(resource: string, object: KubeObject): KubeObject {
+    const info = RESOURCES[resource]!;
+    const result = clone(object);
+    result.apiVersion = apiVersionOf(info);
+    result.kind = info.kind;
+    result.metadata.uid = randomUUID();
+    result.metadata.creationTimestamp = nowIso();
+    result.metadata.generation = 1;
+    delete result.metadata.resourceVersion;
+    if (!info.namespaced) delete result.metadata.namespace;
+    return result;
+  }
+
   /** Applies `mutate` to the stored object, bumps its resourceVersion and emits MODIFIED. */
   update(resource: string, namespace: string | undefined, name: string, mutate: (object: KubeObject) => void): KubeObject | undefined {
     const current = this.get(resource, namespace, name);
