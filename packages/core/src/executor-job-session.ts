@@ -163,11 +163,11 @@ export class JobSession {
     const processId = this.#processId;
     const spec = this.#process.spec;
     const refusal = this.#refusal();
-    if (refusal) return this.#closeFailed(refusal);
+    if (refusal) return this.#refuse(refusal);
     const workDir = jobWorkDir(settings, processId);
     mkdirSync(workDir, { recursive: true });
     const job = spec.funcname === 'execute' ? buildJobRequest(this.#process, workDir, this.#dirs, settings.protectedPaths) : undefined;
-    if (job && 'error' in job) return this.#closeFailed(job.error);
+    if (job && 'error' in job) return this.#refuse(job.error);
     const wait = this.#stagingWait();
     try {
       await staging.preSync(processId, spec, this.#dirs, wait.signal);
@@ -217,6 +217,16 @@ export class JobSession {
         this.#signal.removeEventListener('abort', onStop);
       },
     };
+  }
+
+  /**
+   * Closes a process whose spec this executor will not run. Its command never
+   * ran, so the cause is "could not start" (the spec, or its image): `status`
+   * says so instead of showing a failure without a cause.
+   */
+  async #refuse(message: string): Promise<undefined> {
+    await recordJobCause(this.#context, this.#processId, startFailureCause(message));
+    return this.#closeFailed(message);
   }
 
   /** Closes the process failed before its job started (nothing to follow). */

@@ -93,6 +93,22 @@ describe('failure causes on the process', () => {
     });
   });
 
+  it('records a spec the executor refuses as "could not start" (its configuration), before the close', async () => {
+    const client = new ClosingClient();
+    const backend = new FakeBackend();
+    const invalid = makeProcess('invalid');
+    invalid.spec.conditions.nodes = 0;
+    client.queue.push(invalid);
+    start(client, backend);
+    await until(() => client.closed.length === 1, 'closed');
+    expect(attributes(client, 'invalid')).toMatchObject({
+      [RunRecordKey.failureCause]: 'could-not-start',
+      [RunRecordKey.failureDetail]: "could not start: the platform refused its configuration — fix what the process's error says; the command never ran",
+    });
+    expect(client.causeAtClose).toBe('could-not-start');
+    expect(backend.started).toHaveLength(0);
+  });
+
   it('chooses the cause: the executor\'s own stop first, else the status', () => {
     const oom = { kind: 'out-of-memory' as const };
     expect(closeCause({ state: 'cancelled', reason: 'cancelled' }, new StopJob('deadline', 'maxexectime of 60 s exceeded'), 60)).toMatchObject({ kind: 'time-limit', limitSeconds: 60 });
