@@ -15,7 +15,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
-import { BackendError, isFinalJobStatus, JobStatusMemo, type Backend, type JobHandle, type JobRequest, type JobStatus, type LogChunk, type LogCursor } from '@pollinator/backend';
+import {
+  BackendError,
+  isFinalJobStatus,
+  JobStatusMemo,
+  type Backend,
+  type JobHandle,
+  type JobPreflight,
+  type JobRequest,
+  type JobStatus,
+  type LogChunk,
+  type LogCursor,
+} from '@pollinator/backend';
 import {
   ANNOTATION_LAYOUT,
   ANNOTATION_PROCESS_ID,
@@ -29,6 +40,7 @@ import {
   type JobLayout,
 } from './job-manifest';
 import { imageDigestOfPods } from './image-digest';
+import { preflightKubernetesJob } from './job-preflight';
 import { deriveJobStatus, toMillis } from './job-status';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 import { DisruptionMemory, withKubernetesCause } from './kubernetes-cause';
@@ -87,6 +99,24 @@ class KubernetesJobsBackend implements KubernetesBackend {
   /** Before the executor registers: a configuration, an API server that answers, the shared volume (preflight.ts). */
   preflight(): Promise<void> {
     return preflightKubernetes(this.#connection, this.#options);
+  }
+
+  /**
+   * `pollinator plan --check`: a server-side dry run of the Job `start()`
+   * would create, its claims, and whether a node could hold its pods
+   * (job-preflight.ts). A request the manifest builder refuses is answered
+   * `ok: false` with the reason `start()` would give.
+   */
+  async preflightJob(job: JobRequest): Promise<JobPreflight> {
+    const connection = await this.#connection.connect();
+    let manifest: V1Job;
+    try {
+      manifest = buildJobManifest(job, { ...this.#options, namespace: connection.namespace, name: jobName(job.processId, randomBytes(4).toString('hex').slice(0, 6)) });
+    } catch (error) {
+      if (BackendError.isInstance(error)) return { ok: false, message: error.message };
+      throw error;
+    }
+    return preflightKubernetesJob(connection, manifest);
   }
 
   async manifest(job: JobRequest, name?: string): Promise<V1Job> {

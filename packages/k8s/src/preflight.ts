@@ -42,7 +42,7 @@ function configurationSource(options: KubernetesBackendOptions, env: NodeJS.Proc
 }
 
 /** `work`, or a timeout error after `ms`. */
-async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);

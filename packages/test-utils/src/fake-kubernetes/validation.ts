@@ -112,7 +112,7 @@ function checkPodSpec(spec: any, path: string, causes: ValidationCause[], inJob:
     }
   });
   if ((spec.containers ?? []).length === 0) causes.push({ field: `${path}.containers`, reason: 'FieldValueRequired', message: 'Required value' });
-  if (spec.activeDeadlineSeconds !== undefined && !(spec.activeDeadlineSeconds > 0))
+  if (spec.activeDeadlineSeconds !== undefined && !(spec.activeDeadlineSeconds > 0 && spec.activeDeadlineSeconds <= 2147483647))
     causes.push({ field: `${path}.activeDeadlineSeconds`, reason: 'FieldValueInvalid', message: `Invalid value: ${spec.activeDeadlineSeconds}: must be between 1 and 2147483647, inclusive` });
 }
 
