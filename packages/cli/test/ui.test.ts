@@ -1,15 +1,17 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { createColoniesClient } from '@pollinator/colonies-client';
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventProblems } from '../src/render/json-schema.test-helpers';
-import { createSandbox, type Sandbox } from './cli-harness';
-import { startCli, type BackgroundCli } from './forward-harness';
+import { createSandbox, runCli, type Sandbox } from './cli-harness';
+import { freePort, startCli, type BackgroundCli } from './forward-harness';
 
 // `pollinator ui` against a configured colony (a dev-server): it prints the
 // link with the token, the link becomes a cookie, the cookie reads /api/runs.
+// On the embedded default it prints the link of the dashboard the embedded
+// default's own process serves (`pollinator dev`, or its background service).
 
 let sandbox: Sandbox;
 let server: DevServer;
@@ -37,6 +39,14 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
       .on('error', reject)
       .end();
   });
+}
+
+/** A live stream as a page holds it (kept open until `destroy()`). */
+function openStream(url: string, cookie: string): ClientRequest {
+  const stream = request(url, { headers: { cookie, accept: 'text/event-stream' } }, (response) => response.resume());
+  stream.on('error', () => undefined);
+  stream.end();
+  return stream;
 }
 
 function ui(args: string[], extraEnv: Record<string, string | undefined> = {}): BackgroundCli {
@@ -116,16 +126,52 @@ describe('pollinator ui', () => {
     expect((await dev.exited).code).toBe(0);
   });
 
-  it('serves the embedded default when no colony is configured', async () => {
-    const command = startCli(['ui', '--json'], { cwd: sandbox.dir, env: sandbox.env });
+  it('on the embedded default, prints the link of the dashboard its background service serves, which stays up while a page is open', { timeout: 120_000 }, async () => {
+    // The embedded default: nothing configured. The service `ui` starts inherits the short idle timeout.
+    const command = startCli(['ui', '--json'], { cwd: sandbox.dir, env: { ...sandbox.env, POLLINATOR_DEV_IDLE_TIMEOUT: '60s' } });
     running.push(command);
     const ready = JSON.parse((await command.waitFor(/^\{.*"ui\.ready".*\}$/m, 'stdout'))[0]) as { url: string; port: number; colonyName: string };
+    expect(eventProblems(ready)).toBe('');
     expect(ready.colonyName).toBe('dev');
+    const serverJson = join(sandbox.dir, 'data', 'embedded', 'server.json');
+    const advertised = JSON.parse(readFileSync(serverJson, 'utf8')) as { pid: number; service: boolean; dashboard: { link: string } };
+    // The service serves it (not this command), and only the user can read the token.
+    expect(advertised.service).toBe(true);
+    expect(ready.url).toBe(advertised.dashboard.link);
+    expect(statSync(serverJson).mode & 0o077).toBe(0);
     const exchange = await get(ready.url);
     const cookie = String((exchange.headers['set-cookie'] as string[])[0]).split(';')[0]!;
     const executors = await get(`http://127.0.0.1:${ready.port}/api/executors`, { cookie });
     expect(executors.status).toBe(200);
     expect((JSON.parse(executors.text) as { executors: unknown[] }).executors.length).toBeGreaterThan(0);
+    command.signal('SIGINT');
+    expect((await command.exited).code).toBe(0);
+
+    // `dev status` shows the same link; with nothing going on the service counts down to stopping itself…
+    const status = async () => {
+      const result = await runCli(['dev', 'status', '--json'], { cwd: sandbox.dir, env: sandbox.env });
+      return result.events()[0] ?? {};
+    };
+    expect(await status()).toMatchObject({ running: true, pid: advertised.pid, dashboardUrl: advertised.dashboard.link });
+    await expect.poll(async () => typeof (await status()).idleStopAt, { timeout: 30_000, interval: 500 }).toBe('string');
+    // …and not while a page keeps its live stream open.
+    const stream = openStream(`http://127.0.0.1:${ready.port}/api/events`, cookie);
+    try {
+      await expect.poll(async () => (await status()).idleStopAt, { timeout: 30_000, interval: 500 }).toBeNull();
+    } finally {
+      stream.destroy();
+    }
+  });
+
+  it('--port on the embedded default serves a dashboard of its own from this command', async () => {
+    const port = await freePort();
+    const command = startCli(['ui', '--json', '--port', String(port)], { cwd: sandbox.dir, env: sandbox.env });
+    running.push(command);
+    const ready = JSON.parse((await command.waitFor(/^\{.*"ui\.ready".*\}$/m, 'stdout'))[0]) as { url: string; port: number };
+    expect(ready.port).toBe(port);
+    const advertised = JSON.parse(readFileSync(join(sandbox.dir, 'data', 'embedded', 'server.json'), 'utf8')) as { dashboard: { link: string } };
+    expect(ready.url).not.toBe(advertised.dashboard.link);
+    expect((await get(ready.url)).status).toBe(303);
     command.signal('SIGINT');
     expect((await command.exited).code).toBe(0);
   });

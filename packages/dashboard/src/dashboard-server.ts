@@ -39,6 +39,12 @@ export interface DashboardServer {
   readonly url: string;
   /** The link to open: `http://127.0.0.1:PORT/?token=…`. */
   readonly link: string;
+  /**
+   * Requests being answered right now, live streams included: an open page
+   * keeps its runs or log stream open, so the embedded default's background
+   * service does not stop itself for being idle under someone looking at it.
+   */
+  openRequests(): number;
   /** Ends live streams, stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -48,6 +54,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const webDir = options.webDir ?? defaultWebDir();
   const closing = new AbortController();
   let port = 0;
+  let openRequests = 0;
   const context = (): ApiContext => ({
     client: options.client,
     ...(options.colonyName === undefined ? {} : { colonyName: options.colonyName }),
@@ -58,6 +65,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const server = createServer((request, response) => {
     const requestAbort = new AbortController();
     const abort = () => requestAbort.abort();
+    openRequests += 1;
+    response.once('close', () => (openRequests -= 1));
     response.once('close', abort);
     closing.signal.addEventListener('abort', abort, { once: true });
     response.once('close', () => closing.signal.removeEventListener('abort', abort));
@@ -80,6 +89,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     token,
     url,
     link: `${url}?token=${token}`,
+    openRequests: () => openRequests,
     close: async () => {
       closing.abort();
       await new Promise<void>((resolve) => {

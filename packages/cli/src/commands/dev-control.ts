@@ -34,7 +34,7 @@ function idleStopText(advertisement: Advertisement, now: number): string {
   return `in ${duration(at - now)} (at ${new Date(at).toLocaleTimeString()}) unless something runs`;
 }
 
-/** `pollinator dev status`: whether the embedded default runs, where, for how long, its jobs, when it stops itself. */
+/** `pollinator dev status`: whether the embedded default runs, where (and its dashboard's link), for how long, its jobs, when it stops itself. */
 export async function status(context: CommandContext): Promise<number> {
   const { output } = context;
   const dir = embeddedDir(context.config.env);
@@ -64,6 +64,7 @@ export async function status(context: CommandContext): Promise<number> {
       idleTimeoutSeconds: advertisement.idleTimeoutMs === undefined ? null : advertisement.idleTimeoutMs / 1000,
       idleStopAt: advertisement.idleStopAt ?? null,
       logFile: advertisement.logFile ?? null,
+      dashboardUrl: advertisement.dashboard?.link ?? null,
     });
     return CliExitCode.SUCCESS;
   }
@@ -71,6 +72,7 @@ export async function status(context: CommandContext): Promise<number> {
     ['running', advertisement.service === true ? 'background service' : `\`pollinator ${advertisement.command}\` in the foreground`],
     ['pid', String(advertisement.pid)],
     ['url', advertisement.url],
+    ['dashboard', advertisement.dashboard?.link ?? 'none (an older pollinator serves it)'],
     ['uptime', started === undefined ? 'unknown' : duration(now - started)],
     ['jobs', `${jobs.running} running, ${jobs.waiting} waiting${advertisement.concurrency === undefined ? '' : ` (up to ${advertisement.concurrency} side by side)`}`],
     ['idle stop', idleStopText(advertisement, now)],

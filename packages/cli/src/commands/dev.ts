@@ -8,13 +8,11 @@ import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { createExecutorEventRenderer } from '../render/executor-events';
 import { readAdvertisement, writeAdvertisement } from '../runtime/embedded-advertisement';
-import type { EmbeddedColony } from '../runtime/embedded-connect';
 import { idleTimeoutFromEnv, watchIdle } from '../runtime/embedded-idle';
 import { liveClients } from '../runtime/embedded-leases';
 import { defaultConcurrency } from '../runtime/embedded-serve';
 import { serviceLogFile } from '../runtime/embedded-service';
-import { openEmbeddedColony } from '../runtime/embedded';
-import { VERSION } from '../version';
+import { openEmbeddedColony, type ServedEmbeddedColony } from '../runtime/embedded';
 
 export interface DevOptions {
   port?: string;
@@ -78,7 +76,7 @@ export async function run(context: CommandContext, action: string | undefined, o
       `COLONIES_SERVER_HOST is set (${context.config.env.COLONIES_SERVER_HOST}): other pollinator commands in this environment use that colony, not this embedded one.`,
     );
   }
-  let colony: EmbeddedColony;
+  let colony: ServedEmbeddedColony;
   try {
     colony = await openEmbeddedColony(context, {
       serve: {
@@ -98,9 +96,8 @@ export async function run(context: CommandContext, action: string | undefined, o
     throw error;
   }
   const envFile = await writeEnvFiles(context, colony, options.writeEnv);
-  // The foreground dev serves the dashboard too (`pollinator ui` does the same for any colony); the service does not.
-  const dashboard = service ? undefined : await startDashboard(colony);
-  printReady(context, colony, envFile, options.writeEnv, service, dashboard?.link);
+  // Both serve the dashboard (advertised in server.json, where `pollinator ui` finds it); its link is in the service's 0600 log.
+  printReady(context, colony, envFile, options.writeEnv, service, colony.dashboard.link);
 
   const stop = await untilStopped(context, colony, idleTimeoutMs ?? 0);
   const running = colony.runningExecutor?.running() ?? [];
@@ -110,7 +107,6 @@ export async function run(context: CommandContext, action: string | undefined, o
   }
   // Withdrawn first: a command starting now starts a new service instead of connecting to this stopping one.
   withdrawAdvertisement(colony.dir);
-  await dashboard?.close();
   await colony.runningExecutor?.stop(stop === 'force' ? 'detach' : 'finish');
   await context.cleanup();
   if (output.isJson) output.json({ type: 'dev.stopped', reason: stop });
@@ -127,7 +123,7 @@ function stoppingText(stop: StopReason, running: number): string {
   return `${why} Waiting for ${running === 1 ? 'the running job' : `${running} running jobs`} to finish (Ctrl-C again leaves ${running === 1 ? 'it' : 'them'} running; the next \`pollinator dev\` re-attaches).`;
 }
 
-async function writeEnvFiles(context: CommandContext, colony: EmbeddedColony, writeEnv: string | undefined): Promise<string> {
+async function writeEnvFiles(context: CommandContext, colony: ServedEmbeddedColony, writeEnv: string | undefined): Promise<string> {
   const env = shownEnv(colony);
   const envFile = join(colony.dir, 'colonies.env');
   const header = `Environment of the pollinator embedded default (\`pollinator dev\`, ${colony.url}): for the Go colonies CLI and other ColonyOS tools, and for pollinator itself.\nLoad it with: set -a; . ${envFile}; set +a`;
@@ -136,28 +132,16 @@ async function writeEnvFiles(context: CommandContext, colony: EmbeddedColony, wr
   return envFile;
 }
 
-function shownEnv(colony: EmbeddedColony): Record<string, string> {
+function shownEnv(colony: ServedEmbeddedColony): Record<string, string> {
   return Object.fromEntries(SHOWN_VARIABLES.filter((name) => colony.env[name] !== undefined).map((name) => [name, colony.env[name] ?? '']));
 }
 
-async function startDashboard(colony: EmbeddedColony): Promise<{ link: string; close(): Promise<void> }> {
-  const { startDashboardServer } = await import('@pollinator/dashboard');
-  return startDashboardServer({ client: colony.client, colonyName: colony.colonyName, blobStore: async () => colony.blobStore, toolVersion: VERSION });
-}
-
-function printReady(
-  context: CommandContext,
-  colony: EmbeddedColony,
-  envFile: string,
-  writeEnv: string | undefined,
-  service: boolean,
-  dashboardLink: string | undefined,
-): void {
+function printReady(context: CommandContext, colony: ServedEmbeddedColony, envFile: string, writeEnv: string | undefined, service: boolean, dashboardLink: string): void {
   const { output } = context;
   const env = shownEnv(colony);
   const concurrency = colony.advertisement.concurrency;
   if (output.isJson) {
-    output.json({ type: 'dev.ready', url: colony.url, colonyName: colony.colonyName, dir: colony.dir, envFile, executor: colony.executor === 'this', concurrency, service, env, ...(dashboardLink === undefined ? {} : { dashboardUrl: dashboardLink }) });
+    output.json({ type: 'dev.ready', url: colony.url, colonyName: colony.colonyName, dir: colony.dir, envFile, executor: colony.executor === 'this', concurrency, service, env, dashboardUrl: dashboardLink });
     return;
   }
   const c = output.colors;
@@ -165,7 +149,7 @@ function printReady(
   output.step(`Embedded colony ${c.bold(colony.colonyName)} at ${c.bold(colony.url)}${executorText}`);
   output.line(`  state      ${tildify(colony.dir, context.env)}`);
   output.line(`  env file   ${tildify(envFile, context.env)}${writeEnv === undefined ? '' : ` and ${writeEnv}`}`);
-  if (dashboardLink !== undefined) output.line(`  dashboard  ${dashboardLink}`);
+  output.line(`  dashboard  ${dashboardLink}`);
   if (service) {
     const timeout = colony.advertisement.idleTimeoutMs ?? 0;
     output.line(`  service    pid ${process.pid}; ${timeout > 0 ? `stops itself after ${Math.round(timeout / 1000)} s idle` : 'never stops itself'} (\`pollinator dev stop\` stops it)`);
@@ -185,14 +169,15 @@ function withdrawAdvertisement(dir: string): void {
 /**
  * Waits for the reason to stop: Ctrl-C / SIGTERM (`pollinator dev stop`),
  * SIGUSR2 (`pollinator dev stop --force`: running jobs are left running), or
- * — the background service — `idleTimeoutMs` with no job waiting or running
- * and no pollinator command connected.
+ * — the background service — `idleTimeoutMs` with no job waiting or running,
+ * no pollinator command connected and no dashboard page open (a page keeps a
+ * live stream open while it shows runs or a log).
  */
-async function untilStopped(context: CommandContext, colony: EmbeddedColony, idleTimeoutMs: number): Promise<StopReason> {
+async function untilStopped(context: CommandContext, colony: ServedEmbeddedColony, idleTimeoutMs: number): Promise<StopReason> {
   const dir = colony.dir;
   const advertisement = colony.advertisement;
   const busy = async (): Promise<boolean> => {
-    if ((colony.runningExecutor?.running().length ?? 0) > 0 || liveClients(dir).length > 0) return true;
+    if ((colony.runningExecutor?.running().length ?? 0) > 0 || liveClients(dir).length > 0 || colony.dashboard.openRequests() > 0) return true;
     const statistics = await colony.client.getColonyStatistics();
     return statistics.waitingprocesses > 0 || statistics.runningprocesses > 0;
   };

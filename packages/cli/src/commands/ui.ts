@@ -18,29 +18,48 @@ function parsePort(text: string | undefined): number {
 
 /**
  * `pollinator ui [--port N] [--open]`: the web dashboard of the colony in
- * effect (configured, or the embedded default) on 127.0.0.1 until Ctrl-C. The
- * printed link carries the session token; this process keeps the key and signs.
+ * effect until Ctrl-C. On the embedded default, the process serving it (its
+ * background service or `pollinator dev`) serves the dashboard already: this
+ * command prints that link and, while it runs, keeps the service from
+ * stopping itself for being idle. Otherwise (a configured colony, or
+ * `--port`) this process serves it on 127.0.0.1, keeps the key and signs. The
+ * printed link carries the session token either way.
  */
 export async function run(context: CommandContext, options: UiOptions): Promise<number> {
   const port = parsePort(options.port);
   const connection = await connectColony(context);
-  const { startDashboardServer } = await import('@pollinator/dashboard');
-  const dashboard = await startDashboardServer({ client: connection.client, colonyName: connection.colonyName, blobStore: () => connection.blobStore(), port, toolVersion: VERSION });
+  const advertised = port === 0 ? connection.embedded?.advertisement.dashboard : undefined;
+  let served: { link: string; port: number; close(): Promise<void> } | undefined;
+  if (advertised === undefined) {
+    const { startDashboardServer } = await import('@pollinator/dashboard');
+    served = await startDashboardServer({ client: connection.client, colonyName: connection.colonyName, blobStore: () => connection.blobStore(), port, toolVersion: VERSION });
+  }
+  const link = served?.link ?? advertised?.link ?? '';
   const { output } = context;
   try {
-    if (output.isJson) output.json({ type: 'ui.ready', url: dashboard.link, port: dashboard.port, colonyName: connection.colonyName });
+    if (output.isJson) output.json({ type: 'ui.ready', url: link, port: Number(new URL(link).port), colonyName: connection.colonyName });
     else {
       output.step(`Dashboard of ${connection.description}`);
-      output.result(dashboard.link);
-      output.info('Open the link above (it holds this session\'s token); Ctrl-C stops the dashboard.');
+      output.result(link);
+      output.info(
+        served === undefined
+          ? 'Open the link above (it holds the session token). The embedded default serves it, and stays up while this command runs or a dashboard page is open; Ctrl-C ends this command.'
+          : "Open the link above (it holds this session's token); Ctrl-C stops the dashboard.",
+      );
     }
     if (options.open === true) {
-      const failure = await openBrowser(dashboard.link, context.env);
+      const failure = await openBrowser(link, context.env);
       if (failure !== undefined) output.warn(`Could not open a browser: ${failure}. Open the link yourself.`);
     }
-    await untilInterrupted(context.signal);
+    // Attached, nothing of this process's own keeps it running (its lease is a file): a timer does, until Ctrl-C.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await untilInterrupted(context.signal);
+    } finally {
+      clearInterval(keepAlive);
+    }
   } finally {
-    await dashboard.close();
+    await served?.close();
   }
   if (output.isJson) output.json({ type: 'ui.stopped' });
   return 0;

@@ -31,6 +31,12 @@ export interface Advertisement {
   idleStopAt?: string | null;
   /** The service's log file. */
   logFile?: string;
+  /**
+   * The dashboard the serving process serves on 127.0.0.1: `link` carries its
+   * session token, which is why this file is the user's only (0600), like the
+   * keys in `env`. `pollinator ui` and `pollinator dev status` print it.
+   */
+  dashboard?: { url: string; link: string };
 }
 
 export function pidAlive(pid: number): boolean {

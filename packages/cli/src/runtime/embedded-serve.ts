@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorEvent } from '@pollinator/core';
+import type { DashboardServer } from '@pollinator/dashboard';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { embeddedExecutorDirs, tildify } from '../config/paths';
+import { VERSION } from '../version';
 import { releaseServe, writeAdvertisement, type Advertisement } from './embedded-advertisement';
 import { connectTo, type EmbeddedColony } from './embedded-connect';
 import { startExecutor } from './executor';
@@ -34,13 +36,19 @@ export interface ServeOptions {
   onExecutorEvent?: (event: ExecutorEvent) => void;
 }
 
+/** The embedded default as the process serving it sees it: with its dashboard. */
+export interface ServedEmbeddedColony extends EmbeddedColony {
+  dashboard: DashboardServer;
+}
+
 /**
  * Serves the embedded default from this process (the caller holds
- * `server.lock`): the dev-server, a local executor, then `server.json` once
- * both are ready, so a command that finds the advertisement can submit at
- * once. The command's cleanup stops them and removes the advertisement.
+ * `server.lock`): the dev-server, a local executor and the dashboard, then
+ * `server.json` once all are ready, so a command that finds the advertisement
+ * can submit at once (and `pollinator ui` finds the dashboard's link). The
+ * command's cleanup stops them and removes the advertisement.
  */
-export async function serveEmbedded(context: CommandContext, dir: string, options: ServeOptions): Promise<EmbeddedColony> {
+export async function serveEmbedded(context: CommandContext, dir: string, options: ServeOptions): Promise<ServedEmbeddedColony> {
   let server;
   try {
     const { startDevServer } = await import('@pollinator/dev-server');
@@ -97,6 +105,20 @@ export async function serveEmbedded(context: CommandContext, dir: string, option
     colony.executor = 'this';
     if (colony.runningExecutor.jobRuntime !== undefined) advertisement.jobRuntime = colony.runningExecutor.jobRuntime;
   }
+  const dashboard = await startDashboard(context, colony);
+  advertisement.dashboard = { url: dashboard.url, link: dashboard.link };
   writeAdvertisement(dir, advertisement);
-  return colony;
+  return { ...colony, dashboard };
+}
+
+/**
+ * The dashboard of the embedded default, in the serving process: its token is
+ * made here (never on a command line) and reaches other processes only
+ * through `server.json`. Closed before the server (cleanups run last first).
+ */
+async function startDashboard(context: CommandContext, colony: EmbeddedColony): Promise<DashboardServer> {
+  const { startDashboardServer } = await import('@pollinator/dashboard');
+  const dashboard = await startDashboardServer({ client: colony.client, colonyName: colony.colonyName, blobStore: async () => colony.blobStore, toolVersion: VERSION });
+  context.onCleanup(() => dashboard.close());
+  return dashboard;
 }

@@ -9,10 +9,11 @@ import { liveAdvertisement, lockHolder, tryLock } from './embedded-advertisement
 import { connectTo, type EmbeddedColony } from './embedded-connect';
 import { idleTimeoutFromEnv } from './embedded-idle';
 import { holdLease } from './embedded-leases';
-import { defaultConcurrency, serveEmbedded } from './embedded-serve';
+import { defaultConcurrency, serveEmbedded, type ServedEmbeddedColony } from './embedded-serve';
 import { ensureService } from './embedded-service';
 
 export type { EmbeddedColony } from './embedded-connect';
+export type { ServedEmbeddedColony } from './embedded-serve';
 
 /**
  * The embedded default: `@pollinator/dev-server` on 127.0.0.1 with its state
@@ -65,6 +66,8 @@ function announceOnce(context: CommandContext, dir: string, text: string): void 
   }
 }
 
+export async function openEmbeddedColony(context: CommandContext, options: OpenEmbeddedOptions & { serve: NonNullable<OpenEmbeddedOptions['serve']> }): Promise<ServedEmbeddedColony>;
+export async function openEmbeddedColony(context: CommandContext, options?: OpenEmbeddedOptions): Promise<EmbeddedColony>;
 export async function openEmbeddedColony(context: CommandContext, options: OpenEmbeddedOptions = {}): Promise<EmbeddedColony> {
   const dir = embeddedDir(context.config.env);
   if (options.readOnly === true && !existsSync(join(dir, 'server', 'colonies.sqlite'))) {
@@ -90,7 +93,7 @@ export async function openEmbeddedColony(context: CommandContext, options: OpenE
 }
 
 /** Serves from this process once it holds the lock; refuses while another process serves. */
-async function serveHere(context: CommandContext, dir: string, serve: NonNullable<OpenEmbeddedOptions['serve']>): Promise<EmbeddedColony> {
+async function serveHere(context: CommandContext, dir: string, serve: NonNullable<OpenEmbeddedOptions['serve']>): Promise<ServedEmbeddedColony> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const advertisement = await liveAdvertisement(dir);
     if (advertisement !== undefined) {
