@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { assertSafeKey, readExactly, type BlobStore, type PutOptions, type PutResult } from './blob-store';
@@ -7,6 +8,7 @@ import { BlobNotFoundError } from './errors';
 import { translateS3Error, type S3Place } from './s3-errors';
 import { putResumable, type MultipartState } from './s3-multipart-put';
 import type { S3BlobStoreOptions } from './s3-options';
+import { createDirectS3, type DirectS3 } from './s3-direct';
 import { getRanges } from './s3-ranged-get';
 import { errorName, httpStatus, loadS3Sdk, loadS3Upload, withoutNodeVersionWarning, type S3Access } from './s3-sdk';
 
@@ -20,8 +22,12 @@ export interface S3BlobStore extends BlobStore {
 }
 
 /**
- * S3 blob store (`@aws-sdk/client-s3`, path-style, checksums only when
- * required). Objects below `multipartThreshold` go up in one PutObject; larger
+ * S3 blob store (path-style, checksums only when required). The per-object
+ * requests (PutObject and GetObject below `multipartThreshold`, HeadObject,
+ * DeleteObject, HeadBucket) are signed and sent directly (s3-direct.ts, a
+ * tenth of the SDK's CPU per request); multipart uploads, ranged downloads
+ * and bucket creation use `@aws-sdk/client-s3`, as does every request when a
+ * `client` is injected. Objects below `multipartThreshold` go up in one PutObject; larger
  * ones as multipart uploads with `partConcurrency` parts in flight. With a
  * resume journal the multipart upload id and finished parts are persisted after
  * every part, so an interrupted upload continues instead of starting over;
@@ -35,12 +41,26 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const threshold = Math.max(options.multipartThreshold ?? 16 * MiB, 1);
   const partConcurrency = Math.max(1, options.partConcurrency ?? 4);
   const bucket = options.bucket;
+  // Sockets shared by the direct requests and the SDK's (kept alive: a sync makes one request per file).
+  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 128 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }) };
   // The SDK is loaded (and the client made) on first use, not at import or creation: it costs ~0.5-1 s.
   let created: S3Client | undefined;
-  const sdkClient = (): S3Client => (created ??= options.client ?? newS3Client(options, endpointUrl));
+  const sdkClient = (): S3Client => (created ??= options.client ?? newS3Client(options, endpointUrl, agents));
   /** The SDK and the client, loading them on the first call. */
   const s3 = () => ({ sdk: loadS3Sdk(), client: sdkClient() });
   const access = (): S3Access => ({ ...s3(), bucket, partSize, partConcurrency });
+  // Per-object requests go without the SDK (s3-direct.ts), unless a client was injected (its middleware is wanted).
+  const direct: DirectS3 | undefined =
+    options.client === undefined
+      ? createDirectS3({
+          endpointUrl,
+          region: options.region ?? 'us-east-1',
+          accessKey: options.accessKey,
+          secretKey: options.secretKey,
+          bucket,
+          agent: endpointUrl.startsWith('https:') ? agents.https : agents.http,
+        })
+      : undefined;
   const place: S3Place = { endpoint: hostPort, bucket };
   /** Refused credentials and an unreachable endpoint say so, naming the endpoint and bucket. */
   const translated = async <T>(operation: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
@@ -54,14 +74,22 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   // Closing the store ends requests still waiting on a server that does not answer (the SDK's destroy does not).
   const closing = new AbortController();
 
+  const headBucket = async (): Promise<void> => {
+    if (direct) {
+      (await direct.send({ method: 'HEAD', signal: closing.signal })).resume();
+      return;
+    }
+    const { sdk, client } = s3();
+    await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }), { abortSignal: closing.signal });
+  };
   let bucketReady: Promise<void> | undefined;
   const ensureBucket = () =>
     (bucketReady ??= (async () => {
-      const { sdk, client } = s3();
       try {
-        await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }), { abortSignal: closing.signal });
+        await headBucket();
       } catch (error) {
         if (httpStatus(error) !== 404 || options.createBucket === false) throw error;
+        const { sdk, client } = s3();
         try {
           await client.send(new sdk.CreateBucketCommand({ Bucket: bucket }), { abortSignal: closing.signal });
         } catch (createError) {
@@ -81,19 +109,22 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       assertSafeKey(key);
       return translated(async () => {
         await ensureBucket();
-        if (putOptions.size < threshold) return putSmall(access(), key, body, putOptions);
+        if (putOptions.size < threshold) {
+          return direct ? putSmallDirect(direct, key, body, putOptions, closing.signal) : putSmall(access(), key, body, putOptions);
+        }
         if (putOptions.resume) return putResumable(access(), key, body, putOptions);
         return putWithLibStorage(access(), key, body, putOptions);
       }, putOptions.signal);
     },
     async get(key, getOptions) {
-      const { sdk, client } = s3();
       assertSafeKey(key);
       return translated(async () => {
         await ensureBucket();
         const size = getOptions?.size;
         if (size !== undefined && size >= threshold) return getRanges(access(), key, size, getOptions?.signal);
         try {
+          if (direct) return await direct.send({ method: 'GET', key, signal: getOptions?.signal ?? closing.signal });
+          const { sdk, client } = s3();
           const reply = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: getOptions?.signal });
           return reply.Body as Readable;
         } catch (error) {
@@ -103,11 +134,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       }, getOptions?.signal);
     },
     async head(key) {
-      const { sdk, client } = s3();
       assertSafeKey(key);
       return translated(async () => {
         await ensureBucket();
         try {
+          if (direct) {
+            const reply = await direct.send({ method: 'HEAD', key, signal: closing.signal });
+            reply.resume();
+            return { size: Number(reply.headers['content-length'] ?? 0) };
+          }
+          const { sdk, client } = s3();
           const reply = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
           return { size: reply.ContentLength ?? 0 };
         } catch (error) {
@@ -117,10 +153,14 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       });
     },
     async delete(key) {
-      const { sdk, client } = s3();
       assertSafeKey(key);
       await translated(async () => {
         await ensureBucket();
+        if (direct) {
+          (await direct.send({ method: 'DELETE', key, signal: closing.signal })).resume();
+          return;
+        }
+        const { sdk, client } = s3();
         await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
       });
     },
@@ -138,12 +178,25 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     },
     async close() {
       closing.abort();
-      if (!options.client) created?.destroy();
+      if (!options.client) {
+        created?.destroy();
+        agents.http.destroy();
+        agents.https.destroy();
+      }
     },
   };
 }
 
-/** One PutObject with the whole body in memory (objects below the multipart threshold). */
+/** One PutObject with the whole body in memory (objects below the multipart threshold), without the SDK. */
+async function putSmallDirect(direct: DirectS3, key: string, body: Readable, putOptions: PutOptions, closing: AbortSignal): Promise<PutResult> {
+  const data = await readExactly(body, putOptions.size, key);
+  const reply: IncomingMessage = await direct.send({ method: 'PUT', key, body: data, contentType: 'application/octet-stream', signal: putOptions.signal ?? closing });
+  reply.resume();
+  putOptions.onBytes?.(data.length);
+  return { resumedBytes: 0 };
+}
+
+/** One PutObject with the whole body in memory (objects below the multipart threshold), through an injected SDK client. */
 async function putSmall(access: S3Access, key: string, body: Readable, putOptions: PutOptions): Promise<PutResult> {
   const { sdk, client, bucket } = access;
   const data = await readExactly(body, putOptions.size, key);
@@ -180,7 +233,7 @@ async function putWithLibStorage(access: S3Access, key: string, body: Readable, 
   return { resumedBytes: 0 };
 }
 
-function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client {
+function newS3Client(options: S3BlobStoreOptions, endpointUrl: string, agents: { http: HttpAgent; https: HttpsAgent }): S3Client {
   const { S3Client: Client } = loadS3Sdk();
   return withoutNodeVersionWarning(() => new Client({
     endpoint: endpointUrl,
@@ -190,10 +243,7 @@ function newS3Client(options: S3BlobStoreOptions, endpointUrl: string): S3Client
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    requestHandler: {
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128, rejectUnauthorized: !options.skipVerify }),
-    },
+    requestHandler: { httpAgent: agents.http, httpsAgent: agents.https },
   }));
 }
 

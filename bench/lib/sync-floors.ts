@@ -1,0 +1,101 @@
+/**
+ * The floors of a small-file sync on this machine: what the servers take for
+ * the requests a sync of N small files cannot avoid, made directly (no
+ * pollinator code in between), in this process, N/`parallel` at a time as
+ * cfs-sync makes them.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent } from 'node:http';
+import { createRequire } from 'node:module';
+import type * as ClientS3 from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { createS3BlobStore, type CfsMetadata } from '@pollinator/cfs-sync';
+
+// The AWS SDK copy cfs-sync itself loads.
+const requireFromCfsSync = createRequire(new URL('../../packages/cfs-sync/package.json', import.meta.url));
+
+export interface S3Settings {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+}
+
+async function pool(count: number, parallel: number, action: (index: number) => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) await action(next++);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** `count` PutObjects of 1 KiB, then `count` GetObjects of them, through a fresh SDK client. */
+export async function rawS3Floor(s3: S3Settings, count: number, parallel: number): Promise<{ putSeconds: number; getSeconds: number }> {
+  const sdk = requireFromCfsSync('@aws-sdk/client-s3') as typeof ClientS3;
+  const client = new sdk.S3Client({
+    endpoint: `http://${s3.endpoint}`,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 128 }) },
+  });
+  try {
+    await client.send(new sdk.CreateBucketCommand({ Bucket: s3.bucket })).catch(() => undefined);
+    const keys = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
+    const data = randomBytes(1024);
+    const putSeconds = await pool(count, parallel, (index) =>
+      client.send(new sdk.PutObjectCommand({ Bucket: s3.bucket, Key: keys[index], Body: data, ContentLength: data.length })),
+    );
+    const getSeconds = await pool(count, parallel, async (index) => {
+      const reply = await client.send(new sdk.GetObjectCommand({ Bucket: s3.bucket, Key: keys[index] }));
+      await reply.Body!.transformToByteArray();
+    });
+    return { putSeconds, getSeconds };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The same through cfs-sync's S3 store (its direct SigV4 requests), without planning or metadata. */
+export async function storeS3Floor(s3: S3Settings, count: number, parallel: number): Promise<{ putSeconds: number; getSeconds: number }> {
+  const store = createS3BlobStore(s3);
+  try {
+    const keys = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
+    const data = randomBytes(1024);
+    const putSeconds = await pool(count, parallel, (index) => store.put(keys[index]!, Readable.from([data]), { size: data.length }));
+    const getSeconds = await pool(count, parallel, async (index) => {
+      for await (const chunk of await store.get(keys[index]!, { size: data.length })) void chunk;
+    });
+    return { putSeconds, getSeconds };
+  } finally {
+    await store.close?.();
+  }
+}
+
+/** `count` `addfilemsg` RPCs (records of 1-byte files) through the metadata a sync uses. */
+export async function rawAddFileFloor(metadata: CfsMetadata, colonyName: string, count: number, parallel: number): Promise<number> {
+  const label = `/bench/floor-${randomBytes(4).toString('hex')}`;
+  return pool(count, parallel, (index) =>
+    metadata.addFile({
+      fileid: '',
+      colonyname: colonyName,
+      label,
+      name: `f${index}`,
+      size: 1,
+      sequencenr: 0,
+      checksum: '0'.repeat(64),
+      checksumalg: 'SHA256',
+      added: '0001-01-01T00:00:00Z',
+      ref: {
+        protocol: 's3',
+        s3object: { server: '', port: -1, tls: false, accesskey: '', secretkey: '', region: '', encryptionkey: '', encryptionalg: '', object: randomBytes(32).toString('hex'), bucket: '' },
+      },
+    }),
+  );
+}
