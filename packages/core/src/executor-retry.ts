@@ -25,21 +25,11 @@ import type { ExecutorProcess } from './executor-types';
 import { errorText } from './error-text';
 import { parseMemoryBytes } from './resource-units';
 import { RunRecordKey } from './run-record-keys';
+import { attemptOf, attemptsAllowed } from './attempt-numbers';
+
+export { attemptOf, attemptsAllowed } from './attempt-numbers';
 
 const RUNNING = 1;
-
-/** Which attempt a process is: its spec's `POLLINATOR_ATTEMPT` (1 when absent) plus the server's re-queues of it. */
-export function attemptOf(process: { spec: { env?: Record<string, string> | null }; retries?: number }): number {
-  const declared = Number(process.spec.env?.[RunRecordKey.attempt]);
-  const first = Number.isInteger(declared) && declared >= 1 ? declared : 1;
-  const requeues = Number.isInteger(process.retries) && process.retries! > 0 ? process.retries! : 0;
-  return first + requeues;
-}
-
-/** Every attempt the spec allows: the first and `maxretries` more. */
-export function attemptsAllowed(maxretries: number): number {
-  return Number.isInteger(maxretries) && maxretries > 0 ? maxretries + 1 : 1;
-}
 
 /** Causes that `any-failure` stands for: every end but a success or a cancel. */
 const ANY_FAILURE: readonly JobCauseKind[] = ['failed', 'out-of-memory', 'time-limit', 'node-failure', 'preempted'];

@@ -8,7 +8,7 @@
 import type { PollinatorEvent, ProcessRetriedEvent, RunResult } from './events';
 import { followUntilDone, type FollowProcessOptions } from './follow-process';
 import { processAttempt, retriedAs } from './process-attempts';
-import { attemptsAllowed } from './executor-retry';
+import { attemptsAllowed } from './attempt-numbers';
 
 /** `followUntilDone`, then the next attempt while there is one; the result is the last attempt's (its `processId` too). */
 export async function followAttempts(options: FollowProcessOptions, emit: (event: PollinatorEvent) => void): Promise<RunResult> {

@@ -11,7 +11,7 @@
 import type { ColoniesClient, FunctionSpec, Process } from '@pollinator/colonies-client';
 import { describeJobCauseShort, type JobCauseKind } from './backend';
 import { processStateName, type ProcessStateName } from './events';
-import { attemptOf, attemptsAllowed } from './executor-retry';
+import { attemptOf, attemptsAllowed } from './attempt-numbers';
 import { processCause } from './process-cause';
 import { RunRecordKey } from './run-record-keys';
 

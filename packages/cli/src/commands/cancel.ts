@@ -13,7 +13,7 @@ export interface CancelOptions {
 export async function run(context: CommandContext, idArgument: string, options: CancelOptions): Promise<number> {
   const connection = await connectColony(context);
   const processId = await resolveProcessRef(context, connection, idArgument);
-  const core = await import('@pollinator/core');
+  const core = await import('@pollinator/core/process-summary');
   const before = await withProcess(context, connection, processId, () =>
     core.getProcessSummary({ client: connection.client, processId, signal: context.signal }),
   );

@@ -35,7 +35,7 @@ export async function run(context: CommandContext): Promise<number> {
     output.debug(`no project here: ${(error as Error).message.split('\n')[0]}`);
   }
   const connection = await connectColony(context);
-  const { listExecutors } = await import('@pollinator/core');
+  const { listExecutors } = await import('@pollinator/core/process-summary');
   const executors = await listExecutors({ client: connection.client, signal: context.signal });
   const judged = executors.map((executor) => ({ ...executor, ...(conditions === undefined ? {} : { canRun: canRun(executor, conditions) }) }));
 

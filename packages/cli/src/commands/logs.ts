@@ -52,7 +52,7 @@ export async function run(context: CommandContext, idArgument: string, options: 
   for (const event of filter.flush()) renderer.handle(event);
   renderer.finish();
   // Only 0–4 are states; the log of a process that has not ended is not complete.
-  const { processStateName } = await import('@pollinator/core');
+  const { processStateName } = await import('@pollinator/core/process-summary');
   const state = processStateName(process.state);
   if (state === 'waiting') {
     context.output.info(`Process ${processId} is waiting for an executor: its log starts when it runs. \`pollinator logs ${processId} --follow\` waits and streams it.`);
@@ -64,7 +64,7 @@ export async function run(context: CommandContext, idArgument: string, options: 
 
 async function follow(context: CommandContext, connection: ColonyConnection, processId: string, filter: LogFilter): Promise<number> {
   const { output } = context;
-  const { followProcess } = await import('@pollinator/core');
+  const { followProcess } = await import('@pollinator/core/process-summary');
   const started = Date.now();
   const renderer = new RunRenderer(output, { dashboardUrl: connection.dashboardUrl });
   const following = followProcess({ client: connection.client, processId, signal: context.signal });

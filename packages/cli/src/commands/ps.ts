@@ -45,7 +45,7 @@ export async function run(context: CommandContext, options: PsOptions): Promise<
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`--limit must be 1–100, got "${options.limit}"`);
   const projectName = await projectScope(context, options);
   const connection = await connectColony(context);
-  const { listProcesses } = await import('@pollinator/core');
+  const { listProcesses } = await import('@pollinator/core/process-summary');
   const states: Array<ProcessStateName | 'all'> = options.state === undefined || options.state.length === 0 ? ['all'] : options.state;
   // One process the client cannot decode must not hide the others: list them, then name it.
   const unreadable: string[] = [];

@@ -13,7 +13,7 @@ import { resolveProcessRef } from '../runtime/process-ref';
 export async function run(context: CommandContext, idArgument: string): Promise<number> {
   const connection = await connectColony(context, { readOnly: true });
   const processId = await resolveProcessRef(context, connection, idArgument);
-  const { getRunRecord } = await import('@pollinator/core');
+  const { getRunRecord } = await import('@pollinator/core/process-summary');
   const record = await withProcess(context, connection, processId, () =>
     getRunRecord({ client: connection.client, processId, signal: context.signal }),
   );

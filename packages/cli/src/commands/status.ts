@@ -10,7 +10,7 @@ import { resolveProcessRef } from '../runtime/process-ref';
 export async function run(context: CommandContext, idArgument: string): Promise<number> {
   const connection = await connectColony(context);
   const processId = await resolveProcessRef(context, connection, idArgument);
-  const { describeAttemptChain, getAttemptChain, getProcessSummary } = await import('@pollinator/core');
+  const { describeAttemptChain, getAttemptChain, getProcessSummary } = await import('@pollinator/core/process-summary');
   const summary = await withProcess(context, connection, processId, () =>
     getProcessSummary({ client: connection.client, processId, signal: context.signal }),
   );

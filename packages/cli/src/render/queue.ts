@@ -1,4 +1,4 @@
-import { describeProcessQueue, type ProcessQueue } from '@pollinator/core';
+import { describeProcessQueue, type ProcessQueue } from '@pollinator/core/process-summary';
 import type { Colors } from './colors';
 
 /**

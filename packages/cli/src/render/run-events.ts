@@ -1,4 +1,4 @@
-import { describeProcessQueue, type PollinatorEvent, type ProcessCause, type RunResult } from '@pollinator/core';
+import { describeProcessQueue, type PollinatorEvent, type ProcessCause, type RunResult } from '@pollinator/core/process-summary';
 import { formatBytes, formatDuration, formatRate, bar, plural } from './format';
 import { spinnerFrame, type LiveItem, type Output } from './output';
 import { executorMessageText, isExecutorFailure, isProgressMessage, logOrigin } from './run-events-executor-message';

@@ -38,7 +38,7 @@ export async function resolveProcessRef(context: CommandContext, connection: Col
 async function lastRun(context: CommandContext, connection: ColonyConnection): Promise<string> {
   const loaded = await requireProject(context, '`@last`', 'or name the process by its id (`pollinator ps` lists them)');
   const projectName = loaded.project.projectName;
-  const { findLastRun } = await import('@pollinator/core');
+  const { findLastRun } = await import('@pollinator/core/process-summary');
   // Also a run still waiting or running: `logs @last --follow` right after `run --detach`.
   const last = await findLastRun({ client: connection.client, projectName, colonyName: connection.colonyName, includeUnfinished: true, signal: context.signal });
   if (last === undefined) {
@@ -55,7 +55,7 @@ async function lastRun(context: CommandContext, connection: ColonyConnection): P
 
 /** A prefix: unique among the processes the colony lists, or an explained error. */
 async function byPrefix(context: CommandContext, connection: ColonyConnection, prefix: string): Promise<string> {
-  const { listProcesses } = await import('@pollinator/core');
+  const { listProcesses } = await import('@pollinator/core/process-summary');
   const unreadable: string[] = [];
   const processes = await listProcesses({
     client: connection.client,
