@@ -14,7 +14,7 @@
  * - reattach: finds the Job again by the process-id label (+ annotation).
  */
 import { randomBytes } from 'node:crypto';
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import {
   BackendError,
   isFinalJobStatus,
@@ -41,7 +41,7 @@ import {
 } from './job-manifest';
 import { imageDigestOfPods } from './image-digest';
 import { preflightKubernetesJob } from './job-preflight';
-import { deriveJobStatus, toMillis } from './job-status';
+import { deriveJobStatus, toMillis, type DerivedStatus } from './job-status';
 import { KUBERNETES_DEFAULTS, type KubernetesBackendOptions } from './kubernetes-backend-options';
 import { DisruptionMemory, withKubernetesCause } from './kubernetes-cause';
 import { describeApiError, openPodLog } from './kubernetes-client';
@@ -149,18 +149,23 @@ class KubernetesJobsBackend implements KubernetesBackend {
     if (known) return known;
     if (this.#cancelled.has(key)) return CANCELLED;
     const data = kubernetesHandles.read(handle);
-    const { job, pods } = await this.#connection.readJob(handle);
+    let read = await this.#connection.readJob(handle);
+    let derived = this.#derive(handle, read.job, read.pods);
+    if (read.fromCache && unexplainedFailure(derived.status)) {
+      // The Job and pod watches are separate streams: the Job's Failed can
+      // arrive before the pod update that says why (NodeLost, OOMKilled).
+      // Before a final status is recorded, read both from the API once.
+      read = await this.#connection.readJob(handle, { direct: true });
+      derived = this.#derive(handle, read.job, read.pods);
+    }
     if (this.#cancelled.has(key)) return CANCELLED;
-    if (!job) {
+    if (!read.job) {
       return this.#finals.record(key, {
         state: 'failed',
         exitCode: null,
         reason: `the Kubernetes Job ${data.namespace}/${handle.id} no longer exists (deleted outside the executor, or removed by ttlSecondsAfterFinished)`,
       });
     }
-    const facts = { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: data.walltimeSeconds };
-    const remembered = this.#disruptions.note(key, pods);
-    const derived = withKubernetesCause(deriveJobStatus(job, pods, facts), job, pods, { ...facts, ...(remembered ? { remembered } : {}) });
     if (isFinalJobStatus(derived.status)) {
       this.#finals.record(key, derived.status);
       this.#disruptions.forget(key);
@@ -170,6 +175,15 @@ class KubernetesJobsBackend implements KubernetesBackend {
       void this.#connection.deleteJob(handle, this.#cancelTimeoutMs).catch(() => undefined);
     }
     return derived.status;
+  }
+
+  /** The status with its cause from the Job and its pods (undefined Job: derived as gone by the caller). */
+  #derive(handle: JobHandle, job: V1Job | undefined, pods: V1Pod[]): DerivedStatus {
+    if (!job) return { status: { state: 'failed', exitCode: null, reason: '' } };
+    const key = this.#keyOf(handle);
+    const facts = { now: Date.now(), pendingTimeoutMs: this.#pendingTimeoutMs, walltimeSeconds: kubernetesHandles.read(handle).walltimeSeconds };
+    const remembered = this.#disruptions.note(key, pods);
+    return withKubernetesCause(deriveJobStatus(job, pods, facts), job, pods, { ...facts, ...(remembered ? { remembered } : {}) });
   }
 
   logs(handle: JobHandle, from: LogCursor, signal?: AbortSignal): AsyncIterable<LogChunk> {
@@ -249,6 +263,11 @@ class KubernetesJobsBackend implements KubernetesBackend {
   async close(): Promise<void> {
     await this.#connection.close();
   }
+}
+
+/** A failed Job whose pods, as read, do not say why (no exit code, no cause beyond "failed"). */
+function unexplainedFailure(status: JobStatus): boolean {
+  return status.state === 'failed' && status.exitCode === null && (status.cause === undefined || status.cause.kind === 'failed');
 }
 
 /** The Job named in the saved handle, else the newest of the process's Jobs. */

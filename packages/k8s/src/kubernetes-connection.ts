@@ -52,13 +52,17 @@ export class KubernetesConnection {
     return { config, batch, core, namespace, cache };
   }
 
-  /** The handle's Job (undefined when it is gone or is another Job of that name) and its pods. */
-  async readJob(handle: JobHandle): Promise<{ job: V1Job | undefined; pods: V1Pod[] }> {
+  /**
+   * The handle's Job (undefined when it is gone or is another Job of that
+   * name) and its pods: from the watch cache when it is ready and knows the
+   * Job (`fromCache` true), else — or with `direct` — from the API.
+   */
+  async readJob(handle: JobHandle, options: { direct?: boolean } = {}): Promise<{ job: V1Job | undefined; pods: V1Pod[]; fromCache?: boolean }> {
     const { batch, core, cache } = await this.connect();
     const data = kubernetesHandles.read(handle);
-    if (this.#caches.get(data.namespace) === cache && cache.ready) {
+    if (!options.direct && this.#caches.get(data.namespace) === cache && cache.ready) {
       const job = cache.job(handle.id);
-      if (job && (!data.uid || job.metadata?.uid === data.uid)) return { job, pods: cache.podsOfJob(handle.id).filter(ownedBy(job.metadata?.uid)) };
+      if (job && (!data.uid || job.metadata?.uid === data.uid)) return { job, pods: cache.podsOfJob(handle.id).filter(ownedBy(job.metadata?.uid)), fromCache: true };
     }
     let job: V1Job | undefined;
     try {

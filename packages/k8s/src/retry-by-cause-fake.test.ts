@@ -1,0 +1,210 @@
+/**
+ * Retries by cause (issue #17) through the whole executor with the k8s
+ * backend on the fake API server, whose kubelet runs each container as real
+ * processes: a preempted pod (`DisruptionTarget`, `simulate.preempt`) and a
+ * lost node (`simulate.nodeLoss`) are retried by default; an out-of-memory kill (`simulate.oomKill`) is not,
+ * unless `retryOn` says so, and then with more memory per attempt. Each
+ * attempt is its own process, linked both ways (`POLLINATOR_RETRY_OF` /
+ * `POLLINATOR_ATTEMPT` in the retry's spec, `POLLINATOR_RETRIED_AS` on the
+ * failed one), closed with its cause; every attempt's log is kept.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalBlobStore } from '@pollinator/cfs-sync';
+import { createColoniesClient, type ColoniesClient, type FunctionSpecInput, type Process } from '@pollinator/colonies-client';
+import { runExecutor, RunRecordKey, type RunningExecutor } from '@pollinator/core';
+import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import { RETRY_MEMORY_FACTOR_ENV, RETRY_ON_ENV } from '@pollinator/spec-builder';
+import { startFakeKubernetes, type FakeKubernetes, type KubeObject } from '@pollinator/test-utils';
+import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
+
+const PROCESS_ID_ANNOTATION = 'pollinator.dev/process-id';
+const NAMESPACE = 'pollinator';
+const OUT = 1;
+const SUCCESS = 2;
+const FAILED = 3;
+
+/**
+ * The job: the first attempt prints `ready` once its SIGTERM trap is set and
+ * waits (a checkpointing job takes a moment to stop); a later attempt finishes.
+ */
+const JOB_SCRIPT = [
+  'attempt=${POLLINATOR_ATTEMPT:-1}',
+  'echo "attempt $attempt starts"',
+  'if [ "$attempt" -ge 2 ]; then echo "attempt $attempt done"; exit 0; fi',
+  "trap 'echo checkpointed; sleep 1; exit 143' TERM",
+  'echo ready',
+  'sleep 60 & wait',
+].join('\n');
+
+let fake: FakeKubernetes;
+let server: DevServer;
+let root: string;
+let user: ColoniesClient;
+let backend: KubernetesBackend;
+let executor: RunningExecutor;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'pollinator-k8s-retry-'));
+  const volume = join(root, 'volume');
+  mkdirSync(volume, { recursive: true });
+  fake = await startFakeKubernetes({ namespaces: [NAMESPACE], volumes: { 'pollinator-cfs': volume } });
+  server = await startDevServer({ dataDir: join(root, 'server') });
+  const { colony, executor: identity } = server.identities;
+  const client = (privateKey: string): ColoniesClient => createColoniesClient({ url: server.url, privateKey, colonyName: colony.name });
+  user = client(server.identities.user.privateKey);
+  backend = createKubernetesBackend({ kubeconfig: fake.kubeconfigPath, volume: { claimName: 'pollinator-cfs', executorPath: volume } });
+  executor = runExecutor({
+    client: client(identity.privateKey),
+    backend,
+    cfs: { store: createLocalBlobStore({ dir: server.blobDir }) },
+    fsDir: join(volume, 'fs'),
+    stateDir: join(root, 'state'),
+    executorName: identity.name,
+    assignTimeoutSeconds: 1,
+    watchIntervalMs: 100,
+  });
+  await executor.ready;
+}, 60_000);
+
+afterAll(async () => {
+  await executor?.stop('cancel');
+  await server?.close();
+  await fake?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+async function submit(env: Record<string, string> = {}, maxretries = 2): Promise<string> {
+  const spec: FunctionSpecInput = {
+    funcname: 'execute',
+    kwargs: { cmd: 'sh', args: ['-c', JOB_SCRIPT], 'docker-image': 'busybox', 'init-cmd': '' },
+    maxexectime: 120,
+    maxretries,
+    maxwaittime: -1,
+    conditions: { executortype: server.identities.executor.type, nodes: 1, processespernode: 1, cpu: '100m', mem: '100Mi', walltime: 120 },
+    env,
+    fs: { mount: '/cfs', snapshots: [], dirs: [] },
+  };
+  return (await user.submit(spec)).processid;
+}
+
+function outValue(process: Process, key: string): string | undefined {
+  return (process.attributes ?? []).find((attribute) => attribute.key === key && attribute.attributetype === OUT)?.value;
+}
+
+const ofProcess =
+  (processId: string) =>
+  (pod: KubeObject): boolean =>
+    pod.metadata.annotations?.[PROCESS_ID_ANNOTATION] === processId;
+
+/** The process's pod once its job has printed `ready` (its trap is set, so a SIGTERM now is handled as a real job would). */
+async function readyPod(processId: string): Promise<KubeObject> {
+  let found: KubeObject | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = fake.list('pods', NAMESPACE).find(ofProcess(processId));
+        if (!found || found.status?.phase !== 'Running') return '';
+        const response = await fetch(`${fake.url}/api/v1/namespaces/${NAMESPACE}/pods/${found.metadata.name}/log`);
+        return response.ok ? response.text() : '';
+      },
+      { timeout: 20_000, interval: 50 },
+    )
+    .toContain('ready');
+  return found!;
+}
+
+/** The chain from `first`, following `POLLINATOR_RETRIED_AS`, once its last attempt is closed. */
+async function chain(first: string): Promise<Process[]> {
+  const attempts: Process[] = [];
+  let id: string | undefined = first;
+  while (id !== undefined) {
+    const current: string = id;
+    await expect.poll(async () => (await user.getProcess(current)).state, { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(SUCCESS);
+    const process = await user.getProcess(current);
+    attempts.push(process);
+    id = outValue(process, RunRecordKey.retriedAs);
+  }
+  return attempts;
+}
+
+async function logText(processId: string): Promise<string> {
+  return (await user.getLogs({ processId, count: 200 })).map((entry) => entry.message).join('');
+}
+
+/** The memory limit of the Job created for each process, in the order given. */
+function memoryLimits(processIds: string[]): string[] {
+  return processIds.map((processId) => {
+    const created = fake.requests.find(
+      (request) => request.method === 'POST' && request.path === `/apis/batch/v1/namespaces/${NAMESPACE}/jobs` && !request.query.dryRun && (request.body as KubeObject).metadata.annotations?.[PROCESS_ID_ANNOTATION] === processId,
+    );
+    return (created!.body as KubeObject).spec.template.spec.containers[0].resources.limits.memory as string;
+  });
+}
+
+describe('retries by cause on the Kubernetes fake, through the executor', () => {
+  it('a preempted pod is retried by default: a linked attempt 2 that succeeds, both logs kept', { timeout: 90_000 }, async () => {
+    const first = await submit();
+    await readyPod(first);
+    expect(fake.simulate.preempt(ofProcess(first))).toBe(1);
+    const [failed, retried, ...rest] = await chain(first);
+    expect(rest).toEqual([]);
+    expect(failed!.state).toBe(FAILED);
+    expect(outValue(failed!, RunRecordKey.failureCause)).toBe('preempted');
+    expect(outValue(failed!, RunRecordKey.failureDetail)).toBe('killed: preempted by a higher-priority job — run it again, or use a partition or QoS without preemption');
+    expect(outValue(failed!, RunRecordKey.retriedAs)).toBe(retried!.processid);
+    expect(retried!.state).toBe(SUCCESS);
+    expect(retried!.spec.env).toMatchObject({ [RunRecordKey.attempt]: '2', [RunRecordKey.retryOf]: first });
+    expect(outValue(retried!, RunRecordKey.failureCause)).toBeUndefined();
+    const firstLog = await logText(first);
+    expect(firstLog).toContain('attempt 1 starts');
+    expect(firstLog).toContain('checkpointed');
+    expect(firstLog).toContain(`Pollinator: attempt 1 of 3 killed: preempted by a higher-priority job; retrying as attempt 2 of 3: process ${retried!.processid}\n`);
+    expect(await logText(retried!.processid)).toContain('attempt 2 done');
+    expect(memoryLimits([first, retried!.processid])).toEqual(['100Mi', '100Mi']);
+  });
+
+  it('an out-of-memory kill is not retried by default: one attempt, closed with its cause', { timeout: 90_000 }, async () => {
+    const first = await submit();
+    await readyPod(first);
+    expect(fake.simulate.oomKill(ofProcess(first))).toBe(1);
+    const attempts = await chain(first);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]!.state).toBe(FAILED);
+    expect(outValue(attempts[0]!, RunRecordKey.failureCause)).toBe('out-of-memory');
+    expect(outValue(attempts[0]!, RunRecordKey.failureDetail)).toBe('killed: out of memory (limit 100 MiB) — raise conditions.mem');
+    expect(outValue(attempts[0]!, RunRecordKey.retriedAs)).toBeUndefined();
+  });
+
+  it('an out-of-memory kill with retryOn [out-of-memory] and memory ×2: attempt 2 runs with twice the memory', { timeout: 90_000 }, async () => {
+    const first = await submit({ [RETRY_ON_ENV]: 'out-of-memory', [RETRY_MEMORY_FACTOR_ENV]: '2' });
+    await readyPod(first);
+    expect(fake.simulate.oomKill(ofProcess(first))).toBe(1);
+    const [failed, retried, ...rest] = await chain(first);
+    expect(rest).toEqual([]);
+    expect(outValue(failed!, RunRecordKey.failureCause)).toBe('out-of-memory');
+    expect(outValue(failed!, RunRecordKey.retriedAs)).toBe(retried!.processid);
+    expect(retried!.state).toBe(SUCCESS);
+    expect(retried!.spec.env).toMatchObject({ [RunRecordKey.attempt]: '2', [RunRecordKey.retryOf]: first });
+    expect([failed!.spec.conditions.mem, retried!.spec.conditions.mem]).toEqual(['100Mi', '200Mi']);
+    // The pods themselves got the memory: the Jobs' container limits.
+    expect(memoryLimits([first, retried!.processid])).toEqual(['100Mi', '200Mi']);
+    expect(await logText(first)).toContain(`Pollinator: attempt 1 of 3 killed: out of memory (limit 100 MiB); retrying as attempt 2 of 3: process ${retried!.processid}\n`);
+  });
+
+  // Last: a lost node stays lost in the fake.
+  it('a lost node is retried by default, on a node that is still there', { timeout: 90_000 }, async () => {
+    const first = await submit();
+    const lostNode = (await readyPod(first)).spec.nodeName as string;
+    fake.simulate.nodeLoss(lostNode);
+    const [failed, retried, ...rest] = await chain(first);
+    expect(rest).toEqual([]);
+    expect(outValue(failed!, RunRecordKey.failureCause)).toBe('node-failure');
+    expect(outValue(failed!, RunRecordKey.failureDetail)).toContain(lostNode);
+    expect(retried!.state).toBe(SUCCESS);
+    expect(retried!.spec.env).toMatchObject({ [RunRecordKey.attempt]: '2', [RunRecordKey.retryOf]: first });
+    expect(outValue(retried!, 'NODES')).not.toBe(lostNode);
+  });
+});
