@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadS3Sdk } from './s3-sdk';
 import { createS3BlobStore, s3OptionsFromEnv } from './s3-blob-store';
 import { testBlobStore } from './blob-store.test-helpers';
 import { CfsError } from './errors';
@@ -37,6 +38,22 @@ describe.skipIf(!options)(`S3 blob store against Ceph RGW${S3_SKIP_REASON}`, () 
   testBlobStore('s3 (Ceph RGW)', async () => createS3BlobStore({ ...options!, multipartThreshold: 5 * MiB, partSize: 5 * MiB }), {
     largeSize: 12 * MiB,
   });
+
+  // An injected SDK client takes every request (its middleware is what the caller wants), the per-object ones included.
+  testBlobStore('s3 (Ceph RGW) through an injected SDK client', async () => {
+    const { S3Client } = loadS3Sdk();
+    const client = new S3Client({
+      endpoint: `http://${options!.endpoint}`,
+      region: options!.region ?? 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: options!.accessKey, secretAccessKey: options!.secretKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const store = createS3BlobStore({ ...options!, client, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    // The store leaves an injected client alone when closed: this test owns it.
+    return { ...store, close: async () => client.destroy() };
+  }, { largeSize: 12 * MiB });
 
   it('rejects a wrong secret key with a SigV4 error (real signature checking)', async () => {
     const store = createS3BlobStore({ ...options!, secretKey: 'wrong-secret', createBucket: false });
