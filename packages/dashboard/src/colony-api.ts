@@ -3,14 +3,7 @@
 // names, sizes, checksums and times leave this server.
 import type { ColoniesClient } from '@pollinator/colonies-client';
 import { summarizeExecutor, type ExecutorSummary } from '@pollinator/core';
-
-export interface ExecutorView extends ExecutorSummary {
-  /** Projects with an allocation on this executor (Colonies `allocations.projects`). */
-  projects: string[];
-  /** Each project seen in the colony's recent runs: whether this executor can take its jobs, and if not, why not. */
-  runnable: { project: string; canRun: boolean; reason: string }[];
-  hardware: { model: string; cpu: string; memory: string; gpus: number; nodes: number }[];
-}
+import type { ExecutorView, FilesOverview, LabelFiles } from './api-types';
 
 interface ProjectConditions {
   executorType: string;
@@ -68,11 +61,6 @@ export async function listExecutorViews(client: ColoniesClient, colonyName: stri
   });
 }
 
-export interface FilesOverview {
-  labels: { name: string; files: number }[];
-  snapshots: { snapshotId: string; name: string; label: string; files: number; added: string }[];
-}
-
 export async function filesOverview(client: ColoniesClient, colonyName: string | undefined, signal?: AbortSignal): Promise<FilesOverview> {
   const colony = colonyName === undefined ? {} : { colonyName };
   const call = signal === undefined ? {} : { signal };
@@ -83,11 +71,6 @@ export async function filesOverview(client: ColoniesClient, colonyName: string |
       .map((snapshot) => ({ snapshotId: snapshot.snapshotid, name: snapshot.name, label: snapshot.label, files: (snapshot.fileids ?? []).length, added: snapshot.added }))
       .sort((a, b) => b.added.localeCompare(a.added)),
   };
-}
-
-export interface LabelFiles {
-  label: string;
-  files: { name: string; size: number; checksum: string; revisions: { fileId: string; size: number; checksum: string; added: string; sequence: number }[] }[];
 }
 
 /** The files of one label, each with every revision (newest first). */

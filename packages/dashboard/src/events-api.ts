@@ -4,9 +4,10 @@
 // for each new or changed process.
 import type { ServerResponse } from 'node:http';
 import type { ColoniesClient } from '@pollinator/colonies-client';
+import type { RunSummary } from './api-types';
 import { startEventStream } from './http-replies';
 import { sleep } from './logs-api';
-import { listRuns, type RunSummary, type RunsQuery } from './runs-api';
+import { listRuns, type RunsQuery } from './runs-api';
 
 function fingerprint(run: RunSummary): string {
   return JSON.stringify([run.state, run.retries, run.startTime, run.endTime, run.exitCode, run.cause, run.queue, run.executorName]);

@@ -4,26 +4,12 @@
 import type { ServerResponse } from 'node:http';
 import type { ColoniesClient, Log } from '@pollinator/colonies-client';
 import { isTerminalState, processStateName, summarizeProcess } from '@pollinator/core';
+import type { LogEntry, LogPage } from './api-types';
 import { badRequest } from './dashboard-errors';
 import { startEventStream } from './http-replies';
 
 /** Entries per `getlogsmsg` (the server's maximum). */
 const LOG_PAGE = 500;
-
-export interface LogEntry {
-  message: string;
-  /** The entry's exact timestamp: pass the last one as `after` to continue. */
-  cursor: string;
-  executorName: string;
-}
-
-export interface LogPage {
-  entries: LogEntry[];
-  /** Where to continue (`after`), the given cursor when nothing was new. */
-  cursor: string;
-  /** True when the run has ended and this page holds the last of its log. */
-  complete: boolean;
-}
 
 export function parseCursor(value: string | null | undefined): bigint {
   if (value === null || value === undefined || value === '') return 0n;

@@ -4,16 +4,8 @@
 // recorded spec names the snapshots of its inputs.
 import type { ColoniesClient } from '@pollinator/colonies-client';
 import { ExitCode, rerunProcess, type PollinatorEvent } from '@pollinator/core';
+import type { RerunReply } from './api-types';
 import { DashboardError } from './dashboard-errors';
-
-export interface RerunReply {
-  /** The new process. */
-  processId: string;
-  /** The process it repeats (recorded as POLLINATOR_RERUN_OF in the new spec's env). */
-  rerunOf: string;
-  /** What the user should know about the new run (e.g. its data is read from the label as it is now). */
-  warnings: { code?: string; message: string }[];
-}
 
 export async function rerunRun(options: {
   client: ColoniesClient;

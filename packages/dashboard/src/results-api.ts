@@ -5,23 +5,9 @@ import type { ServerResponse } from 'node:http';
 import type { BlobStore } from '@pollinator/cfs-sync';
 import type { CfsFile, ColoniesClient } from '@pollinator/colonies-client';
 import { RunRecordKey } from '@pollinator/core';
+import type { ResultFile, RunResults } from './api-types';
 import { DashboardError, notFound } from './dashboard-errors';
 import { tarHeader, tarPadding, TAR_END } from './tar-entry';
-
-export interface ResultFile {
-  path: string;
-  size: number;
-  checksum: string;
-  added: string;
-}
-
-export interface RunResults {
-  /** The snapshot the files come from; absent when the executor recorded none (yet). */
-  snapshotId?: string;
-  files: ResultFile[];
-  /** Why there is nothing to show, for the page. */
-  note?: string;
-}
 
 interface ResolvedResults {
   snapshotId?: string;

@@ -1,16 +1,9 @@
 // The runs of the colony as the dashboard shows them: core's summaries
 // (state, exit code, failure cause, queue) plus the executor's name and the duration.
 import { isUnsetTime, type ColoniesClient, type Executor, type Process } from '@pollinator/colonies-client';
-import { PROCESS_STATE_NAMES, processStateName, summarizeProcess, type ProcessStateName, type ProcessSummary } from '@pollinator/core';
+import { PROCESS_STATE_NAMES, processStateName, summarizeProcess, type ProcessStateName } from '@pollinator/core';
+import type { RunDetail, RunsListing, RunSummary, TimelineStep } from './api-types';
 import { badRequest } from './dashboard-errors';
-
-export interface RunSummary extends ProcessSummary {
-  executorId: string;
-  /** Name of the executor that ran it ('' while unassigned or when it is gone). */
-  executorName: string;
-  /** Milliseconds from start to end (to now while running); absent before it started. */
-  durationMs?: number;
-}
 
 export interface RunsQuery {
   state?: string;
@@ -19,12 +12,6 @@ export interface RunsQuery {
   q?: string;
   /** Per state, 1–100 (default 100). */
   count?: number;
-}
-
-export interface RunsListing {
-  runs: RunSummary[];
-  /** Processes the client could not decode: listed by id and reason, never hidden. */
-  unreadable: { processId?: string; state: ProcessStateName; reason: string }[];
 }
 
 function time(value: string): number | undefined {
@@ -109,12 +96,7 @@ export async function listRuns(client: ColoniesClient, colonyName: string | unde
   return { runs, unreadable };
 }
 
-const ATTRIBUTE_TYPES: Record<number, string> = { 0: 'in', 1: 'out', 2: 'err', 3: 'env' };
-
-export interface TimelineStep {
-  state: ProcessStateName;
-  at: string;
-}
+const ATTRIBUTE_TYPES: Record<number, RunDetail['attributes'][number]['type']> = { 0: 'in', 1: 'out', 2: 'err', 3: 'env' };
 
 /** waiting → running → done, with the times the colony recorded. */
 export function stateTimeline(process: Process): TimelineStep[] {
@@ -129,7 +111,7 @@ export function stateTimeline(process: Process): TimelineStep[] {
 }
 
 /** One run in full: summary, attributes, spec, timeline. */
-export async function runDetail(client: ColoniesClient, colonyName: string | undefined, processId: string, signal?: AbortSignal) {
+export async function runDetail(client: ColoniesClient, colonyName: string | undefined, processId: string, signal?: AbortSignal): Promise<RunDetail> {
   const process = await client.getProcess(processId, { ...(signal === undefined ? {} : { signal }) });
   const names = await executorNameMap(client, colonyName ?? process.spec.conditions.colonyname, signal);
   return {
@@ -139,7 +121,8 @@ export async function runDetail(client: ColoniesClient, colonyName: string | und
       value: attribute.value,
       type: ATTRIBUTE_TYPES[attribute.attributetype] ?? 'unknown',
     })),
-    spec: process.spec,
+    // JSON for the page: the spec's own type has no index signature.
+    spec: { ...process.spec },
     timeline: stateTimeline(process),
     initiatorName: process.initiatorname,
   };

@@ -4,90 +4,18 @@
  * session cookie (set from the `?token=` of the first URL) authorizes us.
  */
 
-/** A run as `/api/runs` lists it (the server's `RunSummary`). */
-export interface Run {
-  processId: string;
-  /** waiting, running, success, failed, cancelled. */
-  state: string;
-  /** The project (the spec's label). */
-  label: string;
-  funcName: string;
-  executorType: string;
-  executorId: string;
-  executorName: string;
-  submissionTime: string;
-  startTime: string;
-  endTime: string;
-  retries: number;
-  errors: string[];
-  exitCode?: number;
-  cause?: { kind: string; detail: string };
-  queue?: { reason: string; [key: string]: unknown };
-  durationMs?: number;
-}
-
-export interface RunAttribute {
-  key: string;
-  value: string;
-  type: 'in' | 'out' | 'env';
-}
-
-/** One run in full (`/api/runs/:id`). */
-export interface RunDetail {
-  run: Run;
-  attributes: RunAttribute[];
-  spec: Record<string, unknown>;
-  timeline: { state: string; at: string }[];
-  initiatorName: string;
-}
-
-export interface ResultFile {
-  path: string;
-  size: number;
-  checksum: string;
-  added: string;
-}
-
-/** `/api/runs/:id/results`. */
-export interface RunResults {
-  snapshotId?: string;
-  files: ResultFile[];
-  /** Why there is nothing to show. */
-  note?: string;
-}
-
-/** `POST /api/runs/:id/rerun`: the new run. */
-export interface RerunReply {
-  processId: string;
-  rerunOf: string;
-  warnings: { code?: string; message: string }[];
-}
-
-/** `/api/executors` (one per executor). */
-export interface Executor {
-  name: string;
-  type: string;
-  id: string;
-  state: 'pending' | 'approved' | 'rejected' | 'unregistered';
-  lastHeardFrom: string;
-  location: string;
-  projects: string[];
-  /** Each project of the colony's recent runs: whether this executor can take its jobs, and if not why. */
-  runnable?: { project: string; canRun: boolean; reason: string }[];
-  hardware: { model: string; cpu: string; memory: string; gpus: number; nodes: number }[];
-}
-
-/** `/api/files`. */
-export interface FilesOverview {
-  labels: { name: string; files: number }[];
-  snapshots: { snapshotId: string; name: string; label: string; files: number; added: string }[];
-}
-
-/** `/api/files?label=`: the files of one label with every revision. */
-export interface LabelFiles {
-  label: string;
-  files: { name: string; size: number; checksum: string; revisions: { fileId: string; size: number; checksum: string; added: string; sequence: number }[] }[];
-}
+// The API's JSON has one home, shared with the server (type-only: nothing of it is bundled).
+export type {
+  RunSummary as Run,
+  RunAttribute,
+  RunDetail,
+  ResultFile,
+  RunResults,
+  RerunReply,
+  ExecutorView as Executor,
+  FilesOverview,
+  LabelFiles,
+} from '../../src/api-types';
 
 /** An API call that failed, with a sentence that says what to do. */
 export class ApiError extends Error {

@@ -1,4 +1,5 @@
 /** Formatting helpers shared by the pages: times, durations, states. */
+import { formatMemory } from '../../../backend/src/job-cause';
 
 /** ColonyOS writes year-0001 times for "not set". */
 export function isSetTime(time: string | undefined | null): time is string {
@@ -34,14 +35,8 @@ export function shortId(id: string): string {
   return id.slice(0, 12);
 }
 
+/** Sizes as the CLI writes them (16 GiB, 15.8 GiB, 900 KiB): backend's formatter, bundled alone (that file has no imports). */
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return formatMemory(bytes);
 }

@@ -10,7 +10,7 @@ import { useJson, useThrottled } from './use-json';
 
 function Timeline({ detail }: { detail: RunDetail }) {
   const { run, timeline } = detail;
-  const reached = new Map(timeline.map((step) => [step.state, step.at]));
+  const reached = new Map<string, string>(timeline.map((step) => [step.state, step.at]));
   const done = isTerminal(run) ? run.state : 'done';
   const steps = [
     { name: 'waiting', note: run.state === 'waiting' ? (run.queue?.reason ?? 'queued until an executor takes it') : undefined },
