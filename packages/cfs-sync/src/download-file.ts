@@ -1,4 +1,4 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes, createHash, type Hash } from 'node:crypto';
 import { createWriteStream, lstatSync, renameSync, writeFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -7,6 +7,7 @@ import type { BlobStore } from './blob-store';
 import { ChecksumMismatchError, FileChangedError, SymlinkRefusedError } from './errors';
 import { IO_BUFFER_BYTES } from './local-blob-store';
 import { BACKUP_INFIX, TEMP_PREFIX, localPath } from './paths';
+import { isRangedBody, writeRangedBodyToFile } from './ranged-body';
 import type { SyncPlanEntry } from './plan-types';
 import type { StatIdentity } from './sync-state';
 import type { FileData } from './types';
@@ -96,20 +97,7 @@ export async function downloadVerified(
       // Small files: synchronous write (tens of microseconds), no thread-pool round trips.
       writeFileSync(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { flag: 'wx' });
     } else if (remote.size > 0) {
-      const body = await store.get(remote.s3filename, { signal: options.signal, size: remote.size });
-      await pipeline(
-        body,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            size += chunk.length;
-            options.onBytes?.(chunk.length);
-            yield chunk;
-          }
-        },
-        createWriteStream(temp, { flags: 'wx', highWaterMark: IO_BUFFER_BYTES }),
-        { signal: options.signal },
-      );
+      size = await writeLarge(store, remote, temp, hash, options);
     } else {
       writeFileSync(temp, '', { flag: 'wx' });
     }
@@ -133,4 +121,44 @@ export async function downloadVerified(
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * A large object into the new file `temp`, hashed on the way; returns its
+ * size. A body the store fetches as parallel ranges is written range by range
+ * at each range's offset (positioned writes, hashed in order); any other body
+ * is streamed. Memory stays at a few socket chunks either way.
+ */
+async function writeLarge(
+  store: BlobStore,
+  remote: FileData,
+  temp: string,
+  hash: Hash,
+  options: { signal?: AbortSignal; onBytes?: (bytes: number) => void },
+): Promise<number> {
+  const body = await store.get(remote.s3filename, { signal: options.signal, size: remote.size });
+  if (isRangedBody(body)) {
+    // Read and write: bytes that arrive ahead of the hash are read back to hash them.
+    const handle = await open(temp, 'wx+');
+    try {
+      return (await writeRangedBodyToFile(body, handle, { hash, ...options })).bytes;
+    } finally {
+      await handle.close();
+    }
+  }
+  let size = 0;
+  await pipeline(
+    body,
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        options.onBytes?.(chunk.length);
+        yield chunk;
+      }
+    },
+    createWriteStream(temp, { flags: 'wx', highWaterMark: IO_BUFFER_BYTES }),
+    { signal: options.signal },
+  );
+  return size;
 }
