@@ -81,9 +81,12 @@ describe('deriveJobStatus', () => {
       queue: {
         reasonCode: 'Unschedulable',
         blocked:
-          "no node can take the job's pod (0/3 nodes are available: 3 Insufficient nvidia.com/gpu.): lower conditions.cpu, conditions.mem or conditions.gpu, or ask your admins for room; it fails in 55 s if still not scheduled",
+          `no node can take the job's pod (0/3 nodes are available: 3 Insufficient nvidia.com/gpu.): lower conditions.cpu, conditions.mem or conditions.gpu, or ask your admins for room; it fails at ${new Date(NOW + 55_000).toISOString().slice(11, 19)} UTC if still not scheduled`,
       },
     });
+    // The words stay the same while it waits (the executor logs each new text).
+    const later = { ...options, now: NOW + 30_000 };
+    expect(deriveJobStatus(job(), [unschedulable(ago(5))], later).status).toEqual(deriveJobStatus(job(), [unschedulable(ago(5))], options).status);
     expect(deriveJobStatus(job(), [unschedulable(ago(120))], options)).toMatchObject({ stop: true, status: { state: 'failed', reason: expect.stringMatching(/^Unschedulable: 0\/3 nodes/) } });
   });
 

@@ -226,7 +226,7 @@ function stuckPendingStatus({ pods, several, options }: RuleInput): DerivedStatu
         stop: true,
       };
     }
-    const queue = stuck.reason === 'Unschedulable' ? unschedulableQueue(stuck.message, stuck.since, options.now, options.pendingTimeoutMs) : undefined;
+    const queue = stuck.reason === 'Unschedulable' ? unschedulableQueue(stuck.message, stuck.since, options.pendingTimeoutMs) : undefined;
     return { status: { state: 'pending', reason: text, ...(queue === undefined ? {} : { queue }) } };
   }
   return undefined;

@@ -44,7 +44,7 @@ describe('a pod no node can take', () => {
         queue: {
           reasonCode: 'Unschedulable',
           blocked: expect.stringMatching(
-            /^no node can take the job's pod \(0\/1 nodes are available: 1 Insufficient memory\.\): lower conditions\.cpu, conditions\.mem or conditions\.gpu, or ask your admins for room; it fails in [0-5] s if still not scheduled$/,
+            /^no node can take the job's pod \(0\/1 nodes are available: 1 Insufficient memory\.\): lower conditions\.cpu, conditions\.mem or conditions\.gpu, or ask your admins for room; it fails at \d\d:\d\d:\d\d UTC if still not scheduled$/,
           ),
         },
       });

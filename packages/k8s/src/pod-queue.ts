@@ -7,12 +7,22 @@
  */
 import type { JobQueue } from '@pollinator/backend';
 
-/** The queue of a pod that stayed unschedulable since `since` (epoch ms). */
-export function unschedulableQueue(message: string, since: number, now: number, pendingTimeoutMs: number): JobQueue {
-  const left = Math.max(0, Math.round((since + pendingTimeoutMs - now) / 1000));
+/** `15:39:10 UTC`: when an unschedulable pod is failed. */
+function utcTime(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(11, 19)} UTC`;
+}
+
+/**
+ * The queue of a pod that stayed unschedulable since `since` (epoch ms). The
+ * words do not change while the scheduler's message does not: the executor
+ * logs every new `blocked` text (a countdown would add a log line and a
+ * process attribute at every status read), so the deadline is a time, not a
+ * number of seconds left.
+ */
+export function unschedulableQueue(message: string, since: number, pendingTimeoutMs: number): JobQueue {
   const why = message ? ` (${message})` : '';
   return {
     reasonCode: 'Unschedulable',
-    blocked: `no node can take the job's pod${why}: lower conditions.cpu, conditions.mem or conditions.gpu, or ask your admins for room; it fails in ${left} s if still not scheduled`,
+    blocked: `no node can take the job's pod${why}: lower conditions.cpu, conditions.mem or conditions.gpu, or ask your admins for room; it fails at ${utcTime(since + pendingTimeoutMs)} if still not scheduled`,
   };
 }

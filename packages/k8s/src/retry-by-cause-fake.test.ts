@@ -2,27 +2,20 @@
  * Retries by cause (issue #17) through the whole executor with the k8s
  * backend on the fake API server, whose kubelet runs each container as real
  * processes: a preempted pod (`DisruptionTarget`, `simulate.preempt`) and a
- * lost node (`simulate.nodeLoss`) are retried by default; an out-of-memory kill (`simulate.oomKill`) is not,
- * unless `retryOn` says so, and then with more memory per attempt. Each
+ * lost node (`simulate.nodeLoss`) are retried by default; an out-of-memory
+ * kill (`simulate.oomKill`) is not, unless `retryOn` says so, and then with
+ * more memory per attempt. Each
  * attempt is its own process, linked both ways (`POLLINATOR_RETRY_OF` /
  * `POLLINATOR_ATTEMPT` in the retry's spec, `POLLINATOR_RETRIED_AS` on the
  * failed one), closed with its cause; every attempt's log is kept.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalBlobStore } from '@pollinator/cfs-sync';
-import { createColoniesClient, type ColoniesClient, type FunctionSpecInput, type Process } from '@pollinator/colonies-client';
-import { runExecutor, RunRecordKey, type RunningExecutor } from '@pollinator/core';
-import { startDevServer, type DevServer } from '@pollinator/dev-server';
+import type { Process } from '@pollinator/colonies-client';
+import { RunRecordKey } from '@pollinator/core';
 import { RETRY_MEMORY_FACTOR_ENV, RETRY_ON_ENV } from '@pollinator/spec-builder';
-import { startFakeKubernetes, type FakeKubernetes, type KubeObject } from '@pollinator/test-utils';
-import { createKubernetesBackend, type KubernetesBackend } from './kubernetes-backend';
+import type { KubeObject } from '@pollinator/test-utils';
+import { NAMESPACE, PROCESS_ID_ANNOTATION, outValue, podsOf, startFakeColony, type FakeColony } from './fake-colony.test-helpers';
 
-const PROCESS_ID_ANNOTATION = 'pollinator.dev/process-id';
-const NAMESPACE = 'pollinator';
-const OUT = 1;
 const SUCCESS = 2;
 const FAILED = 3;
 
@@ -39,65 +32,21 @@ const JOB_SCRIPT = [
   'sleep 60 & wait',
 ].join('\n');
 
-let fake: FakeKubernetes;
-let server: DevServer;
-let root: string;
-let user: ColoniesClient;
-let backend: KubernetesBackend;
-let executor: RunningExecutor;
+let colony: FakeColony;
+let fake: FakeColony['fake'];
+let user: FakeColony['user'];
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'pollinator-k8s-retry-'));
-  const volume = join(root, 'volume');
-  mkdirSync(volume, { recursive: true });
-  fake = await startFakeKubernetes({ namespaces: [NAMESPACE], volumes: { 'pollinator-cfs': volume } });
-  server = await startDevServer({ dataDir: join(root, 'server') });
-  const { colony, executor: identity } = server.identities;
-  const client = (privateKey: string): ColoniesClient => createColoniesClient({ url: server.url, privateKey, colonyName: colony.name });
-  user = client(server.identities.user.privateKey);
-  backend = createKubernetesBackend({ kubeconfig: fake.kubeconfigPath, volume: { claimName: 'pollinator-cfs', executorPath: volume } });
-  executor = runExecutor({
-    client: client(identity.privateKey),
-    backend,
-    cfs: { store: createLocalBlobStore({ dir: server.blobDir }) },
-    fsDir: join(volume, 'fs'),
-    stateDir: join(root, 'state'),
-    executorName: identity.name,
-    assignTimeoutSeconds: 1,
-    watchIntervalMs: 100,
-  });
-  await executor.ready;
+  colony = await startFakeColony();
+  ({ fake, user } = colony);
 }, 60_000);
 
 afterAll(async () => {
-  await executor?.stop('cancel');
-  await server?.close();
-  await fake?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
+  await colony?.close();
 });
 
-async function submit(env: Record<string, string> = {}, maxretries = 2): Promise<string> {
-  const spec: FunctionSpecInput = {
-    funcname: 'execute',
-    kwargs: { cmd: 'sh', args: ['-c', JOB_SCRIPT], 'docker-image': 'busybox', 'init-cmd': '' },
-    maxexectime: 120,
-    maxretries,
-    maxwaittime: -1,
-    conditions: { executortype: server.identities.executor.type, nodes: 1, processespernode: 1, cpu: '100m', mem: '100Mi', walltime: 120 },
-    env,
-    fs: { mount: '/cfs', snapshots: [], dirs: [] },
-  };
-  return (await user.submit(spec)).processid;
-}
-
-function outValue(process: Process, key: string): string | undefined {
-  return (process.attributes ?? []).find((attribute) => attribute.key === key && attribute.attributetype === OUT)?.value;
-}
-
-const ofProcess =
-  (processId: string) =>
-  (pod: KubeObject): boolean =>
-    pod.metadata.annotations?.[PROCESS_ID_ANNOTATION] === processId;
+const submit = (env: Record<string, string> = {}): Promise<string> => colony.submit(JOB_SCRIPT, { env });
+const logText = (processId: string): Promise<string> => colony.logText(processId);
 
 /** The process's pod once its job has printed `ready` (its trap is set, so a SIGTERM now is handled as a real job would). */
 async function readyPod(processId: string): Promise<KubeObject> {
@@ -105,7 +54,7 @@ async function readyPod(processId: string): Promise<KubeObject> {
   await expect
     .poll(
       async () => {
-        found = fake.list('pods', NAMESPACE).find(ofProcess(processId));
+        found = fake.list('pods', NAMESPACE).find(podsOf(processId));
         if (!found || found.status?.phase !== 'Running') return '';
         const response = await fetch(`${fake.url}/api/v1/namespaces/${NAMESPACE}/pods/${found.metadata.name}/log`);
         return response.ok ? response.text() : '';
@@ -130,10 +79,6 @@ async function chain(first: string): Promise<Process[]> {
   return attempts;
 }
 
-async function logText(processId: string): Promise<string> {
-  return (await user.getLogs({ processId, count: 200 })).map((entry) => entry.message).join('');
-}
-
 /** The memory limit of the Job created for each process, in the order given. */
 function memoryLimits(processIds: string[]): string[] {
   return processIds.map((processId) => {
@@ -148,7 +93,7 @@ describe('retries by cause on the Kubernetes fake, through the executor', () => 
   it('a preempted pod is retried by default: a linked attempt 2 that succeeds, both logs kept', { timeout: 90_000 }, async () => {
     const first = await submit();
     await readyPod(first);
-    expect(fake.simulate.preempt(ofProcess(first))).toBe(1);
+    expect(fake.simulate.preempt(podsOf(first))).toBe(1);
     const [failed, retried, ...rest] = await chain(first);
     expect(rest).toEqual([]);
     expect(failed!.state).toBe(FAILED);
@@ -169,7 +114,7 @@ describe('retries by cause on the Kubernetes fake, through the executor', () => 
   it('an out-of-memory kill is not retried by default: one attempt, closed with its cause', { timeout: 90_000 }, async () => {
     const first = await submit();
     await readyPod(first);
-    expect(fake.simulate.oomKill(ofProcess(first))).toBe(1);
+    expect(fake.simulate.oomKill(podsOf(first))).toBe(1);
     const attempts = await chain(first);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]!.state).toBe(FAILED);
@@ -181,7 +126,7 @@ describe('retries by cause on the Kubernetes fake, through the executor', () => 
   it('an out-of-memory kill with retryOn [out-of-memory] and memory ×2: attempt 2 runs with twice the memory', { timeout: 90_000 }, async () => {
     const first = await submit({ [RETRY_ON_ENV]: 'out-of-memory', [RETRY_MEMORY_FACTOR_ENV]: '2' });
     await readyPod(first);
-    expect(fake.simulate.oomKill(ofProcess(first))).toBe(1);
+    expect(fake.simulate.oomKill(podsOf(first))).toBe(1);
     const [failed, retried, ...rest] = await chain(first);
     expect(rest).toEqual([]);
     expect(outValue(failed!, RunRecordKey.failureCause)).toBe('out-of-memory');
