@@ -16,6 +16,7 @@ import { exceedsJsonDepth } from './json-depth';
 import { int, InvalidJsonError, type JsonObject, str } from './json-reader';
 import type { Logger } from './logger';
 import { LogTimestamps } from './log-timestamps';
+import { logWaitsOf } from './log-waits';
 import {
   type EventInterest,
   type ProcessEvent,
@@ -143,6 +144,7 @@ export class ColoniesEngine {
   /** The client of a waiting assign went away: stop waiting for it. */
   abandon(pending: Promise<RpcReply>): void {
     this.#context.scheduler.abandon(pending);
+    logWaitsOf(this.#context.events).abandon(pending);
   }
 
   /** Decodes a payload as the message's Go struct would (400 on failure). */
@@ -168,6 +170,7 @@ export class ColoniesEngine {
   /** Answers every waiting assign with 404 and refuses new work (graceful shutdown). */
   close(): void {
     this.#context.scheduler.close();
+    logWaitsOf(this.#context.events).close();
   }
 
   /** maxwaittime / maxexectime expiry (the server's timer calls this). */

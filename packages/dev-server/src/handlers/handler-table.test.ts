@@ -21,10 +21,12 @@ const PAYLOAD_TYPES = [
   'channelappendmsg', 'channelreadmsg',
   // The dev-server's own (not a Colonies message): garbage collection for `pollinator gc`.
   'pollinatorgcmsg',
+  // The dev-server's own: a follower's log read held until a line arrives (issue #20).
+  'pollinatorwaitlogsmsg',
 ];
 
 describe('the handler table', () => {
-  it('registers exactly the message types the engine answered before the split, the channel messages and its own gc message', () => {
+  it('registers exactly the message types the engine answered before the split, the channel messages and its own gc and log-wait messages', () => {
     expect([...allHandlers().keys()].sort()).toEqual([...PAYLOAD_TYPES].sort());
   });
 

@@ -6,9 +6,10 @@ import { SECOND } from '../clock';
 import { goJson } from '../go-json';
 import { bool, int, int64, type JsonObject, str } from '../json-reader';
 import type { LogSource } from '../log-statements';
+import { logWaitsOf } from '../log-waits';
 import { takeWithinBudget } from '../reply-budget';
 import { LOG_REPLY_BUDGET_BYTES } from '../request-limits';
-import { type Call, type HandlerContext, type HandlerTable, list, ok, type RpcReply } from '../rpc-reply';
+import { type Call, type HandlerContext, type HandlerResult, type HandlerTable, list, ok, type RpcReply } from '../rpc-reply';
 import { badRequest, forbidden, serverError } from '../rpc-error';
 import type { LogRow } from '../stored-rows';
 
@@ -36,7 +37,7 @@ function withinBudget(rows: Iterable<LogRow>): LogRow[] {
   return takeWithinBudget(rows, LOG_REPLY_BUDGET_BYTES, encodedLogSize);
 }
 
-function addLog({ authorization, statements, logTimestamps }: HandlerContext, { signer, msg }: Call): RpcReply {
+function addLog({ authorization, statements, logTimestamps, events }: HandlerContext, { signer, msg }: Call): RpcReply {
   const processId = str(msg, 'processid');
   const message = str(msg, 'message');
   const row = authorization.requireAssignedExecutor(signer, processId, {
@@ -52,6 +53,7 @@ function addLog({ authorization, statements, logTimestamps }: HandlerContext, { 
     message,
     timestamp: logTimestamps.next(),
   });
+  logWaitsOf(events).notify(processId);
   return ok('addlogmsg');
 }
 
@@ -93,6 +95,35 @@ function getLogs({ authorization, statements }: HandlerContext, { signer, msg }:
   return list('getlogsmsg', rows.map(logJson));
 }
 
+/**
+ * `pollinatorwaitlogsmsg` (the dev-server's own; a real server answers 403
+ * "invalid rpcMsg.PayloadType"): `getlogsmsg` of one process (`processid`,
+ * `count`, `since`) that, when there is no line after `since` yet and the
+ * process is still in `state` (the state the follower last saw; -1: any
+ * state ends the wait at once), waits up to `waitms` for a line or a state
+ * change. The reply is `getlogsmsg`'s: the lines (oldest first), or null.
+ */
+function waitLogs(context: HandlerContext, { signer, msg }: Call): HandlerResult {
+  const { authorization, statements, events } = context;
+  const colonyname = str(msg, 'colonyname');
+  const processId = str(msg, 'processid');
+  const count = int(msg, 'count');
+  const since = int64(msg, 'since');
+  const state = int(msg, 'state');
+  const waitMs = int(msg, 'waitms');
+  authorization.requireMember(signer, colonyname);
+  if (count > MAX_LOG_COUNT) throw forbidden(`Count exceeds max log count (${MAX_LOG_COUNT})`);
+  const row = statements.processes.get(processId);
+  if (!row || row.colonyname !== colonyname) throw serverError('Failed to wait for logs, process does not exist');
+  const lines = (): RpcReply => {
+    if (count <= 0) return list('pollinatorwaitlogsmsg', []);
+    return list('pollinatorwaitlogsmsg', withinBudget(statements.logs.page({ source: { processId }, count, since, latest: false })).map(logJson));
+  };
+  const now = lines();
+  if (now.json !== 'null' || Number(row.state) !== state || waitMs <= 0) return now;
+  return logWaitsOf(events).wait(processId, waitMs, lines);
+}
+
 function searchLogs({ authorization, statements, clock }: HandlerContext, { signer, msg }: Call): RpcReply {
   const colonyname = str(msg, 'colonyname');
   const text = str(msg, 'text');
@@ -110,5 +141,6 @@ export const logHandlers: HandlerTable = {
   addlogmsg: addLog,
   addexecutorlogmsg: addExecutorLog,
   getlogsmsg: getLogs,
+  pollinatorwaitlogsmsg: waitLogs,
   searchlogsmsg: searchLogs,
 };
