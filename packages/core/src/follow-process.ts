@@ -12,6 +12,8 @@ import {
 import { ExitCode } from './exit-codes';
 import { processCause } from './process-cause';
 import { processExitCode } from './process-outcome';
+import { followSchedule, nextFollowStep, type FollowObservation } from './follow-process-schedule';
+import { forgetLogWait, isUnknownMessage, serverWaitsForLogs, waitForLogs } from './follow-process-wait';
 import { processQueue } from './process-queue';
 
 /** The client methods following needs. */
@@ -31,7 +33,12 @@ export interface FollowProcessOptions {
   cancelOnAbort?: boolean;
   /** Yield log lines (default true). */
   logs?: boolean;
-  /** Delay between polls when nothing changed (default 500 ms, as the original Pollinator). */
+  /**
+   * Delay between polls when nothing changed (default 500 ms, as the original
+   * Pollinator). While lines flow the log is read more often and the process
+   * less (follow-process-schedule.ts); against the dev-server the server
+   * holds each log read until a line arrives (follow-process-wait.ts).
+   */
   pollIntervalMs?: number;
   /** How long the server may stay unreachable before giving up with CONNECTION_LOST (default 60 s). */
   connectionTimeoutMs?: number;
@@ -59,52 +66,77 @@ export async function followUntilDone(
   emit: (event: PollinatorEvent) => void,
 ): Promise<RunResult> {
   const { client, processId, signal } = options;
-  const pollIntervalMs = options.pollIntervalMs ?? 500;
   const connectionTimeoutMs = options.connectionTimeoutMs ?? 60_000;
   const wantLogs = options.logs ?? true;
+  const schedule = followSchedule(options.pollIntervalMs);
   const colony = options.colonyName === undefined ? {} : { colonyName: options.colonyName };
   let cursor = 0n;
   let last: { state: number; retries: number; queue: string } | undefined;
   /** Last time the server answered (the connection timeout counts from here). */
   let lastContact = Date.now();
+  let mode: FollowObservation['mode'] = wantLogs && (await serverWaitsForLogs(client, options.colonyName)) ? 'wait' : 'poll';
+  const times = { linesAt: -Infinity, logReadAt: -Infinity, processAt: -Infinity };
 
-  const drainLogs = async () => {
-    if (!wantLogs) return;
+  const emitLogs = (logs: Log[]) => {
+    for (const log of logs) {
+      emit(logEvent(log));
+      cursor = log.timestamp;
+    }
+    if (logs.length > 0) times.linesAt = Date.now();
+  };
+  /** Reads every line after the cursor; how many there were. */
+  const drainLogs = async (): Promise<number> => {
+    if (!wantLogs) return 0;
+    let total = 0;
     for (;;) {
+      times.logReadAt = Date.now();
       const logs: Log[] = await client.getLogs({ processId, since: cursor, count: LOG_PAGE, ...colony }, { signal });
-      for (const log of logs) {
-        emit(logEvent(log));
-        cursor = log.timestamp;
-      }
-      if (logs.length < LOG_PAGE) return;
+      lastContact = Date.now();
+      emitLogs(logs);
+      total += logs.length;
+      if (logs.length < LOG_PAGE) return total;
+    }
+  };
+  /** The dev-server's wait; a server that does not know it turns following back to polling. */
+  const waitLogs = async (state: number): Promise<number> => {
+    times.logReadAt = Date.now();
+    try {
+      const query = { processId, colonyName: options.colonyName, since: cursor, count: LOG_PAGE, state, waitMs: schedule.waitMs };
+      const logs = await waitForLogs(client, query, signal);
+      lastContact = Date.now();
+      emitLogs(logs);
+      return logs.length;
+    } catch (error) {
+      if (!isUnknownMessage(error)) throw error;
+      forgetLogWait(client);
+      mode = 'poll';
+      return drainLogs();
     }
   };
 
+  let step = nextFollowStep(observe(mode, undefined, 0, times), schedule);
   for (;;) {
     if (signal?.aborted) return onAbort(options, last?.state, emit);
+    let lines = 0;
     try {
-      await drainLogs();
-      const process = await client.getProcess(processId, { signal });
-      lastContact = Date.now();
-      const queue = JSON.stringify(processQueue(process) ?? null);
-      if (last === undefined || last.state !== process.state || last.retries !== process.retries || last.queue !== queue) {
-        last = { state: process.state, retries: process.retries, queue };
-        emit(stateEvent(process));
-      }
-      if (isTerminalState(process.state)) {
-        // Executors can add logs only while the process runs: after a final
-        // state the logs are complete, so one more drain gets the tail.
-        await drainLogs();
-        const outcome = processExitCode(process);
-        return {
-          processId,
-          state: outcome.state,
-          exitCode: outcome.exitCode,
-          detached: false,
-          ...(outcome.state === 'success' || outcome.reason === undefined
-            ? {}
-            : { error: { code: `PROCESS_${outcome.state.toUpperCase()}`, message: outcome.reason } }),
-        };
+      if (step.logs === 'get') lines = await drainLogs();
+      else if (step.logs === 'wait' && wantLogs && last !== undefined) lines = await waitLogs(last.state);
+      if (step.process || !wantLogs) {
+        const process = await client.getProcess(processId, { signal });
+        lastContact = times.processAt = Date.now();
+        // Nothing was read while it waited: its first lines come before its new state.
+        if (step.logs === 'none' && process.state !== last?.state) lines += await drainLogs();
+        const queue = JSON.stringify(processQueue(process) ?? null);
+        if (last === undefined || last.state !== process.state || last.retries !== process.retries || last.queue !== queue) {
+          last = { state: process.state, retries: process.retries, queue };
+          emit(stateEvent(process));
+        }
+        if (isTerminalState(process.state)) {
+          // Executors can add logs only while the process runs: after a final
+          // state the logs are complete, so one more drain gets the tail.
+          await drainLogs();
+          return finalResult(processId, process);
+        }
       }
     } catch (error) {
       if (signal?.aborted) return onAbort(options, last?.state, emit);
@@ -120,9 +152,37 @@ export async function followUntilDone(
           error: { code: 'CONNECTION_LOST', message },
         };
       }
+      // Unreachable: wait the idle pause before trying again, whatever the mode.
+      step = { delayMs: schedule.idleIntervalMs, logs: last?.state === 0 ? 'none' : 'get', process: true };
+      await sleep(step.delayMs, signal);
+      continue;
     }
-    await sleep(pollIntervalMs, signal);
+    step = nextFollowStep(observe(mode, last?.state, lines, times), schedule);
+    if (step.delayMs > 0) await sleep(step.delayMs, signal);
   }
+}
+
+function observe(
+  mode: FollowObservation['mode'],
+  state: number | undefined,
+  lines: number,
+  times: { linesAt: number; logReadAt: number; processAt: number },
+): FollowObservation {
+  const now = Date.now();
+  return { mode, state, lines, sinceLinesMs: now - times.linesAt, sinceLogReadMs: now - times.logReadAt, sinceProcessMs: now - times.processAt };
+}
+
+function finalResult(processId: string, process: Process): RunResult {
+  const outcome = processExitCode(process);
+  return {
+    processId,
+    state: outcome.state,
+    exitCode: outcome.exitCode,
+    detached: false,
+    ...(outcome.state === 'success' || outcome.reason === undefined
+      ? {}
+      : { error: { code: `PROCESS_${outcome.state.toUpperCase()}`, message: outcome.reason } }),
+  };
 }
 
 async function onAbort(
