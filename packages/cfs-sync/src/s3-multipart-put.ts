@@ -27,7 +27,13 @@ export async function putResumable(access: S3Access, key: string, body: Readable
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
 
-  const sendPart = (partNumber: number, data: Buffer) => {
+  // Part buffers are reused once their part is sent: a fresh 8 MiB buffer per
+  // part made the process grow by the whole file's size in garbage before a
+  // collection. At most partConcurrency + 1 exist (in flight, and filling).
+  const spare: Buffer[] = [];
+  const partBuffer = (): Buffer => spare.pop() ?? Buffer.allocUnsafe(Math.min(partSize, putOptions.size));
+
+  const sendPart = (partNumber: number, data: Buffer, whole: Buffer) => {
     const task = (async () => {
       const reply = await client.send(
         new sdk.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: current.uploadId, PartNumber: partNumber, Body: data, ContentLength: data.length }),
@@ -37,15 +43,19 @@ export async function putResumable(access: S3Access, key: string, body: Readable
       putOptions.onBytes?.(data.length);
       saving = saving.then(() => journal.save({ ...current, parts: [...current.parts] }));
       await saving;
-    })().catch((error: unknown) => {
-      failure ??= error;
-    });
+    })()
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => spare.push(whole));
     inFlight.add(task);
     void task.finally(() => inFlight.delete(task));
   };
 
   let partNumber = 1;
-  let buffer = Buffer.allocUnsafe(Math.min(partSize, putOptions.size));
+  let buffer = partBuffer();
+  /** The bytes of the part being filled: partSize, or what is left of the object. */
+  let capacity = Math.min(partSize, putOptions.size);
   let filled = 0;
   let seen = 0;
   const flush = async () => {
@@ -53,13 +63,15 @@ export async function putResumable(access: S3Access, key: string, body: Readable
     if (done.has(partNumber)) {
       resumedBytes += data.length;
       putOptions.onBytes?.(data.length);
+      spare.push(buffer);
     } else {
       while (inFlight.size >= partConcurrency) await Promise.race(inFlight);
       if (failure) throw failure as Error;
-      sendPart(partNumber, data);
+      sendPart(partNumber, data, buffer);
     }
     partNumber += 1;
-    buffer = Buffer.allocUnsafe(Math.max(0, Math.min(partSize, putOptions.size - seen)));
+    capacity = Math.max(0, Math.min(partSize, putOptions.size - seen));
+    buffer = capacity > 0 ? partBuffer() : Buffer.alloc(0);
     filled = 0;
   };
   try {
@@ -68,13 +80,13 @@ export async function putResumable(access: S3Access, key: string, body: Readable
       if (failure) throw failure as Error;
       let offset = 0;
       while (offset < chunk.length) {
-        const take = Math.min(chunk.length - offset, buffer.length - filled);
+        const take = Math.min(chunk.length - offset, capacity - filled);
         if (take <= 0) throw new Error(`[pollinator] [cfs-sync] more than ${putOptions.size} bytes for ${key}`);
         chunk.copy(buffer, filled, offset, offset + take);
         filled += take;
         offset += take;
         seen += take;
-        if (filled === buffer.length) await flush();
+        if (filled === capacity) await flush();
       }
     }
     if (filled > 0) await flush();
