@@ -6,110 +6,25 @@
  * restarted executor) are the executor-flow suite of `@pollinator/backend/test`,
  * with Slurm's own checks in its hooks (SLURM-JOBID and NODES, nothing left in
  * squeue after a cancel); the cases only Slurm has stay here: a pending reason
- * in the log, a time limit, an executor killed with SIGKILL, containers.
+ * in the log, an executor killed with SIGKILL, containers. (The time limit, the stop signal and
+ * retries: retry-real.test.ts.)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalBlobStore, type BlobStore } from '@pollinator/cfs-sync';
-import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-client';
 import { testExecutorFlow } from '@pollinator/backend/test';
-import { ExitCode, runExecutor, type ExecutorEvent, runProject, type PollinatorEvent, type RunResult, type RunningExecutor } from '@pollinator/core';
-import { startDevServer, type DevServer } from '@pollinator/dev-server';
-import { scaffoldProject } from '@pollinator/spec-builder';
+import type { RunningExecutor } from '@pollinator/core';
 import { imageFileName } from './image-cache';
 import { createSlurmBackend } from './slurm-backend';
-import { requireServices, shimOptions, shimSkipReason, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+import { requireServices, shimOptions, shimSkipReason, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+import { attributesOf, run, sampleProject, shellProject, squeueByName, startColony, startExecutor, type Colony } from './e2e.test-helpers';
 
 requireServices(slurmSkipReason, shimSkipReason);
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-
-interface Colony {
-  server: DevServer;
-  user: ColoniesClient;
-  store: BlobStore;
-  root: string;
-  fsDir: string;
-  stateDir: string;
-}
-
-async function startColony(): Promise<Colony> {
-  const server = await startDevServer({});
-  const root = mkdtempSync(join(tmpdir(), 'pollinator-slurm-e2e-'));
-  return {
-    server,
-    user: createColoniesClient({ url: server.url, privateKey: server.identities.user.privateKey, colonyName: server.identities.colony.name }),
-    store: createLocalBlobStore({ dir: server.blobDir }),
-    root,
-    fsDir: join(root, 'fs'),
-    stateDir: join(root, 'executor'),
-  };
-}
-
-function startExecutor(colony: Colony, onEvent?: (event: ExecutorEvent) => void, backend = createSlurmBackend({ runtime: 'none', pendingNoticeDelayMs: 0 })): RunningExecutor {
-  const client = createColoniesClient({
-    url: colony.server.url,
-    privateKey: colony.server.identities.executor.privateKey,
-    colonyName: colony.server.identities.colony.name,
-  });
-  return runExecutor({
-    client,
-    backend,
-    cfs: { store: colony.store },
-    fsDir: colony.fsDir,
-    stateDir: colony.stateDir,
-    assignTimeoutSeconds: 1,
-    watchIntervalMs: 500,
-    ...(onEvent ? { onEvent } : {}),
-  });
-}
-
-let projects = 0;
-/** The sample project of `pollinator new`, runnable on the bare node: no `pip install`, python3 of the node. */
-async function sampleProject(colony: Colony, change: { mainPy?: string; yaml?: (text: string) => string } = {}): Promise<string> {
-  projects += 1;
-  const dir = join(colony.root, `project-${projects}`);
-  await scaffoldProject(dir, { projectName: `slurm-e2e-${projects}` });
-  let yaml = readFileSync(join(dir, 'project.yaml'), 'utf8').replace(/init-cmd: .*/, 'init-cmd: ""');
-  if (change.yaml) yaml = change.yaml(yaml);
-  writeFileSync(join(dir, 'project.yaml'), yaml);
-  if (change.mainPy) writeFileSync(join(dir, 'cfs', 'src', 'main.py'), change.mainPy);
-  return dir;
-}
-
-/** Runs a project; `onEvent` may abort it. */
-async function run(
-  colony: Colony,
-  dir: string,
-  onEvent: (event: PollinatorEvent, abort: () => void) => void = () => undefined,
-): Promise<{ result: RunResult; events: PollinatorEvent[]; logs: string }> {
-  const controller = new AbortController();
-  const running = runProject({
-    dir,
-    client: colony.user,
-    blobStore: colony.store,
-    stateDir: join(colony.root, 'cfs-state'),
-    pollIntervalMs: 200,
-    signal: controller.signal,
-    cancelOnAbort: true,
-  });
-  const events: PollinatorEvent[] = [];
-  for await (const event of running) {
-    events.push(event);
-    onEvent(event, () => controller.abort());
-  }
-  const logs = events.flatMap((event) => (event.type === 'log' ? [event.message] : [])).join('');
-  return { result: await running.result, events, logs };
-}
-
-function squeueByName(processId: string): string {
-  return execFileSync('squeue', ['-h', '-n', processId, '-o', '%i %T'], { encoding: 'utf8' }).trim();
-}
 
 async function untilSqueueForgets(processId: string): Promise<void> {
   // The executor sees the cancel within its watch interval and waits for Slurm to confirm.
@@ -155,20 +70,6 @@ describe.skipIf(!slurmAvailable)(`pollinator run → dev-server → runExecutor(
     });
     expect(logs).toMatch(/^\[pollinator\] Slurm job \d+ is pending: PartitionDown \(the partition is down\)$/m);
     await untilSqueueForgets(processId);
-  });
-
-  // maxexectime is the walltime, so the process deadline (counted from assign) comes before
-  // Slurm's own TIMEOUT (the limit rounded up to a minute, checked every 30 s): the server
-  // re-queues the process `retries` times, and the last attempt is closed as a time-limit
-  // failure. (Slurm's TIMEOUT → time-limit failure is the conformance suite's slow case.)
-  it.skipIf(!slowTests)(`a job over its time limit is closed as a time-limit failure${slowTests ? '' : ' [slow: set POLLINATOR_SLOW_TESTS=1]'}`, { timeout: 300_000 }, async () => {
-    const dir = await sampleProject(colony, {
-      mainPy: 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n',
-      yaml: (text) => `${text.replace(/walltime: \d+/, 'walltime: 60')}\nretries: 1\n`,
-    });
-    const { result, logs } = await run(colony, dir);
-    expect(result, logs).toMatchObject({ state: 'failed', exitCode: ExitCode.TIME_LIMIT });
-    expect(logs).toContain('sleeping\n');
   });
 });
 
@@ -249,16 +150,11 @@ describe.skipIf(Boolean(shimSkipReason))(`pollinator run → runExecutor(slurm) 
     if (colony) rmSync(colony.root, { recursive: true, force: true });
   });
 
-  const shellProject = (image: string) =>
-    sampleProject(colony, {
-      yaml: (text) => text.replace(/docker: .*/, `docker: ${image}`).replace(/cmd: python3/, 'cmd: sh').replace(/source: main.py/, 'source: main.sh'),
-    }).then((dir) => {
-      writeFileSync(join(dir, 'cfs', 'src', 'main.sh'), 'grep NAME /etc/os-release\ntr a-z A-Z < "$PROJECT_DIR/data/hello.txt" > "$PROJECT_DIR/result/result.txt"\n');
-      return dir;
-    });
+  const upperCaseProject = (image: string) =>
+    shellProject(colony, image, 'grep NAME /etc/os-release\ntr a-z A-Z < "$PROJECT_DIR/data/hello.txt" > "$PROJECT_DIR/result/result.txt"\n');
 
   it('pulls the image (output in the process log), runs the job in the container, results come back', async () => {
-    const dir = await shellProject('busybox');
+    const dir = await upperCaseProject('busybox');
     const { result, logs } = await run(colony, dir);
     expect(result, logs).toMatchObject({ state: 'success', exitCode: 0 });
     // After the executor's staging lines, before the job's output.
@@ -267,13 +163,13 @@ describe.skipIf(Boolean(shimSkipReason))(`pollinator run → runExecutor(slurm) 
     expect(readFileSync(join(dir, 'cfs', 'result', 'result.txt'), 'utf8')).toBe('HELLO WORLD!\n');
     // The run's record: the image and the sha256 of the SIF file it ran.
     const sif = join(options.imageDir!, imageFileName('busybox'));
-    const attributes = Object.fromEntries((await colony.user.getProcess(result.processId!)).attributes.map((entry) => [entry.key, entry.value]));
+    const attributes = await attributesOf(colony, result.processId!);
     expect(attributes.POLLINATOR_IMAGE).toBe('busybox');
     expect(attributes.POLLINATOR_IMAGE_DIGEST).toBe(`sha256:${createHash('sha256').update(readFileSync(sif)).digest('hex')}`);
   });
 
   it('a failed pull fails the process with a clear error in its log', async () => {
-    const dir = await shellProject('ghcr.io/nobody/missing:1.0');
+    const dir = await upperCaseProject('ghcr.io/nobody/missing:1.0');
     const { result, logs } = await run(colony, dir);
     expect(result.state).toBe('failed');
     expect(logs).toMatch(/Failed to pull container image ghcr\.io\/nobody\/missing:1\.0 \(.*exit status 255\): .*FATAL/);

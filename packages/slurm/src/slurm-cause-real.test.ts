@@ -1,11 +1,11 @@
 /**
  * Failure causes on the real Slurm of `scripts/services/slurm-up.sh` (issue #17): what this cluster can
  * produce — a failing exit code, a COMPLETED job whose step failed (desispec#2744), cancel, a requeue
- * (pending again, not failed), node failure (`scontrol update nodename=… state=down` mid-job) and the time
- * limit (slow). Out of memory and preemption cannot happen here (no cgroup enforcement, preempt/none):
+ * (pending again, not failed) and node failure (`scontrol update nodename=… state=down` mid-job). The time
+ * limit (Slurm's TIMEOUT) is read through the executor, with the stop signal and a retry, in
+ * retry-real.test.ts: one job of a minute or two for all three. Out of memory and preemption cannot happen here (no cgroup enforcement, preempt/none):
  * `slurm-cause.test.ts` covers them from outputs in `__fixtures__/causes/`.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeJobCause, jobCauseOf, type Backend, type JobHandle, type JobRequest, type JobStatus } from '@pollinator/backend';
 import { waitForFinalStatus, testJobRequest } from '@pollinator/backend/test';
 import { createSlurmBackend } from './slurm-backend';
-import { requireServices, slowTests, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+import { requireServices, slurmAvailable, slurmSkipReason } from './services.test-helpers';
+import { drainFor, nodeState, resumeNode, setNodeDown, slurm } from './slurm-node.test-helpers';
 
 requireServices(slurmSkipReason);
 
@@ -46,21 +47,6 @@ async function waitForStatus(backend: Backend, handle: JobHandle, accept: (statu
     status = await backend.status(handle);
   }
   return status;
-}
-
-function slurm(command: string, ...args: string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/**
- * Taking the node down kills every job on it, and other test files share this one-node cluster: drain
- * it first (nothing new starts; their new jobs wait a moment), then wait until only `ours` run on it.
- */
-async function drainFor(node: string, ours: string[]): Promise<void> {
-  slurm('scontrol', 'update', `nodename=${node}`, 'state=drain', 'reason=pollinator-test-node-failure');
-  const others = () => slurm('squeue', '-h', '-w', node, '-t', 'RUNNING,COMPLETING', '-o', '%i').split('\n').map((id) => id.trim()).filter((id) => id !== '' && !ours.includes(id));
-  for (let attempt = 0; others().length > 0 && attempt < 300; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 200));
-  if (others().length > 0) throw new Error(`other jobs (${others().join(', ')}) still run on ${node} after 60 s: the node-failure test would kill them`);
 }
 
 describe.skipIf(!slurmAvailable)(`failure causes on real Slurm${slurmSkipReason ? ` (skipped: ${slurmSkipReason})` : ''}`, () => {
@@ -125,31 +111,16 @@ describe.skipIf(!slurmAvailable)(`failure causes on real Slurm${slurmSkipReason 
     expect(node).not.toBe('');
     try {
       await drainFor(node, [once.id, again.id]);
-      slurm('scontrol', 'update', `nodename=${node}`, 'state=down', 'reason=pollinator-test-node-failure');
+      setNodeDown(node);
       const status = await waitForFinalStatus(final, once, 90_000);
       expect(status).toMatchObject({ state: 'failed', exitCode: null, cause: { kind: 'node-failure', nodes: [node] } });
       expect(describeJobCause(jobCauseOf(status)!)).toBe(`killed: node failure (${node}) — not caused by your job: run it again`);
       const pending = await waitForStatus(requeued, again, (candidate) => candidate.state === 'pending' && candidate.reason.startsWith('requeued'));
       expect(pending).toEqual({ state: 'pending', reason: expect.stringMatching(/^requeued: its node failed; Slurm runs it again \(restart 1/) });
     } finally {
-      // ReturnToService=2 brings the node back by itself once slurmd registers; resume it in case it has not.
-      try {
-        slurm('scontrol', 'update', `nodename=${node}`, 'state=resume');
-      } catch {
-        // already back
-      }
+      resumeNode(node);
     }
     await requeued.cancel(again);
-    expect(slurm('sinfo', '-h', '-n', node, '-o', '%T').trim()).not.toMatch(/down/);
-  });
-
-  it.skipIf(!slowTests)(`a job over its time limit is "time limit" with elapsed and limit${slowTests ? '' : ' [slow: set POLLINATOR_SLOW_TESTS=1]'}`, { timeout: 300_000 }, async () => {
-    const slurmBackend = backend();
-    const handle = await start(slurmBackend, makeJob('sleep 300', { walltimeSeconds: 60 }));
-    const status = await waitForFinalStatus(slurmBackend, handle, 240_000);
-    expect(status).toMatchObject({ state: 'failed', timeLimit: true, cause: { kind: 'time-limit', limitSeconds: 60 } });
-    const cause = jobCauseOf(status)!;
-    expect(cause.elapsedSeconds).toBeGreaterThanOrEqual(60);
-    expect(describeJobCause(cause)).toMatch(/^killed: time limit reached \(ran 1m\d*s? of 1m allowed\) — raise conditions.walltime/);
+    expect(nodeState(node)).not.toMatch(/down/);
   });
 });
