@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadS3Sdk } from './s3-sdk';
 import { createS3BlobStore, s3OptionsFromEnv } from './s3-blob-store';
@@ -55,6 +56,23 @@ describe.skipIf(!options)(`S3 blob store against Ceph RGW${S3_SKIP_REASON}`, () 
     return { ...store, close: async () => client.destroy() };
   }, { largeSize: 12 * MiB });
 
+  it('makes many requests at once without a MaxListenersExceededWarning (the CLI would print it)', async () => {
+    const store = createS3BlobStore(options!);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const keys = Array.from({ length: 40 }, () => newObjectKey());
+      await Promise.all(keys.map((key) => store.put(key, Readable.from([Buffer.from(key)]), { size: key.length })));
+      await Promise.all(keys.map(async (key) => expect(await store.head(key)).toEqual({ size: key.length })));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await store.close?.();
+    }
+  });
+
   it('rejects a wrong secret key with a SigV4 error (real signature checking)', async () => {
     const store = createS3BlobStore({ ...options!, secretKey: 'wrong-secret', createBucket: false });
     await expect(store.head(newObjectKey())).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
@@ -63,7 +81,6 @@ describe.skipIf(!options)(`S3 blob store against Ceph RGW${S3_SKIP_REASON}`, () 
 
   it('uses lib-storage for large puts without a resume journal', async () => {
     const store = createS3BlobStore({ ...options!, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
-    const { Readable } = await import('node:stream');
     const key = newObjectKey();
     const data = Buffer.alloc(11 * MiB, 7);
     await store.put(key, Readable.from([data]), { size: data.length });

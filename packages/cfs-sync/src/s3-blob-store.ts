@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -73,6 +74,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
 
   // Closing the store ends requests still waiting on a server that does not answer (the SDK's destroy does not).
   const closing = new AbortController();
+  setMaxListeners(0, closing.signal); // one listener per request in flight
 
   const headBucket = async (): Promise<void> => {
     if (direct) {
