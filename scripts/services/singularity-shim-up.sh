@@ -43,6 +43,13 @@ export SINGULARITY_SHIM_IMAGES="$STORE" SINGULARITY_SHIM_LOG="$work/shim.log" SI
 "$SHIM" pull "$work/busybox.sif" docker://busybox:latest >/dev/null 2>"$work/err" || { cat "$work/err" >&2; fail "shim pull failed"; }
 set +e; out=$("$SHIM" exec "$work/busybox.sif" /bin/sh -c 'cat /etc/os-release; exit 7' 2>"$work/err"); rc=$?; set -e
 [ "$rc" = 7 ] && [[ "$out" == *busybox-shim-image* ]] || { cat "$work/err" >&2; fail "shim exec does not work (rc=$rc, output '$out')"; }
+# The stop signal: a USR1 to the shim reaches the contained process, which traps it (exit 0), as with Singularity.
+set +e
+"$SHIM" exec --contain --bind "$work:/w" "$work/busybox.sif" /bin/sh -c 'trap "exit 0" USR1; touch /w/ready; while :; do sleep 1; done' 2>"$work/err" &
+shim_pid=$!
+for _ in $(seq 100); do [ -e "$work/ready" ] && break; sleep 0.1; done
+kill -s USR1 "$shim_pid"; wait "$shim_pid"; rc=$?; set -e
+[ "$rc" = 0 ] || { cat "$work/err" >&2; fail "shim exec does not pass a signal on to the contained process (rc=$rc)"; }
 log "shim ok: $SHIM (images in $STORE)"
 
 if [ -n "${POLLINATOR_SERVICES_ENV:-}" ]; then

@@ -191,7 +191,9 @@ export function buildBatchScript(job: JobRequest, settings: BatchScriptSettings)
  * once its foreground command ends, which would be too late, and the trap
  * passes the signal to the launch's whole process group (srun forwards it to
  * every task; a container runtime's processes and the job's are in the group).
- * `wait` returns early when the trap runs, hence the loop.
+ * `wait` returns early (128+n) when the trap runs, hence the loop; the last
+ * `wait` gives the launch's own status, also when the launch ended while the
+ * trap ran (a job that ends on the signal at once must not read as killed by it).
  */
 function renderLaunch(script: BatchScript): string[] {
   if (!script.stopSignal) return [shellJoin(script.run), 'pollinator_exit=$?'];
@@ -201,7 +203,8 @@ function renderLaunch(script: BatchScript): string[] {
     `trap 'kill -s ${signal} -- -"$pollinator_launch" 2>/dev/null' ${signal}`,
     `setsid ${shellJoin(script.run)} &`,
     'pollinator_launch=$!',
-    'while :; do wait "$pollinator_launch"; pollinator_exit=$?; kill -0 "$pollinator_launch" 2>/dev/null || break; done',
+    'while kill -0 "$pollinator_launch" 2>/dev/null; do wait "$pollinator_launch"; done',
+    'wait "$pollinator_launch"; pollinator_exit=$?',
   ];
 }
 
