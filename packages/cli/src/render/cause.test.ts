@@ -1,6 +1,6 @@
 /**
  * The failure cause an executor recorded (issue #17) as `run`, `show` and `--json` show it.
- * (`status` is covered end to end in test/status-cause.test.ts.)
+ * (`status` is covered end to end in test/failure-causes.test.ts.)
  */
 import type { ProcessCause, RunRecord } from '@pollinator/core';
 import { describe, expect, it } from 'vitest';
