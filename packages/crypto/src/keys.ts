@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as secp256k1 from '@noble/secp256k1';
+import { coldPublicKey, takeColdOperation } from './cold-start';
 import { CryptoError } from './crypto-error';
 import { sha3Hex } from './hash';
 import { bytesToHex, hexToBytes } from './hex';
@@ -32,7 +33,9 @@ export function generatePrivateKey(): string {
 
 /** The 65-byte uncompressed public key (0x04 ‖ X ‖ Y) of a private key. */
 export function publicKeyOf(privateKey: string): Uint8Array {
-  return secp256k1.getPublicKey(privateKeyBytes(privateKey), false);
+  const keyBytes = privateKeyBytes(privateKey);
+  // The first base-point multiplications of a process skip noble's precomputed table (cold-start.ts).
+  return takeColdOperation() ? coldPublicKey(keyBytes) : secp256k1.getPublicKey(keyBytes, false);
 }
 
 /**

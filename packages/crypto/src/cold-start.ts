@@ -1,0 +1,95 @@
+import { createHmac } from 'node:crypto';
+import * as secp256k1 from '@noble/secp256k1';
+
+/**
+ * The first few base-point multiplications of a process, without noble's
+ * precomputed table.
+ *
+ * @noble/secp256k1 multiplies the base point G through a table of 4,224
+ * multiples of G that it builds on first use: ~8× the cost of one plain
+ * multiplication, repaid after a handful of signatures. A one-request command
+ * (`pollinator status`: 3 multiplications, `ps`: 6) derives an id or two and
+ * signs a few requests, so it would pay for the table and barely use it.
+ * Here the first COLD_OPERATIONS
+ * multiplications go through noble's plain ladder instead: k·G computed as
+ * (k/2)·(2G), since noble uses the table only for G itself. Later ones use
+ * the table, as before (a long-running process pays the six once: well under
+ * one table). The results are the same points, so signatures are
+ * byte-identical either way (tests compare both on random keys and the
+ * conformance vectors).
+ */
+export const COLD_OPERATIONS = 6;
+
+const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+/** 2⁻¹ mod n. */
+const HALF = (CURVE_ORDER + 1n) / 2n;
+
+let coldOperationsLeft = COLD_OPERATIONS;
+let twoG: secp256k1.Point | undefined;
+
+/** True (and counted) when the next base-point multiplication should skip the table. */
+export function takeColdOperation(): boolean {
+  if (coldOperationsLeft <= 0) return false;
+  coldOperationsLeft -= 1;
+  return true;
+}
+
+/** k·G by the plain ladder (1 ≤ k < n). */
+export function coldBaseMultiply(k: bigint): secp256k1.Point {
+  twoG ??= secp256k1.Point.BASE.double();
+  return twoG.multiply((k * HALF) % CURVE_ORDER);
+}
+
+function bytesToBigInt(bytes: Uint8Array): bigint {
+  return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') || '0'}`);
+}
+
+function bigIntTo32Bytes(value: bigint): Buffer {
+  return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
+}
+
+/** The uncompressed public key of a private key (already range-checked) by the plain ladder. */
+export function coldPublicKey(keyBytes: Uint8Array): Uint8Array {
+  return coldBaseMultiply(bytesToBigInt(keyBytes)).toBytes(false);
+}
+
+/**
+ * ECDSA over a 32-byte hash as noble's `sign(hash, key, { prehash: false,
+ * format: 'recovered' })` computes it: RFC 6979 nonce (HMAC-DRBG with
+ * SHA-256), low-S, the recovery id first (0–3), then r ‖ s.
+ */
+export function coldSignRecovered(hash: Uint8Array, keyBytes: Uint8Array): Uint8Array {
+  const n = CURVE_ORDER;
+  const h1 = bytesToBigInt(hash) % n;
+  const d = bytesToBigInt(keyBytes);
+  const seed = Buffer.concat([bigIntTo32Bytes(d), bigIntTo32Bytes(h1)]);
+  let v: Buffer = Buffer.alloc(32, 1);
+  let k: Buffer = Buffer.alloc(32, 0);
+  const hmac = (...parts: Uint8Array[]) => createHmac('sha256', k).update(Buffer.concat([v, ...parts])).digest();
+  k = hmac(Buffer.of(0), seed);
+  v = hmac();
+  k = hmac(Buffer.of(1), seed);
+  v = hmac();
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    v = hmac();
+    const nonce = bytesToBigInt(v);
+    if (nonce >= 1n && nonce < n) {
+      const q = coldBaseMultiply(nonce).toAffine();
+      const r = q.x % n;
+      if (r !== 0n) {
+        let s = (secp256k1.etc.invert(nonce, n) * (h1 + r * d)) % n;
+        if (s !== 0n) {
+          let recovery = (q.x === r ? 0 : 2) | Number(q.y & 1n);
+          if (s > n >> 1n) {
+            s = n - s;
+            recovery ^= 1;
+          }
+          return Buffer.concat([Buffer.of(recovery), bigIntTo32Bytes(r), bigIntTo32Bytes(s)]);
+        }
+      }
+    }
+    k = hmac(Buffer.of(0));
+    v = hmac();
+  }
+  throw new Error('RFC 6979 nonce generation did not converge');
+}
