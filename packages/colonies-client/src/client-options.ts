@@ -22,7 +22,7 @@ export interface ColoniesClientOptions {
   colonyPrivateKey?: string;
   /** Server owner key, used by `asServerOwner()`. */
   serverPrivateKey?: string;
-  /** Injectable fetch (default: the global one, keep-alive). */
+  /** Injectable fetch (default: `createNodeFetch()`, node:http/https keep-alive, one pool per process). */
   fetch?: FetchLike;
   /** Timeout of one HTTP attempt in ms (default 30 000). */
   timeoutMs?: number;

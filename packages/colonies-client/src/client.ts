@@ -2,7 +2,7 @@
 // class is the public face; each group of calls lives in its own module
 // (colony-, executor-, process-, log-, file-calls, pubsub, follow-logs) and
 // works through the narrow `RpcCore` of this view's identity.
-import { idOf } from '@pollinator/crypto';
+import { idOf } from '@pollinator/crypto/signing';
 import { checkKey } from './client-options';
 import { colonyCallOptions, type ColonyCallOptions } from './colony-call-options';
 import * as channelCalls from './channel-calls';

@@ -1,7 +1,7 @@
 // COLONIES_* environment (colonies-protocol.md §2.7) → client options.
 // Every problem is reported at once, each naming its variable and the expected
 // form. Key values never appear in messages, logs, JSON or util.inspect.
-import { idOf } from '@pollinator/crypto';
+import { idOf } from '@pollinator/crypto/signing';
 import { ColoniesConfigError, type ConfigIssue } from './errors';
 
 export interface ColoniesConfig {

@@ -1,5 +1,5 @@
 // Request and reply envelopes (colonies-protocol.md §2.2–2.4).
-import { sign } from '@pollinator/crypto';
+import { sign } from '@pollinator/crypto/signing';
 import { ColoniesBadReplyError, ColoniesError } from './errors';
 import { JsonTooDeepError, parseLosslessJson, stringifyLosslessJson } from './lossless-json';
 import type { JsonValue } from './types';

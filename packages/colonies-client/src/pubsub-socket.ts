@@ -3,7 +3,8 @@
 // how it ended. Process subscriptions (pubsub.ts) and channel subscriptions
 // (channel-subscription.ts) differ only in what a frame means and when they
 // are done, so both build on this.
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocket from 'ws';
 import { decodePayloadText } from './envelope';
 import { ColoniesBadReplyError, ColoniesError, ColoniesNetworkError, ColoniesReplyTooLargeError } from './errors';
 import { parseLosslessJson } from './lossless-json';
@@ -64,6 +65,18 @@ export interface PubsubSocketHandlers {
   closed(error?: Error): void;
 }
 
+/**
+ * `ws`, loaded on the first subscription rather than at import: it costs a
+ * one-request command (`pollinator status`) tens of milliseconds of start-up
+ * and only subscriptions use it. A CommonJS package, so `require` loads it
+ * synchronously and the socket is still returned at once.
+ */
+let webSocketClass: typeof WebSocket | undefined;
+function loadWebSocket(): typeof WebSocket {
+  webSocketClass ??= createRequire(import.meta.url)('ws') as typeof WebSocket;
+  return webSocketClass;
+}
+
 /** Signs the frames first (a missing key is an argument error, not a network one), then opens the socket. */
 export function openPubsubSocket(
   core: RpcCore,
@@ -78,10 +91,10 @@ export function openPubsubSocket(
   const close = (error?: Error) => {
     if (closed) return;
     closed = true;
-    if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    if (ws.readyState !== ws.CLOSED) ws.terminate();
     handlers.closed(error);
   };
-  const ws = new WebSocket(core.pubsubUrl, {
+  const ws = new (loadWebSocket())(core.pubsubUrl, {
     handshakeTimeout: connectTimeoutMs,
     perMessageDeflate: false,
     rejectUnauthorized: !core.skipTlsVerify,

@@ -4,7 +4,7 @@
 // may share a socket), needs a positive `timeout`, pushes the current state at
 // once when the process is already in it, and drops the TCP connection without
 // a close frame when the timeout expires. Error frames do not close the socket.
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import {
   ColoniesAbortError,
   ColoniesArgumentError,
@@ -87,7 +87,7 @@ function openSubscription(core: RpcCore, sub: SocketSubscription): AsyncIterable
   const finish = (error?: Error) => {
     if (guard) clearTimeout(guard);
     signal?.removeEventListener('abort', onAbort);
-    if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    if (ws && ws.readyState !== ws.CLOSED) ws.terminate();
     queue.end(error);
   };
   const onAbort = () => finish(new ColoniesAbortError(what, signal?.reason));

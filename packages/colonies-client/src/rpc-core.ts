@@ -3,7 +3,7 @@
 // The client, its per-resource call modules, pubsub and log following all
 // take an `RpcCore`; none of them reaches into `ColoniesClient`, so nothing
 // imports the client back (no cycle).
-import { createSigner, type Signer } from '@pollinator/crypto';
+import { createSigner, type Signer } from '@pollinator/crypto/signing';
 import { encodeSignedRequest, UNSIGNED_MESSAGES, type RequestEnvelope } from './envelope';
 import { ColoniesArgumentError } from './errors';
 import type { CallOptions, HttpTransport } from './transport';

@@ -1,8 +1,9 @@
 // Retry, timeout, abort, keep-alive and long-poll behaviour against a loopback
 // server that misbehaves on purpose (drops connections, answers 502, stalls).
 import type { ServerResponse } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { generatePrivateKey } from '@pollinator/crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ColoniesClient } from './client';
 import { createColoniesClient } from './create-client';
 import type { ColoniesClientOptions } from './client-options';
@@ -258,9 +259,16 @@ describe('connections', () => {
     const c = createColoniesClient({ url: fresh.url, privateKey: key, colonyName: 'dev' });
     for (let i = 0; i < 20; i++) await c.getColony();
     expect(fresh.requests).toHaveLength(20);
-    // undici may alternate between two pooled sockets, but never opens one per call.
-    expect(fresh.connections).toBeLessThanOrEqual(2);
+    expect(fresh.connections).toBe(1);
     await fresh.close();
+  });
+
+  it('uses node:http, not the global fetch, when given no fetch (lighter to load and per request)', async () => {
+    server.onHttp((_req, res) => res.writeHead(200).end(replyBody('getcolonymsg', COLONY)));
+    const spy = vi.spyOn(globalThis, 'fetch');
+    await expect(client().getColony()).resolves.toMatchObject({ name: 'dev' });
+    expect(spy).not.toHaveBeenCalled();
+    expect(server.requests).toHaveLength(1);
   });
 
   it('uses an injected fetch', async () => {
@@ -320,6 +328,29 @@ describe('with the node:http keep-alive adapter (createNodeFetch)', () => {
     for (let i = 0; i < 20; i++) await c.getColony();
     expect(fresh.connections).toBe(1);
     await fresh.close();
+  });
+
+  it('a connection that never comes up fails as never sent (as undici\'s connect timeout), and a write is retried', async () => {
+    // A TCP server that accepts and never answers: the TLS handshake never ends.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const c = createColoniesClient({
+      url: `https://127.0.0.1:${port}`,
+      privateKey: key,
+      colonyName: 'dev',
+      fetch: createNodeFetch({ connectTimeoutMs: 100 }),
+      retry: { retries: 1, minDelayMs: 5, maxDelayMs: 5 },
+    });
+    await expect(c.submit({ funcname: 'execute', conditions: { executortype: 't' } })).rejects.toMatchObject({
+      code: 'COLONIES_NETWORK_ERROR',
+      mayHaveBeenSent: false,
+      message: expect.stringMatching(/UND_ERR_CONNECT_TIMEOUT/),
+    });
+    expect(sockets).toHaveLength(2);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
   });
 
   it('connection refused: typed, never sent', async () => {
