@@ -339,7 +339,7 @@ const EVENTS: Record<string, { description: string; properties: Record<string, S
   },
   'ui.stopped': { description: '`ui`: the dashboard stopped (Ctrl-C).', properties: {} },
   'dev.ready': {
-    description: '`dev`: the embedded colony is up; `dashboardUrl` is the link to its dashboard (not for the background service).',
+    description: '`dev`, `dev --service`: the embedded colony is up; `dashboardUrl` is the link to its dashboard (with the session token).',
     properties: { url: string, colonyName: string, 'dashboardUrl?': string },
     open: true,
   },
