@@ -104,4 +104,14 @@ describe('dashboard without a built app', () => {
       await bare.close();
     }
   });
+
+  it('opens a run from a ColonyOS-style link (/process?processid=), after the token became the cookie', async () => {
+    const linked = await colony.call(`/process?processid=abc123&token=${colony.dashboard.token}`, { token: false });
+    expect(linked.status).toBe(303);
+    expect(linked.headers.location).toBe('/process?processid=abc123');
+    expect(String(linked.headers['set-cookie'])).toMatch(/HttpOnly/);
+    const opened = await colony.call('/process?processid=abc123', { token: false });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.location).toBe('/#/runs/abc123');
+  });
 });

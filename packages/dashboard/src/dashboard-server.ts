@@ -132,5 +132,12 @@ async function handle(request: IncomingMessage, response: ServerResponse, scope:
     response.end();
     return;
   }
+  const processId = url.searchParams.get('processid');
+  if (url.pathname === '/process' && processId !== null && processId !== '') {
+    // ColonyOS's dashboard links a run as /process?processid=<id> (so does `pollinator run` given COLONYOS_DASHBOARD_URL): its page here.
+    response.writeHead(303, { location: `/#/runs/${encodeURIComponent(processId)}`, 'cache-control': 'no-store' });
+    response.end();
+    return;
+  }
   await serveStatic(response, scope.webDir, url.pathname, method);
 }
