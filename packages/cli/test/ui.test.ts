@@ -163,6 +163,17 @@ describe('pollinator ui', () => {
     }
   });
 
+  it('on the embedded default, ends saying so when the service it attached to stops', { timeout: 60_000 }, async () => {
+    const command = startCli(['ui'], { cwd: sandbox.dir, env: sandbox.env });
+    running.push(command);
+    await command.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/m, 'stdout');
+    await command.waitFor(/The embedded default serves it/, 'stderr');
+    const stopped = await runCli(['dev', 'stop'], { cwd: sandbox.dir, env: sandbox.env });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect((await command.exited).code).toBe(75);
+    expect(command.stderr()).toMatch(/The embedded default stopped, and its dashboard with it[\s\S]*Run `pollinator ui` again/);
+  });
+
   it('--port on the embedded default serves a dashboard of its own from this command', async () => {
     const port = await freePort();
     const command = startCli(['ui', '--json', '--port', String(port)], { cwd: sandbox.dir, env: sandbox.env });

@@ -1,6 +1,8 @@
 import type { CommandContext } from '../context';
-import { usageError } from '../errors';
+import { CliError, usageError } from '../errors';
+import { CliExitCode } from '../exit-codes';
 import { connectColony } from '../runtime/colony';
+import { pidAlive } from '../runtime/embedded-advertisement';
 import { untilInterrupted } from '../runtime/forward-finish';
 import { openBrowser } from '../runtime/open-browser';
 import { VERSION } from '../version';
@@ -51,16 +53,39 @@ export async function run(context: CommandContext, options: UiOptions): Promise<
       const failure = await openBrowser(link, context.env);
       if (failure !== undefined) output.warn(`Could not open a browser: ${failure}. Open the link yourself.`);
     }
-    // Attached, nothing of this process's own keeps it running (its lease is a file): a timer does, until Ctrl-C.
-    const keepAlive = setInterval(() => undefined, 60_000);
-    try {
-      await untilInterrupted(context.signal);
-    } finally {
-      clearInterval(keepAlive);
+    if (served !== undefined) await untilInterrupted(context.signal);
+    else if ((await untilServiceGone(context.signal, connection.embedded?.advertisement.pid ?? 0)) === 'gone') {
+      throw new CliError('The embedded default stopped, and its dashboard with it', {
+        why: `the process serving it (pid ${connection.embedded?.advertisement.pid}) has exited (\`pollinator dev stop\`, or Ctrl-C on \`pollinator dev\`)`,
+        fix: 'Run `pollinator ui` again: it starts the embedded default and prints the new link.',
+        exitCode: CliExitCode.CONNECTION_LOST,
+        code: 'EMBEDDED_STOPPED',
+      });
     }
   } finally {
     await served?.close();
   }
   if (output.isJson) output.json({ type: 'ui.stopped' });
   return 0;
+}
+
+/**
+ * Attached to the embedded default's dashboard: until Ctrl-C, or until the
+ * process serving it is gone (its link is dead then). The check's timer also
+ * keeps this process running: nothing else of its own does.
+ */
+function untilServiceGone(signal: AbortSignal, pid: number): Promise<'interrupted' | 'gone'> {
+  return new Promise((resolve) => {
+    const finish = (reason: 'interrupted' | 'gone'): void => {
+      clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(reason);
+    };
+    const onAbort = (): void => finish('interrupted');
+    const timer = setInterval(() => {
+      if (!pidAlive(pid)) finish('gone');
+    }, 1000);
+    if (signal.aborted) finish('interrupted');
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
