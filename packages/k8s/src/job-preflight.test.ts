@@ -1,8 +1,8 @@
 /**
  * `preflightJob()` of the Kubernetes backend against the fake API server
  * (real HTTP, `?dryRun=All`): a valid job is accepted and nothing is created;
- * an invalid Job, a missing claim or namespace, missing permissions and a
- * job no node can hold are refused in words that say what to do; whether a
+ * an invalid Job, a missing claim or namespace, missing permissions, a used-up
+ * ResourceQuota and a job no node can hold are refused in words that say what to do; whether a
  * node can hold the job is "unknown" when the account may not list nodes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -124,6 +124,22 @@ describe('preflightJob on the Kubernetes fake', () => {
   it('a namespace that does not exist: refused 404', async () => {
     const answer = await backend(fake, { namespace: 'nowhere' }).preflightJob!(job());
     expect(answer).toEqual({ ok: false, message: 'Kubernetes refuses the Job (404): namespaces "nowhere" not found — create namespace nowhere or set POLLINATOR_K8S_NAMESPACE' });
+  });
+
+  it('a namespace whose ResourceQuota has no room for another Job: refused with the quota\'s words', async () => {
+    const quotaFake = await startFakeKubernetes({ namespaces: ['jobs'], volumes: { cfs: volumeDir } });
+    fakes.push(quotaFake);
+    const created = await fetch(`${quotaFake.url}/api/v1/namespaces/jobs/resourcequotas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { name: 'batch-jobs' }, spec: { hard: { 'count/jobs.batch': '0' } } }),
+    });
+    expect(created.status).toBe(201);
+    const answer = await backend(quotaFake).preflightJob!(job());
+    expect(answer.ok).toBe(false);
+    expect(answer.message).toMatch(
+      /^Kubernetes refuses the Job: the namespace's ResourceQuota is used up \(jobs\.batch "pollinator-[^"]+" is forbidden: exceeded quota: batch-jobs, requested: count\/jobs\.batch=1, used: count\/jobs\.batch=0, limited: count\/jobs\.batch=0\) — wait for jobs of namespace jobs to end, or ask for a larger quota$/,
+    );
   });
 
   it('an API server that cannot be asked: throws (the runtime answers "could not be asked")', async () => {

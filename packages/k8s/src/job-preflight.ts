@@ -4,9 +4,11 @@
  * creating it?
  *
  * 1. A server-side dry run of the create (`?dryRun=All`): the API server
- *    validates the manifest and runs admission (RBAC, ResourceQuota,
- *    LimitRange, PodSecurity, webhooks) exactly as for the real create, and
- *    stores nothing. A refusal is answered in the server's own words.
+ *    validates the manifest and runs admission (RBAC, a `count/jobs.batch`
+ *    quota, webhooks on Jobs) exactly as for the real create, and stores
+ *    nothing. A refusal is answered in the server's own words. Admission of
+ *    the pods (pod quotas, LimitRange, PodSecurity) happens only when the Job
+ *    controller creates them, which a dry run of the Job does not.
  * 2. The PersistentVolumeClaims the pods mount exist: a create does not check
  *    them, and a pod whose claim is missing stays Pending forever.
  * 3. Whether a node could hold the pods (`node-fit.ts`): only when the

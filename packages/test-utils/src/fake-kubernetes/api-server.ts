@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes } from 'node:crypto';
 import type { FakeCluster } from './cluster';
 import { RESOURCES, apiVersionOf, clone, matchesFieldSelector, matchesLabelSelector, type KubeObject, type ObjectStore, type StoreEvent } from './store';
+import { exceededQuota } from './quota';
 import { validateObject } from './validation';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects are untyped JSON here. */
@@ -167,6 +168,8 @@ export function createApiServer(store: ObjectStore, cluster: FakeCluster, hooks:
       return [404, statusBody(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })];
     if (store.get(resource, namespace, metadata.name))
       return [409, statusBody(409, 'AlreadyExists', `${qualifiedKind(resource)} "${metadata.name}" already exists`, { name: metadata.name, group: info.group, kind: resource })];
+    const quota = info.namespaced ? exceededQuota(store, resource, namespace!, object) : undefined;
+    if (quota) return [403, statusBody(403, 'Forbidden', `${qualifiedKind(resource)} "${metadata.name}" is forbidden: ${quota}`, { name: metadata.name, group: info.group, kind: resource })];
     const stored = clone(object);
     delete stored.metadata.resourceVersion;
     if (resource === 'namespaces') stored.status = { phase: 'Active' };

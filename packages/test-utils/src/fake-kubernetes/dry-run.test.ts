@@ -1,7 +1,7 @@
 /**
  * `?dryRun=All` on the fake API server, with the real server's semantics:
  * every check of a write runs (schema and semantic validation, the namespace,
- * AlreadyExists, RBAC) and the answer is the object that would be stored, but
+ * AlreadyExists, RBAC, ResourceQuota admission) and the answer is the object that would be stored, but
  * nothing is stored — no resourceVersion is used, no watch event, no pod.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw API JSON. */
@@ -102,6 +102,36 @@ describe('dryRun=All on create', () => {
     expect(status).toBe(400);
     expect(json.message).toBe('Invalid dry run value: dryRun: Unsupported value: "Some": supported values: "All"');
     expect(await resourceVersion()).toBe(before);
+  });
+});
+
+describe('ResourceQuota admission, with and without dryRun', () => {
+  it('a Job over count/jobs.batch is refused 403 exceeded quota, in the admission plugin\'s words', async () => {
+    const quota = await api(fake, 'POST', '/api/v1/namespaces/test/resourcequotas', { metadata: { name: 'jobs' }, spec: { hard: { 'count/jobs.batch': '1' } } });
+    expect(quota.status).toBe(201);
+    expect((await api(fake, 'POST', `${JOBS}?dryRun=All`, jobBody({ name: 'one' }))).status).toBe(201);
+    expect((await api(fake, 'POST', JOBS, jobBody({ name: 'one' }))).status).toBe(201);
+    for (const query of ['?dryRun=All', '']) {
+      const { status, json } = await api(fake, 'POST', `${JOBS}${query}`, jobBody({ name: 'two' }));
+      expect(status).toBe(403);
+      expect(json).toMatchObject({
+        reason: 'Forbidden',
+        message: 'jobs.batch "two" is forbidden: exceeded quota: jobs, requested: count/jobs.batch=1, used: count/jobs.batch=1, limited: count/jobs.batch=1',
+      });
+    }
+    expect(fake.list('jobs', 'test').map((job) => job.metadata.name)).toEqual(['one']);
+  });
+
+  it('a pod over requests.memory is refused; a pod that fits is admitted', async () => {
+    await api(fake, 'POST', '/api/v1/namespaces/test/resourcequotas', { metadata: { name: 'compute' }, spec: { hard: { 'requests.memory': '8Gi', pods: '10' } } });
+    const pod = (name: string, memory: string): Record<string, unknown> => ({
+      metadata: { name },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['true'], resources: { requests: { memory }, limits: { memory } } }] },
+    });
+    const big = await api(fake, 'POST', '/api/v1/namespaces/test/pods?dryRun=All', pod('big', '16Gi'));
+    expect(big.status).toBe(403);
+    expect(big.json.message).toBe('pods "big" is forbidden: exceeded quota: compute, requested: requests.memory=16Gi, used: requests.memory=0, limited: requests.memory=8Gi');
+    expect((await api(fake, 'POST', '/api/v1/namespaces/test/pods?dryRun=All', pod('small', '1Gi'))).status).toBe(201);
   });
 });
 

@@ -16,14 +16,16 @@
  * (JOB_COMPLETION_INDEX, hostnames), backoffLimit, activeDeadlineSeconds (Job
  * and pod), ttlSecondsAfterFinished. Scheduling: node selectors, GPU / CPU /
  * memory capacity, missing PVCs. Optional RBAC: requests authorised against
- * the rules of a Role (403 Forbidden otherwise).
+ * the rules of a Role (403 Forbidden otherwise). ResourceQuota admission on
+ * creates through the API (`count/jobs.batch`, pods, cpu and memory requests
+ * and limits; `quota.ts`).
  *
  * What it cannot check (a real cluster is needed — the Kubernetes backend's
  * tests run the same suite against one when KUBECONFIG is set): images are
  * never pulled (containers run on the host, no isolation; paths under each
  * mountPath are rewritten to the host directory in the command, arguments,
- * env values and working dir), authentication/TLS, admission (quotas,
- * LimitRange, PodSecurity), protobuf, server-side apply, CrashLoopBackOff,
+ * env values and working dir), authentication/TLS, admission (LimitRange,
+ * PodSecurity), protobuf, server-side apply, CrashLoopBackOff,
  * Events, image entrypoints (a container needs a `command`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,7 +107,7 @@ export interface FakeKubernetes {
   volumePath(claim: string, namespace?: string): string | undefined;
   simulate: FakeKubernetesSimulation;
   /** Current objects (copies) of a resource, optionally in one namespace. */
-  list(resource: 'pods' | 'jobs' | 'nodes' | 'namespaces' | 'persistentvolumeclaims' | 'secrets' | 'configmaps' | 'services', namespace?: string): KubeObject[];
+  list(resource: 'pods' | 'jobs' | 'nodes' | 'namespaces' | 'persistentvolumeclaims' | 'secrets' | 'configmaps' | 'services' | 'resourcequotas', namespace?: string): KubeObject[];
   /** Every request received, in order (method, path, query, parsed body). */
   requests: RecordedRequest[];
   /** Requests refused by the `rbac` rules. */

@@ -60,6 +60,7 @@ export const RESOURCES: Record<string, ResourceInfo> = {
   persistentvolumeclaims: { name: 'persistentvolumeclaims', group: '', kind: 'PersistentVolumeClaim', namespaced: true },
   services: { name: 'services', group: '', kind: 'Service', namespaced: true },
   events: { name: 'events', group: '', kind: 'Event', namespaced: true },
+  resourcequotas: { name: 'resourcequotas', group: '', kind: 'ResourceQuota', namespaced: true },
   jobs: { name: 'jobs', group: 'batch', kind: 'Job', namespaced: true },
 };
 
