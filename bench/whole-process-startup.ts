@@ -146,7 +146,9 @@ async function measure(serverUrl: string): Promise<void> {
 
 function report(results: Record<string, ProcessTiming[]>): void {
   console.log(`Whole processes on Node ${process.versions.node}, ${ROUNDS} interleaved rounds (wall ms; peak RSS MiB; CPU user+sys ms):`);
-  console.log(`${'command'.padEnd(22)} ${'median'.padStart(7)} ${'p95'.padStart(7)} ${'RSS'.padStart(6)} ${'CPU'.padStart(6)}   vs Go     vs goal`);
+  console.log(`(+node: the median above \`node -e ''\`'s, i.e. what is ours when the machine is loaded and Node itself starts slowly)`);
+  console.log(`${'command'.padEnd(22)} ${'median'.padStart(7)} ${'p95'.padStart(7)} ${'+node'.padStart(6)} ${'RSS'.padStart(6)} ${'CPU'.padStart(6)}   vs Go     vs goal`);
+  const nodeFloor = median((Object.values(results)[0] ?? []).map((timing) => timing.seconds));
   for (const [name, timings] of Object.entries(results)) {
     const seconds = timings.map((timing) => timing.seconds);
     const mid = median(seconds);
@@ -158,6 +160,7 @@ function report(results: Record<string, ProcessTiming[]>): void {
     const versusGoal = isFloor ? '(floor)' : isHelp || name === 'version' ? formatRatio(mid, GOAL_SECONDS.help) : formatRatio(mid, GOAL_SECONDS.oneRpc);
     console.log(
       `${name.padEnd(22)} ${(mid * 1000).toFixed(0).padStart(7)} ${(percentile(seconds, 95) * 1000).toFixed(0).padStart(7)} ` +
+        `${((mid - nodeFloor) * 1000).toFixed(0).padStart(6)} ` +
         `${rss.toFixed(0).padStart(6)} ${cpu.toFixed(0).padStart(6)}   ${versusGo.padEnd(8)} ${versusGoal}`,
     );
   }

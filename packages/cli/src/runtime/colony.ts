@@ -4,7 +4,7 @@ import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { CliExitCode } from '../exit-codes';
 import { tildify } from '../config/paths';
-import { openEmbeddedColony, type EmbeddedColony } from './embedded';
+import type { EmbeddedColony } from './embedded';
 
 /** Where commands send their requests: a configured colony or the embedded default. */
 export interface ColonyConnection {
@@ -44,6 +44,8 @@ export interface ConnectOptions {
 export async function connectColony(context: CommandContext, options: ConnectOptions = {}): Promise<ColonyConnection> {
   const config = context.config;
   if (config.mode === 'embedded') {
+    // Loaded only here: a configured colony's commands (`status` and the like) start without it.
+    const { openEmbeddedColony } = await import('./embedded');
     const embedded = await openEmbeddedColony(context, { readOnly: options.readOnly === true });
     return {
       mode: 'embedded',
