@@ -4,9 +4,7 @@
  * through the dashboard over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogPage } from './logs-api';
-import type { RunResults } from './results-api';
-import type { RunsListing } from './runs-api';
+import type { LogPage, RunResults, RunsListing } from './api-types';
 import { readEvents as readEventsAt, startDashboardColony, type DashboardColony } from './dashboard.test-helpers';
 
 let colony: DashboardColony;

@@ -4,7 +4,7 @@
  * gone submits nothing, and cross-site posts are refused like cancel.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RerunReply } from './rerun-api';
+import type { RerunReply } from './api-types';
 import { startDashboardColony, type DashboardColony } from './dashboard.test-helpers';
 
 let colony: DashboardColony;

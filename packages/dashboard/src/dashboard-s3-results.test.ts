@@ -8,7 +8,7 @@
  */
 import { createS3BlobStore, s3OptionsFromEnv, type BlobStore } from '@pollinator/cfs-sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResults } from './results-api';
+import type { RunResults } from './api-types';
 import { startDashboardColony, type DashboardColony } from './dashboard.test-helpers';
 
 /** The services' test variables (.services.env) as the AWS_S3_* variables `pollinator ui` reads. */
