@@ -1,7 +1,7 @@
 // COLONIES_* environment (colonies-protocol.md §2.7) → client options.
 // Every problem is reported at once, each naming its variable and the expected
 // form. Key values never appear in messages, logs, JSON or util.inspect.
-import { idOf } from '@pollinator/crypto/signing';
+import { privateKeyBytes } from '@pollinator/crypto/signing';
 import { ColoniesConfigError, type ConfigIssue } from './errors';
 
 export interface ColoniesConfig {
@@ -93,7 +93,7 @@ export function loadColoniesConfig(env: Env = process.env, options: LoadColonies
       continue;
     }
     try {
-      idOf(v);
+      privateKeyBytes(v); // the range check alone: deriving the id would cost a curve multiplication
     } catch {
       issue(name, 'is not a valid secp256k1 private key (it must be between 1 and the curve order − 1)');
       continue;

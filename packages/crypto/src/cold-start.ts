@@ -8,7 +8,7 @@ import * as secp256k1 from '@noble/secp256k1';
  * @noble/secp256k1 multiplies the base point G through a table of 4,224
  * multiples of G that it builds on first use: ~8× the cost of one plain
  * multiplication, repaid after a handful of signatures. A one-request command
- * (`pollinator status`: 3 multiplications, `ps`: 6) derives an id or two and
+ * (`pollinator status`: 2 multiplications, `ps`: 5) derives an id or two and
  * signs a few requests, so it would pay for the table and barely use it.
  * Here the first COLD_OPERATIONS
  * multiplications go through noble's plain ladder instead: k·G computed as
