@@ -3,7 +3,7 @@
 // backoff and jitter for reads only (a write is resent only when it certainly
 // never left this machine, e.g. connection refused).
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as Https from 'node:https';
 import type { Socket } from 'node:net';
 import { decodeReplyText, parseReplyPayload, type RequestEnvelope } from './envelope';
 import {
@@ -133,16 +133,22 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export function createNodeFetch(options: { rejectUnauthorized?: boolean; maxSockets?: number; connectTimeoutMs?: number } = {}): FetchLike {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity });
-  const httpsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets: options.maxSockets ?? Infinity,
-    rejectUnauthorized: options.rejectUnauthorized ?? true,
-  });
+  // node:https (and TLS under it) is loaded for the first https URL only: a plain-HTTP colony never needs it.
+  let secureTransport: { https: typeof Https; agent: Https.Agent } | undefined;
+  const secureSide = () => {
+    if (secureTransport === undefined) {
+      const https = process.getBuiltinModule('node:https');
+      const agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity, rejectUnauthorized: options.rejectUnauthorized ?? true });
+      secureTransport = { https, agent };
+    }
+    return secureTransport;
+  };
   return (url, init) =>
     new Promise((resolve, reject) => {
       const secure = url.startsWith('https:');
-      const request = secure ? https.request : http.request;
-      const req = request(url, { method: init.method, headers: init.headers, agent: secure ? httpsAgent : httpAgent, signal: init.signal }, (res) => {
+      const request = secure ? secureSide().https.request : http.request;
+      const agent = secure ? secureSide().agent : httpAgent;
+      const req = request(url, { method: init.method, headers: init.headers, agent, signal: init.signal }, (res) => {
         // Resolved at the headers: the body is read by the caller, which can stop early. Reading
         // it (body or text()) surfaces a reset; this listener only keeps the error of a body
         // nobody reads from crashing the process.
