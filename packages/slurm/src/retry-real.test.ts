@@ -6,6 +6,7 @@
  *
  * - A node failure (`scontrol update nodename=… state=down` mid-job) is
  *   retried by default; the next attempt runs to success once the node is back.
+ * - A time limit is not, without `retryOn: [time-limit]`.
  * - The checkpoint-and-resume pattern of docs/project-yaml.md in a container
  *   (the Singularity stand-in): the stop signal reaches the job, which saves a
  *   checkpoint into cfs/result and carries on into Slurm's time limit
@@ -122,6 +123,23 @@ describe.skipIf(!slurmAvailable)(`retries by cause on real Slurm${slurmSkipReaso
       if (node) resumeNode(node);
     }
     expect(nodeState(node)).not.toMatch(/down|drain/);
+  });
+
+  // The executor stops the job at the process's exec deadline (maxexectime = walltime, 20 s: its largest
+  // margin, 2 s, before the server's deadline), long before Slurm's own limit of a whole minute.
+  it('a time limit is not retried unless retryOn asks for it: the attempt fails with its cause and nothing follows', { timeout: 120_000 }, async () => {
+    const colony = await colonyWith(createSlurmBackend({ runtime: 'none', pendingNoticeDelayMs: 0 }));
+    const dir = await sampleProject(colony, {
+      mainPy: 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n',
+      yaml: (text) => `${text.replace(/walltime: \d+/, 'walltime: 20')}\nretries: 1\n`,
+    });
+    const { result, events, logs } = await run(colony, dir);
+    expect(result, logs).toMatchObject({ state: 'failed', exitCode: ExitCode.TIME_LIMIT });
+    expect(logs).toContain('sleeping\n');
+    expect(retriedEvents(events)).toEqual([]);
+    const attributes = await attributesOf(colony, result.processId!);
+    expect(attributes[RunRecordKey.failureCause]).toBe('time-limit');
+    expect(attributes[RunRecordKey.retriedAs]).toBeUndefined();
   });
 });
 
