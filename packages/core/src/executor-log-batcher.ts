@@ -7,8 +7,7 @@
  *   on a character boundary);
  * - a batch is at most `maxBatchBytes` of UTF-8;
  * - after a quiet period complete lines are sent at once; during a burst
- *   they are batched, one batch per `flushIntervalMs` counted from the
- *   previous batch (so a line waits at most that long, usually less); a
+ *   they are batched and sent at most `flushIntervalMs` after they arrive; a
  *   trailing partial line waits for its newline up to `partialLineMs`;
  * - `close()` sends everything that is left, partial line included, before it
  *   resolves — the runtime calls it before closing the process, so the tail
@@ -105,19 +104,15 @@ export class LogBatcher {
     if (this.#timer) return;
     // Leading edge: after a quiet period, complete lines go out at once (the
     // first line of a job is not delayed); during a burst they are batched.
-    const sinceEmit = Date.now() - this.#lastEmit;
-    if (sinceEmit >= this.#flushIntervalMs) {
+    if (Date.now() - this.#lastEmit >= this.#flushIntervalMs) {
       this.#drain(false);
       if (this.#pending === '') return;
     }
-    // During a burst: one batch per interval, counted from the last one sent
-    // (not from this chunk), so the rate stays bounded and no line waits longer than needed.
-    const untilNext = this.#pending.includes('\n') ? Math.max(0, this.#flushIntervalMs - sinceEmit) : this.#flushIntervalMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#drain(false);
       if (this.#pending !== '') this.#schedule();
-    }, untilNext);
+    }, this.#flushIntervalMs);
   }
 
   /** Cuts batches off `#pending` and queues them. */

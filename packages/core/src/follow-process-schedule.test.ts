@@ -48,9 +48,9 @@ describe('nextFollowStep', () => {
 
   it('polling, while lines flow: the log sooner, the process about once a second', () => {
     const justNow = nextFollowStep(observed({ lines: 3, sinceLinesMs: 0, sinceProcessMs: 0 }), settings);
-    expect(justNow).toEqual({ delayMs: 350, logs: 'get', process: false });
+    expect(justNow).toEqual({ delayMs: 375, logs: 'get', process: false });
     const later = nextFollowStep(observed({ lines: 0, sinceLinesMs: 700, sinceProcessMs: 700 }), settings);
-    expect(later).toEqual({ delayMs: 350, logs: 'get', process: true });
+    expect(later).toEqual({ delayMs: 375, logs: 'get', process: true });
     // Flowing ends after the window: back to the idle pace.
     expect(nextFollowStep(observed({ sinceLinesMs: 2000 }), settings).delayMs).toBe(500);
   });
@@ -85,7 +85,7 @@ describe('nextFollowStep', () => {
   it('scales every pause with the idle interval', () => {
     expect(followSchedule(50)).toEqual({
       idleIntervalMs: 50,
-      flowingIntervalMs: 35,
+      flowingIntervalMs: 38,
       flowWindowMs: 200,
       processIntervalMs: 100,
       minLogReadIntervalMs: 28,

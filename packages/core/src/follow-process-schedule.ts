@@ -4,8 +4,8 @@
  * clocks.
  *
  * - `poll` (a real Colonies server: the v1.9.12 protocol has no log push):
- *   while lines flow, the log is read every 350 ms and the process only about
- *   once a second; when idle, both every 500 ms (as the original Pollinator);
+ *   while lines flow, the log is read every 375 ms and the process about
+ *   every 1.1 s; when idle, both every 500 ms (as the original Pollinator);
  *   while the process waits for an executor, only the process (nothing can
  *   be logged before it runs). The request rate never rises above the old
  *   500 ms loop's (two reads per 500 ms), the latency while lines flow falls.
@@ -39,7 +39,7 @@ export interface FollowScheduleSettings {
 export function followSchedule(idleIntervalMs = 500): FollowScheduleSettings {
   return {
     idleIntervalMs,
-    flowingIntervalMs: Math.round(idleIntervalMs * 0.7),
+    flowingIntervalMs: Math.round(idleIntervalMs * 0.75),
     flowWindowMs: idleIntervalMs * 4,
     processIntervalMs: idleIntervalMs * 2,
     minLogReadIntervalMs: Math.round(idleIntervalMs * 0.55),
