@@ -10,7 +10,7 @@ import { translateS3Error, type S3Place } from './s3-errors';
 import { putResumable, type MultipartState } from './s3-multipart-put';
 import type { S3BlobStoreOptions } from './s3-options';
 import { createDirectS3, type DirectS3 } from './s3-direct';
-import { getRanges } from './s3-ranged-get';
+import { getRanges, getRangesDirect } from './s3-ranged-get';
 import { errorName, httpStatus, loadS3Sdk, loadS3Upload, withoutNodeVersionWarning, type S3Access } from './s3-sdk';
 
 export { s3OptionsFromEnv, type S3BlobStoreOptions } from './s3-options';
@@ -123,7 +123,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       return translated(async () => {
         await ensureBucket();
         const size = getOptions?.size;
-        if (size !== undefined && size >= threshold) return getRanges(access(), key, size, getOptions?.signal);
+        if (size !== undefined && size >= threshold) {
+          if (direct) return getRangesDirect(direct, bucket, { key, size, partSize, partConcurrency }, getOptions?.signal);
+          return getRanges(access(), key, size, getOptions?.signal);
+        }
         try {
           if (direct) return await direct.send({ method: 'GET', key, signal: getOptions?.signal ?? closing.signal });
           const { sdk, client } = s3();

@@ -34,6 +34,8 @@ export interface DirectS3Request {
   key?: string;
   body?: Buffer;
   contentType?: string;
+  /** A `Range` header (`bytes=first-last`): a ranged GET's reply is 206. */
+  range?: string;
   signal?: AbortSignal;
 }
 
@@ -137,6 +139,7 @@ export function createDirectS3(options: DirectS3Options): DirectS3 {
       if (request.body !== undefined) headers['content-length'] = String(request.body.length);
       else if (request.method === 'PUT') headers['content-length'] = '0';
       if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+      if (request.range !== undefined) headers.range = request.range;
       const outgoing = send(
         {
           protocol: base.protocol,

@@ -3,7 +3,37 @@ import { BlobNotFoundError } from './errors';
 import type { FileRange } from './in-order-hash';
 import { withFileDelivery, type RangedBody } from './ranged-body';
 import { splitRanges, writeRangesToFile } from './ranged-file-write';
+import type { DirectS3 } from './s3-direct';
 import { errorName, httpStatus, type S3Access } from './s3-sdk';
+
+/** Starts the GET of one range of an object: resolves with its body once the answer's headers are in. */
+export type OpenRange = (range: FileRange, signal: AbortSignal | undefined) => Promise<Readable>;
+
+export interface RangedObject {
+  key: string;
+  size: number;
+  partSize: number;
+  /** Ranges in flight at once when written to a file. */
+  partConcurrency: number;
+}
+
+/** `getRangesWith` through the AWS SDK. */
+export function getRanges(access: S3Access, key: string, size: number, signal: AbortSignal | undefined): Promise<RangedBody> {
+  const openRange: OpenRange = (range, rangeSignal) => openRangeWithSdk(access, key, range, rangeSignal);
+  return getRangesWith(openRange, { key, size, partSize: access.partSize, partConcurrency: access.partConcurrency }, signal);
+}
+
+/** `getRangesWith` through the store's direct requests (s3-direct.ts): no SDK to load. */
+export function getRangesDirect(direct: DirectS3, bucket: string, object: RangedObject, signal: AbortSignal | undefined): Promise<RangedBody> {
+  const openRange: OpenRange = async (range, rangeSignal) => {
+    try {
+      return await direct.send({ method: 'GET', key: object.key, range: `bytes=${range.start}-${range.end - 1}`, ...(rangeSignal === undefined ? {} : { signal: rangeSignal }) });
+    } catch (error) {
+      throw notFound(error, object.key, bucket);
+    }
+  };
+  return getRangesWith(openRange, object, signal);
+}
 
 /**
  * A large object as ranged GETs of `partSize`. The first range is requested
@@ -14,9 +44,10 @@ import { errorName, httpStatus, type S3Access } from './s3-sdk';
  * range is collected in memory: bytes flow from the socket to the file or the
  * reader with the stream's backpressure.
  */
-export async function getRanges(access: S3Access, key: string, size: number, signal: AbortSignal | undefined): Promise<RangedBody> {
-  const ranges = splitRanges(size, access.partSize);
-  const first = await openRange(access, key, ranges[0]!, signal);
+export async function getRangesWith(openRange: OpenRange, object: RangedObject, signal: AbortSignal | undefined): Promise<RangedBody> {
+  const { key, size } = object;
+  const ranges = splitRanges(size, object.partSize);
+  const first = await openRange(ranges[0]!, signal);
   let used = false;
   const claim = () => {
     if (used) throw new Error(`[pollinator] [cfs-sync] the body of ${key} was read twice`);
@@ -28,7 +59,7 @@ export async function getRanges(access: S3Access, key: string, size: number, sig
       yield* exactly(first, ranges[0]!, key);
       if (size > ranges[0]!.end) {
         const rest = { start: ranges[0]!.end, end: size };
-        yield* exactly(await openRange(access, key, rest, signal), rest, key);
+        yield* exactly(await openRange(rest, signal), rest, key);
       }
     })(),
     { objectMode: false },
@@ -37,20 +68,23 @@ export async function getRanges(access: S3Access, key: string, size: number, sig
   stream.once('close', () => first.destroy());
   return withFileDelivery(stream, async (handle, options) => {
     claim();
-    return await writeRangesToFile({ ranges, concurrency: access.partConcurrency, openRange: (range, rangeSignal) => openRange(access, key, range, rangeSignal), first, name: key }, handle, options);
+    return await writeRangesToFile({ ranges, concurrency: object.partConcurrency, openRange, first, name: key }, handle, options);
   });
 }
 
-/** Starts the GET of one range: resolves with its body once the answer's headers are in. */
-async function openRange(access: S3Access, key: string, range: FileRange, signal: AbortSignal | undefined): Promise<Readable> {
+async function openRangeWithSdk(access: S3Access, key: string, range: FileRange, signal: AbortSignal | undefined): Promise<Readable> {
   const { sdk, client, bucket } = access;
   try {
     const reply = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${range.start}-${range.end - 1}` }), { abortSignal: signal });
     return reply.Body as Readable;
   } catch (error) {
-    if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) throw new BlobNotFoundError(key, `S3 (${bucket})`);
-    throw error;
+    throw notFound(error, key, bucket);
   }
+}
+
+/** A missing object as BlobNotFoundError; other failures as they are. */
+function notFound(error: unknown, key: string, bucket: string): unknown {
+  return errorName(error) === 'NoSuchKey' || httpStatus(error) === 404 ? new BlobNotFoundError(key, `S3 (${bucket})`) : error;
 }
 
 /** The chunks of `body`, which must be exactly the bytes of `range`. */
