@@ -16,9 +16,9 @@ import * as secp256k1 from '@noble/secp256k1';
  * other than G takes 512 and its table 4,224). Later ones use
  * the table, as before. Twelve: the table costs about as much as fourteen
  * windowed multiplications, so a command making a dozen requests still gains,
- * and a long-running process pays at most about one table more, once. The results are the same points, so signatures are
- * byte-identical either way (tests compare both on random keys and the
- * conformance vectors).
+ * and a long-running process pays at most about one table more, once. The
+ * results are the same points, so signatures are byte-identical either way
+ * (tests compare both on random keys and the conformance vectors).
  */
 export const COLD_OPERATIONS = 12;
 
