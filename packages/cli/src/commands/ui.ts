@@ -1,7 +1,8 @@
+import type { DashboardServer } from '@pollinator/dashboard';
 import type { CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
-import { connectColony } from '../runtime/colony';
+import { connectColony, type ColonyConnection } from '../runtime/colony';
 import { pidAlive } from '../runtime/embedded-advertisement';
 import { untilInterrupted } from '../runtime/forward-finish';
 import { openBrowser } from '../runtime/open-browser';
@@ -31,11 +32,8 @@ export async function run(context: CommandContext, options: UiOptions): Promise<
   const port = parsePort(options.port);
   const connection = await connectColony(context);
   const advertised = port === 0 ? connection.embedded?.advertisement.dashboard : undefined;
-  let served: { link: string; port: number; close(): Promise<void> } | undefined;
-  if (advertised === undefined) {
-    const { startDashboardServer } = await import('@pollinator/dashboard');
-    served = await startDashboardServer({ client: connection.client, colonyName: connection.colonyName, blobStore: () => connection.blobStore(), port, toolVersion: VERSION });
-  }
+  // Served here unless the embedded default's own process serves it.
+  const served = advertised === undefined ? await serveDashboard(connection, port) : undefined;
   const link = served?.link ?? advertised?.link ?? '';
   const { output } = context;
   try {
@@ -67,6 +65,11 @@ export async function run(context: CommandContext, options: UiOptions): Promise<
   }
   if (output.isJson) output.json({ type: 'ui.stopped' });
   return 0;
+}
+
+async function serveDashboard(connection: ColonyConnection, port: number): Promise<DashboardServer> {
+  const { startDashboardServer } = await import('@pollinator/dashboard');
+  return startDashboardServer({ client: connection.client, colonyName: connection.colonyName, blobStore: () => connection.blobStore(), port, toolVersion: VERSION });
 }
 
 /**
