@@ -45,7 +45,7 @@ import { createColoniesClient } from '@pollinator/colonies-client';
 import { cfsMetadataFromClient } from '@pollinator/cfs-sync';
 import { startDevServerProcess, type DevServerProcess } from './lib/dev-server-process';
 import { formatRatio, median, pollinatorCommand, timeProcess, type ProcessTiming } from './lib/whole-process';
-import { rawAddFileFloor, rawS3Floor, storeS3Floor, type S3Settings } from './lib/sync-floors';
+import { rawAddFileFloor, rawS3Floor, removeBenchBucket, storeS3Floor, type S3Settings } from './lib/sync-floors';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 1000);
@@ -71,7 +71,8 @@ const s3: S3Settings = {
   endpoint: env.POLLINATOR_TEST_S3_ENDPOINT,
   accessKey: env.POLLINATOR_TEST_S3_ACCESS_KEY ?? '',
   secretKey: env.POLLINATOR_TEST_S3_SECRET_KEY ?? '',
-  bucket: env.POLLINATOR_TEST_S3_BUCKET ?? 'pollinator-test',
+  // A bucket of its own, emptied after every large case and removed at the end (see removeBenchBucket).
+  bucket: `pollinator-bench-sync-${randomBytes(4).toString('hex')}`,
   region: env.POLLINATOR_TEST_S3_REGION ?? 'us-east-1',
 };
 
@@ -84,6 +85,7 @@ interface Row {
   goPeakMiB?: number;
 }
 const rows: Row[] = [];
+const printed = new Set<Row>();
 const work = await mkdtemp(join(tmpdir(), 'pollinator-bench-sync-'));
 
 /** The environment of a user of `server`'s colony with the bench's S3, nothing else of this shell. */
@@ -179,12 +181,16 @@ async function syncRows(): Promise<void> {
         { path: `sync ${label}, no-op (run --detach)`, timings: steps['noop-run']!, goSeconds: GO.smallNoop },
         { path: `sync ${label}, download (pull --inputs)`, timings: steps.download!, goSeconds: GO.smallDownload },
       );
+      printRows();
     }
     if (ONLY.has('big')) {
       const big = join(work, 'big.bin');
       await writeFile(big, randomBytes(BIG_MIB * 1024 * 1024));
       const steps: Record<string, ProcessTiming[]> = {};
-      for (let round = 0; round < ROUNDS; round++) await syncCase(server, 'big', round, big, steps);
+      for (let round = 0; round < ROUNDS; round++) {
+        await syncCase(server, 'big', round, big, steps);
+        await removeBenchBucket(s3, { keepBucket: true });
+      }
       await rm(big);
       const label = `${BIG_MIB} MiB`;
       rows.push(
@@ -232,6 +238,7 @@ async function runRows(): Promise<void> {
       const second = await timedRun(server, resultDir);
       result.timings.push(second.timing);
       result.minus!.push(second.queueSeconds);
+      await removeBenchBucket(s3, { keepBucket: true });
       await rm(smallDir, { recursive: true, force: true });
       await rm(resultDir, { recursive: true, force: true });
     }
@@ -279,13 +286,19 @@ async function floorRows(): Promise<void> {
   }
 }
 
-function printTable(): void {
+function printHeader(): void {
   console.log(
     `whole processes, median of ${ROUNDS} (${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((load) => load.toFixed(1)).join(' ')})`,
   );
   console.log('path | seconds (runs) | CPU s | peak RSS MiB | Go s | ours/Go | Go peak MiB');
   console.log('--- | ---: | ---: | ---: | ---: | ---: | ---:');
+}
+
+/** Prints the rows not printed yet (as each group ends, so an interrupted run still shows what it measured). */
+function printRows(): void {
   for (const row of rows) {
+    if (printed.has(row)) continue;
+    printed.add(row);
     const seconds = row.timings.map((timing, index) => timing.seconds - (row.minus?.[index] ?? 0));
     const cpu = median(row.timings.map((timing) => timing.userSeconds + timing.systemSeconds));
     const peak = median(row.timings.map((timing) => timing.peakRssKiB / 1024));
@@ -307,10 +320,14 @@ function printTable(): void {
 }
 
 try {
+  printHeader();
   if (ONLY.has('floors')) await floorRows();
+  printRows();
   if (ONLY.has('small') || ONLY.has('big')) await syncRows();
+  printRows();
   if (ONLY.has('run')) await runRows();
-  printTable();
+  printRows();
 } finally {
   await rm(work, { recursive: true, force: true });
+  await removeBenchBucket(s3);
 }

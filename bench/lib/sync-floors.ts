@@ -4,9 +4,12 @@
  * pollinator code in between), in this process, N/`parallel` at a time as
  * cfs-sync makes them.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type * as ClientS3 from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { createS3BlobStore, type CfsMetadata } from '@pollinator/cfs-sync';
@@ -77,6 +80,39 @@ export async function storeS3Floor(s3: S3Settings, count: number, parallel: numb
     return { putSeconds, getSeconds };
   } finally {
     await store.close?.();
+  }
+}
+
+/**
+ * Deletes every object of the bench's own bucket, then the bucket. Ceph RGW
+ * frees the space of deleted multipart objects only in its garbage collection
+ * (hours later by default): with the repository's Ceph (scripts/services/
+ * ceph-rgw-up.sh, a RAM-backed OSD of 4 GiB shared by every test) that runs
+ * here at once, or a few 200 MiB runs fill the OSD and block every S3 write.
+ */
+export async function removeBenchBucket(s3: S3Settings, options: { keepBucket?: boolean } = {}): Promise<void> {
+  const sdk = requireFromCfsSync('@aws-sdk/client-s3') as typeof ClientS3;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const client = new sdk.S3Client({
+    endpoint: `http://${s3.endpoint}`,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+  });
+  try {
+    for (;;) {
+      const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: s3.bucket })).catch(() => undefined);
+      const keys = (listed?.Contents ?? []).map((object) => ({ Key: object.Key! }));
+      if (keys.length === 0) break;
+      await client.send(new sdk.DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: keys, Quiet: true } }));
+    }
+    if (options.keepBucket !== true) await client.send(new sdk.DeleteBucketCommand({ Bucket: s3.bucket })).catch(() => undefined);
+  } finally {
+    client.destroy();
+  }
+  const cephDir = '/tmp/pollinator-ceph';
+  if (existsSync(join(cephDir, 'ceph.conf'))) {
+    spawnSync('radosgw-admin', ['-c', join(cephDir, 'ceph.conf'), '-k', join(cephDir, 'keyring'), 'gc', 'process', '--include-all'], { stdio: 'ignore', timeout: 120_000 });
   }
 }
 
