@@ -1,10 +1,9 @@
 import { delay } from '@pollinator/backend';
-import { ColoniesClientError, type ColoniesClient, type Log, type Process } from '@pollinator/colonies-client';
+import { ColoniesClientError, type ColoniesClient, type Process } from '@pollinator/colonies-client';
 import { startRun, type PollinatorRun } from './event-channel';
 import {
   isTerminalState,
   processStateName,
-  type LogEvent,
   type PollinatorEvent,
   type ProcessStateEvent,
   type RunResult,
@@ -13,7 +12,8 @@ import { ExitCode } from './exit-codes';
 import { processCause } from './process-cause';
 import { processExitCode } from './process-outcome';
 import { followSchedule, nextFollowStep, type FollowObservation } from './follow-process-schedule';
-import { forgetLogWait, isUnknownMessage, serverWaitsForLogs, waitForLogs } from './follow-process-wait';
+import { FollowLogReader } from './follow-process-logs';
+import { serverWaitsForLogs } from './follow-process-wait';
 import { processQueue } from './process-queue';
 
 /** The client methods following needs. */
@@ -44,9 +44,6 @@ export interface FollowProcessOptions {
   connectionTimeoutMs?: number;
 }
 
-/** Log entries per `getlogsmsg` call (the server's maximum). */
-const LOG_PAGE = 500;
-
 /**
  * Follows a submitted process until it ends: `process.state` on every change,
  * every `log` line exactly once and in order (exact int64 cursor), then
@@ -69,63 +66,28 @@ export async function followUntilDone(
   const connectionTimeoutMs = options.connectionTimeoutMs ?? 60_000;
   const wantLogs = options.logs ?? true;
   const schedule = followSchedule(options.pollIntervalMs);
-  const colony = options.colonyName === undefined ? {} : { colonyName: options.colonyName };
-  let cursor = 0n;
   let last: { state: number; retries: number; queue: string } | undefined;
-  /** Last time the server answered (the connection timeout counts from here). */
-  let lastContact = Date.now();
-  let mode: FollowObservation['mode'] = wantLogs && (await serverWaitsForLogs(client, options.colonyName)) ? 'wait' : 'poll';
-  const times = { linesAt: -Infinity, logReadAt: -Infinity, processAt: -Infinity };
-
-  const emitLogs = (logs: Log[]) => {
-    for (const log of logs) {
-      emit(logEvent(log));
-      cursor = log.timestamp;
-    }
-    if (logs.length > 0) times.linesAt = Date.now();
-  };
-  /** Reads every line after the cursor; how many there were. */
-  const drainLogs = async (): Promise<number> => {
-    if (!wantLogs) return 0;
-    let total = 0;
-    for (;;) {
-      times.logReadAt = Date.now();
-      const logs: Log[] = await client.getLogs({ processId, since: cursor, count: LOG_PAGE, ...colony }, { signal });
-      lastContact = Date.now();
-      emitLogs(logs);
-      total += logs.length;
-      if (logs.length < LOG_PAGE) return total;
-    }
-  };
-  /** The dev-server's wait; a server that does not know it turns following back to polling. */
-  const waitLogs = async (state: number): Promise<number> => {
-    times.logReadAt = Date.now();
-    try {
-      const query = { processId, colonyName: options.colonyName, since: cursor, count: LOG_PAGE, state, waitMs: schedule.waitMs };
-      const logs = await waitForLogs(client, query, signal);
-      lastContact = Date.now();
-      emitLogs(logs);
-      return logs.length;
-    } catch (error) {
-      if (!isUnknownMessage(error)) throw error;
-      forgetLogWait(client);
-      mode = 'poll';
-      return drainLogs();
-    }
+  let processAt = -Infinity;
+  const mode = wantLogs && (await serverWaitsForLogs(client, options.colonyName)) ? 'wait' : 'poll';
+  const logs = new FollowLogReader({ client, processId, colonyName: options.colonyName, signal, wantLogs, waitMs: schedule.waitMs, emit }, mode);
+  const observe = (lines: number): FollowObservation => {
+    const now = Date.now();
+    const since = (time: number) => now - time;
+    return { mode: logs.mode, state: last?.state, lines, sinceLinesMs: since(logs.linesAt), sinceLogReadMs: since(logs.logReadAt), sinceProcessMs: since(processAt) };
   };
 
-  let step = nextFollowStep(observe(mode, undefined, 0, times), schedule);
+  let step = nextFollowStep(observe(0), schedule);
   for (;;) {
     if (signal?.aborted) return onAbort(options, last?.state, emit);
     let lines = 0;
     try {
-      if (step.logs === 'get') lines = await drainLogs();
-      else if (step.logs === 'wait' && wantLogs && last !== undefined) lines = await waitLogs(last.state);
+      if (step.logs === 'get') lines = await logs.drain();
+      else if (step.logs === 'wait' && wantLogs && last !== undefined) lines = await logs.wait(last.state);
       if (step.process || !wantLogs) {
         const process = await client.getProcess(processId, { signal });
-        lastContact = times.processAt = Date.now();
+        logs.lastContact = processAt = Date.now();
         // Nothing was read while it waited: its first lines come before its new state.
-        if (step.logs === 'none' && process.state !== last?.state) lines += await drainLogs();
+        if (step.logs === 'none' && process.state !== last?.state) lines += await logs.drain();
         const queue = JSON.stringify(processQueue(process) ?? null);
         if (last === undefined || last.state !== process.state || last.retries !== process.retries || last.queue !== queue) {
           last = { state: process.state, retries: process.retries, queue };
@@ -134,42 +96,34 @@ export async function followUntilDone(
         if (isTerminalState(process.state)) {
           // Executors can add logs only while the process runs: after a final
           // state the logs are complete, so one more drain gets the tail.
-          await drainLogs();
+          await logs.drain();
           return finalResult(processId, process);
         }
       }
     } catch (error) {
       if (signal?.aborted) return onAbort(options, last?.state, emit);
       const transient = ColoniesClientError.isInstance(error) && error.retryable;
-      if (!transient || Date.now() - lastContact >= connectionTimeoutMs) {
-        const message = `lost the connection to the Colonies server while following process ${processId}: ${(error as Error).message}`;
-        emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
-        return {
-          processId,
-          state: last === undefined ? 'waiting' : processStateName(last.state),
-          exitCode: ExitCode.CONNECTION_LOST,
-          detached: true,
-          error: { code: 'CONNECTION_LOST', message },
-        };
-      }
+      if (!transient || Date.now() - logs.lastContact >= connectionTimeoutMs) return connectionLost(processId, last?.state, error, emit);
       // Unreachable: wait the idle pause before trying again, whatever the mode.
       step = { delayMs: schedule.idleIntervalMs, logs: last?.state === 0 ? 'none' : 'get', process: true };
       await sleep(step.delayMs, signal);
       continue;
     }
-    step = nextFollowStep(observe(mode, last?.state, lines, times), schedule);
+    step = nextFollowStep(observe(lines), schedule);
     if (step.delayMs > 0) await sleep(step.delayMs, signal);
   }
 }
 
-function observe(
-  mode: FollowObservation['mode'],
-  state: number | undefined,
-  lines: number,
-  times: { linesAt: number; logReadAt: number; processAt: number },
-): FollowObservation {
-  const now = Date.now();
-  return { mode, state, lines, sinceLinesMs: now - times.linesAt, sinceLogReadMs: now - times.logReadAt, sinceProcessMs: now - times.processAt };
+function connectionLost(processId: string, lastState: number | undefined, error: unknown, emit: (event: PollinatorEvent) => void): RunResult {
+  const message = `lost the connection to the Colonies server while following process ${processId}: ${(error as Error).message}`;
+  emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
+  return {
+    processId,
+    state: lastState === undefined ? 'waiting' : processStateName(lastState),
+    exitCode: ExitCode.CONNECTION_LOST,
+    detached: true,
+    error: { code: 'CONNECTION_LOST', message },
+  };
 }
 
 function finalResult(processId: string, process: Process): RunResult {
@@ -253,16 +207,6 @@ async function onAbort(
       code: 'DETACHED',
       message: `stopped following process ${processId}; it keeps running (follow it again, or cancel it, by its id)`,
     },
-  };
-}
-
-function logEvent(log: Log): LogEvent {
-  return {
-    type: 'log',
-    processId: log.processid,
-    message: log.message,
-    timestamp: log.timestamp.toString(),
-    executorName: log.executorname,
   };
 }
 
