@@ -104,6 +104,25 @@ describe.skipIf(!options)(`ranged downloads to a file against Ceph RGW${S3_SKIP_
     expect(result.peakBufferedBytes).toBeLessThanOrEqual(MiB + 4 * 256 * 1024);
   });
 
+  it('over plain HTTP, ranges are read into one reused buffer per connection: the same bound, byte for byte', async () => {
+    const body = await store.get(key, { size: data.length });
+    expect(isRangedBody(body)).toBe(true);
+    const file = join(await freshDir(), 'direct.bin');
+    const handle = await open(file, 'wx+');
+    const hash = createHash('sha256');
+    let result;
+    try {
+      result = await writeRangedBodyToFile(body as never, handle, { hash });
+    } finally {
+      await handle.close();
+    }
+    expect(result.bytes).toBe(data.length);
+    expect(hash.digest('hex')).toBe(record.checksum);
+    expect((await readFile(file)).equals(data)).toBe(true);
+    // A piece is at most one 64 KiB socket read (or the rest of the first range's stream chunk).
+    expect(result.peakBufferedBytes).toBeLessThanOrEqual(MiB + 4 * 256 * 1024);
+  });
+
   it('read as a stream, the ranged body delivers the bytes in order (first range, then the rest)', async () => {
     const body = await store.get(key, { size: data.length });
     const chunks: Buffer[] = [];

@@ -2,11 +2,12 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InOrderFileHash, type FileRange } from './in-order-hash';
 import type { RangedWriteOptions, RangedWriteResult } from './ranged-body';
+import type { RangeSink } from './raw-range-get';
 
-/** The byte ranges of an object of `size` bytes, `partSize` each (the last one shorter). */
-export function splitRanges(size: number, partSize: number): FileRange[] {
-  const ranges: FileRange[] = [];
-  for (let start = 0; start < size; start += partSize) ranges.push({ start, end: Math.min(size, start + partSize) });
+/** The byte ranges of an object of `size` bytes: `firstPartSize`, then `partSize` each (the last one shorter). */
+export function splitRanges(size: number, partSize: number, firstPartSize = partSize): FileRange[] {
+  const ranges: FileRange[] = [{ start: 0, end: Math.min(size, firstPartSize) }];
+  for (let start = ranges[0]!.end; start < size; start += partSize) ranges.push({ start, end: Math.min(size, start + partSize) });
   return ranges;
 }
 
@@ -16,6 +17,12 @@ export interface RangedFileWrite {
   concurrency: number;
   /** Requests the body of one range. */
   openRange: (range: FileRange, signal: AbortSignal) => Promise<Readable>;
+  /**
+   * Fetches one range straight into `sink` (raw-range-get.ts: one reused read
+   * buffer per connection), instead of `openRange`'s stream; the first range
+   * still comes from `first` when given.
+   */
+  writeRange?: (range: FileRange, sink: RangeSink, signal: AbortSignal) => Promise<void>;
   /** The first range's body, when it was requested already (to prove the object exists). */
   first?: Readable;
   /** Names the object in errors. */
@@ -42,8 +49,28 @@ export async function writeRangesToFile(write: RangedFileWrite, handle: FileHand
   let failure: { error: unknown } | undefined;
   let next = 0;
 
+  /** Writes a piece of range `index` at its offset, then hashes it (in order) and reports it. */
+  const sinkFor =
+    (index: number): RangeSink =>
+    async (piece, position) => {
+      buffered += piece.length;
+      peakBufferedBytes = Math.max(peakBufferedBytes, buffered + hashing.bufferedBytes);
+      try {
+        await writeFully(handle, piece, position);
+      } finally {
+        buffered -= piece.length;
+      }
+      hashing.written(index, position, piece);
+      options.onBytes?.(piece.length);
+    };
+
   const fetchRange = async (index: number): Promise<void> => {
     const range = ranges[index]!;
+    const sink = sinkFor(index);
+    if (write.writeRange !== undefined && !(index === 0 && first !== undefined)) {
+      await write.writeRange(range, sink, stop.signal);
+      return;
+    }
     const body = index === 0 && first !== undefined ? first : await openRange(range, stop.signal);
     if (index === 0) first = undefined;
     // The SDK's own abort ends the request; a body already flowing is ended here too.
@@ -53,16 +80,8 @@ export async function writeRangesToFile(write: RangedFileWrite, handle: FileHand
       let position = range.start;
       for await (const chunk of body as AsyncIterable<Buffer>) {
         if (position + chunk.length > range.end) throw new Error(`[pollinator] [cfs-sync] the range of ${name} at ${range.start} is longer than asked`);
-        buffered += chunk.length;
-        peakBufferedBytes = Math.max(peakBufferedBytes, buffered + hashing.bufferedBytes);
-        try {
-          await writeFully(handle, chunk, position);
-        } finally {
-          buffered -= chunk.length;
-        }
-        hashing.written(index, position, chunk);
+        await sink(chunk, position);
         position += chunk.length;
-        options.onBytes?.(chunk.length);
       }
       if (position !== range.end) throw new Error(`[pollinator] [cfs-sync] short range read of ${name} at ${range.start}: ${position - range.start} of ${range.end - range.start} bytes`);
     } finally {

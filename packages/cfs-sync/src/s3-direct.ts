@@ -98,6 +98,19 @@ export interface DirectS3 {
    * (or `resume()`s); rejects with S3ReplyError for any other status.
    */
   send(request: DirectS3Request): Promise<IncomingMessage>;
+  /**
+   * Where to send a body-less GET of `key` and its signed headers, for a
+   * caller that speaks HTTP/1.1 itself (raw-range-get.ts); undefined over TLS.
+   */
+  signedGet(key: string): PlainGet | undefined;
+}
+
+/** A signed GET over plain HTTP: host, port, request path and headers. */
+export interface PlainGet {
+  host: string;
+  port: number;
+  path: string;
+  headers: Record<string, string>;
 }
 
 export function createDirectS3(options: DirectS3Options): DirectS3 {
@@ -158,6 +171,11 @@ export function createDirectS3(options: DirectS3Options): DirectS3 {
     });
 
   return {
+    signedGet(key) {
+      if (secure) return undefined;
+      const path = `${prefix}/${options.bucket}/${key}`;
+      return { host: base.hostname, port: base.port === '' ? 80 : Number(base.port), path, headers: signedHeaders('GET', path, EMPTY_SHA256) };
+    },
     async send(request) {
       // Bucket names and object keys are checked to be URI-safe (assertSafeKey): no encoding is needed.
       const path = `${prefix}/${options.bucket}${request.key === undefined ? '' : `/${request.key}`}`;

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { BlobNotFoundError } from './errors';
 import type { FileRange } from './in-order-hash';
 import { withFileDelivery, type RangedBody } from './ranged-body';
-import { splitRanges, writeRangesToFile } from './ranged-file-write';
+import { splitRanges, writeRangesToFile, type RangedFileWrite } from './ranged-file-write';
+import { rawRangeGet, type RangeSink } from './raw-range-get';
 import type { DirectS3 } from './s3-direct';
 import { errorName, httpStatus, type S3Access } from './s3-sdk';
 
@@ -15,7 +16,16 @@ export interface RangedObject {
   partSize: number;
   /** Ranges in flight at once when written to a file. */
   partConcurrency: number;
+  /** The first range's size, if not partSize. */
+  firstPartSize?: number;
 }
+
+/**
+ * The first range over raw connections: only a probe that the object exists
+ * (its bytes come through Node's http module, which allocates per read), the
+ * ranges after it are read into reused buffers.
+ */
+const PROBE_BYTES = 64 * 1024;
 
 /** `getRangesWith` through the AWS SDK. */
 export function getRanges(access: S3Access, key: string, size: number, signal: AbortSignal | undefined): Promise<RangedBody> {
@@ -32,7 +42,16 @@ export function getRangesDirect(direct: DirectS3, bucket: string, object: Ranged
       throw notFound(error, object.key, bucket);
     }
   };
-  return getRangesWith(openRange, object, signal);
+  const plain = direct.signedGet(object.key);
+  // Over plain HTTP the ranges after the first are read into one reused buffer per connection (raw-range-get.ts).
+  const writeRange =
+    plain === undefined
+      ? undefined
+      : (range: FileRange, sink: RangeSink, rangeSignal: AbortSignal) =>
+          rawRangeGet(() => direct.signedGet(object.key)!, range, sink, rangeSignal).catch((error: unknown) => {
+            throw notFound(error, object.key, bucket);
+          });
+  return getRangesWith(openRange, writeRange === undefined ? object : { ...object, firstPartSize: PROBE_BYTES }, signal, writeRange);
 }
 
 /**
@@ -44,9 +63,14 @@ export function getRangesDirect(direct: DirectS3, bucket: string, object: Ranged
  * range is collected in memory: bytes flow from the socket to the file or the
  * reader with the stream's backpressure.
  */
-export async function getRangesWith(openRange: OpenRange, object: RangedObject, signal: AbortSignal | undefined): Promise<RangedBody> {
+export async function getRangesWith(
+  openRange: OpenRange,
+  object: RangedObject,
+  signal: AbortSignal | undefined,
+  writeRange?: RangedFileWrite['writeRange'],
+): Promise<RangedBody> {
   const { key, size } = object;
-  const ranges = splitRanges(size, object.partSize);
+  const ranges = splitRanges(size, object.partSize, object.firstPartSize);
   const first = await openRange(ranges[0]!, signal);
   let used = false;
   const claim = () => {
@@ -68,7 +92,7 @@ export async function getRangesWith(openRange: OpenRange, object: RangedObject, 
   stream.once('close', () => first.destroy());
   return withFileDelivery(stream, async (handle, options) => {
     claim();
-    return await writeRangesToFile({ ranges, concurrency: object.partConcurrency, openRange, first, name: key }, handle, options);
+    return await writeRangesToFile({ ranges, concurrency: object.partConcurrency, openRange, first, name: key, ...(writeRange === undefined ? {} : { writeRange }) }, handle, options);
   });
 }
 
