@@ -70,7 +70,10 @@ function rawRangeGetOnce(request: PlainGet, range: FileRange, sink: RangeSink, s
     };
     const onAbort = (): void => finish(Object.assign(new Error('the download was aborted', { cause: signal.reason }), { name: 'AbortError' }));
     const checkEnd = (): void => {
-      if (position === range.end) finish();
+      if (head !== undefined && ended) {
+        // Closed before an answer, as a reset connection: tried again.
+        finish(Object.assign(new Error(`[pollinator] [cfs-sync] the connection closed before an answer to the GET of ${what}`), { code: 'ECONNRESET' }));
+      } else if (position === range.end) finish();
       else if (ended) finish(new Error(`[pollinator] [cfs-sync] short range read of ${what}: ${position - range.start} of ${range.end - range.start} bytes`));
     };
     /** Hands a piece to the sink; false pauses the socket (its buffer holds the piece) until the sink is done. */
@@ -113,7 +116,9 @@ function rawRangeGetOnce(request: PlainGet, range: FileRange, sink: RangeSink, s
     };
     const socket = connect({ host: request.host, port: request.port, onread: { buffer: readBuffer, callback: onRead } });
     socket.once('connect', () => {
-      const headers = Object.entries({ ...request.headers, range: `bytes=${range.start}-${range.end - 1}`, connection: 'close' })
+      // HTTP/1.1 needs a Host header; a signed request has one already (it is signed).
+      const fields = { host: `${request.host}:${request.port}`, ...request.headers, range: `bytes=${range.start}-${range.end - 1}`, connection: 'close' };
+      const headers = Object.entries(fields)
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('');
       socket.write(`GET ${request.path} HTTP/1.1\r\n${headers}\r\n`);
