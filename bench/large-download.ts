@@ -11,8 +11,10 @@
  * Anchors (issue #20, the Go tools on the same machine): our 200 MiB download
  * took 1.78× Go's time, peak 205 MiB vs Go's 35 MiB; `run` with a 200 MiB
  * result: CLI peak 221 vs 28 MiB. Go's time is not runnable here: it is
- * estimated from our time before this change on this machine (BEFORE_SECONDS,
- * the median printed by this benchmark at cd92ed7) divided by 1.78.
+ * estimated from our time before this change on this machine divided by 1.78:
+ * BEFORE_SECONDS, the median `pollinator pull` this benchmark printed at
+ * cd92ed7 (2.91 s, 3 runs, load average 6 on 2 CPUs; BENCH_BEFORE_SECONDS
+ * overrides it). The machine is shared: compare with the floors of the same run.
  * Goal: ≤ 1.0× Go, peak < 100 MiB in the CLI and the executor.
  * BENCH_BIG_MIB shrinks the file, BENCH_ROUNDS sets the repetitions.
  */
@@ -35,7 +37,7 @@ const PART_BYTES = 8 * MiB;
 const PARTS_IN_FLIGHT = 4;
 const ANCHOR = { ratioBefore: 1.78, goPeakMiB: 35, goRunPeakMiB: 28 };
 /** Median `pollinator pull` of 200 MiB at cd92ed7 on this machine (before streaming to disk), seconds. */
-const BEFORE_SECONDS = Number(process.env.BENCH_BEFORE_SECONDS ?? Number.NaN);
+const BEFORE_SECONDS = Number(process.env.BENCH_BEFORE_SECONDS ?? 2.91);
 
 const env = process.env;
 const endpoint = env.POLLINATOR_TEST_S3_ENDPOINT ?? env.AWS_S3_ENDPOINT;
@@ -113,16 +115,16 @@ try {
     throw new Error('stopped (BENCH_HOLD)');
   }
   const pulls: ProcessTiming[] = [];
+  const upToDates: ProcessTiming[] = [];
   const floors: ProcessTiming[] = [];
   const cats: ProcessTiming[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     pulls.push(await pull());
-    if (round === 0) console.log(pulls[0]!.stderr.trim().split("\n").slice(-3).join("\n"));
+    // The same command with nothing to download (start-up, RPCs, listing), right after: the rest is the download.
+    upToDates.push(await timeProcess(pollinatorCommand(['pull'], { cwd: projectDir, env: cliEnv })));
     cats.push(await cat());
     floors.push(await rawGets());
   }
-  // The same command with nothing to download: the start-up, the RPCs and the listing.
-  const upToDate = await timeProcess(pollinatorCommand(['pull'], { cwd: projectDir, env: cliEnv }));
   if (process.env.BENCH_CPU_PROF !== undefined) {
     await rm(join(projectDir, 'cfs', 'result'), { recursive: true, force: true });
     await mkdir(join(projectDir, 'cfs', 'result'));
@@ -147,10 +149,15 @@ try {
       ? `  vs Go (estimated ${goSeconds.toFixed(3)} s = ${BEFORE_SECONDS} s before / ${ANCHOR.ratioBefore}): ${formatRatio(pullSeconds, goSeconds)} (goal ≤ 1.00×)`
       : `  vs Go: set BENCH_BEFORE_SECONDS (our time before streaming) to estimate Go's time as it / ${ANCHOR.ratioBefore}`,
   );
-  console.log(`  the same pull with nothing to download: ${upToDate.seconds.toFixed(3)} s, peak RSS ${(upToDate.peakRssKiB / 1024).toFixed(0)} MiB`);
-  console.log(`  floor: raw ranged GETs to /dev/null (curl, ${PARTS_IN_FLIGHT} × ${PART_BYTES / MiB} MiB in flight) ${floorSeconds.toFixed(3)} s: ${formatRatio(pullSeconds, floorSeconds)}; cat of the file ${catSeconds.toFixed(3)} s`);
+  const downloadSeconds = median(pulls.map((timing, index) => timing.seconds - upToDates[index]!.seconds));
   console.log(
-    `executor (local backend) downloading a run's ${BIG_MIB} MiB input: peak RSS ${(executor.peakRssKiB / 1024).toFixed(0)} MiB over its whole life (goal < 100 MiB: ${executor.peakRssKiB / 1024 < 100 ? 'met' : 'NOT met'}); the CLI's \`run\` uploading it: peak ${(executor.runPeakKiB / 1024).toFixed(0)} MiB`,
+    `  the same pull with nothing to download (run after each): ${median(upToDates.map((timing) => timing.seconds)).toFixed(3)} s, peak RSS ${(Math.max(...upToDates.map((timing) => timing.peakRssKiB)) / 1024).toFixed(0)} MiB; the download itself (pull minus that, per round): ${downloadSeconds.toFixed(3)} s`,
+  );
+  console.log(
+    `  floor: raw ranged GETs to /dev/null (curl, ${PARTS_IN_FLIGHT} × ${PART_BYTES / MiB} MiB in flight) ${floorSeconds.toFixed(3)} s: the download itself is ${formatRatio(downloadSeconds, floorSeconds)} of it; cat of the file ${catSeconds.toFixed(3)} s`,
+  );
+  console.log(
+    `executor (local backend) downloading a run's ${BIG_MIB} MiB input: peak RSS ${(executor.peakRssKiB / 1024).toFixed(0)} MiB over its whole life (goal < 100 MiB: ${executor.peakRssKiB / 1024 < 100 ? 'met' : 'NOT met'}; an executor that takes no job: ${(executor.idlePeakKiB / 1024).toFixed(0)} MiB); the CLI's \`run\` uploading it: peak ${(executor.runPeakKiB / 1024).toFixed(0)} MiB`,
   );
 } finally {
   await store.close?.();
@@ -202,11 +209,27 @@ async function executorDownload(projectDir: string, projectName: string, cliEnv:
     if (!run.stdout.includes(String(BIG_MIB * MiB)) && !run.stderr.includes(String(BIG_MIB * MiB))) {
       throw new Error(`the job did not see the ${BIG_MIB} MiB input: ${run.stdout}${run.stderr}`);
     }
-    return { peakRssKiB: await stopAndReadPeak(executor.pid!, figures, exited), runPeakKiB: run.peakRssKiB };
+    return { peakRssKiB: await stopAndReadPeak(executor.pid!, figures, exited), runPeakKiB: run.peakRssKiB, idlePeakKiB: await idleExecutorPeak(cliEnv, colonyKey) };
   } catch (error) {
     await stopAndReadPeak(executor.pid!, figures, exited).catch(() => undefined);
     throw error;
   }
+}
+
+/** The peak RSS of an executor that starts, takes no job and stops: what it needs before any download. */
+async function idleExecutorPeak(cliEnv: NodeJS.ProcessEnv, colonyKey: string): Promise<number> {
+  const figures = join(work, 'idle-executor-time.txt');
+  const executor = spawn('/usr/bin/time', ['-f', '%M', '-o', figures, '--', process.execPath, pollinatorBin(), 'executor', 'start', '--backend', 'local', '--name', 'idle-executor'], {
+    env: { ...cliEnv, COLONIES_COLONY_PRVKEY: colonyKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  executor.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  executor.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => executor.on('close', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('takes jobs from') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return stopAndReadPeak(executor.pid!, figures, exited);
 }
 
 /** SIGTERM to the executor (the child of GNU time, which does not forward signals), then its peak RSS. */
