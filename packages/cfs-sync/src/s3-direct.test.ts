@@ -16,7 +16,7 @@ interface Seen {
 let server: Server | undefined;
 const agent = new Agent({ keepAlive: true });
 
-async function serve(answer: (seen: Seen, response: ServerResponse, index: number) => void): Promise<{ url: string; seen: Seen[] }> {
+async function serve(answer: (seen: Seen, response: ServerResponse, index: number) => void, host = '127.0.0.1'): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -27,9 +27,9 @@ async function serve(answer: (seen: Seen, response: ServerResponse, index: numbe
       answer(entry, response, seen.length - 1);
     });
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server!.listen(0, host, resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, seen };
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, seen };
 }
 
 function s3At(url: string) {
@@ -102,6 +102,14 @@ describe('direct S3 requests', () => {
     });
     (await s3At(url).send({ method: 'DELETE', key: 'k' })).resume();
     expect(seen).toHaveLength(2);
+  });
+
+  it('reaches an IPv6 literal endpoint ([::1]:port), signing the Host header with its brackets', async () => {
+    const { url, seen } = await serve((_, response) => response.writeHead(200, { 'content-length': '2' }).end('ok'), '::1');
+    const reply = await s3At(url).send({ method: 'GET', key: 'k' });
+    reply.resume();
+    expect(seen[0]!.headers.host).toBe(new URL(url).host);
+    expect(seen[0]!.headers.host).toMatch(/^\[::1\]:\d+$/);
   });
 
   it('does not retry a client error (4xx other than a server fault)', async () => {

@@ -156,7 +156,8 @@ export function createDirectS3(options: DirectS3Options): DirectS3 {
       const outgoing = send(
         {
           protocol: base.protocol,
-          hostname: base.hostname,
+          // An IPv6 literal without its brackets (the Host header keeps them).
+          hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: base.port === '' ? undefined : Number(base.port),
           method: request.method,
           path,
