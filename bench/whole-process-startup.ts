@@ -18,7 +18,10 @@
  * 0.033 s and `status <id>` in 0.053 s. Goals on Node 20: one-RPC commands
  * under 150 ms, `--help` under 80 ms.
  *
- * `BENCH_ROUNDS` (default 15) sets the number of rounds.
+ * `BENCH_ROUNDS` (default 15) sets the number of rounds. `BENCH_BEFORE_BIN`,
+ * the `bin/pollinator.js` of another build (e.g. an older commit's, built
+ * in a copy of the repository), adds its `--help`, `status` and `ps` to the
+ * same rounds: a before/after comparison that holds on a loaded machine.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -129,6 +132,13 @@ async function measure(serverUrl: string): Promise<void> {
       return timeProcess(pollinatorCommand(['cancel', waiting.processid], { env, cwd: work }));
     },
   };
+  const beforeBin = process.env.BENCH_BEFORE_BIN;
+  if (beforeBin !== undefined && beforeBin !== '') {
+    const before = (args: string[]) => () => timeProcess({ command: process.execPath, args: [beforeBin, ...args], env, cwd: work });
+    measurements['--help (before)'] = before(['--help']);
+    measurements['status <id> (before)'] = before(['status', processId]);
+    measurements['ps (before)'] = before(['ps']);
+  }
 
   // Warm-up (page cache, the server's signer cache) and a check that each command works.
   for (const [name, measurement] of Object.entries(measurements)) {
@@ -154,7 +164,7 @@ function report(results: Record<string, ProcessTiming[]>): void {
     const mid = median(seconds);
     const rss = median(timings.map((timing) => timing.peakRssKiB)) / 1024;
     const cpu = median(timings.map((timing) => timing.userSeconds + timing.systemSeconds)) * 1000;
-    const isHelp = name === '--help';
+    const isHelp = name.startsWith('--help');
     const isFloor = name.startsWith('node') || name.startsWith('client');
     const versusGo = isFloor ? '' : isHelp ? formatRatio(mid, ANCHOR_SECONDS.help) : formatRatio(mid, ANCHOR_SECONDS.status);
     const versusGoal = isFloor ? '(floor)' : isHelp || name === 'version' ? formatRatio(mid, GOAL_SECONDS.help) : formatRatio(mid, GOAL_SECONDS.oneRpc);
