@@ -27,6 +27,7 @@ import { cfsMetadataFromClient, createS3BlobStore, syncDirectory } from '@pollin
 import { createColoniesClient } from '@pollinator/colonies-client';
 import { startDevServer } from '@pollinator/dev-server';
 import { projectPaths } from '@pollinator/spec-builder';
+import { removeBenchBucket } from './lib/sync-floors';
 import { formatRatio, median, pollinatorBin, pollinatorCommand, timeProcess, type ProcessTiming } from './lib/whole-process';
 
 const MiB = 1024 * 1024;
@@ -49,7 +50,8 @@ const s3 = {
   endpoint,
   accessKey: env.POLLINATOR_TEST_S3_ACCESS_KEY ?? env.AWS_S3_ACCESSKEY ?? '',
   secretKey: env.POLLINATOR_TEST_S3_SECRET_KEY ?? env.AWS_S3_SECRETKEY ?? '',
-  bucket: env.POLLINATOR_TEST_S3_BUCKET ?? env.AWS_S3_BUCKET ?? 'pollinator-test',
+  // A bucket of its own, removed at the end (the repository's Ceph is a small RAM-backed OSD: see removeBenchBucket).
+  bucket: `pollinator-bench-large-${randomBytes(4).toString('hex')}`,
   region: env.POLLINATOR_TEST_S3_REGION ?? env.AWS_S3_REGION ?? 'us-east-1',
 };
 
@@ -163,6 +165,7 @@ try {
   await store.close?.();
   await server.close();
   await rm(work, { recursive: true, force: true });
+  await removeBenchBucket(s3);
 }
 
 /** curl arguments: every range of the object as a SigV4-signed GET to /dev/null, PARTS_IN_FLIGHT at a time. */
