@@ -114,7 +114,9 @@ function rawRangeGetOnce(request: PlainGet, range: FileRange, sink: RangeSink, s
       head = undefined;
       return rest.length > 0 ? deliver(rest) : true;
     };
-    const socket = connect({ host: request.host, port: request.port, onread: { buffer: readBuffer, callback: onRead } });
+    // An IPv6 endpoint's host comes from a URL in brackets ([::1]); connect wants the bare address.
+    const address = request.host.replace(/^\[(.*)\]$/, '$1');
+    const socket = connect({ host: address, port: request.port, onread: { buffer: readBuffer, callback: onRead } });
     socket.once('connect', () => {
       // HTTP/1.1 needs a Host header; a signed request has one already (it is signed).
       const fields = { host: `${request.host}:${request.port}`, ...request.headers, range: `bytes=${range.start}-${range.end - 1}`, connection: 'close' };
