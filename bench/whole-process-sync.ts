@@ -319,6 +319,24 @@ function printRows(): void {
   }
 }
 
+/** Our whole processes against the same run's floors: how much is ours beyond what the servers take. */
+function printFloorRatios(): void {
+  const find = (prefix: string) => rows.find((row) => row.path.startsWith(prefix));
+  const seconds = (row: Row | undefined) => (row === undefined ? Number.NaN : median(row.timings.map((timing, index) => timing.seconds - (row.minus?.[index] ?? 0))));
+  const put = seconds(find(`floor: ${SMALL_FILES} S3 PUTs of 1 KiB via cfs-sync`));
+  const get = seconds(find(`floor: ${SMALL_FILES} S3 GETs of 1 KiB via cfs-sync`));
+  const add = seconds(find(`floor: ${SMALL_FILES} raw addfilemsg`));
+  const start = seconds(find('floor: pollinator --version'));
+  const upload = seconds(find(`sync ${SMALL_FILES} × 1 KiB, first upload`));
+  const download = seconds(find(`sync ${SMALL_FILES} × 1 KiB, download`));
+  const noop = seconds(find(`sync ${SMALL_FILES} × 1 KiB, no-op (plan)`));
+  if (Number.isNaN(upload + download + noop + put + get + add + start)) return;
+  console.log('against the floors of this run (medians):');
+  console.log(`  first upload ${upload.toFixed(3)} s vs start-up + PUT floor + addfilemsg floor ${(start + put + add).toFixed(3)} s: ${formatRatio(upload, start + put + add)}`);
+  console.log(`  download ${download.toFixed(3)} s vs start-up + GET floor ${(start + get).toFixed(3)} s: ${formatRatio(download, start + get)}`);
+  console.log(`  no-op ${noop.toFixed(3)} s vs pollinator --version ${start.toFixed(3)} s: ${formatRatio(noop, start)}`);
+}
+
 try {
   printHeader();
   if (ONLY.has('floors')) await floorRows();
@@ -327,6 +345,7 @@ try {
   printRows();
   if (ONLY.has('run')) await runRows();
   printRows();
+  printFloorRatios();
 } finally {
   await rm(work, { recursive: true, force: true });
   await removeBenchBucket(s3);
