@@ -10,12 +10,15 @@ import { resolveProcessRef } from '../runtime/process-ref';
 export async function run(context: CommandContext, idArgument: string): Promise<number> {
   const connection = await connectColony(context);
   const processId = await resolveProcessRef(context, connection, idArgument);
-  const { describeAttemptChain, getAttemptChain, getProcessSummary } = await import('@pollinator/core/process-summary');
-  const summary = await withProcess(context, connection, processId, () =>
-    getProcessSummary({ client: connection.client, processId, signal: context.signal }),
-  );
+  const { describeAttemptChain, getAttemptChain, summarizeProcess } = await import('@pollinator/core/process-summary');
+  const colonyProcess = await withProcess(context, connection, processId, () => connection.client.getProcess(processId, { signal: context.signal }));
+  const summary = summarizeProcess(colonyProcess);
   // A retried run (issue #17): every attempt, found along the links its executors recorded.
-  const chain = await getAttemptChain({ client: connection.client, processId, signal: context.signal });
+  // The process itself is the one just read: one request less (and one signature) for every status.
+  const client = {
+    getProcess: (id: string, options?: { signal?: AbortSignal }) => (id === processId ? Promise.resolve(colonyProcess) : connection.client.getProcess(id, options)),
+  };
+  const chain = await getAttemptChain({ client, processId, signal: context.signal });
   const attempts = chain.attempts.length > 1 ? { attempts: chain.attempts, attemptsAllowed: chain.attemptsAllowed } : {};
   const { output } = context;
   if (output.isJson) {
