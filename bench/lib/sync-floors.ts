@@ -10,12 +10,22 @@ import { existsSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type * as ClientS3 from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { createS3BlobStore, type CfsMetadata } from '@pollinator/cfs-sync';
 
-// The AWS SDK copy cfs-sync itself loads.
+// The AWS SDK copy cfs-sync itself loads (bench/ does not depend on the SDK: the little of it used here, typed by hand).
 const requireFromCfsSync = createRequire(new URL('../../packages/cfs-sync/package.json', import.meta.url));
+type Command = new (input: object) => object;
+interface S3Sdk {
+  S3Client: new (config: object) => { send(command: object): Promise<unknown>; destroy(): void };
+  CreateBucketCommand: Command;
+  PutObjectCommand: Command;
+  GetObjectCommand: Command;
+  ListObjectsV2Command: Command;
+  DeleteObjectsCommand: Command;
+  DeleteBucketCommand: Command;
+}
+const loadSdk = (): S3Sdk => requireFromCfsSync('@aws-sdk/client-s3') as S3Sdk;
 
 export interface S3Settings {
   endpoint: string;
@@ -38,7 +48,7 @@ async function pool(count: number, parallel: number, action: (index: number) => 
 
 /** `count` PutObjects of 1 KiB, then `count` GetObjects of them, through a fresh SDK client. */
 export async function rawS3Floor(s3: S3Settings, count: number, parallel: number): Promise<{ putSeconds: number; getSeconds: number }> {
-  const sdk = requireFromCfsSync('@aws-sdk/client-s3') as typeof ClientS3;
+  const sdk = loadSdk();
   // Its advice to upgrade Node.js is no figure of this benchmark.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const client = new sdk.S3Client({
@@ -58,8 +68,8 @@ export async function rawS3Floor(s3: S3Settings, count: number, parallel: number
       client.send(new sdk.PutObjectCommand({ Bucket: s3.bucket, Key: keys[index], Body: data, ContentLength: data.length })),
     );
     const getSeconds = await pool(count, parallel, async (index) => {
-      const reply = await client.send(new sdk.GetObjectCommand({ Bucket: s3.bucket, Key: keys[index] }));
-      await reply.Body!.transformToByteArray();
+      const reply = (await client.send(new sdk.GetObjectCommand({ Bucket: s3.bucket, Key: keys[index] }))) as { Body: { transformToByteArray(): Promise<Uint8Array> } };
+      await reply.Body.transformToByteArray();
     });
     return { putSeconds, getSeconds };
   } finally {
@@ -91,7 +101,7 @@ export async function storeS3Floor(s3: S3Settings, count: number, parallel: numb
  * here at once, or a few 200 MiB runs fill the OSD and block every S3 write.
  */
 export async function removeBenchBucket(s3: S3Settings, options: { keepBucket?: boolean } = {}): Promise<void> {
-  const sdk = requireFromCfsSync('@aws-sdk/client-s3') as typeof ClientS3;
+  const sdk = loadSdk();
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const client = new sdk.S3Client({
     endpoint: `http://${s3.endpoint}`,
@@ -101,8 +111,8 @@ export async function removeBenchBucket(s3: S3Settings, options: { keepBucket?: 
   });
   try {
     for (;;) {
-      const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: s3.bucket })).catch(() => undefined);
-      const keys = (listed?.Contents ?? []).map((object) => ({ Key: object.Key! }));
+      const listed = (await client.send(new sdk.ListObjectsV2Command({ Bucket: s3.bucket })).catch(() => undefined)) as { Contents?: Array<{ Key: string }> } | undefined;
+      const keys = (listed?.Contents ?? []).map((object) => ({ Key: object.Key }));
       if (keys.length === 0) break;
       await client.send(new sdk.DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: keys, Quiet: true } }));
     }
