@@ -270,7 +270,7 @@ export function createProgram(hooks: ProgramHooks): Command {
   action(
     program
       .command('ui')
-      .description('the web dashboard on 127.0.0.1: runs, live logs, results, executors, files (keys stay in this process)')
+      .description('the web dashboard on 127.0.0.1: runs, live logs, results, executors, files (keys stay in the serving process, never in the browser)')
       .option('-p, --port <port>', 'port to listen on (127.0.0.1; 0: any free port)', '0')
       .option('--open', 'open the link in the browser (xdg-open, open or start)')
       .addHelpText(
