@@ -107,6 +107,7 @@ export {
   SymlinkRefusedError,
   type RemovedSymlink,
 } from './confined-directory';
+export { StateDirLockedError } from './state-dir-lock';
 export {
   buildCommand,
   executorError,

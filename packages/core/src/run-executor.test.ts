@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobHandle, LogChunk } from './backend';
 import { readStateFile } from './executor-state';
 import { runExecutor } from './run-executor';
+import { StateDirLockedError } from './state-dir-lock';
 import { current, FakeBackend, FakeClient, makeProcess, start, until } from './run-executor.test-helpers';
 
 describe('runExecutor assign loop', () => {
@@ -185,9 +186,17 @@ describe('runExecutor state directory', () => {
     const backend = new FakeBackend();
     const first = start(client, backend);
     await first.ready;
-    expect(() =>
-      runExecutor({ client: client, backend, fsDir: join(current.root!, 'fs'), stateDir: join(current.root!, 'state') }),
-    ).toThrow(/another executor \(pid \d+\) uses the state directory/);
+    let refusal: unknown;
+    try {
+      runExecutor({ client: client, backend, fsDir: join(current.root!, 'fs'), stateDir: join(current.root!, 'state') });
+    } catch (error) {
+      refusal = error;
+    }
+    // A typed refusal with what to do, so `executor start` explains it (exit 78) instead of calling it a bug.
+    expect(StateDirLockedError.isInstance(refusal)).toBe(true);
+    expect(refusal).toMatchObject({ code: 'EXECUTOR_STATE_DIR_LOCKED', ownerPid: process.pid });
+    expect((refusal as Error).message).toMatch(/another executor \(pid \d+\) uses the state directory/);
+    expect((refusal as StateDirLockedError).fix).toContain('--state-dir');
     await first.stop();
     current.executor = undefined;
     const second = runExecutor({

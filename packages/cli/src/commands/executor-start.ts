@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BackendError, BackendPreflightError, type ExecutorRegistration } from '@pollinator/core';
+import { BackendError, BackendPreflightError, StateDirLockedError, type ExecutorRegistration } from '@pollinator/core';
 import type { CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { CliExitCode } from '../exit-codes';
@@ -110,6 +110,15 @@ export async function run(context: CommandContext, options: ExecutorStartOptions
  */
 function backendCannotStart(backend: string): (error: unknown) => never {
   return (error: unknown) => {
+    if (StateDirLockedError.isInstance(error)) {
+      throw new CliError('Another executor already uses this state directory', {
+        why: `${error.message} (nothing was registered with the colony)`,
+        fix: error.fix,
+        exitCode: CliExitCode.CONFIG,
+        code: 'CONFIG',
+        cause: error,
+      });
+    }
     if (BackendError.isInstance(error)) {
       throw new CliError(`The ${backend} backend cannot start`, {
         why: `${error.message.replace(/^(\[[^\]]+\]\s*)+/, '')}${BackendPreflightError.isInstance(error) ? ' (nothing was registered with the colony)' : ''}`,
