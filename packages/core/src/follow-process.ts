@@ -114,8 +114,14 @@ export async function followUntilDone(
   }
 }
 
-function connectionLost(processId: string, lastState: number | undefined, error: unknown, emit: (event: PollinatorEvent) => void): RunResult {
-  const message = `lost the connection to the Colonies server while following process ${processId}: ${(error as Error).message}`;
+function connectionLost(
+  processId: string,
+  lastState: number | undefined,
+  error: unknown,
+  emit: (event: PollinatorEvent) => void,
+  doing = 'following',
+): RunResult {
+  const message = `lost the connection to the Colonies server while ${doing} process ${processId}: ${(error as Error).message}`;
   emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
   return {
     processId,
@@ -160,15 +166,7 @@ async function onAbort(
       try {
         process = await client.getProcess(processId);
       } catch (error) {
-        const message = `lost the connection to the Colonies server while cancelling process ${processId}: ${(error as Error).message}`;
-        emit({ type: 'error', code: 'CONNECTION_LOST', message, exitCode: ExitCode.CONNECTION_LOST });
-        return {
-          processId,
-          state: lastState === undefined ? 'waiting' : processStateName(lastState),
-          exitCode: ExitCode.CONNECTION_LOST,
-          detached: true,
-          error: { code: 'CONNECTION_LOST', message },
-        };
+        return connectionLost(processId, lastState, error, emit, 'cancelling');
       }
       if (isTerminalState(process.state) || Date.now() > deadline) {
         emit(stateEvent(process));
