@@ -27,6 +27,7 @@ import { cfsMetadataFromClient, createS3BlobStore, syncDirectory } from '@pollin
 import { createColoniesClient } from '@pollinator/colonies-client';
 import { startDevServer } from '@pollinator/dev-server';
 import { projectPaths } from '@pollinator/spec-builder';
+import { s3Environment, s3SettingsFromEnv } from './lib/s3-settings';
 import { removeBenchBucket } from './lib/sync-floors';
 import { formatRatio, median, pollinatorBin, pollinatorCommand, timeProcess, type ProcessTiming } from './lib/whole-process';
 
@@ -41,19 +42,13 @@ const ANCHOR = { ratioBefore: 1.78, goPeakMiB: 35, goRunPeakMiB: 28 };
 const BEFORE_SECONDS = Number(process.env.BENCH_BEFORE_SECONDS ?? 2.91);
 
 const env = process.env;
-const endpoint = env.POLLINATOR_TEST_S3_ENDPOINT ?? env.AWS_S3_ENDPOINT;
-if (endpoint === undefined) {
+// A bucket of its own, removed at the end (the repository's Ceph is a small RAM-backed OSD: see removeBenchBucket).
+const s3Found = s3SettingsFromEnv(`pollinator-bench-large-${randomBytes(4).toString('hex')}`);
+if (s3Found === undefined) {
   console.log('large-download: skipped (no POLLINATOR_TEST_S3_ENDPOINT; run scripts/services/ceph-rgw-up.sh)');
   process.exit(0);
 }
-const s3 = {
-  endpoint,
-  accessKey: env.POLLINATOR_TEST_S3_ACCESS_KEY ?? env.AWS_S3_ACCESSKEY ?? '',
-  secretKey: env.POLLINATOR_TEST_S3_SECRET_KEY ?? env.AWS_S3_SECRETKEY ?? '',
-  // A bucket of its own, removed at the end (the repository's Ceph is a small RAM-backed OSD: see removeBenchBucket).
-  bucket: `pollinator-bench-large-${randomBytes(4).toString('hex')}`,
-  region: env.POLLINATOR_TEST_S3_REGION ?? env.AWS_S3_REGION ?? 'us-east-1',
-};
+const s3 = s3Found;
 
 const work = await mkdtemp(join(tmpdir(), 'pollinator-bench-large-'));
 const server = await startDevServer({ dataDir: join(work, 'dev-server') });
@@ -71,12 +66,7 @@ try {
     COLONIES_TLS: 'false',
     COLONIES_COLONY_NAME: user.COLONIES_COLONY_NAME,
     COLONIES_PRVKEY: user.COLONIES_PRVKEY,
-    AWS_S3_ENDPOINT: s3.endpoint,
-    AWS_S3_ACCESSKEY: s3.accessKey,
-    AWS_S3_SECRETKEY: s3.secretKey,
-    AWS_S3_BUCKET: s3.bucket,
-    AWS_S3_REGION: s3.region,
-    AWS_S3_TLS: 'false',
+    ...s3Environment(s3),
   };
   const name = `large${randomBytes(3).toString('hex')}`;
   const created = await timeProcess(pollinatorCommand(['new', name], { cwd: work, env: cliEnv }));

@@ -45,7 +45,8 @@ import { createColoniesClient } from '@pollinator/colonies-client';
 import { cfsMetadataFromClient } from '@pollinator/cfs-sync';
 import { startDevServerProcess, type DevServerProcess } from './lib/dev-server-process';
 import { formatRatio, median, pollinatorCommand, timeProcess, type ProcessTiming } from './lib/whole-process';
-import { rawAddFileFloor, rawS3Floor, removeBenchBucket, storeS3Floor, type S3Settings } from './lib/sync-floors';
+import { s3Environment, s3SettingsFromEnv, type S3Settings } from './lib/s3-settings';
+import { rawAddFileFloor, rawS3Floor, removeBenchBucket, storeS3Floor } from './lib/sync-floors';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 1000);
@@ -63,18 +64,13 @@ const GO = {
 };
 
 const env = process.env;
-if (!env.POLLINATOR_TEST_S3_ENDPOINT) {
+// A bucket of its own, emptied after every large case and removed at the end (see removeBenchBucket).
+const s3Found = s3SettingsFromEnv(`pollinator-bench-sync-${randomBytes(4).toString('hex')}`);
+if (s3Found === undefined) {
   console.log('skipped: no POLLINATOR_TEST_S3_ENDPOINT (scripts/services/ceph-rgw-up.sh, then `set -a; source .services.env; set +a`)');
   process.exit(0);
 }
-const s3: S3Settings = {
-  endpoint: env.POLLINATOR_TEST_S3_ENDPOINT,
-  accessKey: env.POLLINATOR_TEST_S3_ACCESS_KEY ?? '',
-  secretKey: env.POLLINATOR_TEST_S3_SECRET_KEY ?? '',
-  // A bucket of its own, emptied after every large case and removed at the end (see removeBenchBucket).
-  bucket: `pollinator-bench-sync-${randomBytes(4).toString('hex')}`,
-  region: env.POLLINATOR_TEST_S3_REGION ?? 'us-east-1',
-};
+const s3: S3Settings = s3Found;
 
 interface Row {
   path: string;
@@ -101,12 +97,7 @@ function cliEnv(server: DevServerProcess): NodeJS.ProcessEnv {
     POLLINATOR_DATA_DIR: join(work, 'embedded'),
     NO_COLOR: '1',
     ...colonies,
-    AWS_S3_ENDPOINT: s3.endpoint,
-    AWS_S3_ACCESSKEY: s3.accessKey,
-    AWS_S3_SECRETKEY: s3.secretKey,
-    AWS_S3_BUCKET: s3.bucket,
-    AWS_S3_REGION: s3.region,
-    AWS_S3_TLS: 'false',
+    ...s3Environment(s3),
   };
 }
 

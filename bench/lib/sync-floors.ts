@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createS3BlobStore, type CfsMetadata } from '@pollinator/cfs-sync';
+import type { S3Settings } from './s3-settings';
 
 // The AWS SDK copy cfs-sync itself loads (bench/ does not depend on the SDK: the little of it used here, typed by hand).
 const requireFromCfsSync = createRequire(new URL('../../packages/cfs-sync/package.json', import.meta.url));
@@ -27,13 +28,7 @@ interface S3Sdk {
 }
 const loadSdk = (): S3Sdk => requireFromCfsSync('@aws-sdk/client-s3') as S3Sdk;
 
-export interface S3Settings {
-  endpoint: string;
-  accessKey: string;
-  secretKey: string;
-  bucket: string;
-  region: string;
-}
+export type { S3Settings } from './s3-settings';
 
 async function pool(count: number, parallel: number, action: (index: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
