@@ -5,6 +5,8 @@
 // unanswered after other requests went through.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DevServer, startDevServer } from './index';
+import { LogWaits } from './log-waits';
+import type { RpcReply } from './rpc-reply';
 import { rpc, type RawReply } from './rpc-test-client.test-helpers';
 
 const servers: DevServer[] = [];
@@ -90,5 +92,23 @@ describe('pollinatorwaitlogsmsg', () => {
     const { wait } = await runningProcess();
     expect((await wait({ count: 501 })).status).toBe(403);
     expect((await wait({ processid: 'no-such-process' })).status).toBe(500);
+  });
+});
+
+describe('LogWaits', () => {
+  it('answers a wait once, whatever wakes it after that (the client closing after the reply, a later line)', async () => {
+    const waits = new LogWaits();
+    let answers = 0;
+    const reply = waits.wait('p', 20_000, () => {
+      answers += 1;
+      return { status: 200, body: 'null' } as unknown as RpcReply;
+    });
+    waits.notify('p');
+    await reply;
+    waits.abandon(reply);
+    waits.notify('p');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answers).toBe(1);
+    expect(waits.size).toBe(0);
   });
 });

@@ -26,7 +26,13 @@ export class LogWaits {
     let wake = (): void => undefined;
     const reply = new Promise<RpcReply>((resolve, reject) => {
       const timer = setTimeout(() => wake(), Math.min(timeoutMs, MAX_LOG_WAIT_MS));
+      let woken = false;
       wake = () => {
+        // Once only: the timer, a notify and the client's close (which also fires after a normal
+        // reply) may all call it, and each extra call would read and encode a page again.
+        if (woken) return;
+        woken = true;
+        this.#byReply.delete(reply);
         clearTimeout(timer);
         const waits = this.#byProcess.get(processId);
         waits?.delete(wake);
