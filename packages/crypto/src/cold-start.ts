@@ -35,19 +35,31 @@ export function takeColdOperation(): boolean {
 
 /**
  * k·G (1 ≤ k < n) with a fixed 4-bit window: 0·G … 15·G, then per nibble
- * from the top four doublings and one addition. The addition formula is
- * complete (the identity needs no branch) and every nibble adds a table
- * entry, zero included, so the sequence of operations does not depend on k.
+ * from the top four doublings and one addition. Timing must not tell which
+ * nibbles of k (a nonce, or the private key) are zero — leaked nonce lengths
+ * are what lattice attacks on ECDSA need — so, as noble's own ladder does:
+ * the scalar is k + 2n (the same point, since n·G is the identity; its top
+ * nibble is 1 or 2, never 0), the accumulator starts at that nibble's entry
+ * instead of the identity, and a zero nibble adds G into a discarded point
+ * instead of adding the identity (BigInt arithmetic on zero coordinates is
+ * faster). Every multiplication then makes the same 65 doublings-by-16 and
+ * 65 additions of non-identity points.
  */
 export function coldBaseMultiply(k: bigint): secp256k1.Point {
   const base = secp256k1.Point.BASE;
   const table: secp256k1.Point[] = [secp256k1.Point.ZERO, base];
   for (let i = 2; i < 16; i++) table.push(table[i - 1]!.add(base));
-  let accumulator = secp256k1.Point.ZERO;
+  const scalar = k + 2n * CURVE_ORDER;
+  let accumulator = table[Number(scalar >> 256n)]!;
+  let discarded = base;
   for (let shift = 252n; shift >= 0n; shift -= 4n) {
     accumulator = accumulator.double().double().double().double();
-    accumulator = accumulator.add(table[Number((k >> shift) & 15n)]!);
+    const nibble = Number((scalar >> shift) & 15n);
+    if (nibble === 0) discarded = discarded.add(base);
+    else accumulator = accumulator.add(table[nibble]!);
   }
+  // Keeps the discarded additions from being optimised away as dead code.
+  if (discarded.equals(secp256k1.Point.ZERO)) throw new Error('unreachable: the discarded point is never the identity');
   return accumulator;
 }
 
