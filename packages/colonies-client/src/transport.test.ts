@@ -330,6 +330,23 @@ describe('with the node:http keep-alive adapter (createNodeFetch)', () => {
     await fresh.close();
   });
 
+  it('keeps a socket for a slow answer, and closes it after 4 s idle (as undici does)', { timeout: 20_000 }, async () => {
+    const fresh = await startLoopbackServer();
+    let delayMs = 4_500;
+    fresh.onHttp((_req, res) => setTimeout(() => res.writeHead(200).end(replyBody('getcolonymsg', COLONY)), delayMs));
+    const c = createColoniesClient({ url: fresh.url, privateKey: key, colonyName: 'dev', fetch: createNodeFetch(), timeoutMs: 10_000, retry: false });
+    // Busy longer than the idle timeout (a long-poll): not cut.
+    await expect(c.getColony()).resolves.toMatchObject({ name: 'dev' });
+    delayMs = 0;
+    await c.getColony();
+    expect(fresh.connections).toBe(1);
+    // Idle longer than it: the next call needs a new connection.
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    await c.getColony();
+    expect(fresh.connections).toBe(2);
+    await fresh.close();
+  });
+
   it('a connection that never comes up fails as never sent (as undici\'s connect timeout), and a write is retried', async () => {
     // A TCP server that accepts and never answers: the TLS handshake never ends.
     const sockets: Socket[] = [];

@@ -120,6 +120,8 @@ function describeNetworkError(error: unknown): { detail: string; notSent: boolea
  * unreachable server fails the same way (and a write is retried) with either.
  */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long an idle keep-alive socket is kept (undici's default). */
+const IDLE_SOCKET_TIMEOUT_MS = 4_000;
 
 /**
  * A minimal `fetch` over node:http / node:https with keep-alive agents: the
@@ -132,13 +134,21 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 export function createNodeFetch(options: { rejectUnauthorized?: boolean; maxSockets?: number; connectTimeoutMs?: number } = {}): FetchLike {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity });
+  // Idle sockets closed after 4 s, as undici does: the Go server sends no `Keep-Alive: timeout`, and a socket a
+  // NAT or firewall dropped silently during a long job would hang the next request (Node's agent applies
+  // `timeout` to free sockets only, so a long-poll in flight is not cut).
+  const httpAgent = new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS, maxSockets: options.maxSockets ?? Infinity });
   // node:https (and TLS under it) is loaded for the first https URL only: a plain-HTTP colony never needs it.
   let secureTransport: { https: typeof Https; agent: Https.Agent } | undefined;
   const secureSide = () => {
     if (secureTransport === undefined) {
       const https = process.getBuiltinModule('node:https');
-      const agent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity, rejectUnauthorized: options.rejectUnauthorized ?? true });
+      const agent = new https.Agent({
+        keepAlive: true,
+        timeout: IDLE_SOCKET_TIMEOUT_MS,
+        maxSockets: options.maxSockets ?? Infinity,
+        rejectUnauthorized: options.rejectUnauthorized ?? true,
+      });
       secureTransport = { https, agent };
     }
     return secureTransport;
