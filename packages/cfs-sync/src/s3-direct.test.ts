@@ -118,3 +118,31 @@ describe('direct S3 requests', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+/** The time of an `x-amz-date` stamp (YYYYMMDDTHHMMSSZ). */
+const parseStamp = (stamp: string): number => Date.parse(stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+
+describe('a clock far from the server', () => {
+  it('signs again with the server time after RequestTimeTooSkewed, and keeps that offset for later requests', async () => {
+    const serverTime = Date.now() + 40 * 60_000;
+    const { url, seen } = await serve((entry, response) => {
+      if (Math.abs(parseStamp(entry.headers['x-amz-date']!) - serverTime) > 15 * 60_000) {
+        response.writeHead(403, { date: new Date(serverTime).toUTCString() }).end(errorXml('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.'));
+      } else response.writeHead(200).end();
+    });
+    const s3 = s3At(url);
+    (await s3.send({ method: 'PUT', key: 'first', body: Buffer.from('x') })).resume();
+    (await s3.send({ method: 'PUT', key: 'second', body: Buffer.from('y') })).resume();
+    // One refusal, then every request signed near the server's time.
+    expect(seen.map((entry) => entry.url)).toEqual(['/bucket-a/first', '/bucket-a/first', '/bucket-a/second']);
+    expect(Math.abs(parseStamp(seen[1]!.headers['x-amz-date']!) - serverTime)).toBeLessThan(60_000);
+  });
+
+  it('does not retry a signature refusal when the clocks agree (a wrong secret key)', async () => {
+    const { url, seen } = await serve((_, response) =>
+      response.writeHead(403, { date: new Date().toUTCString() }).end(errorXml('SignatureDoesNotMatch', 'The request signature we calculated does not match')),
+    );
+    await expect(s3At(url).send({ method: 'GET', key: 'k' })).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    expect(seen).toHaveLength(1);
+  });
+});

@@ -81,14 +81,32 @@ async function replyError(response: IncomingMessage): Promise<S3ReplyError> {
 
 let lastSecond = -1;
 let lastAmzDate = '';
-/** `YYYYMMDDTHHMMSSZ` of now, made once a second. */
-function amzDate(): string {
-  const second = Math.floor(Date.now() / 1000);
+/** `YYYYMMDDTHHMMSSZ` of now (plus the server's clock offset), made once a second. */
+function amzDate(clockOffsetMs: number): string {
+  const second = Math.floor((Date.now() + clockOffsetMs) / 1000);
   if (second !== lastSecond) {
     lastSecond = second;
     lastAmzDate = new Date(second * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   }
   return lastAmzDate;
+}
+
+/** The refusals S3 gives a request signed with a clock too far from its own (as the SDK recognises them). */
+const CLOCK_SKEW_CODES = new Set(['RequestTimeTooSkewed', 'RequestExpired', 'RequestInTheFuture', 'SignatureDoesNotMatch', 'AuthFailure']);
+/** S3 accepts signatures up to 15 minutes off; a smaller difference is not what a refusal was about. */
+const SKEW_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * The server's clock offset when `error` refused a signature for this
+ * machine's clock (a compute node whose clock drifted): the SDK corrects its
+ * signing time from the reply's `Date` and retries, and so does this.
+ */
+export function clockOffsetFrom(error: S3ReplyError, serverDate: string | undefined, currentOffsetMs: number, now = Date.now()): number | undefined {
+  if (!CLOCK_SKEW_CODES.has(error.Code) || serverDate === undefined) return undefined;
+  const server = Date.parse(serverDate);
+  if (Number.isNaN(server)) return undefined;
+  const offset = server - now;
+  return Math.abs(offset - currentOffsetMs) > SKEW_TOLERANCE_MS ? offset : undefined;
 }
 
 export interface DirectS3 {
@@ -119,6 +137,7 @@ export function createDirectS3(options: DirectS3Options): DirectS3 {
   const send = secure ? httpsRequest : httpRequest;
   const prefix = base.pathname.replace(/\/+$/, '');
   const signingKeys = new Map<string, Buffer>();
+  let clockOffsetMs = 0;
   const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
   /** The day's signing key (HMAC chain of date, region, service), made once a day. */
@@ -134,7 +153,7 @@ export function createDirectS3(options: DirectS3Options): DirectS3 {
 
   /** The headers of a SigV4-signed request (host and x-amz-* signed). */
   const signedHeaders = (method: string, path: string, payloadHash: string): Record<string, string> => {
-    const date = amzDate();
+    const date = amzDate(clockOffsetMs);
     const day = date.slice(0, 8);
     const headers: Record<string, string> = { host: base.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': date };
     const names = 'host;x-amz-content-sha256;x-amz-date';
@@ -194,6 +213,12 @@ export function createDirectS3(options: DirectS3Options): DirectS3 {
         const status = response.statusCode ?? 0;
         if (status >= 200 && status < 300) return response;
         const error = await replyError(response);
+        const offset = clockOffsetFrom(error, response.headers.date, clockOffsetMs);
+        if (offset !== undefined && attempt < ATTEMPTS) {
+          // Signed again with the server's time: once per change of offset, so a real signature error still fails.
+          clockOffsetMs = offset;
+          continue;
+        }
         if (attempt >= ATTEMPTS || !RETRIED_STATUSES.has(status) || request.signal?.aborted === true) throw error;
         await backoff(attempt);
       }
