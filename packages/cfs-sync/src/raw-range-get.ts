@@ -7,6 +7,8 @@ export type RangeSink = (piece: Buffer, position: number) => Promise<void>;
 
 /** One socket read: the buffer every read of a connection reuses. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** How long a connection may stay silent before it counts as dropped. */
+const STALLED_MS = 60_000;
 /** An answer's status line and headers must fit in this. */
 const MAX_HEAD_BYTES = 64 * 1024;
 const ATTEMPTS = 3;
@@ -60,13 +62,18 @@ function rawRangeGetOnce(request: PlainGet, range: FileRange, sink: RangeSink, s
     let writing = false;
     let ended = false;
     let settled = false;
+    /** The sink's write in progress: a failure is reported only once it has settled (the caller then closes the file). */
+    let pendingSink: Promise<unknown> = Promise.resolve();
     const finish = (error?: unknown): void => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
       socket.destroy();
       if (error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error(`[pollinator] [cfs-sync] the GET of ${what} failed`, { cause: error }));
+      else {
+        const failure = error instanceof Error ? error : new Error(`[pollinator] [cfs-sync] the GET of ${what} failed`, { cause: error });
+        void pendingSink.then(() => reject(failure), () => reject(failure));
+      }
     };
     const onAbort = (): void => finish(Object.assign(new Error('the download was aborted', { cause: signal.reason }), { name: 'AbortError' }));
     const checkEnd = (): void => {
@@ -84,7 +91,8 @@ function rawRangeGetOnce(request: PlainGet, range: FileRange, sink: RangeSink, s
       }
       progress.started = true;
       writing = true;
-      sink(piece, position).then(() => {
+      pendingSink = sink(piece, position);
+      pendingSink.then(() => {
         writing = false;
         position += piece.length;
         checkEnd();
@@ -124,6 +132,11 @@ function rawRangeGetOnce(request: PlainGet, range: FileRange, sink: RangeSink, s
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('');
       socket.write(`GET ${request.path} HTTP/1.1\r\n${headers}\r\n`);
+    });
+    // A server that stalls mid-answer must not hang the download: no byte for a minute is a dropped connection
+    // (retried before the first body byte, as any other). Not while the sink holds the socket paused.
+    socket.setTimeout(STALLED_MS, () => {
+      if (!writing) finish(Object.assign(new Error(`[pollinator] [cfs-sync] no data for ${STALLED_MS / 1000} s in the answer to the GET of ${what}`), { code: 'ETIMEDOUT' }));
     });
     socket.once('error', finish);
     socket.once('end', () => {
