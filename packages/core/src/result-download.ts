@@ -5,6 +5,7 @@ import { projectPaths } from '@pollinator/spec-builder';
 import type { PollinatorEvent, ResultSource, RunResult } from './events';
 import { ExitCode } from './exit-codes';
 import { describeFailure } from './failure-cause';
+import { processCause } from './process-cause';
 import { applyTarget, planTarget } from './project-sync';
 import { RunRecordKey } from './run-record-keys';
 import { resultSnapshotOf } from './run-record-values';
@@ -46,14 +47,18 @@ export async function downloadResults(options: ResultDownloadOptions, result: Ru
   if (source.kind === 'label' && source.fallback) {
     // WAITING (0) or RUNNING (1): the snapshot is taken when the job ends, so there is none yet.
     const unfinished = options.process?.state === 0 || options.process?.state === 1;
+    // A job that never started has no results of its own to record: not an executor that records none.
+    const neverStarted = options.process !== undefined && processCause(options.process)?.kind === 'could-not-start';
     emit({
       type: 'warning',
       code: RESULT_LABEL_FALLBACK,
       message: unfinished
         ? `process ${options.process?.processid} has not finished: its own results are recorded when it ends; ` +
           `downloading the latest files of ${label} so far (\`pollinator pull ${options.process?.processid}\` once it has ended gets exactly its results)`
-        : `the executor of process ${options.process?.processid} did not record per-run results (no ${RunRecordKey.resultSnapshot}; ` +
-          `the original Go executor does not): downloading the latest files of ${label}, which a later run of the project may have replaced`,
+        : neverStarted
+          ? `process ${options.process?.processid} never started, so it made no results: downloading the latest files of ${label} (from earlier runs)`
+          : `the executor of process ${options.process?.processid} did not record per-run results (no ${RunRecordKey.resultSnapshot}; ` +
+            `the original Go executor does not): downloading the latest files of ${label}, which a later run of the project may have replaced`,
     });
   }
   try {

@@ -239,6 +239,21 @@ describe('results of a run', () => {
     expect((await fixture.user.getFiles('/pollinator/go-executor/result')).map((file) => file.name)).toEqual(['out.txt']);
   });
 
+  it('a run that never started (could-not-start) made no results: the warning says so, not that the executor records none', async () => {
+    const dir = await writeProject('never-started');
+    const executor = scriptedExecutor(async ({ process, client }) => {
+      const out = { processId: process.processid, type: 1 } as const;
+      await client.addAttribute({ ...out, key: RunRecordKey.failureCause, value: 'could-not-start' });
+      await client.addAttribute({ ...out, key: RunRecordKey.failureDetail, value: 'could not start: the image could not be pulled' });
+      await client.closeFailed(process.processid, ['Failed to pull container image']);
+    });
+    const { events } = await collect({ dir });
+    await executor;
+    expect(ofType(events, 'warning')).toEqual([
+      { type: 'warning', code: RESULT_LABEL_FALLBACK, message: expect.stringMatching(/never started, so it made no results/) },
+    ]);
+  });
+
   it('a run that has not finished has no result snapshot yet: the warning says so, not that the executor records none', async () => {
     const dir = await writeProject('still-waiting');
     const { result } = await collect({ dir, follow: false });
