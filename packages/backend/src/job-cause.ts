@@ -23,7 +23,7 @@ export const JOB_CAUSE_KINDS = [
 export type JobCauseKind = (typeof JOB_CAUSE_KINDS)[number];
 
 /** What stopped a job that never ran its command. */
-export type StartProblem = 'image' | 'boot' | 'config';
+export type StartProblem = 'image' | 'boot' | 'config' | 'resources';
 
 export interface JobCause {
   kind: JobCauseKind;
@@ -94,6 +94,7 @@ const START_PROBLEM_TEXT: Record<StartProblem, string> = {
   image: 'the image could not be pulled',
   boot: 'its node failed to boot',
   config: 'the platform refused its configuration',
+  resources: 'no node can take the resources it asks for',
 };
 
 /** What to do, per kind; undefined when there is nothing to change (succeeded, cancelled). */
@@ -112,6 +113,7 @@ export function jobCauseFix(cause: JobCause): string | undefined {
     case 'could-not-start':
       if (cause.startProblem === 'image') return 'check the image name and that the executor can pull it';
       if (cause.startProblem === 'boot') return 'not caused by your job: run it again, and tell the site if it keeps failing';
+      if (cause.startProblem === 'resources') return 'lower conditions.mem, conditions.cpu or conditions.gpu, or ask the executor\'s operators for nodes that have them';
       return "fix what the process's error says; the command never ran";
     default:
       return undefined;

@@ -90,7 +90,7 @@ describe('Kubernetes failure causes', () => {
     expect(kubernetesCause(image, job(), [], options)).toMatchObject({ kind: 'could-not-start', startProblem: 'image' });
     const config: JobStatus = { state: 'failed', exitCode: null, reason: 'CreateContainerConfigError: secret "s" not found (pending for more than 60 s)' };
     expect(kubernetesCause(config, job(), [], options)).toMatchObject({ kind: 'could-not-start', startProblem: 'config' });
-    expect(kubernetesCause({ state: 'failed', exitCode: null, reason: 'Unschedulable: 0/3 nodes are available' }, job(), [], options)).toMatchObject({ kind: 'could-not-start', startProblem: 'config' });
+    expect(kubernetesCause({ state: 'failed', exitCode: null, reason: 'Unschedulable: 0/3 nodes are available' }, job(), [], options)).toMatchObject({ kind: 'could-not-start', startProblem: 'resources' });
   });
 
   it('an ordinary non-zero exit is failed (exit n); a success and a running job get no cause', () => {

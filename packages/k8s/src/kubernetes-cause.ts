@@ -21,7 +21,7 @@ const DISRUPTION_CAUSES: Record<string, 'preempted' | 'node-failure'> = {
 };
 
 const IMAGE_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull']);
-const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'StartError', 'RunContainerError', 'Unschedulable']);
+const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'StartError', 'RunContainerError']);
 
 function containerOf(pod: V1Pod, name: string): V1Container | undefined {
   return pod.spec?.containers?.find((container) => container.name === name);
@@ -83,6 +83,8 @@ function startCause(status: JobStatus): JobCause | undefined {
   const reason = /^(\w+):/.exec(status.reason)?.[1] ?? '';
   if (IMAGE_REASONS.has(reason)) return { kind: 'could-not-start', startProblem: 'image', platform: status.reason };
   if (CONFIG_REASONS.has(reason)) return { kind: 'could-not-start', startProblem: 'config', platform: status.reason };
+  // No node fits the pod's requests (it waited Unschedulable until the backend gave up): the requests, not the spec's syntax.
+  if (reason === 'Unschedulable') return { kind: 'could-not-start', startProblem: 'resources', platform: status.reason };
   return undefined;
 }
 
