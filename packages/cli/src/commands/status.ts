@@ -35,16 +35,19 @@ export async function run(context: CommandContext, idArgument: string): Promise<
     `${c.dim('Function ')} ${summary.funcName} ${c.dim(`for ${summary.executorType}`)}`,
     `${c.dim('Submitted')} ${formatTime(summary.submissionTime)}`,
   ];
-  if (summary.cause !== undefined) lines.push(`${c.dim('Cause    ')} ${formatCause(summary.cause, c)}`);
+  const thisAttempt = chain.attempts.findIndex((attempt) => attempt.processId === summary.processId);
+  const retriedAs = thisAttempt < 0 ? undefined : chain.attempts[thisAttempt + 1]?.attempt;
+  if (summary.cause !== undefined) {
+    lines.push(`${c.dim('Cause    ')} ${formatCause(summary.cause, c, retriedAs === undefined ? {} : { retriedAsAttempt: retriedAs })}`);
+  }
   if (summary.queue !== undefined) lines.push(`${c.dim('Waiting  ')} ${formatQueue(summary.queue, c)}`);
   if (formatTime(summary.startTime) !== '') lines.push(`${c.dim('Started  ')} ${formatTime(summary.startTime)}`);
   if (formatTime(summary.endTime) !== '') lines.push(`${c.dim('Ended    ')} ${formatTime(summary.endTime)}${took === undefined ? '' : c.dim(` (ran ${formatDuration(took)})`)}`);
   if (summary.retries > 0) lines.push(`${c.dim('Retries  ')} ${summary.retries}`);
   if (chain.attempts.length > 1) {
-    const at = chain.attempts.findIndex((attempt) => attempt.processId === summary.processId);
     lines.push(`${c.dim('Attempts ')} ${describeAttemptChain(chain)}`);
     for (const [index, attempt] of chain.attempts.entries()) {
-      lines.push(`${c.dim(`  ${attempt.attempt}`.padEnd(9))} ${attempt.processId}${index === at ? c.dim(' (this process)') : ''}`);
+      lines.push(`${c.dim(`  ${attempt.attempt}`.padEnd(9))} ${attempt.processId}${index === thisAttempt ? c.dim(' (this process)') : ''}`);
     }
   }
   for (const error of summary.errors) lines.push(`${c.dim('Error    ')} ${c.red(error)}`);

@@ -24,6 +24,12 @@ describe('failure causes in the CLI', () => {
     expect(formatCause({ kind: 'cancelled', detail: 'cancelled' }, plain)).toBe('cancelled');
   });
 
+  it('an attempt its executor already retried says so instead of advising to run it again', () => {
+    const nodeFailure: ProcessCause = { kind: 'node-failure', detail: 'killed: node failure (vm) — not caused by your job: run it again' };
+    expect(formatCause(nodeFailure, plain, { retriedAsAttempt: 2 })).toBe('killed: node failure (vm) — retried as attempt 2');
+    expect(formatCause(nodeFailure, plain)).toBe('killed: node failure (vm) — not caused by your job: run it again');
+  });
+
   it('run: the outcome line says the cause the last process.state carried', async () => {
     const { output, text } = captureOutput();
     const renderer = new RunRenderer(output);

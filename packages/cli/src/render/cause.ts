@@ -8,8 +8,10 @@ import type { Colors } from './colors';
  * requested) — raise conditions.mem"). The fix after the dash is set off so
  * the eye finds it.
  */
-export function formatCause(cause: ProcessCause, c: Colors): string {
-  const [what, fix] = splitFix(cause.detail);
+export function formatCause(cause: ProcessCause, c: Colors, options: { retriedAsAttempt?: number } = {}): string {
+  const [what, recordedFix] = splitFix(cause.detail);
+  // Already retried by its executor: "run it again" would send the reader to do what is being done.
+  const fix = options.retriedAsAttempt === undefined ? recordedFix : `retried as attempt ${options.retriedAsAttempt}`;
   const colour = cause.kind === 'cancelled' ? c.yellow : c.red;
   return fix === undefined ? colour(what) : `${colour(what)} ${c.dim('—')} ${c.bold(fix)}`;
 }
