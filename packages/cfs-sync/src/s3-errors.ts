@@ -85,7 +85,8 @@ export function translateS3Error(error: unknown, place: S3Place): unknown {
   const status = httpStatus(error);
   const name = errorName(error);
   if (status === 401 || status === 403 || CREDENTIAL_NAMES.has(name)) {
-    const s3Code = name === '' || name === 'Unknown' || name === 'Error' ? undefined : name;
+    // A body-less refusal (a HEAD) is named after its status only: "HTTP 403 Forbidden" would say nothing more.
+    const s3Code = name === '' || name === 'Unknown' || name === 'Error' || name === 'Forbidden' || name === 'Unauthorized' ? undefined : name;
     return new S3AccessDeniedError(place, status ?? 403, s3Code, error);
   }
   const code = (error as { code?: unknown } | null)?.code;
