@@ -134,6 +134,7 @@ async function measureLogRun(sandbox: EmbeddedSandbox, browser: Browser, link: s
   }
 }
 
+const loadAtStart = loadavg();
 const sandbox = createEmbeddedSandbox();
 // Outside /tmp: jobs may run in bubblewrap, with a /tmp of their own.
 const gateDir = mkdtempSync('/var/tmp/pollinator-bench-dashboard-');
@@ -167,7 +168,8 @@ try {
 
   const webBuilt = new Date(statSync(webIndex).mtimeMs).toISOString();
   console.log(`dashboard on the embedded default, whole processes (${pollinatorBin()}, page built ${webBuilt}), Chromium ${browser.version()}`);
-  console.log(`  load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  const load = (values: number[]): string => values.map((value) => value.toFixed(2)).join(' ');
+  console.log(`  load average (1, 5, 15 min) at the start: ${load(loadAtStart)}, at the end: ${load(loadavg())}`);
   console.log(`  first \`pollinator run --detach\` (starts the embedded service): ${(first.seconds * 1000).toFixed(0)} ms`);
   console.log(`first meaningful paint of the runs page (${TABLE_RUNS + LOG_RUNS} runs), fresh browser context each, n=${PAINTS}:`);
   show('navigation → runs table painted', paints.painted, PAINT_GOAL_MS);
