@@ -14,7 +14,7 @@ import { createColoniesClient, type ColoniesClient } from '@pollinator/colonies-
 import { startDevServer, type DevServer } from '@pollinator/dev-server';
 import type { PollinatorEvent } from './events';
 import { followProcess, type FollowClient } from './follow-process';
-import { isUnknownMessage, serverWaitsForLogs, WAIT_LOGS_MESSAGE } from './follow-process-wait';
+import { isUnknownMessage, serverWaitsForLogs, WAIT_LOGS_MESSAGE, waitForNewLogs } from './follow-process-wait';
 
 describe('followProcess on the dev-server', { timeout: 60_000 }, () => {
   let root: string;
@@ -115,6 +115,21 @@ describe('followProcess on the dev-server', { timeout: 60_000 }, () => {
     const [expected, { events, exitCode }] = await Promise.all([writing, following]);
     expect(messages(events)).toEqual(expected);
     expect(exitCode).toBe(0);
+  });
+
+  it("waitForNewLogs (the dashboard's live log): the next line from the dev-server; undefined (poll) from a server that cannot wait", async () => {
+    const processId = await runningProcess();
+    const query = { processId, colonyName: server.identities.colony.name, since: 0n, count: 500, state: 1, waitMs: 20_000 };
+    const waiting = waitForNewLogs(user, query, undefined);
+    await executor.addLog(processId, 'the next line\n');
+    expect((await waiting)?.map((log) => log.message)).toEqual(['the next line\n']);
+    const pollingClient: FollowClient = {
+      getLogs: (logQuery, options) => user.getLogs(logQuery, options),
+      getProcess: (id, options) => user.getProcess(id, options),
+      cancelProcess: (id, options) => user.cancelProcess(id, options),
+    };
+    expect(await waitForNewLogs(pollingClient, query, undefined)).toBeUndefined();
+    await executor.closeSuccessful(processId);
   });
 
   it('asks the dev-server once whether it waits, and knows a server that refuses the message', async () => {

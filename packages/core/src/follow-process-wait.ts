@@ -85,3 +85,20 @@ function toTimestamp(value: unknown): bigint {
   if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
   throw new TypeError(`${WAIT_LOGS_MESSAGE}: a log line without an exact timestamp`);
 }
+
+/**
+ * For followers with a loop of their own (the dashboard's live log): the
+ * lines after `query.since` once there are some, the state changed or
+ * `waitMs` passed — or undefined when this server cannot hold the read
+ * (a real Colonies server, an older dev-server), and the caller polls.
+ */
+export async function waitForNewLogs(client: FollowClient, query: WaitLogsQuery, signal: AbortSignal | undefined): Promise<Log[] | undefined> {
+  if (!(await serverWaitsForLogs(client, query.colonyName))) return undefined;
+  try {
+    return await waitForLogs(client, query, signal);
+  } catch (error) {
+    if (!isUnknownMessage(error)) throw error;
+    forgetLogWait(client);
+    return undefined;
+  }
+}

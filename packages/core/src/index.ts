@@ -48,6 +48,7 @@ export {
 } from './events';
 export { DRY_RUN_SNAPSHOT_ID, PROJECT_IGNORE_FILE, REMOTE_CHANGED_FIX, runProject, type RunProjectOptions } from './run-project';
 export { followProcess, type FollowClient, type FollowProcessOptions } from './follow-process';
+export { waitForNewLogs, type WaitLogsQuery } from './follow-process-wait';
 export { followAttempts } from './follow-attempts';
 export { describeAttemptChain, getAttemptChain, processAttempt, retriedAs, retryOf, type AttemptChain, type ProcessAttempt } from './process-attempts';
 export { pullResults, type ProjectDownloadOptions, type PullResultsOptions } from './pull-results';

@@ -3,13 +3,15 @@
 // time or as a live Server-Sent Events stream that ends when the run does.
 import type { ServerResponse } from 'node:http';
 import type { ColoniesClient, Log } from '@pollinator/colonies-client';
-import { isTerminalState, processStateName, summarizeProcess } from '@pollinator/core';
+import { isTerminalState, processStateName, summarizeProcess, waitForNewLogs } from '@pollinator/core';
 import type { LogEntry, LogPage } from './api-types';
 import { badRequest } from './dashboard-errors';
 import { startEventStream } from './http-replies';
 
 /** Entries per `getlogsmsg` (the server's maximum). */
 const LOG_PAGE = 500;
+/** How long one held log read may wait (the stream notices a closed browser through the abort signal meanwhile). */
+const LOG_WAIT_MS = 10_000;
 
 export function parseCursor(value: string | null | undefined): bigint {
   if (value === null || value === undefined || value === '') return 0n;
@@ -85,7 +87,24 @@ export async function streamLog(response: ServerResponse, options: LogStreamOpti
       response.end();
       return;
     }
-    await sleep(options.pollIntervalMs, signal);
+    // As the CLI follows (core's follow logic): where the server can hold the read until a line comes or the
+    // state changes (the dev-server, hence the embedded default), a line reaches the page as soon as the CLI's;
+    // elsewhere (a real Colonies server) the page polls. The loop then re-reads the state and drains the log.
+    const waited = await waitForNewLogs(
+      client,
+      { processId, colonyName: process.spec.conditions.colonyname, since: cursor, count: LOG_PAGE, state: process.state, waitMs: LOG_WAIT_MS },
+      signal,
+    ).catch((error: unknown) => {
+      if (signal.aborted) return [];
+      throw error;
+    });
+    if (waited === undefined) await sleep(options.pollIntervalMs, signal);
+    else {
+      for (const log of waited) {
+        cursor = log.timestamp;
+        if (!stream.send('log', entry(log), log.timestamp.toString())) return;
+      }
+    }
   }
 }
 
