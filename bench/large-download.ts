@@ -185,34 +185,38 @@ async function executorDownload(projectDir: string, projectName: string, cliEnv:
   await rm(join(projectDir, 'cfs', 'result'), { recursive: true, force: true });
   await mkdir(join(projectDir, 'cfs', 'result'));
   await writeFile(join(projectDir, 'cfs', 'data', 'big.bin'), randomBytes(BIG_MIB * MiB));
-  const figures = join(work, 'executor-time.txt');
-  const executor = spawn('/usr/bin/time', ['-f', '%M', '-o', figures, '--', process.execPath, pollinatorBin(), 'executor', 'start', '--backend', 'local', '--name', executorName], {
-    env: { ...cliEnv, COLONIES_COLONY_PRVKEY: colonyKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  executor.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  executor.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => executor.on('close', () => resolve()));
+  const executor = await startTimedExecutor(cliEnv, colonyKey, executorName, join(work, 'executor-time.txt'));
   try {
-    const deadline = Date.now() + 60_000;
-    while (!output.includes('takes jobs from') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const run = await timeProcess(pollinatorCommand(['run'], { cwd: projectDir, env: cliEnv }));
-    if (run.exitCode !== 0) throw new Error(`pollinator run failed (${run.exitCode}): ${run.stderr}\n--- executor ---\n${output}`);
+    if (run.exitCode !== 0) throw new Error(`pollinator run failed (${run.exitCode}): ${run.stderr}\n--- executor ---\n${executor.output()}`);
     if (!run.stdout.includes(String(BIG_MIB * MiB)) && !run.stderr.includes(String(BIG_MIB * MiB))) {
       throw new Error(`the job did not see the ${BIG_MIB} MiB input: ${run.stdout}${run.stderr}`);
     }
-    return { peakRssKiB: await stopAndReadPeak(executor.pid!, figures, exited), runPeakKiB: run.peakRssKiB, idlePeakKiB: await idleExecutorPeak(cliEnv, colonyKey) };
+    return { peakRssKiB: await executor.stop(), runPeakKiB: run.peakRssKiB, idlePeakKiB: await idleExecutorPeak(cliEnv, colonyKey) };
   } catch (error) {
-    await stopAndReadPeak(executor.pid!, figures, exited).catch(() => undefined);
+    await executor.stop().catch(() => undefined);
     throw error;
   }
 }
 
 /** The peak RSS of an executor that starts, takes no job and stops: what it needs before any download. */
 async function idleExecutorPeak(cliEnv: NodeJS.ProcessEnv, colonyKey: string): Promise<number> {
-  const figures = join(work, 'idle-executor-time.txt');
-  const executor = spawn('/usr/bin/time', ['-f', '%M', '-o', figures, '--', process.execPath, pollinatorBin(), 'executor', 'start', '--backend', 'local', '--name', 'idle-executor'], {
+  const executor = await startTimedExecutor(cliEnv, colonyKey, 'idle-executor', join(work, 'idle-executor-time.txt'));
+  return executor.stop();
+}
+
+/**
+ * A `pollinator executor start --backend local` under GNU time (peak RSS into
+ * `figures`), once it says it takes jobs (or after a minute): its output so
+ * far, and `stop()`, which ends it and resolves with its peak RSS in KiB.
+ */
+async function startTimedExecutor(
+  cliEnv: NodeJS.ProcessEnv,
+  colonyKey: string,
+  name: string,
+  figures: string,
+): Promise<{ output(): string; stop(): Promise<number> }> {
+  const executor = spawn('/usr/bin/time', ['-f', '%M', '-o', figures, '--', process.execPath, pollinatorBin(), 'executor', 'start', '--backend', 'local', '--name', name], {
     env: { ...cliEnv, COLONIES_COLONY_PRVKEY: colonyKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -222,7 +226,7 @@ async function idleExecutorPeak(cliEnv: NodeJS.ProcessEnv, colonyKey: string): P
   const exited = new Promise<void>((resolve) => executor.on('close', () => resolve()));
   const deadline = Date.now() + 60_000;
   while (!output.includes('takes jobs from') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  return stopAndReadPeak(executor.pid!, figures, exited);
+  return { output: () => output, stop: () => stopAndReadPeak(executor.pid!, figures, exited) };
 }
 
 /** SIGTERM to the executor (the child of GNU time, which does not forward signals), then its peak RSS. */

@@ -41,8 +41,8 @@ async function pool(count: number, parallel: number, action: (index: number) => 
   return (performance.now() - started) / 1000;
 }
 
-/** `count` PutObjects of 1 KiB, then `count` GetObjects of them, through a fresh SDK client. */
-export async function rawS3Floor(s3: S3Settings, count: number, parallel: number): Promise<{ putSeconds: number; getSeconds: number }> {
+/** A fresh SDK client for the test S3 (path-style, plain HTTP), with `extra` settings. */
+function sdkClient(s3: S3Settings, extra: object = {}): { sdk: S3Sdk; client: InstanceType<S3Sdk['S3Client']> } {
   const sdk = loadSdk();
   // Its advice to upgrade Node.js is no figure of this benchmark.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -51,6 +51,14 @@ export async function rawS3Floor(s3: S3Settings, count: number, parallel: number
     region: s3.region,
     forcePathStyle: true,
     credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+    ...extra,
+  });
+  return { sdk, client };
+}
+
+/** `count` PutObjects of 1 KiB, then `count` GetObjects of them, through a fresh SDK client. */
+export async function rawS3Floor(s3: S3Settings, count: number, parallel: number): Promise<{ putSeconds: number; getSeconds: number }> {
+  const { sdk, client } = sdkClient(s3, {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 128 }) },
@@ -96,14 +104,7 @@ export async function storeS3Floor(s3: S3Settings, count: number, parallel: numb
  * here at once, or a few 200 MiB runs fill the OSD and block every S3 write.
  */
 export async function removeBenchBucket(s3: S3Settings, options: { keepBucket?: boolean } = {}): Promise<void> {
-  const sdk = loadSdk();
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const client = new sdk.S3Client({
-    endpoint: `http://${s3.endpoint}`,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-  });
+  const { sdk, client } = sdkClient(s3);
   try {
     for (;;) {
       const listed = (await client.send(new sdk.ListObjectsV2Command({ Bucket: s3.bucket })).catch(() => undefined)) as { Contents?: Array<{ Key: string }> } | undefined;

@@ -67,6 +67,14 @@ export async function streamLog(response: ServerResponse, options: LogStreamOpti
   let cursor = options.after;
   let lastState = -1;
   const call = { signal };
+  /** Sends `logs` in order and moves the cursor; false once the browser has gone. */
+  const sendLogs = (logs: readonly Log[]): boolean => {
+    for (const log of logs) {
+      cursor = log.timestamp;
+      if (!stream.send('log', entry(log), log.timestamp.toString())) return false;
+    }
+    return true;
+  };
   while (!signal.aborted) {
     const process = await client.getProcess(processId, call);
     const ended = isTerminalState(process.state);
@@ -76,10 +84,7 @@ export async function streamLog(response: ServerResponse, options: LogStreamOpti
     }
     for (;;) {
       const logs = await client.getLogs({ processId, colonyName: process.spec.conditions.colonyname, since: cursor, count: LOG_PAGE }, call);
-      for (const log of logs) {
-        cursor = log.timestamp;
-        if (!stream.send('log', entry(log), log.timestamp.toString())) return;
-      }
+      if (!sendLogs(logs)) return;
       if (logs.length < LOG_PAGE) break;
     }
     if (ended) {
@@ -99,12 +104,7 @@ export async function streamLog(response: ServerResponse, options: LogStreamOpti
       throw error;
     });
     if (waited === undefined) await sleep(options.pollIntervalMs, signal);
-    else {
-      for (const log of waited) {
-        cursor = log.timestamp;
-        if (!stream.send('log', entry(log), log.timestamp.toString())) return;
-      }
-    }
+    else if (!sendLogs(waited)) return;
   }
 }
 
